@@ -1,0 +1,254 @@
+/**
+ * `connect()` and the client it returns.
+ *
+ * @module
+ */
+
+import { ConnectionError, InvalidArgumentError } from "./errors.ts";
+import { describeValue, duration } from "./id.ts";
+import { applyMutator, type Mutator } from "./mutator.ts";
+import type { Operation } from "./operation.ts";
+import { type CallOptions, Operations, type WaitOptions } from "./operations.ts";
+import { findSocket } from "./socket.ts";
+import { Transport } from "./transport.ts";
+
+/** Options of {@linkcode connect}. */
+export interface ConnectOptions {
+  /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
+  socket?: string;
+  /** `https://host:8443` of a remote daemon (instead of a socket). */
+  url?: string;
+  /** PEM client certificate for a remote (trusted by the server). */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+  /** PEM CA certificate(s) the remote's certificate must chain to. */
+  ca?: string | string[];
+  /**
+   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
+   * as the only CA. The certificate is always verified; there is no
+   * "skip verify".
+   */
+  serverCert?: string;
+  /** Default project of every call (the server's default when unset). */
+  project?: string;
+  /** Longest time one HTTP request may take, ms (default 60 s). */
+  requestTimeout?: number;
+  /** Largest response body accepted, bytes (default 64 MiB). */
+  maxResponseBytes?: number;
+}
+
+/** Options of {@linkcode Client.query}. */
+export interface QueryOptions extends CallOptions {
+  /** HTTP method (default `GET`). */
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** JSON body. */
+  body?: unknown;
+  /** Extra query parameters. */
+  query?: Record<string, string>;
+  /** For an async answer: wait for the operation and resolve with the final one. */
+  wait?: boolean;
+  /** With `wait`: the wait's limit in ms. */
+  timeout?: number;
+}
+
+/** Characters and sequences a query path may not hold. */
+// deno-lint-ignore no-control-regex -- control characters are what it refuses
+const BAD_PATH = /[\s#\\\u0000-\u001f\u007f]|%(?:2e|2f|5c|00|23|3f)|(?:^|\/)\.\.?(?:\/|$|\?)/i;
+
+/**
+ * A connection to one Incus or LXD daemon. Make it with {@linkcode connect};
+ * close it with `close()` or `await using`.
+ *
+ * @example
+ * ```ts no-eval
+ * import { connect } from "@incusops/operations";
+ *
+ * await using client = connect();
+ * console.log(client.target, await client.operations.list({ recursion: 0 }));
+ * ```
+ */
+export class Client implements Disposable, AsyncDisposable {
+  /** The operations API. */
+  readonly operations: Operations;
+  /** The default project of this client's calls, if set. */
+  readonly project: string | undefined;
+  readonly #transport: Transport;
+
+  /**
+   * Made by {@linkcode connect}; not meant to be constructed directly.
+   *
+   * @param transport The pooled transport.
+   * @param project The default project.
+   */
+  constructor(transport: Transport, project?: string) {
+    this.#transport = transport;
+    this.project = project;
+    this.operations = new Operations(transport, project);
+  }
+
+  /** The socket path or remote URL this client talks to. */
+  get target(): string {
+    return this.#transport.target;
+  }
+
+  /**
+   * The pooled `Deno.HttpClient` this client uses (for `fetch` or
+   * `new WebSocket(url, { client })` on the same connection).
+   */
+  get httpClient(): Deno.HttpClient {
+    return this.#transport.httpClient;
+  }
+
+  /**
+   * Calls any API endpoint. A sync answer resolves with its `metadata`; an
+   * async answer resolves with the operation it started, or with `wait: true`
+   * with the finished operation (rejecting as {@linkcode Operations.wait}
+   * does).
+   *
+   * @param path An API path starting with `/1.0`, e.g. `/1.0/instances/c1/exec`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
+   * @param mutator Applied to the result.
+   * @returns The answer's metadata or operation, or the mutator's result.
+   *
+   * @example Run a command and wait for it
+   * ```ts no-eval
+   * import { connect, type Operation } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const op = await client.query<Operation>("/1.0/instances/c1/exec", {
+   *   method: "POST",
+   *   body: { command: ["sleep", "1"], "wait-for-websocket": false },
+   *   wait: true,
+   * });
+   * console.log(op.metadata?.return); // 0
+   * ```
+   */
+  async query<T = unknown, R = T>(
+    path: string,
+    options: QueryOptions = {},
+    mutator?: Mutator<T, R>,
+  ): Promise<R> {
+    if (typeof path !== "string" || !/^\/1\.0(?:[/?]|$)/.test(path) || BAD_PATH.test(path)) {
+      throw new InvalidArgumentError(
+        `invalid API path ${describeValue(path)}: expected a path such as "/1.0/instances", ` +
+          `without "..", "#", white space or encoded separators`,
+      );
+    }
+    const timeout = duration("timeout", options.timeout);
+    const params = new URLSearchParams(options.query);
+    const project = options.project ?? this.project;
+    if (project !== undefined && !params.has("project") && !path.includes("project=")) {
+      params.set("project", project);
+    }
+    const [base, inline] = path.split("?", 2);
+    const query = [inline, params.toString()].filter(Boolean).join("&");
+    const method = options.method ?? "GET";
+    const envelope = await this.#transport.request(method, base, {
+      query,
+      body: options.body,
+      signal: options.signal,
+    });
+    if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
+    const operation = envelope.metadata as Operation;
+    if (!options.wait) return await applyMutator(operation as T, mutator);
+    const waitOptions: WaitOptions = { signal: options.signal, project, timeout };
+    const final = await this.operations.wait(operation.id, waitOptions);
+    return await applyMutator(final as T, mutator);
+  }
+
+  /**
+   * Closes the pooled connections; calls in flight reject with a
+   * {@linkcode ConnectionError}. Safe to call more than once.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * const client = connect();
+   * try {
+   *   console.log(await client.operations.list());
+   * } finally {
+   *   client.close();
+   * }
+   * ```
+   */
+  close(): void {
+    this.#transport.close();
+  }
+
+  /** Same as {@linkcode Client.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Same as {@linkcode Client.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+}
+
+/**
+ * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
+ * first found of {@linkcode socketCandidates}), or to a remote over HTTPS with
+ * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`).
+ * Nothing is sent until the first call.
+ *
+ * Deno permissions for a socket: `--allow-read=<path> --allow-write=<path>
+ * --allow-net=unix:<path>` (and `--allow-env` for the socket search).
+ *
+ * @param options Where and how to connect.
+ * @returns A client; close it, or use `await using`.
+ * @throws {ConnectionError} No socket was given and none of the usual paths exists.
+ *
+ * @example Local daemon
+ * ```ts no-eval
+ * import { connect } from "@incusops/operations";
+ *
+ * await using client = connect({ socket: "/var/lib/incus/unix.socket" });
+ * console.log(await client.operations.list());
+ * ```
+ *
+ * @example Remote daemon
+ * ```ts no-eval
+ * import { connect } from "@incusops/operations";
+ *
+ * await using client = connect({
+ *   url: "https://incus.example.net:8443",
+ *   cert: await Deno.readTextFile("client.crt"),
+ *   key: await Deno.readTextFile("client.key"),
+ *   serverCert: await Deno.readTextFile("servercerts/remote.crt"),
+ * });
+ * console.log(await client.operations.list());
+ * ```
+ */
+export function connect(options: ConnectOptions = {}): Client {
+  const requestTimeout = duration("requestTimeout", options.requestTimeout);
+  const common = { requestTimeout, maxResponseBytes: options.maxResponseBytes };
+  if (options.url !== undefined) {
+    const ca = options.serverCert ?? options.ca;
+    const transport = new Transport({
+      ...common,
+      url: options.url,
+      cert: options.cert,
+      key: options.key,
+      ca,
+    });
+    return new Client(transport, options.project);
+  }
+  let socket = options.socket;
+  if (socket === undefined) {
+    const found = findSocket();
+    if (found.path === undefined) {
+      throw new ConnectionError(
+        `no Incus or LXD socket found; tried ${found.tried.join(", ")}. Start the daemon, ` +
+          `set INCUS_SOCKET or LXD_SOCKET to its unix.socket, or pass connect({ socket }) ` +
+          `(Deno needs --allow-env and --allow-read to search)`,
+        { status: 0, method: "CONNECT", path: "", target: found.tried.join(", ") },
+      );
+    }
+    socket = found.path;
+  }
+  return new Client(new Transport({ ...common, socket }), options.project);
+}

@@ -1,0 +1,232 @@
+/**
+ * The operation object served by Incus and LXD, its status codes, and helpers
+ * to read them.
+ *
+ * @module
+ */
+
+/**
+ * Every status code an Incus or LXD operation (or instance, or event) can
+ * carry. Codes 100–199 are "in progress" states, 200 is success and 400–401
+ * are failures.
+ *
+ * @example Test an operation's code
+ * ```ts
+ * import { StatusCode } from "@incusops/operations";
+ *
+ * const code: number = 200;
+ * console.log(code === StatusCode.Success); // true
+ * ```
+ */
+export const StatusCode = {
+  /** The operation was created. */
+  OperationCreated: 100,
+  /** Started. */
+  Started: 101,
+  /** Stopped. */
+  Stopped: 102,
+  /** Running. */
+  Running: 103,
+  /** Cancelling. */
+  Cancelling: 104,
+  /** Pending. */
+  Pending: 105,
+  /** Starting. */
+  Starting: 106,
+  /** Stopping. */
+  Stopping: 107,
+  /** Aborting. */
+  Aborting: 108,
+  /** Freezing. */
+  Freezing: 109,
+  /** Frozen. */
+  Frozen: 110,
+  /** Thawed. */
+  Thawed: 111,
+  /** Error. */
+  Error: 112,
+  /** Ready. */
+  Ready: 113,
+  /** Finished successfully (final). */
+  Success: 200,
+  /** Finished with an error (final). */
+  Failure: 400,
+  /** Cancelled (final). */
+  Cancelled: 401,
+} as const;
+
+/**
+ * One of the numeric values of {@linkcode StatusCode}.
+ *
+ * @example
+ * ```ts
+ * import { StatusCode, type StatusCodeValue } from "@incusops/operations";
+ *
+ * const code: StatusCodeValue = StatusCode.Running;
+ * console.log(code); // 103
+ * ```
+ */
+export type StatusCodeValue = typeof StatusCode[keyof typeof StatusCode];
+
+/**
+ * The human-readable status of an operation, as the server spells it in
+ * `status` ("Running", "Success", ...).
+ *
+ * @example
+ * ```ts
+ * import type { OperationStatus } from "@incusops/operations";
+ *
+ * const status: OperationStatus = "Running";
+ * console.log(status);
+ * ```
+ */
+export type OperationStatus =
+  | "Created"
+  | "Started"
+  | "Stopped"
+  | "Running"
+  | "Cancelling"
+  | "Pending"
+  | "Starting"
+  | "Stopping"
+  | "Aborting"
+  | "Freezing"
+  | "Frozen"
+  | "Thawed"
+  | "Error"
+  | "Ready"
+  | "Success"
+  | "Failure"
+  | "Cancelled";
+
+/**
+ * The class of an operation: a background `task`, a `websocket` operation
+ * that waits for clients to connect, or a `token` (join/trust tokens).
+ *
+ * @example
+ * ```ts
+ * import type { OperationClass } from "@incusops/operations";
+ *
+ * const cls: OperationClass = "websocket";
+ * console.log(cls);
+ * ```
+ */
+export type OperationClass = "task" | "websocket" | "token";
+
+/**
+ * An operation, exactly as Incus and LXD serve it from
+ * `/1.0/operations/<id>`.
+ *
+ * @example Read an operation
+ * ```ts no-eval
+ * import { connect, type Operation } from "@incusops/operations";
+ *
+ * await using client = connect();
+ * const ops: Operation[] = await client.operations.list();
+ * for (const op of ops) console.log(op.id, op.status, op.description);
+ * ```
+ */
+export interface Operation {
+  /** The UUID of the operation. */
+  id: string;
+  /** Its class: `task`, `websocket` or `token`. */
+  class: OperationClass;
+  /** What it does, e.g. "Executing command". */
+  description: string;
+  /** When it was created (RFC 3339, nanosecond precision). */
+  created_at: string;
+  /** When it last changed (RFC 3339, nanosecond precision). */
+  updated_at: string;
+  /** Its status as text. */
+  status: OperationStatus;
+  /** Its status as a number, see {@linkcode StatusCode}. */
+  status_code: StatusCodeValue;
+  /** The objects it touches, by kind: `{ instances: ["/1.0/instances/c1"] }`. */
+  resources: Record<string, string[]> | null;
+  /** Kind-specific data (exec return codes, websocket fds, progress...). */
+  metadata: Record<string, unknown> | null;
+  /** Whether `DELETE` may cancel it. */
+  may_cancel: boolean;
+  /** The error text when it failed, else "". */
+  err: string;
+  /** The cluster member it runs on ("none" outside a cluster). */
+  location: string;
+  /** The project it belongs to (present on newer servers). */
+  project?: string;
+}
+
+/**
+ * The lower-case status keys under which `GET /1.0/operations` groups
+ * operations ("running", "success", ...).
+ *
+ * @example
+ * ```ts
+ * import type { OperationStatusKey } from "@incusops/operations";
+ *
+ * const key: OperationStatusKey = "running";
+ * console.log(key);
+ * ```
+ */
+export type OperationStatusKey = Lowercase<OperationStatus>;
+
+/**
+ * Operations grouped by lower-case status, the way the server groups them.
+ * Every known status key is present; statuses without operations hold `[]`.
+ *
+ * @example
+ * ```ts no-eval
+ * import { connect } from "@incusops/operations";
+ *
+ * await using client = connect();
+ * const { running, failure } = await client.operations.listByStatus();
+ * console.log(running.length, failure.length);
+ * ```
+ */
+export type OperationsByStatus = Record<OperationStatusKey, Operation[]>;
+
+const FINAL_CODES: ReadonlySet<number> = new Set([
+  StatusCode.Success,
+  StatusCode.Failure,
+  StatusCode.Cancelled,
+]);
+
+/**
+ * Tells whether an operation (or a status code) is final: Success, Failure
+ * or Cancelled. A final operation will not change again.
+ *
+ * @param operationOrCode An operation, or its `status_code`.
+ * @returns `true` when nothing more will happen to the operation.
+ *
+ * @example
+ * ```ts
+ * import { isFinal, StatusCode } from "@incusops/operations";
+ *
+ * console.log(isFinal(StatusCode.Running)); // false
+ * console.log(isFinal(StatusCode.Cancelled)); // true
+ * ```
+ */
+export function isFinal(operationOrCode: Pick<Operation, "status_code"> | number): boolean {
+  const code = typeof operationOrCode === "number" ? operationOrCode : operationOrCode.status_code;
+  return FINAL_CODES.has(code);
+}
+
+/** The status keys that every {@linkcode OperationsByStatus} holds. */
+export const STATUS_KEYS: readonly OperationStatusKey[] = [
+  "created",
+  "started",
+  "stopped",
+  "running",
+  "cancelling",
+  "pending",
+  "starting",
+  "stopping",
+  "aborting",
+  "freezing",
+  "frozen",
+  "thawed",
+  "error",
+  "ready",
+  "success",
+  "failure",
+  "cancelled",
+];

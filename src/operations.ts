@@ -1,0 +1,463 @@
+/**
+ * `client.operations`: list, get, wait for, cancel and delete Incus/LXD
+ * operations.
+ *
+ * @module
+ */
+
+import {
+  ConnectionError,
+  IncusError,
+  NotCancellableError,
+  OperationCancelledError,
+  OperationFailedError,
+  OperationNotFoundError,
+} from "./errors.ts";
+import { operationId } from "./id.ts";
+import { applyMutator, type Mutator } from "./mutator.ts";
+import {
+  isFinal,
+  type Operation,
+  type OperationsByStatus,
+  STATUS_KEYS,
+  StatusCode,
+} from "./operation.ts";
+import { type Backoff, pollUntilDone, type StepResult } from "./poll.ts";
+import type { Transport } from "./transport.ts";
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** Aborts the call; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** The project to act in (default: the client's `project`, else the server's default). */
+  project?: string;
+}
+
+/** Options of {@linkcode Operations.list} and {@linkcode Operations.listByStatus}. */
+export interface ListOptions extends CallOptions {
+  /** `1` (default): full operations; `0`: only their ids. */
+  recursion?: 0 | 1;
+  /** List the operations of every project. */
+  allProjects?: boolean;
+}
+
+/** Options of {@linkcode Operations.wait}. */
+export interface WaitOptions extends CallOptions {
+  /**
+   * How long to wait, in ms. When it passes the wait rejects with a
+   * `DOMException` named `TimeoutError`; the operation keeps running.
+   * Default: no limit.
+   */
+  timeout?: number;
+}
+
+/** How the waiting loop behaves; internal knobs with sensible defaults. */
+export interface WaitTuning {
+  /** Longest server-side `/wait` slice, ms (default 30 s). */
+  maxSliceMs: number;
+  /** Pause between slices that returned early (a server that does not wait). */
+  backoff: Backoff;
+}
+
+const DEFAULT_TUNING: WaitTuning = {
+  maxSliceMs: 30_000,
+  backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
+};
+
+/** Time allowed past a `/wait` slice for the answer to arrive, ms. */
+const SLICE_GRACE_MS = 10_000;
+
+/** Incus answers a `/wait` slice that ran out with this error text. */
+const DEADLINE_TEXT = /deadline exceeded/i;
+
+const COLLECTION = "/1.0/operations";
+
+/**
+ * The operations API of one client, reached as `client.operations`. Every
+ * method takes an options object (with `signal` and `project`) and, last, an
+ * optional mutator applied to its result.
+ *
+ * @example Wait for everything that is running
+ * ```ts no-eval
+ * import { connect } from "@incusops/operations";
+ *
+ * await using client = connect();
+ * for (const op of await client.operations.list()) {
+ *   if (op.status === "Running") await client.operations.wait(op.id, { timeout: 60_000 });
+ * }
+ * ```
+ */
+export class Operations {
+  readonly #transport: Transport;
+  readonly #project: string | undefined;
+  readonly #tuning: WaitTuning;
+
+  /**
+   * Made by `connect()`; not meant to be constructed directly.
+   *
+   * @param transport The client's transport.
+   * @param project The client's default project.
+   * @param tuning Waiting-loop knobs.
+   */
+  constructor(transport: Transport, project?: string, tuning?: Partial<WaitTuning>) {
+    this.#transport = transport;
+    this.#project = project;
+    this.#tuning = { ...DEFAULT_TUNING, ...tuning };
+  }
+
+  /**
+   * Lists operations, oldest first (`recursion: 1`, the default), or their
+   * ids (`recursion: 0`).
+   *
+   * @param options `recursion`, `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the result.
+   * @returns The operations (or ids), or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const ops = await client.operations.list();
+   * const ids = await client.operations.list({ recursion: 0 });
+   * const count = await client.operations.list({}, (ops) => ops.length);
+   * console.log(ops, ids, count);
+   * ```
+   */
+  list(options?: ListOptions & { recursion?: 1 }): Promise<Operation[]>;
+  list<R>(
+    options: (ListOptions & { recursion?: 1 }) | undefined,
+    mutator: Mutator<Operation[], R>,
+  ): Promise<R>;
+  list(options: ListOptions & { recursion: 0 }): Promise<string[]>;
+  list<R>(options: ListOptions & { recursion: 0 }, mutator: Mutator<string[], R>): Promise<R>;
+  async list<R>(
+    options: ListOptions = {},
+    // deno-lint-ignore no-explicit-any
+    mutator?: Mutator<any, R>,
+  ): Promise<R | Operation[] | string[]> {
+    const recursion = options.recursion ?? 1;
+    const byStatus = await this.#fetchList(options, recursion);
+    if (recursion === 0) {
+      const ids: string[] = [];
+      for (const urls of Object.values(byStatus)) {
+        for (const url of urls as string[]) ids.push(idFromUrl(url));
+      }
+      return await applyMutator(ids, mutator);
+    }
+    return await applyMutator(sortOldestFirst(byStatus as Record<string, Operation[]>), mutator);
+  }
+
+  /**
+   * Lists operations grouped by lower-case status, as the server groups
+   * them; every known status is a key (empty ones hold `[]`).
+   *
+   * @param options `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the result.
+   * @returns The groups, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const { running } = await client.operations.listByStatus();
+   * console.log(running.map((op) => op.description));
+   * ```
+   */
+  async listByStatus<R = OperationsByStatus>(
+    options: Omit<ListOptions, "recursion"> = {},
+    mutator?: Mutator<OperationsByStatus, R>,
+  ): Promise<R> {
+    const byStatus = await this.#fetchList(options, 1) as Record<string, Operation[]>;
+    const groups = {} as OperationsByStatus;
+    for (const key of STATUS_KEYS) groups[key] = [];
+    for (const [key, ops] of Object.entries(byStatus)) {
+      (groups as Record<string, Operation[]>)[key.toLowerCase()] = sortOldestFirst({ key: ops });
+    }
+    return await applyMutator(groups, mutator);
+  }
+
+  async #fetchList(options: ListOptions, recursion: 0 | 1): Promise<Record<string, unknown[]>> {
+    const params = new URLSearchParams({ recursion: String(recursion) });
+    if (options.allProjects) params.set("all-projects", "true");
+    else this.#setProject(params, options.project);
+    const envelope = await this.#transport.request("GET", COLLECTION, {
+      query: params.toString(),
+      signal: options.signal,
+    });
+    const metadata = envelope.metadata;
+    // A server with no operations may answer `null` or `{}`.
+    return metadata !== null && typeof metadata === "object"
+      ? metadata as Record<string, unknown[]>
+      : {};
+  }
+
+  /**
+   * Gets one operation.
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param options `project`, `signal`.
+   * @param mutator Applied to the result.
+   * @returns The operation, or the mutator's result.
+   * @throws {InvalidArgumentError} `id` is not an operation id; nothing was sent.
+   * @throws {OperationNotFoundError} The server does not know it (any more).
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const op = await client.operations.get("9a8b7c6d-1234-4abc-9def-0123456789ab");
+   * console.log(op.status, op.metadata);
+   * ```
+   */
+  async get<R = Operation>(
+    id: string,
+    options: CallOptions = {},
+    mutator?: Mutator<Operation, R>,
+  ): Promise<R> {
+    const uuid = operationId(id);
+    return await applyMutator(await this.#get(uuid, options, false), mutator);
+  }
+
+  async #get(uuid: string, options: CallOptions, seen: boolean): Promise<Operation> {
+    try {
+      const envelope = await this.#transport.request("GET", `${COLLECTION}/${uuid}`, {
+        query: this.#query(options.project),
+        signal: options.signal,
+      });
+      return envelope.metadata as Operation;
+    } catch (error) {
+      throw this.#notFound(uuid, error, seen);
+    }
+  }
+
+  /**
+   * Waits until the operation is final. Resolves with the final operation
+   * on Success; rejects with {@linkcode OperationFailedError} on Failure,
+   * {@linkcode OperationCancelledError} on Cancelled, a `DOMException` named
+   * `TimeoutError` when `timeout` passes (the operation keeps running), and
+   * the signal's reason when `signal` aborts.
+   *
+   * The wait is made of server-side `/wait?timeout=` slices; both the LXD
+   * answer to a slice that ran out (200 and a running operation) and the
+   * Incus one (an error "context deadline exceeded") mean "still running".
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param options `timeout` (ms), `signal`, `project`.
+   * @param mutator Applied to the final operation.
+   * @returns The final operation, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const started = await client.query("/1.0/instances/c1/state", {
+   *   method: "PUT",
+   *   body: { action: "restart", timeout: 30 },
+   * });
+   * const done = await client.operations.wait(started.id, { timeout: 60_000 });
+   * console.log(done.status); // "Success"
+   * ```
+   */
+  async wait<R = Operation>(
+    id: string,
+    options: WaitOptions = {},
+    mutator?: Mutator<Operation, R>,
+  ): Promise<R> {
+    const uuid = operationId(id);
+    const path = `${COLLECTION}/${uuid}/wait`;
+    let seen = false;
+    const operation = await pollUntilDone(async ({ remaining, signal }) => {
+      const slice = Math.min(remaining ?? Infinity, this.#tuning.maxSliceMs);
+      const seconds = Math.max(1, Math.ceil(slice / 1000));
+      const params = new URLSearchParams({ timeout: String(seconds) });
+      this.#setProject(params, options.project);
+      let answer: Operation;
+      try {
+        const envelope = await this.#transport.request("GET", path, {
+          query: params.toString(),
+          signal,
+          timeout: seconds * 1000 + SLICE_GRACE_MS,
+        });
+        answer = envelope.metadata as Operation;
+      } catch (error) {
+        if (!(error instanceof IncusError) || error instanceof ConnectionError) throw error;
+        if (DEADLINE_TEXT.test(error.message)) {
+          seen = true;
+          return { done: false };
+        }
+        // An error from /wait may be the operation's own `err` (Incus), or
+        // "not found": the operation itself tells which.
+        return this.#afterWaitError(uuid, error, { ...options, signal }, seen);
+      }
+      seen = true;
+      return isFinal(answer) ? { done: true, value: answer } : { done: false };
+    }, {
+      timeout: options.timeout,
+      signal: options.signal,
+      backoff: this.#tuning.backoff,
+      pauseIfFasterThan: 500,
+      timeoutMessage: `operation ${uuid} still running after ${options.timeout} ms`,
+    });
+    return await applyMutator(settle(operation, "GET", path), mutator);
+  }
+
+  async #afterWaitError(
+    uuid: string,
+    error: IncusError,
+    options: CallOptions,
+    seen: boolean,
+  ): Promise<StepResult<Operation>> {
+    let operation: Operation;
+    try {
+      operation = await this.#get(uuid, options, seen);
+    } catch (getError) {
+      if (!(getError instanceof OperationNotFoundError) || error.status === 404) throw getError;
+      // Failed, and already gone: the /wait error was the operation's err.
+      throw new OperationFailedError(uuid, error.message, {
+        status: error.status,
+        method: error.method,
+        path: error.path,
+      });
+    }
+    if (isFinal(operation)) return { done: true, value: operation };
+    throw error;
+  }
+
+  /**
+   * Cancels a running operation. Resolves when the server accepted the
+   * cancellation.
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param options `project`, `signal`.
+   * @param mutator Applied to the result (`undefined`).
+   * @returns `undefined`, or the mutator's result.
+   * @throws {NotCancellableError} The operation cannot be cancelled (`may_cancel: false`) or is over.
+   * @throws {OperationNotFoundError} The server does not know it.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * await client.operations.cancel("9a8b7c6d-1234-4abc-9def-0123456789ab");
+   * ```
+   */
+  async cancel<R = void>(
+    id: string,
+    options: CallOptions = {},
+    mutator?: Mutator<void, R>,
+  ): Promise<R> {
+    const uuid = operationId(id);
+    const path = `${COLLECTION}/${uuid}`;
+    try {
+      await this.#transport.request("DELETE", path, {
+        query: this.#query(options.project),
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (
+        error instanceof IncusError && error.status === 400 && !(error instanceof ConnectionError)
+      ) {
+        throw new NotCancellableError(
+          uuid,
+          `operation ${uuid} cannot be cancelled: ${error.message}`,
+          error,
+        );
+      }
+      throw this.#notFound(uuid, error, false);
+    }
+    return await applyMutator(undefined, mutator);
+  }
+
+  /**
+   * Sends `DELETE /1.0/operations/<id>`. On Incus and LXD deleting an
+   * operation *cancels* it (there is no "forget" without cancelling); this
+   * is {@linkcode Operations.cancel} under the REST name, with the same
+   * errors.
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param options `project`, `signal`.
+   * @param mutator Applied to the result (`undefined`).
+   * @returns `undefined`, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * await client.operations.delete("9a8b7c6d-1234-4abc-9def-0123456789ab");
+   * ```
+   */
+  delete<R = void>(
+    id: string,
+    options: CallOptions = {},
+    mutator?: Mutator<void, R>,
+  ): Promise<R> {
+    return this.cancel(id, options, mutator);
+  }
+
+  /** Turns a 404 into {@linkcode OperationNotFoundError}; passes others on. */
+  #notFound(uuid: string, error: unknown, seen: boolean): unknown {
+    if (
+      !(error instanceof IncusError) || error.status !== 404 || error instanceof ConnectionError
+    ) {
+      return error;
+    }
+    const why = seen
+      ? "it finished and the server dropped it (finished operations are kept about 5 s)"
+      : "it never existed in this project, or finished more than about 5 s ago " +
+        "(servers keep finished operations briefly)";
+    return new OperationNotFoundError(uuid, `operation ${uuid} not found: ${why}`, error);
+  }
+
+  #query(project: string | undefined): string | undefined {
+    const name = project ?? this.#project;
+    return name === undefined ? undefined : `project=${encodeURIComponent(name)}`;
+  }
+
+  #setProject(params: URLSearchParams, project: string | undefined): void {
+    const name = project ?? this.#project;
+    if (name !== undefined) params.set("project", name);
+  }
+}
+
+/** Resolves a final operation, or throws the error its status means. */
+export function settle(operation: Operation, method: string, path: string): Operation {
+  switch (operation.status_code) {
+    case StatusCode.Success:
+      return operation;
+    case StatusCode.Cancelled:
+      throw new OperationCancelledError(operation.id, { status: 401, method, path, operation });
+    default:
+      throw new OperationFailedError(operation.id, operation.err || operation.status, {
+        status: operation.status_code,
+        method,
+        path,
+        operation,
+      });
+  }
+}
+
+/** The id at the end of an operation URL (`/1.0/operations/<id>?project=x`). */
+function idFromUrl(url: string): string {
+  const end = url.indexOf("?");
+  const path = end === -1 ? url : url.slice(0, end);
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
+/** Flattens the status groups into one list, oldest first. */
+function sortOldestFirst(byStatus: Record<string, Operation[]>): Operation[] {
+  const all: Operation[] = [];
+  for (const ops of Object.values(byStatus)) {
+    if (Array.isArray(ops)) { for (const op of ops) all.push(op); }
+  }
+  // ISO-8601 timestamps from one server compare as text when their offsets
+  // match; Date.parse handles mixed offsets, the text breaks ms ties.
+  const keyed = all.map((op) => ({ op, ms: Date.parse(op.created_at), text: op.created_at }));
+  keyed.sort((a, b) => a.ms - b.ms || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  return keyed.map((entry) => entry.op);
+}

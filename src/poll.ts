@@ -1,0 +1,106 @@
+/**
+ * The waiting core shared by every client: repeat a step until it reports
+ * the final value, under one overall deadline and the caller's signal, with
+ * backoff between steps.
+ *
+ * @module
+ */
+
+import { delay } from "@std/async/delay";
+import { duration } from "./id.ts";
+
+/** What one step of a wait found. */
+export type StepResult<T> = { done: true; value: T } | { done: false };
+
+/** What a step gets: how much time is left and the signal to honour. */
+export interface StepContext {
+  /** Milliseconds left before the overall deadline, `undefined` without one. */
+  remaining: number | undefined;
+  /** Aborts when the caller's signal aborts or the deadline passes. */
+  signal: AbortSignal;
+  /** How many steps ran before this one. */
+  attempt: number;
+}
+
+/** Exponential backoff between steps. */
+export interface Backoff {
+  /** First delay, ms. */
+  initial: number;
+  /** Factor applied after each delay. */
+  multiplier: number;
+  /** Largest delay, ms. */
+  max: number;
+  /** Randomise each delay between 0 and its value ("full jitter"). */
+  jitter?: boolean;
+}
+
+/** Options of {@linkcode pollUntilDone}. */
+export interface PollOptions {
+  /** Overall limit in ms; then the wait rejects with a `TimeoutError`. */
+  timeout?: number;
+  /** Aborts the wait; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Delays between steps. */
+  backoff: Backoff;
+  /**
+   * For long-polling steps: only pause between steps that returned sooner
+   * than this many ms (a server that answers at once is not hammered).
+   */
+  pauseIfFasterThan?: number;
+  /** Message of the `TimeoutError`. */
+  timeoutMessage?: string;
+}
+
+/** The delay before step `attempt` (0-based) under `backoff`. */
+export function backoffDelay(backoff: Backoff, attempt: number): number {
+  const base = Math.min(backoff.max, backoff.initial * backoff.multiplier ** attempt);
+  return backoff.jitter ? Math.random() * base : base;
+}
+
+/**
+ * Calls `step` until it reports `done`, and resolves with its value. Rejects
+ * with a `DOMException` named `TimeoutError` when `timeout` passes, with the
+ * signal's reason when `signal` aborts, and with whatever `step` throws.
+ */
+export async function pollUntilDone<T>(
+  step: (context: StepContext) => Promise<StepResult<T>>,
+  options: PollOptions,
+): Promise<T> {
+  const timeout = duration("timeout", options.timeout);
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  const timer = timeout === undefined ? undefined : setTimeout(() =>
+    controller.abort(
+      new DOMException(options.timeoutMessage ?? `timed out after ${timeout} ms`, "TimeoutError"),
+    ), timeout);
+  const stopped = controller.signal;
+  try {
+    let pauses = 0;
+    for (let attempt = 0;; attempt++) {
+      const started = performance.now();
+      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - started);
+      let result: StepResult<T>;
+      try {
+        result = await step({ remaining, signal: stopped, attempt });
+      } catch (error) {
+        if (stopped.aborted) throw stopped.reason;
+        throw error;
+      }
+      if (result.done) return result.value;
+      stopped.throwIfAborted();
+      const took = performance.now() - started;
+      if (options.pauseIfFasterThan !== undefined && took >= options.pauseIfFasterThan) {
+        pauses = 0;
+        continue;
+      }
+      await delay(backoffDelay(options.backoff, pauses++), { signal: stopped });
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}

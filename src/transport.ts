@@ -1,0 +1,315 @@
+/**
+ * The one place requests are made: a pooled `Deno.HttpClient` over a Unix
+ * socket or HTTPS, and the decoding of the Incus/LXD response envelope.
+ *
+ * @module
+ */
+
+import { ConnectionError, IncusError, ProtocolError } from "./errors.ts";
+
+/** Where and how to reach the daemon. */
+export interface TransportTarget {
+  /** Path of the daemon's Unix socket. */
+  socket?: string;
+  /** `https://host:port` of a remote daemon. */
+  url?: string;
+  /** PEM client certificate (remote). */
+  cert?: string;
+  /** PEM client key (remote). */
+  key?: string;
+  /** PEM CA certificate(s) the server certificate must chain to (remote). */
+  ca?: string | string[];
+  /** Longest time one request may take before it is abandoned, in ms. */
+  requestTimeout?: number;
+  /** Largest response body accepted, in bytes. */
+  maxResponseBytes?: number;
+}
+
+/** What a successful (`sync` or `async`) answer holds. */
+export interface Envelope {
+  /** `sync` for an immediate answer, `async` when an operation was started. */
+  type: "sync" | "async";
+  /** Status text, e.g. "Success" or "Operation created". */
+  status: string;
+  /** Status code. */
+  status_code: number;
+  /** For `async`: the path of the operation, `/1.0/operations/<id>`. */
+  operation: string;
+  /** The answer itself. */
+  metadata: unknown;
+}
+
+/** Options of one request. */
+export interface RequestInit {
+  /** Query string, already encoded, without the leading `?`. */
+  query?: string;
+  /** JSON body. */
+  body?: unknown;
+  /** Aborts the request; the request rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** This request's own time limit in ms (replaces `requestTimeout`). */
+  timeout?: number;
+}
+
+/** Default per-request time limit: long enough for any sync answer. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** Default cap on a response body: 64 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+const decoder = new TextDecoder();
+
+/** The reason a request was abandoned by its own time limit. */
+class RequestTimeout extends Error {}
+
+/** The reason in-flight requests end when the client is closed. */
+class ClientClosed extends Error {}
+
+/**
+ * A pooled HTTP client for one daemon. Every request goes through
+ * {@linkcode Transport.request}, which decodes the envelope and throws typed
+ * errors.
+ */
+export class Transport {
+  /** The socket path or URL requests go to. */
+  readonly target: string;
+  /** The pooled Deno HTTP client (shared with websockets). */
+  readonly httpClient: Deno.HttpClient;
+  /** `http://127.0.0.1` for a socket, the remote's origin otherwise. */
+  readonly origin: string;
+  readonly #isSocket: boolean;
+  readonly #requestTimeout: number;
+  readonly #maxResponseBytes: number;
+  readonly #closed = new AbortController();
+
+  constructor(target: TransportTarget) {
+    this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (target.url !== undefined) {
+      const url = new URL(target.url);
+      if (url.protocol !== "https:") {
+        throw new TypeError(`remote URL ${target.url} must use https:`);
+      }
+      this.target = url.origin;
+      this.origin = url.origin;
+      this.#isSocket = false;
+      const ca = target.ca === undefined ? undefined : [target.ca].flat();
+      this.httpClient = Deno.createHttpClient({
+        cert: target.cert,
+        key: target.key,
+        caCerts: ca,
+      } as Deno.CreateHttpClientOptions);
+    } else {
+      const path = target.socket!;
+      this.target = path;
+      // A literal IP: Deno resolves the host name even over a Unix socket.
+      this.origin = "http://127.0.0.1";
+      this.#isSocket = true;
+      this.httpClient = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+    }
+  }
+
+  /** Whether {@linkcode Transport.close} was called. */
+  get closed(): boolean {
+    return this.#closed.signal.aborted;
+  }
+
+  /**
+   * Sends one request and decodes the envelope. Resolves with a `sync` or
+   * `async` envelope; throws {@linkcode IncusError} for an `error` envelope,
+   * {@linkcode ConnectionError} when the daemon cannot be reached or its
+   * answer read, and the signal's reason when `signal` aborts.
+   */
+  async request(method: string, path: string, init: RequestInit = {}): Promise<Envelope> {
+    const { signal } = init;
+    signal?.throwIfAborted();
+    if (this.#closed.signal.aborted) throw this.#closedError(method, path);
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal!.reason);
+    const onClose = () => controller.abort(new ClientClosed());
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#closed.signal.addEventListener("abort", onClose, { once: true });
+    const limit = init.timeout ?? this.#requestTimeout;
+    const timer = setTimeout(() => controller.abort(new RequestTimeout()), limit);
+    const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
+    try {
+      const response = await fetch(url, {
+        method,
+        client: this.httpClient,
+        signal: controller.signal,
+        headers: init.body === undefined ? undefined : { "content-type": "application/json" },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      });
+      const text = await this.#readBody(response, method, path);
+      return decodeEnvelope(text, response.status, method, path, this.target);
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+      if (reason instanceof RequestTimeout) {
+        throw new ConnectionError(
+          `${method} ${path}: no complete answer from ${this.target} within ${limit} ms ` +
+            `(raise requestTimeout if the daemon is just slow)`,
+          { status: 0, method, path, target: this.target, cause: error },
+        );
+      }
+      if (reason instanceof ClientClosed) throw this.#closedError(method, path);
+      if (reason !== undefined) throw reason;
+      if (error instanceof IncusError) throw error;
+      throw this.#connectionError(error, method, path);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      this.#closed.signal.removeEventListener("abort", onClose);
+    }
+  }
+
+  /** Reads the body as text, refusing more than `maxResponseBytes`. */
+  async #readBody(response: Response, method: string, path: string): Promise<string> {
+    const max = this.#maxResponseBytes;
+    const tooLarge = (size: string) =>
+      new ProtocolError(
+        `${method} ${path}: the answer from ${this.target} is ${size}, over the ` +
+          `${max}-byte limit (raise maxResponseBytes to accept it)`,
+        { status: response.status, method, path, target: this.target },
+      );
+    const length = response.headers.get("content-length");
+    if (length !== null) {
+      if (Number(length) > max) {
+        await response.body?.cancel();
+        throw tooLarge(`${length} bytes`);
+      }
+      return await response.text();
+    }
+    if (response.body === null) return "";
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > max) {
+          await reader.cancel();
+          throw tooLarge(`more than ${max} bytes`);
+        }
+        chunks.push(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+    if (chunks.length === 1) return decoder.decode(chunks[0]);
+    const all = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      all.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return decoder.decode(all);
+  }
+
+  #closedError(method: string, path: string): ConnectionError {
+    return new ConnectionError(
+      `${method} ${path}: the client for ${this.target} is closed`,
+      { status: 0, method, path, target: this.target },
+    );
+  }
+
+  /** Explains a failed connection, naming the target and the fix. */
+  #connectionError(error: unknown, method: string, path: string): ConnectionError {
+    const detail = error instanceof Error ? error.message : String(error);
+    const init = { status: 0, method, path, target: this.target, cause: error };
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      const fix = this.#isSocket
+        ? `run deno with --allow-read=${this.target} --allow-write=${this.target} ` +
+          `--allow-net=unix:${this.target}`
+        : `run deno with --allow-net=${new URL(this.target).host}`;
+      return new ConnectionError(
+        `${method} ${path}: Deno may not reach ${this.target}: ${fix}`,
+        init,
+      );
+    }
+    if (!this.#isSocket) {
+      return new ConnectionError(
+        `${method} ${path}: cannot reach ${this.target}: ${detail} ` +
+          `(check the URL, that the daemon listens there, and its certificate)`,
+        init,
+      );
+    }
+    return new ConnectionError(
+      `${method} ${path}: cannot use the socket ${this.target}: ${describeSocket(this.target)} ` +
+        `(${detail})`,
+      init,
+    );
+  }
+
+  /**
+   * Rejects every request in flight with a {@linkcode ConnectionError} and
+   * closes the pooled connections. Safe to call more than once.
+   */
+  close(): void {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort();
+    this.httpClient.close();
+  }
+}
+
+/** Says what is wrong with a socket path, and how to fix it. */
+function describeSocket(path: string): string {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return "it does not exist; is the daemon running? Start it, or set INCUS_SOCKET / " +
+        "LXD_SOCKET (or pass connect({ socket })) to the daemon's unix.socket";
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
+    }
+    return "it cannot be inspected; check the path";
+  }
+  if (info.isSocket !== true) {
+    return "it is not a socket; point connect({ socket }) at the daemon's unix.socket";
+  }
+  return "the connection failed; check that the daemon is running and that you may use " +
+    "its socket (member of the incus-admin or lxd group, or root)";
+}
+
+/** Decodes an Incus/LXD envelope, throwing for errors and garbage. */
+export function decodeEnvelope(
+  text: string,
+  httpStatus: number,
+  method: string,
+  path: string,
+  target: string,
+): Envelope {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ProtocolError(
+      `${method} ${path}: the answer from ${target} is not JSON (HTTP ${httpStatus}, ` +
+        `${text.length} characters: ${JSON.stringify(text.slice(0, 80))}); is this an Incus or ` +
+        `LXD daemon?`,
+      { status: httpStatus, method, path, target },
+    );
+  }
+  const envelope = body as Record<string, unknown> | null;
+  const type = envelope !== null && typeof envelope === "object" ? envelope.type : undefined;
+  if (type === "error") {
+    const message = typeof envelope!.error === "string" && envelope!.error !== ""
+      ? envelope!.error
+      : `HTTP ${httpStatus}`;
+    const code = typeof envelope!.error_code === "number" && envelope!.error_code !== 0
+      ? envelope!.error_code
+      : httpStatus;
+    throw new IncusError(message, { status: code, method, path });
+  }
+  if (type !== "sync" && type !== "async") {
+    throw new ProtocolError(
+      `${method} ${path}: the answer from ${target} is not an Incus/LXD envelope ` +
+        `(HTTP ${httpStatus}, type ${JSON.stringify(type ?? null)})`,
+      { status: httpStatus, method, path, target },
+    );
+  }
+  return envelope as unknown as Envelope;
+}
