@@ -36,6 +36,11 @@ export interface ConnectOptions {
   requestTimeout?: number;
   /** Largest response body accepted, bytes (default 64 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Longest server-side `/wait` slice of a wait, ms (default 30 s; whole
+   * seconds, at least 1 s). Shorter slices notice a dead daemon sooner.
+   */
+  waitSliceMs?: number;
 }
 
 /** Options of {@linkcode Client.query}. */
@@ -80,11 +85,16 @@ export class Client implements Disposable, AsyncDisposable {
    *
    * @param transport The pooled transport.
    * @param project The default project.
+   * @param waitSliceMs Longest `/wait` slice, ms.
    */
-  constructor(transport: Transport, project?: string) {
+  constructor(transport: Transport, project?: string, waitSliceMs?: number) {
     this.#transport = transport;
     this.project = project;
-    this.operations = new Operations(transport, project);
+    this.operations = new Operations(
+      transport,
+      project,
+      waitSliceMs === undefined ? undefined : { maxSliceMs: waitSliceMs },
+    );
   }
 
   /** The socket path or remote URL this client talks to. */
@@ -225,6 +235,7 @@ export class Client implements Disposable, AsyncDisposable {
  */
 export function connect(options: ConnectOptions = {}): Client {
   const requestTimeout = duration("requestTimeout", options.requestTimeout);
+  const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
   const common = { requestTimeout, maxResponseBytes: options.maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
@@ -235,7 +246,7 @@ export function connect(options: ConnectOptions = {}): Client {
       key: options.key,
       ca,
     });
-    return new Client(transport, options.project);
+    return new Client(transport, options.project, waitSliceMs);
   }
   let socket = options.socket;
   if (socket === undefined) {
@@ -250,5 +261,5 @@ export function connect(options: ConnectOptions = {}): Client {
     }
     socket = found.path;
   }
-  return new Client(new Transport({ ...common, socket }), options.project);
+  return new Client(new Transport({ ...common, socket }), options.project, waitSliceMs);
 }

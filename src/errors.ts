@@ -46,6 +46,8 @@ export class IncusError extends Error {
   readonly path: string;
 
   /**
+   * Creates the error.
+   *
    * @param message The server's error text.
    * @param init The status and request it belongs to.
    */
@@ -81,6 +83,8 @@ export class ConnectionError extends IncusError {
   readonly target: string;
 
   /**
+   * Creates the error.
+   *
    * @param message What went wrong and how to fix it.
    * @param init The request, and `target`: the socket path or URL.
    */
@@ -113,6 +117,8 @@ export class OperationNotFoundError extends IncusError {
   readonly id: string;
 
   /**
+   * Creates the error.
+   *
    * @param id The operation id.
    * @param message The text to show.
    * @param init The request.
@@ -154,6 +160,8 @@ export class OperationFailedError extends IncusError {
   readonly operation: Operation | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param id The operation id.
    * @param err The operation's error text.
    * @param init The request, and the final `operation` if known.
@@ -190,6 +198,8 @@ export class OperationCancelledError extends IncusError {
   readonly operation: Operation | undefined;
 
   /**
+   * Creates the error.
+   *
    * @param id The operation id.
    * @param init The request, and the final `operation` if known.
    */
@@ -222,6 +232,8 @@ export class NotCancellableError extends IncusError {
   readonly id: string;
 
   /**
+   * Creates the error.
+   *
    * @param id The operation id.
    * @param message The server's text.
    * @param init The request.
@@ -253,6 +265,8 @@ export class NotCancellableError extends IncusError {
  */
 export class InvalidArgumentError extends TypeError {
   /**
+   * Creates the error.
+   *
    * @param message What is wrong with the argument.
    */
   constructor(message: string) {
@@ -280,6 +294,8 @@ export class InvalidArgumentError extends TypeError {
  */
 export class ProtocolError extends ConnectionError {
   /**
+   * Creates the error.
+   *
    * @param message What was wrong with the answer.
    * @param init The request, and `target`: the socket path or URL.
    */

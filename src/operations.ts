@@ -125,11 +125,56 @@ export class Operations {
    * ```
    */
   list(options?: ListOptions & { recursion?: 1 }): Promise<Operation[]>;
+  /**
+   * Lists operations, oldest first, and resolves with `mutator`'s result.
+   *
+   * @param options `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the operations.
+   * @returns The mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * console.log(await client.operations.list({}, (ops) => ops.length));
+   * ```
+   */
   list<R>(
     options: (ListOptions & { recursion?: 1 }) | undefined,
     mutator: Mutator<Operation[], R>,
   ): Promise<R>;
+  /**
+   * Lists the ids of operations (`recursion: 0`).
+   *
+   * @param options `recursion: 0`, `project`, `allProjects`, `signal`.
+   * @returns The ids.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * console.log(await client.operations.list({ recursion: 0 }));
+   * ```
+   */
   list(options: ListOptions & { recursion: 0 }): Promise<string[]>;
+  /**
+   * Lists the ids of operations (`recursion: 0`) and resolves with
+   * `mutator`'s result.
+   *
+   * @param options `recursion: 0`, `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the ids.
+   * @returns The mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * console.log(await client.operations.list({ recursion: 0 }, (ids) => ids.length));
+   * ```
+   */
   list<R>(options: ListOptions & { recursion: 0 }, mutator: Mutator<string[], R>): Promise<R>;
   async list<R>(
     options: ListOptions = {},

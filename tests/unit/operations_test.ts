@@ -1,0 +1,325 @@
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import {
+  connect,
+  NotCancellableError,
+  OperationCancelledError,
+  OperationFailedError,
+  OperationNotFoundError,
+  StatusCode,
+} from "../../mod.ts";
+import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
+
+const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
+const MISSING = "00000000-0000-4000-8000-000000000000";
+
+async function setup(flavor: WaitFlavor = "incus", retentionMs?: number) {
+  const daemon = await FakeDaemon.start({ flavor, retentionMs });
+  const client = connect({ socket: daemon.path, waitSliceMs: 1_000 });
+  return {
+    daemon,
+    client,
+    async [Symbol.asyncDispose]() {
+      client.close();
+      await daemon.close();
+    },
+  };
+}
+
+Deno.test("list: flattened, oldest first, recursion 0 gives ids", async () => {
+  await using t = await setup();
+  const a = t.daemon.createOperation({ description: "first" });
+  const b = t.daemon.createOperation({ description: "second" });
+  t.daemon.finish(a.id, { status: "Success" });
+  const ops = await t.client.operations.list();
+  assertEquals(ops.map((op) => op.id), [a.id, b.id]);
+  assertEquals(ops[0].status, "Success");
+  assertEquals(ops[1].status_code, StatusCode.Running);
+  const ids = await t.client.operations.list({ recursion: 0 });
+  assertEquals(ids.toSorted(), [a.id, b.id].toSorted());
+  assertEquals(t.daemon.requests.at(-1)?.search, "?recursion=0");
+});
+
+Deno.test("list: empty server gives []", async () => {
+  await using t = await setup();
+  assertEquals(await t.client.operations.list(), []);
+  assertEquals(await t.client.operations.list({ recursion: 0 }), []);
+});
+
+Deno.test("list: a mutator's result is what the call resolves with, sync or async", async () => {
+  await using t = await setup();
+  t.daemon.createOperation();
+  t.daemon.createOperation();
+  assertEquals(await t.client.operations.list({}, (ops) => ops.length), 2);
+  assertEquals(
+    await t.client.operations.list({ recursion: 0 }, async (ids) => {
+      await Promise.resolve();
+      return ids.map((id) => id.length);
+    }),
+    [36, 36],
+  );
+});
+
+Deno.test("mutator errors reject the call with that error", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation();
+  const boom = new RangeError("boom");
+  const error = await assertRejects(() =>
+    t.client.operations.get(op.id, {}, () => {
+      throw boom;
+    })
+  );
+  assertEquals(error, boom);
+  const rejected = await assertRejects(() =>
+    t.client.operations.list({}, () => Promise.reject(boom))
+  );
+  assertEquals(rejected, boom);
+});
+
+Deno.test("listByStatus: every status key present, grouped", async () => {
+  await using t = await setup();
+  const a = t.daemon.createOperation();
+  const b = t.daemon.createOperation({ mayCancel: true });
+  t.daemon.createOperation();
+  t.daemon.finish(a.id, { status: "Failure", err: "nope" });
+  t.daemon.finish(b.id, { status: "Cancelled" });
+  const groups = await t.client.operations.listByStatus();
+  assertEquals(groups.running.length, 1);
+  assertEquals(groups.failure.map((op) => op.id), [a.id]);
+  assertEquals(groups.cancelled.map((op) => op.id), [b.id]);
+  assertEquals(groups.success, []);
+  assertEquals(groups.pending, []);
+  assertEquals(await t.client.operations.listByStatus({}, (g) => g.running.length), 1);
+});
+
+Deno.test("project and allProjects scope lists and calls", async () => {
+  await using t = await setup();
+  const inDefault = t.daemon.createOperation();
+  const inP2 = t.daemon.createOperation({ project: "p2" });
+  assertEquals((await t.client.operations.list()).map((op) => op.id), [inDefault.id]);
+  assertEquals(
+    (await t.client.operations.list({ project: "p2" })).map((op) => op.id),
+    [inP2.id],
+  );
+  assertEquals((await t.client.operations.list({ allProjects: true })).length, 2);
+  await assertRejects(() => t.client.operations.get(inP2.id), OperationNotFoundError);
+  assertEquals((await t.client.operations.get(inP2.id, { project: "p2" })).id, inP2.id);
+  using scoped = connect({ socket: t.daemon.path, project: "p2" });
+  assertEquals((await scoped.operations.get(inP2.id)).id, inP2.id);
+  assertEquals(t.daemon.requests.at(-1)?.search, "?project=p2");
+});
+
+Deno.test("project names are encoded, never spliced into the query", async () => {
+  await using t = await setup();
+  await t.client.operations.list({ project: "a&all-projects=true/x" });
+  assertEquals(
+    t.daemon.requests.at(-1)?.search,
+    "?recursion=1&project=a%26all-projects%3Dtrue%2Fx",
+  );
+  await assertRejects(
+    () => t.client.operations.get(MISSING, { project: "p&q=1" }),
+    OperationNotFoundError,
+  );
+  assertEquals(t.daemon.requests.at(-1)?.search, "?project=p%26q%3D1");
+});
+
+Deno.test("get: the operation, or OperationNotFoundError with a hint", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ metadata: { x: 1 } });
+  const got = await t.client.operations.get(op.id);
+  assertEquals(got, op);
+  assertEquals(await t.client.operations.get(`/1.0/operations/${op.id}`, {}, (o) => o.id), op.id);
+  const error = await assertRejects(
+    () => t.client.operations.get(MISSING),
+    OperationNotFoundError,
+  );
+  assertEquals(error.status, 404);
+  assertEquals(error.id, MISSING);
+  assertEquals(error.path, `/1.0/operations/${MISSING}`);
+  assertStringIncludes(error.message, "about 5 s");
+});
+
+for (const flavor of FLAVORS) {
+  Deno.test(`wait (${flavor}): resolves with the final operation on Success`, async () => {
+    await using t = await setup(flavor);
+    const op = t.daemon.createOperation({ durationMs: 30 });
+    const final = await t.client.operations.wait(op.id);
+    assertEquals(final.status, "Success");
+    assertEquals(final.id, op.id);
+    assertEquals(await t.client.operations.wait(op.id, {}, (o) => o.status_code), 200);
+  });
+
+  Deno.test(`wait (${flavor}): Failure rejects OperationFailedError with err`, async () => {
+    await using t = await setup(flavor);
+    const op = t.daemon.createOperation({ durationMs: 20, outcome: "Failure", err: "Boom" });
+    const error = await assertRejects(
+      () => t.client.operations.wait(op.id),
+      OperationFailedError,
+    );
+    assertEquals(error.err, "Boom");
+    assertEquals(error.id, op.id);
+    assertEquals(error.operation?.status, "Failure");
+    assertStringIncludes(error.message, "Boom");
+  });
+
+  Deno.test(`wait (${flavor}): Cancelled rejects OperationCancelledError`, async () => {
+    await using t = await setup(flavor);
+    const op = t.daemon.createOperation({ mayCancel: true });
+    const waiting = t.client.operations.wait(op.id);
+    await t.client.operations.cancel(op.id);
+    const error = await assertRejects(() => waiting, OperationCancelledError);
+    assertEquals(error.operation?.status, "Cancelled");
+  });
+
+  Deno.test(`wait (${flavor}): slices that run out mean "still running"`, async () => {
+    await using t = await setup(flavor);
+    const op = t.daemon.createOperation({ durationMs: 2_300 });
+    const final = await t.client.operations.wait(op.id);
+    assertEquals(final.status, "Success");
+    const waits = t.daemon.requests.filter((r) => r.path.endsWith("/wait"));
+    assert(waits.length >= 2, `expected several /wait slices, saw ${waits.length}`);
+  });
+
+  Deno.test(`wait (${flavor}): timeout rejects TimeoutError, the op keeps running`, async () => {
+    await using t = await setup(flavor);
+    const op = t.daemon.createOperation();
+    const error = await assertRejects(
+      () => t.client.operations.wait(op.id, { timeout: 150 }),
+      DOMException,
+    );
+    assertEquals(error.name, "TimeoutError");
+    assertStringIncludes(error.message, op.id);
+    assertEquals(t.daemon.operation(op.id)?.status, "Running");
+  });
+}
+
+Deno.test("wait: the signal's reason rejects the wait, promptly", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation();
+  const controller = new AbortController();
+  const reason = new Error("stop waiting");
+  const waiting = t.client.operations.wait(op.id, { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const aborted = performance.now();
+  controller.abort(reason);
+  const error = await assertRejects(() => waiting);
+  assertEquals(error, reason);
+  assert(performance.now() - aborted < 50, "abort took 50 ms or more");
+  assertEquals(t.daemon.operation(op.id)?.status, "Running");
+});
+
+Deno.test("an already aborted signal rejects at once and sends nothing", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation();
+  const signal = AbortSignal.abort(new Error("already"));
+  for (
+    const call of [
+      () => t.client.operations.wait(op.id, { signal }),
+      () => t.client.operations.get(op.id, { signal }),
+      () => t.client.operations.list({ signal }),
+      () => t.client.operations.cancel(op.id, { signal }),
+      () => t.client.query("/1.0", { signal }),
+    ]
+  ) {
+    const error = await assertRejects(call);
+    assertEquals((error as Error).message, "already");
+  }
+  assertEquals(t.daemon.requests.length, 0);
+});
+
+Deno.test("wait: an op finished moments ago resolves; long gone is OperationNotFoundError", async () => {
+  await using t = await setup("incus", 300);
+  const recent = t.daemon.createOperation();
+  const old = t.daemon.createOperation();
+  t.daemon.finish(recent.id, { status: "Success" });
+  t.daemon.finish(old.id, { status: "Success" });
+  assertEquals((await t.client.operations.wait(recent.id)).status, "Success");
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const error = await assertRejects(
+    () => t.client.operations.wait(old.id),
+    OperationNotFoundError,
+  );
+  assertStringIncludes(error.message, "finished");
+});
+
+Deno.test("wait: Incus failure answer for an op already gone still reports the failure", async () => {
+  await using t = await setup("incus");
+  const op = t.daemon.createOperation();
+  // The /wait answer carries the op's err; the op is gone by the follow-up GET.
+  t.daemon.interceptor = (_request, url) => {
+    if (url.pathname.endsWith("/wait")) {
+      return Response.json(
+        { type: "error", error: "Command not found", error_code: 400, metadata: null },
+        { status: 400 },
+      );
+    }
+    return Response.json(
+      { type: "error", error: "Operation not found", error_code: 404, metadata: null },
+      { status: 404 },
+    );
+  };
+  const error = await assertRejects(() => t.client.operations.wait(op.id), OperationFailedError);
+  assertEquals(error.err, "Command not found");
+  assertEquals(error.status, 400);
+  assertEquals(error.operation, undefined);
+});
+
+Deno.test("wait: bad timeouts are refused before anything is sent", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation();
+  for (const timeout of [-1, NaN, Infinity, "5" as unknown as number]) {
+    await assertRejects(
+      () => t.client.operations.wait(op.id, { timeout }),
+      TypeError,
+      "invalid timeout",
+    );
+  }
+  assertEquals(t.daemon.requests.length, 0);
+});
+
+Deno.test("wait: a huge timeout is clamped, not overflowed", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ durationMs: 10 });
+  assertEquals((await t.client.operations.wait(op.id, { timeout: 1e15 })).status, "Success");
+});
+
+Deno.test("cancel: running cancellable op ends Cancelled", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ mayCancel: true });
+  assertEquals(await t.client.operations.cancel(op.id), undefined);
+  assertEquals(t.daemon.operation(op.id)?.status, "Cancelled");
+  const other = t.daemon.createOperation({ mayCancel: true });
+  assertEquals(await t.client.operations.delete(other.id, {}, () => "gone"), "gone");
+  assertEquals(t.daemon.operation(other.id)?.status, "Cancelled");
+});
+
+Deno.test("cancel: not cancellable → NotCancellableError; unknown → OperationNotFoundError", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ mayCancel: false });
+  const error = await assertRejects(
+    () => t.client.operations.cancel(op.id),
+    NotCancellableError,
+  );
+  assertEquals(error.status, 400);
+  assertEquals(error.method, "DELETE");
+  assertStringIncludes(error.message, "can't be cancelled");
+  await assertRejects(() => t.client.operations.delete(op.id), NotCancellableError);
+  await assertRejects(() => t.client.operations.cancel(MISSING), OperationNotFoundError);
+  assertEquals(t.daemon.operation(op.id)?.status, "Running");
+});
+
+Deno.test("errors carry the server's status, text, method and path", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ mayCancel: false });
+  const error = await assertRejects(() => t.client.operations.cancel(op.id), NotCancellableError);
+  assertInstanceOf(error, Error);
+  assertEquals(
+    [error.status, error.method, error.path],
+    [400, "DELETE", `/1.0/operations/${op.id}`],
+  );
+});
