@@ -1,0 +1,344 @@
+/**
+ * The operations API against the real daemons: the same code runs once per
+ * daemon (Incus 6 and LXD 5), on operations they really run.
+ */
+
+import {
+  assert,
+  assertEquals,
+  assertInstanceOf,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
+import {
+  connect,
+  IncusError,
+  InvalidArgumentError,
+  isFinal,
+  NotCancellableError,
+  type Operation,
+  OperationFailedError,
+  OperationNotFoundError,
+  StatusCode,
+} from "../../mod.ts";
+import { connectTo, DAEMONS, startExec, startSleep, uniqueName } from "./_daemons.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** `curl --unix-socket` as an independent witness of what the daemon serves. */
+async function curl(socket: string, path: string): Promise<Record<string, unknown>> {
+  const { code, stdout, stderr } = await new Deno.Command("curl", {
+    args: ["-sS", "--unix-socket", socket, `http://127.0.0.1${path}`],
+  }).output();
+  assertEquals(code, 0, new TextDecoder().decode(stderr));
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+for (const daemon of DAEMONS) {
+  const name = daemon.name;
+
+  Deno.test(`${name}: list, list ids, listByStatus and get match what the daemon serves`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 3);
+    assertMatch(op.id, UUID);
+    assertEquals(op.status, "Running");
+
+    const ops = await client.operations.list();
+    const mine = ops.find((o) => o.id === op.id);
+    if (mine === undefined) throw new Error("the running exec is not listed");
+    assertEquals(mine.status_code, StatusCode.Running);
+    assertEquals(mine.class, "task");
+    assertEquals(mine.may_cancel, false);
+    assertStringIncludes(mine.resources?.instances?.[0] ?? "", `/1.0/instances/${daemon.instance}`);
+    for (let i = 1; i < ops.length; i++) {
+      assert(Date.parse(ops[i - 1].created_at) <= Date.parse(ops[i].created_at), "oldest first");
+    }
+
+    const ids = await client.operations.list({ recursion: 0 });
+    assert(ids.includes(op.id));
+    for (const id of ids) assertMatch(id, UUID);
+
+    const groups = await client.operations.listByStatus();
+    assert(groups.running.some((o) => o.id === op.id));
+    assertEquals(groups.success.filter((o) => o.id === op.id), []);
+
+    const got = await client.operations.get(op.id);
+    const witness = await curl(daemon.socket, `/1.0/operations/${op.id}`);
+    assertEquals(witness.type, "sync");
+    const served = witness.metadata as Operation;
+    assertEquals(
+      { ...got, updated_at: "", metadata: null },
+      { ...served, updated_at: "", metadata: null },
+    );
+    const rawList = await curl(daemon.socket, "/1.0/operations");
+    const running = (rawList.metadata as Record<string, string[]>).running ?? [];
+    assert(running.some((url) => url.endsWith(op.id)), "the daemon groups by lower-case status");
+    await client.operations.wait(op.id);
+  });
+
+  Deno.test(`${name}: wait resolves Success with the exec's return code`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 1);
+    const final = await client.operations.wait(op.id, { timeout: 30_000 });
+    assertEquals(final.status, "Success");
+    assertEquals(final.status_code, StatusCode.Success);
+    assertEquals(final.metadata?.return, 0);
+    assert(isFinal(final));
+  });
+
+  Deno.test(`${name}: a command that exits non-zero succeeds with its return code`, async () => {
+    using client = connectTo(daemon);
+    const op = await startExec(client, daemon, ["sh", "-c", "exit 3"]);
+    const final = await client.operations.wait(op.id, { timeout: 30_000 });
+    assertEquals(final.metadata?.return, 3);
+  });
+
+  Deno.test(`${name}: wait on a failing operation rejects OperationFailedError with the server's err`, async () => {
+    using client = connectTo(daemon);
+    const op = await startExec(client, daemon, ["/no/such/command"]);
+    const error = await assertRejects(
+      () => client.operations.wait(op.id, { timeout: 30_000 }),
+      OperationFailedError,
+    );
+    assertEquals(error.id, op.id);
+    assert(error.err.length > 0, "the server's err is carried");
+    const witness = await curl(daemon.socket, `/1.0/operations/${op.id}`);
+    const served = witness.metadata as Operation | null;
+    if (served !== null && witness.type === "sync") {
+      assertEquals(served.status, "Failure");
+      assertEquals(error.err, served.err);
+    }
+  });
+
+  Deno.test(`${name}: timeout shorter than the op rejects TimeoutError; the op keeps running`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 3);
+    const started = performance.now();
+    const error = await assertRejects(
+      () => client.operations.wait(op.id, { timeout: 700 }),
+      DOMException,
+    );
+    assertEquals(error.name, "TimeoutError");
+    assert(performance.now() - started < 2_500, "the deadline won over the server's slice");
+    assertEquals((await client.operations.get(op.id)).status, "Running");
+    assertEquals((await client.operations.wait(op.id)).status, "Success");
+  });
+
+  Deno.test(`${name}: an AbortSignal aborts a wait within 50 ms`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 2);
+    const controller = new AbortController();
+    const waiting = client.operations.wait(op.id, { signal: controller.signal });
+    await sleep(200);
+    const reason = new Error("operator gave up");
+    const aborted = performance.now();
+    controller.abort(reason);
+    assertEquals(await waiting.catch((e) => e), reason);
+    const took = performance.now() - aborted;
+    assert(took < 50, `abort took ${took.toFixed(1)} ms`);
+    assertEquals((await client.operations.get(op.id)).status, "Running");
+    await client.operations.wait(op.id);
+  });
+
+  Deno.test(`${name}: the daemon's own answer to a /wait slice that runs out is handled`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 3);
+    // What the daemon itself answers to a 1 s slice of a 3 s operation.
+    const raw = await curl(daemon.socket, `/1.0/operations/${op.id}/wait?timeout=1`);
+    if (name === "incus") {
+      assertEquals(raw.type, "error");
+      assertMatch(String(raw.error), /deadline exceeded/i);
+    } else {
+      assertEquals(raw.type, "sync");
+      assertEquals((raw.metadata as Operation).status, "Running");
+    }
+    // The client, with 1 s slices, rides over those answers to the end.
+    using sliced = connect({ socket: daemon.socket, waitSliceMs: 1_000 });
+    assertEquals((await sliced.operations.wait(op.id)).status, "Success");
+  });
+
+  Deno.test(`${name}: finished 1 s ago resolves; finished more than 6 s ago is OperationNotFoundError`, async () => {
+    using client = connectTo(daemon);
+    const op = await startExec(client, daemon, ["true"]);
+    await sleep(1_000);
+    assertEquals((await client.operations.wait(op.id)).status, "Success");
+    await sleep(6_500);
+    const error = await assertRejects(() => client.operations.wait(op.id), OperationNotFoundError);
+    assertEquals(error.status, 404);
+    assertStringIncludes(error.message, op.id);
+    await assertRejects(() => client.operations.get(op.id), OperationNotFoundError);
+  });
+
+  Deno.test(`${name}: cancel of a non-cancellable op rejects NotCancellableError`, async () => {
+    using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 2);
+    assertEquals(op.may_cancel, false);
+    const error = await assertRejects(() => client.operations.cancel(op.id), NotCancellableError);
+    assertEquals(error.status, 400);
+    await assertRejects(() => client.operations.delete(op.id), NotCancellableError);
+    assertEquals((await client.operations.wait(op.id)).status, "Success");
+    await assertRejects(
+      () => client.operations.cancel("00000000-0000-4000-8000-000000000000"),
+      OperationNotFoundError,
+    );
+  });
+
+  Deno.test(`${name}: bad ids send nothing and cannot reach the container`, async () => {
+    using client = connectTo(daemon);
+    const target = `../instances/${daemon.instance}`;
+    for (const id of [target, `..%2Finstances%2F${daemon.instance}`, "a?b", "a#b", "", "%2e%2e"]) {
+      await assertRejects(() => client.operations.get(id), InvalidArgumentError);
+      await assertRejects(() => client.operations.delete(id), InvalidArgumentError);
+      await assertRejects(() => client.operations.cancel(id), InvalidArgumentError);
+      await assertRejects(() => client.operations.wait(id), InvalidArgumentError);
+    }
+    const instance = await client.query<{ name: string; status: string }>(
+      `/1.0/instances/${daemon.instance}`,
+    );
+    assertEquals([instance.name, instance.status], [daemon.instance, "Running"]);
+  });
+
+  Deno.test(`${name}: instance lifecycle and image publishing are real operations`, async () => {
+    using client = connectTo(daemon);
+    const instance = uniqueName("life");
+    const created = await client.query<Operation>("/1.0/instances", {
+      method: "POST",
+      body: { name: instance, source: { type: "image", alias: daemon.image } },
+    });
+    assertMatch(created.id, UUID);
+    assertEquals((await client.operations.wait(created.id, { timeout: 60_000 })).status, "Success");
+    const path = `/1.0/instances/${instance}`;
+    try {
+      const state = (action: string) =>
+        client.query<Operation>(`${path}/state`, {
+          method: "PUT",
+          body: { action, timeout: 10, force: true },
+          wait: true,
+          timeout: 60_000,
+        });
+      assertEquals((await state("start")).status, "Success");
+      assertEquals(
+        (await client.query<{ status: string }>(path)).status,
+        "Running",
+      );
+      assertEquals((await state("stop")).status, "Success");
+      const image = await client.query<Operation>("/1.0/images", {
+        method: "POST",
+        body: { source: { type: "instance", name: instance } },
+        wait: true,
+        timeout: 120_000,
+      });
+      assertEquals(image.status, "Success");
+      const fingerprint = String(image.metadata?.fingerprint ?? "");
+      assertMatch(fingerprint, /^[0-9a-f]{64}$/);
+      const removed = await client.query<Operation>(`/1.0/images/${fingerprint}`, {
+        method: "DELETE",
+        wait: true,
+      });
+      assertEquals(removed.status, "Success");
+    } finally {
+      await client.query(path, { method: "DELETE", wait: true, timeout: 60_000 }).catch(() => {});
+    }
+    const gone = await assertRejects(() => client.query(path), IncusError);
+    assertEquals(gone.status, 404);
+  });
+
+  Deno.test(`${name}: a failing instance start is OperationFailedError`, async () => {
+    using client = connectTo(daemon);
+    const instance = uniqueName("nostart");
+    await client.query("/1.0/instances", {
+      method: "POST",
+      body: {
+        name: instance,
+        source: { type: "image", alias: daemon.image },
+        // An init that does not exist: the container cannot start.
+        config: { "raw.lxc": "lxc.init.cmd = /no/such/init" },
+      },
+      wait: true,
+      timeout: 60_000,
+    });
+    try {
+      const error = await assertRejects(
+        () =>
+          client.query(`/1.0/instances/${instance}/state`, {
+            method: "PUT",
+            body: { action: "start", timeout: 10 },
+            wait: true,
+            timeout: 60_000,
+          }),
+        OperationFailedError,
+      );
+      assert(error.err.length > 0);
+      assertInstanceOf(error, IncusError);
+    } finally {
+      await client.query(`/1.0/instances/${instance}`, {
+        method: "DELETE",
+        wait: true,
+        timeout: 60_000,
+      }).catch(() => {});
+    }
+  });
+
+  Deno.test(`${name}: project and allProjects scope operations`, async () => {
+    using client = connectTo(daemon);
+    const project = uniqueName("p");
+    await client.query("/1.0/projects", {
+      method: "POST",
+      body: {
+        name: project,
+        config: { "features.images": "false", "features.profiles": "false" },
+      },
+    });
+    const instance = uniqueName("inp");
+    try {
+      await client.query("/1.0/instances", {
+        method: "POST",
+        project,
+        body: { name: instance, source: { type: "image", alias: daemon.image } },
+        wait: true,
+        timeout: 60_000,
+      });
+      await client.query(`/1.0/instances/${instance}/state`, {
+        method: "PUT",
+        project,
+        body: { action: "start", timeout: 10 },
+        wait: true,
+        timeout: 60_000,
+      });
+      const inProject = await startSleep(client, daemon, 3, { project, instance });
+      const inDefault = await startSleep(client, daemon, 3);
+
+      const defaultIds = await client.operations.list({ recursion: 0 });
+      assert(defaultIds.includes(inDefault.id));
+      assert(!defaultIds.includes(inProject.id), "the default project does not see p's ops");
+
+      const projectIds = (await client.operations.list({ project })).map((o) => o.id);
+      assert(projectIds.includes(inProject.id));
+      assert(!projectIds.includes(inDefault.id));
+
+      using scoped = connectTo(daemon, project);
+      assertEquals((await scoped.operations.get(inProject.id)).id, inProject.id);
+
+      const all = (await client.operations.list({ allProjects: true })).map((o) => o.id);
+      assert(all.includes(inProject.id) && all.includes(inDefault.id));
+
+      await client.operations.wait(inProject.id, { project });
+      await client.operations.wait(inDefault.id);
+    } finally {
+      await client.query(`/1.0/instances/${instance}/state`, {
+        method: "PUT",
+        project,
+        body: { action: "stop", force: true },
+        wait: true,
+      }).catch(() => {});
+      await client.query(`/1.0/instances/${instance}`, { method: "DELETE", project, wait: true })
+        .catch(() => {});
+      await client.query(`/1.0/projects/${project}`, { method: "DELETE" }).catch(() => {});
+    }
+  });
+}
