@@ -206,7 +206,8 @@ export class Client implements Disposable, AsyncDisposable {
  * Nothing is sent until the first call.
  *
  * Deno permissions for a socket: `--allow-read=<path> --allow-write=<path>
- * --allow-net=unix:<path>` (and `--allow-env` for the socket search).
+ * --allow-net=unix:<path>,127.0.0.1:80` (requests name the host 127.0.0.1 but
+ * go over the socket), and `--allow-env` for the socket search.
  *
  * @param options Where and how to connect.
  * @returns A client; close it, or use `await using`.

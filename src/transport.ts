@@ -104,7 +104,11 @@ export class Transport {
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
-      this.httpClient = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+      try {
+        this.httpClient = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+      } catch (error) {
+        throw this.#connectionError(error, "connect()", "");
+      }
     }
   }
 
@@ -217,25 +221,26 @@ export class Transport {
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
     const detail = error instanceof Error ? error.message : String(error);
     const init = { status: 0, method, path, target: this.target, cause: error };
+    const request = path === "" ? method : `${method} ${path}`;
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       const fix = this.#isSocket
         ? `run deno with --allow-read=${this.target} --allow-write=${this.target} ` +
-          `--allow-net=unix:${this.target}`
+          `--allow-net=unix:${this.target},127.0.0.1:80`
         : `run deno with --allow-net=${new URL(this.target).host}`;
       return new ConnectionError(
-        `${method} ${path}: Deno may not reach ${this.target}: ${fix}`,
+        `${request}: Deno may not reach ${this.target}: ${fix}`,
         init,
       );
     }
     if (!this.#isSocket) {
       return new ConnectionError(
-        `${method} ${path}: cannot reach ${this.target}: ${detail} ` +
+        `${request}: cannot reach ${this.target}: ${detail} ` +
           `(check the URL, that the daemon listens there, and its certificate)`,
         init,
       );
     }
     return new ConnectionError(
-      `${method} ${path}: cannot use the socket ${this.target}: ${describeSocket(this.target)} ` +
+      `${request}: cannot use the socket ${this.target}: ${describeSocket(this.target)} ` +
         `(${detail})`,
       init,
     );
