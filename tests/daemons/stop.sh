@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Stops the daemons started by start.sh and removes their state. Safe to run
+# twice, and after a start that failed half way.
+set -uo pipefail
+ROOT=${DAEMONS_ROOT:-/tmp/incusops-daemons}
+log() { echo "[daemons] $*" >&2; }
+[ -d "$ROOT" ] || exit 0
+
+stop_daemon() {
+  local name=$1 dir=$2 cli=$3
+  local pidfile=$ROOT/$name.pid
+  if [ -S "$dir/unix.socket" ]; then
+    # Containers first (forced), then the daemon itself.
+    for instance in $(timeout 20 $cli list --format csv -c n --all-projects 2>/dev/null | cut -d, -f2 | sort -u); do
+      timeout 20 $cli stop -f "$instance" >/dev/null 2>&1 || true
+    done
+  fi
+  if [ -f "$pidfile" ]; then
+    local pid
+    pid=$(cat "$pidfile")
+    # The recorded pid is the `unshare` wrapper's session: kill the whole group.
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+  # Leftover container monitors of this daemon.
+  pkill -KILL -f "\[lxc monitor\] $dir/containers" 2>/dev/null || true
+  pkill -KILL -f "forkstart .* $dir/containers" 2>/dev/null || true
+  log "$name stopped"
+}
+
+stop_daemon incus "$ROOT/incus" "env INCUS_DIR=$ROOT/incus incus"
+stop_daemon lxd "$ROOT/lxd" "env LXD_DIR=$ROOT/lxd lxc"
+# Unmount whatever the daemons left under the state root, deepest first.
+for _ in 1 2 3; do
+  mounts=$(awk -v root="$ROOT" 'index($2, root) == 1 {print $2}' /proc/self/mounts | sort -r)
+  [ -z "$mounts" ] && break
+  for mount in $mounts; do umount -l "$mount" 2>/dev/null || true; done
+done
+rm -rf "$ROOT" 2>/dev/null || { sleep 1; rm -rf "$ROOT" || log "could not remove all of $ROOT"; }
+log "state removed"
