@@ -71,6 +71,7 @@ const SLICE_GRACE_MS = 10_000;
 const DEADLINE_TEXT = /deadline exceeded/i;
 
 const COLLECTION = "/1.0/operations";
+const ALL_PROJECTS_EXTENSION = "operations_get_query_all_projects";
 
 /**
  * The operations API of one client, reached as `client.operations`. Every
@@ -91,6 +92,7 @@ export class Operations {
   readonly #transport: Transport;
   readonly #project: string | undefined;
   readonly #tuning: WaitTuning;
+  #allProjects: Promise<boolean> | undefined;
 
   /**
    * Made by `connect()`; not meant to be constructed directly.
@@ -224,6 +226,9 @@ export class Operations {
   }
 
   async #fetchList(options: ListOptions, recursion: 0 | 1): Promise<Record<string, unknown[]>> {
+    if (options.allProjects && !(await this.#supportsAllProjects(options.signal))) {
+      return await this.#fetchEveryProject(options, recursion);
+    }
     const params = new URLSearchParams({ recursion: String(recursion) });
     if (options.allProjects) params.set("all-projects", "true");
     else this.#setProject(params, options.project);
@@ -236,6 +241,51 @@ export class Operations {
     return metadata !== null && typeof metadata === "object"
       ? metadata as Record<string, unknown[]>
       : {};
+  }
+
+  /**
+   * Whether the server honours `all-projects` on operations (API extension
+   * `operations_get_query_all_projects`). LXD 5.0 ignores the parameter and
+   * lists the default project only, so there the client asks every project.
+   */
+  #supportsAllProjects(signal: AbortSignal | undefined): Promise<boolean> {
+    this.#allProjects ??= this.#transport.request("GET", "/1.0", { signal }).then(
+      (envelope) => {
+        const extensions = (envelope.metadata as { api_extensions?: unknown })?.api_extensions;
+        return Array.isArray(extensions) && extensions.includes(ALL_PROJECTS_EXTENSION);
+      },
+      (error) => {
+        this.#allProjects = undefined;
+        throw error;
+      },
+    );
+    return this.#allProjects;
+  }
+
+  /** Lists every project's operations, one request each, merged by status. */
+  async #fetchEveryProject(
+    options: ListOptions,
+    recursion: 0 | 1,
+  ): Promise<Record<string, unknown[]>> {
+    const projects = await this.#transport.request("GET", "/1.0/projects", {
+      query: "recursion=0",
+      signal: options.signal,
+    });
+    const names = (projects.metadata as string[] ?? []).map((url) =>
+      decodeURIComponent(idFromUrl(url))
+    );
+    const lists = await Promise.all(
+      names.map((project) =>
+        this.#fetchList({ project, signal: options.signal, allProjects: false }, recursion)
+      ),
+    );
+    const merged: Record<string, unknown[]> = {};
+    for (const groups of lists) {
+      for (const [status, items] of Object.entries(groups)) {
+        (merged[status] ??= []).push(...items);
+      }
+    }
+    return merged;
   }
 
   /**
@@ -266,11 +316,17 @@ export class Operations {
     return await applyMutator(await this.#get(uuid, options, false), mutator);
   }
 
-  async #get(uuid: string, options: CallOptions, seen: boolean): Promise<Operation> {
+  async #get(
+    uuid: string,
+    options: CallOptions,
+    seen: boolean,
+    fresh = false,
+  ): Promise<Operation> {
     try {
       const envelope = await this.#transport.request("GET", `${COLLECTION}/${uuid}`, {
         query: this.#query(options.project),
         signal: options.signal,
+        fresh,
       });
       return envelope.metadata as Operation;
     } catch (error) {
@@ -358,7 +414,8 @@ export class Operations {
   ): Promise<StepResult<Operation>> {
     let operation: Operation;
     try {
-      operation = await this.#get(uuid, options, seen);
+      // On a new connection: see the `fresh` option of the transport.
+      operation = await this.#get(uuid, options, seen, true);
     } catch (getError) {
       if (!(getError instanceof OperationNotFoundError) || error.status === 404) throw getError;
       // Failed, and already gone: the /wait error was the operation's err.

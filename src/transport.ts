@@ -49,6 +49,12 @@ export interface RequestInit {
   signal?: AbortSignal;
   /** This request's own time limit in ms (replaces `requestTimeout`). */
   timeout?: number;
+  /**
+   * Send it on a new connection instead of the pool's. Incus 6.0.4 can stall
+   * every client for seconds when the `GET` of a failed operation follows
+   * its `/wait` on the same keep-alive connection; a fresh one avoids it.
+   */
+  fresh?: boolean;
 }
 
 /** Default per-request time limit: long enough for any sync answer. */
@@ -80,6 +86,7 @@ export class Transport {
   readonly #requestTimeout: number;
   readonly #maxResponseBytes: number;
   readonly #closed = new AbortController();
+  readonly #clientOptions: Deno.CreateHttpClientOptions & { cert?: string; key?: string };
 
   constructor(target: TransportTarget) {
     this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -93,23 +100,25 @@ export class Transport {
       this.origin = url.origin;
       this.#isSocket = false;
       const ca = target.ca === undefined ? undefined : [target.ca].flat();
-      this.httpClient = Deno.createHttpClient({
-        cert: target.cert,
-        key: target.key,
-        caCerts: ca,
-      } as Deno.CreateHttpClientOptions);
+      this.#clientOptions = { cert: target.cert, key: target.key, caCerts: ca };
+      this.httpClient = this.#createClient();
     } else {
       const path = target.socket!;
       this.target = path;
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
+      this.#clientOptions = { proxy: { transport: "unix", path } };
       try {
-        this.httpClient = Deno.createHttpClient({ proxy: { transport: "unix", path } });
+        this.httpClient = this.#createClient();
       } catch (error) {
         throw this.#connectionError(error, "connect()", "");
       }
     }
+  }
+
+  #createClient(): Deno.HttpClient {
+    return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
   }
 
   /** Whether {@linkcode Transport.close} was called. */
@@ -135,10 +144,11 @@ export class Transport {
     const limit = init.timeout ?? this.#requestTimeout;
     const timer = setTimeout(() => controller.abort(new RequestTimeout()), limit);
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
+    const client = init.fresh ? this.#createClient() : this.httpClient;
     try {
       const response = await fetch(url, {
         method,
-        client: this.httpClient,
+        client,
         signal: controller.signal,
         headers: init.body === undefined ? undefined : { "content-type": "application/json" },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -159,6 +169,7 @@ export class Transport {
       if (error instanceof IncusError) throw error;
       throw this.#connectionError(error, method, path);
     } finally {
+      if (client !== this.httpClient) client.close();
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.#closed.signal.removeEventListener("abort", onClose);

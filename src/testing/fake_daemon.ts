@@ -20,7 +20,8 @@ export interface FakeDaemonOptions {
   /**
    * `incus` (default): a `/wait` slice that runs out answers an error
    * "context deadline exceeded", and a failed operation's `/wait` answers an
-   * error holding its `err`. `lxd`: both answer 200 with the operation.
+   * error holding its `err`. `lxd`: both answer 200 with the operation, and
+   * `all-projects` is ignored on operation lists (as LXD 5.0 does).
    */
   flavor?: WaitFlavor;
 }
@@ -363,7 +364,14 @@ export class FakeDaemon implements AsyncDisposable {
     }
     const project = url.searchParams.get("project") ?? "default";
     if (url.pathname === "/1.0") {
-      return sync({ api_version: "1.0", environment: { server: "fake", project } });
+      // LXD 5.0 lacks the extension and ignores `all-projects` on operations.
+      const api_extensions = this.flavor === "incus" ? ["operations_get_query_all_projects"] : [];
+      return sync({ api_version: "1.0", api_extensions, environment: { server: "fake", project } });
+    }
+    if (url.pathname === "/1.0/projects" && request.method === "GET") {
+      const names = new Set(["default"]);
+      for (const { op } of this.#entries.values()) names.add(op.project ?? "default");
+      return sync([...names].map((name) => `/1.0/projects/${encodeURIComponent(name)}`));
     }
     if (url.pathname === "/1.0/operations" && request.method === "GET") {
       return this.#list(url, project);
@@ -384,7 +392,7 @@ export class FakeDaemon implements AsyncDisposable {
   }
 
   #list(url: URL, project: string): Response {
-    const all = url.searchParams.get("all-projects") === "true";
+    const all = url.searchParams.get("all-projects") === "true" && this.flavor === "incus";
     const full = url.searchParams.get("recursion") === "1";
     const groups: Record<string, unknown[]> = {};
     for (const { op } of this.#entries.values()) {

@@ -97,22 +97,34 @@ Deno.test("listByStatus: every status key present, grouped", async () => {
   assertEquals(await t.client.operations.listByStatus({}, (g) => g.running.length), 1);
 });
 
-Deno.test("project and allProjects scope lists and calls", async () => {
-  await using t = await setup();
-  const inDefault = t.daemon.createOperation();
-  const inP2 = t.daemon.createOperation({ project: "p2" });
-  assertEquals((await t.client.operations.list()).map((op) => op.id), [inDefault.id]);
-  assertEquals(
-    (await t.client.operations.list({ project: "p2" })).map((op) => op.id),
-    [inP2.id],
-  );
-  assertEquals((await t.client.operations.list({ allProjects: true })).length, 2);
-  await assertRejects(() => t.client.operations.get(inP2.id), OperationNotFoundError);
-  assertEquals((await t.client.operations.get(inP2.id, { project: "p2" })).id, inP2.id);
-  using scoped = connect({ socket: t.daemon.path, project: "p2" });
-  assertEquals((await scoped.operations.get(inP2.id)).id, inP2.id);
-  assertEquals(t.daemon.requests.at(-1)?.search, "?project=p2");
-});
+for (const flavor of FLAVORS) {
+  Deno.test(`project and allProjects scope lists and calls (${flavor})`, async () => {
+    await using t = await setup(flavor);
+    const inDefault = t.daemon.createOperation();
+    const inP2 = t.daemon.createOperation({ project: "p2" });
+    assertEquals((await t.client.operations.list()).map((op) => op.id), [inDefault.id]);
+    assertEquals(
+      (await t.client.operations.list({ project: "p2" })).map((op) => op.id),
+      [inP2.id],
+    );
+    const before = t.daemon.requests.length;
+    assertEquals((await t.client.operations.list({ allProjects: true })).length, 2);
+    const asked = t.daemon.requests.slice(before).map((r) => r.path + r.search);
+    await assertRejects(() => t.client.operations.get(inP2.id), OperationNotFoundError);
+    assertEquals((await t.client.operations.get(inP2.id, { project: "p2" })).id, inP2.id);
+    using scoped = connect({ socket: t.daemon.path, project: "p2" });
+    assertEquals((await scoped.operations.get(inP2.id)).id, inP2.id);
+    assertEquals(t.daemon.requests.at(-1)?.search, "?project=p2");
+    // LXD 5.0 ignores all-projects: the client asks each project instead.
+    assertEquals(
+      asked.filter((request) => request.startsWith("/1.0/operations")).toSorted(),
+      flavor === "incus" ? ["/1.0/operations?recursion=1&all-projects=true"] : [
+        "/1.0/operations?recursion=1&project=default",
+        "/1.0/operations?recursion=1&project=p2",
+      ],
+    );
+  });
+}
 
 Deno.test("project names are encoded, never spliced into the query", async () => {
   await using t = await setup();
