@@ -382,6 +382,7 @@ export class Operations {
           query: params.toString(),
           signal,
           timeout: seconds * 1000 + SLICE_GRACE_MS,
+          fresh: true,
         });
         answer = envelope.metadata as Operation;
       } catch (error) {

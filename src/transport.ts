@@ -50,9 +50,12 @@ export interface RequestInit {
   /** This request's own time limit in ms (replaces `requestTimeout`). */
   timeout?: number;
   /**
-   * Send it on a new connection instead of the pool's. Incus 6.0.4 can stall
-   * every client for seconds when the `GET` of a failed operation follows
-   * its `/wait` on the same keep-alive connection; a fresh one avoids it.
+   * Send it on a new connection of its own instead of the pool's. For
+   * operation long-polls and what follows them: Incus 6.0.4 may leave a
+   * `/wait` on a reused keep-alive connection unanswered until its own
+   * timeout even though the operation has finished, and may stall every
+   * client for seconds when the `GET` of a failed operation follows its
+   * `/wait` on one connection. A connection per long-poll avoids both.
    */
   fresh?: boolean;
 }
@@ -169,7 +172,7 @@ export class Transport {
       if (error instanceof IncusError) throw error;
       throw this.#connectionError(error, method, path);
     } finally {
-      if (client !== this.httpClient) client.close();
+      if (init.fresh) client.close();
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       this.#closed.signal.removeEventListener("abort", onClose);
