@@ -25,6 +25,7 @@ install_packages() {
   command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
+  command -v strace >/dev/null 2>&1 || missing+=(strace) # the no-DNS test
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing: ${missing[*]}"
   if [ ! -f /etc/apt/sources.list.d/backports.sources ] &&

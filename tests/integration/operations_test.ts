@@ -18,6 +18,7 @@ import {
   isFinal,
   NotCancellableError,
   type Operation,
+  OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
   StatusCode,
@@ -186,6 +187,33 @@ for (const daemon of DAEMONS) {
       () => client.operations.cancel("00000000-0000-4000-8000-000000000000"),
       OperationNotFoundError,
     );
+  });
+
+  Deno.test(`${name}: cancel ends a cancellable operation (migration source) as Cancelled`, async () => {
+    using client = connectTo(daemon);
+    const instance = uniqueName("mig");
+    await client.query("/1.0/instances", {
+      method: "POST",
+      body: { name: instance, source: { type: "image", alias: daemon.image } },
+      wait: true,
+      timeout: 60_000,
+    });
+    try {
+      // A migration source waits for a target to connect; it may be cancelled.
+      const op = await client.query<Operation>(`/1.0/instances/${instance}`, {
+        method: "POST",
+        body: { migration: true, live: false },
+      });
+      assertEquals([op.class, op.may_cancel, op.status], ["websocket", true, "Running"]);
+      const waiting = client.operations.wait(op.id, { timeout: 30_000 });
+      await client.operations.cancel(op.id);
+      const error = await assertRejects(() => waiting, OperationCancelledError);
+      assertEquals(error.operation?.status, "Cancelled");
+      assertEquals(error.operation?.status_code, StatusCode.Cancelled);
+    } finally {
+      await client.query(`/1.0/instances/${instance}`, { method: "DELETE", wait: true })
+        .catch(() => {});
+    }
   });
 
   Deno.test(`${name}: bad ids send nothing and cannot reach the container`, async () => {
