@@ -10,7 +10,7 @@ entries=$(deno eval --quiet 'const c = JSON.parse(Deno.readTextFileSync("deno.js
 echo "== deno fmt --check"; deno fmt --check
 echo "== deno lint"; deno lint
 # Tests and benchmarks too, where the folders hold TypeScript.
-extra=$(for dir in tests bench; do find "$dir" -name '*.ts' -print -quit 2>/dev/null | grep -q . && echo "$dir/"; done)
+extra=$(for dir in tests bench; do if [ -n "$(find "$dir" -name '*.ts' -print -quit 2>/dev/null)" ]; then echo "$dir/"; fi; done)
 echo "== deno check ($entries $extra)"; deno check --import-map "$map" $entries $extra
 echo "== deno doc --lint"; deno doc --lint $entries
 echo "== deno publish --dry-run"
