@@ -304,3 +304,32 @@ export class ProtocolError extends ConnectionError {
     this.name = "ProtocolError";
   }
 }
+
+/**
+ * The daemon accepted the request but did not answer it completely within
+ * the request's time limit (`requestTimeout`); the connection was dropped.
+ *
+ * @example
+ * ```ts no-eval
+ * import { connect, ResponseTimeoutError } from "@incusops/operations";
+ *
+ * await using client = connect({ requestTimeout: 5_000 });
+ * try {
+ *   await client.operations.list();
+ * } catch (error) {
+ *   if (error instanceof ResponseTimeoutError) console.error("daemon too slow:", error.message);
+ * }
+ * ```
+ */
+export class ResponseTimeoutError extends ConnectionError {
+  /**
+   * Creates the error.
+   *
+   * @param message What timed out, and the fix.
+   * @param init The request, and `target`: the socket path or URL.
+   */
+  constructor(message: string, init: IncusErrorInit & { target: string }) {
+    super(message, init);
+    this.name = "ResponseTimeoutError";
+  }
+}

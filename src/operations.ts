@@ -12,6 +12,7 @@ import {
   OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
+  ResponseTimeoutError,
 } from "./errors.ts";
 import { operationId } from "./id.ts";
 import { applyMutator, type Mutator } from "./mutator.ts";
@@ -64,8 +65,10 @@ const DEFAULT_TUNING: WaitTuning = {
   backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
 };
 
-/** Time allowed past a `/wait` slice for the answer to arrive, ms. */
-const SLICE_GRACE_MS = 10_000;
+/** Time allowed past a `/wait` slice for the answer to arrive: up to 10 s. */
+function sliceGrace(sliceSeconds: number): number {
+  return Math.min(10_000, sliceSeconds * 1000);
+}
 
 /** Incus answers a `/wait` slice that ran out with this error text. */
 const DEADLINE_TEXT = /deadline exceeded/i;
@@ -381,11 +384,14 @@ export class Operations {
         const envelope = await this.#transport.request("GET", path, {
           query: params.toString(),
           signal,
-          timeout: seconds * 1000 + SLICE_GRACE_MS,
+          timeout: seconds * 1000 + sliceGrace(seconds),
           fresh: true,
         });
         answer = envelope.metadata as Operation;
       } catch (error) {
+        // A slice the daemon never answered is retried (a /wait is idempotent);
+        // the caller's timeout and signal bound the whole wait.
+        if (error instanceof ResponseTimeoutError) return { done: false };
         if (!(error instanceof IncusError) || error instanceof ConnectionError) throw error;
         if (DEADLINE_TEXT.test(error.message)) {
           seen = true;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConnectionError, IncusError, ProtocolError } from "./errors.ts";
+import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
 
 /** Where and how to reach the daemon. */
 export interface TransportTarget {
@@ -161,7 +161,7 @@ export class Transport {
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason instanceof RequestTimeout) {
-        throw new ConnectionError(
+        throw new ResponseTimeoutError(
           `${method} ${path}: no complete answer from ${this.target} within ${limit} ms ` +
             `(raise requestTimeout if the daemon is just slow)`,
           { status: 0, method, path, target: this.target, cause: error },

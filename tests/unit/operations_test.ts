@@ -335,3 +335,43 @@ Deno.test("errors carry the server's status, text, method and path", async () =>
     [400, "DELETE", `/1.0/operations/${op.id}`],
   );
 });
+
+Deno.test("wait: a /wait slice the daemon never answers is retried, not fatal", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation({ durationMs: 2_500 });
+  const stalled = Promise.withResolvers<void>();
+  let first = true;
+  t.daemon.interceptor = async (_request, url) => {
+    if (url.pathname.endsWith("/wait") && first) {
+      first = false;
+      await stalled.promise;
+      return new Response("late");
+    }
+    return undefined;
+  };
+  try {
+    assertEquals((await t.client.operations.wait(op.id)).status, "Success");
+    assert(!first, "the first slice was swallowed by the daemon");
+  } finally {
+    stalled.resolve();
+  }
+});
+
+Deno.test("wait: the caller's deadline wins over a daemon that never answers", async () => {
+  await using t = await setup();
+  const op = t.daemon.createOperation();
+  const stalled = Promise.withResolvers<void>();
+  t.daemon.interceptor = async () => {
+    await stalled.promise;
+    return new Response("late");
+  };
+  try {
+    const error = await assertRejects(
+      () => t.client.operations.wait(op.id, { timeout: 300 }),
+      DOMException,
+    );
+    assertEquals(error.name, "TimeoutError");
+  } finally {
+    stalled.resolve();
+  }
+});
