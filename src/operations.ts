@@ -319,17 +319,11 @@ export class Operations {
     return await applyMutator(await this.#get(uuid, options, false), mutator);
   }
 
-  async #get(
-    uuid: string,
-    options: CallOptions,
-    seen: boolean,
-    fresh = false,
-  ): Promise<Operation> {
+  async #get(uuid: string, options: CallOptions, seen: boolean): Promise<Operation> {
     try {
       const envelope = await this.#transport.request("GET", `${COLLECTION}/${uuid}`, {
         query: this.#query(options.project),
         signal: options.signal,
-        fresh,
       });
       return envelope.metadata as Operation;
     } catch (error) {
@@ -421,8 +415,7 @@ export class Operations {
   ): Promise<StepResult<Operation>> {
     let operation: Operation;
     try {
-      // On a new connection: see the `fresh` option of the transport.
-      operation = await this.#get(uuid, options, seen, true);
+      operation = await this.#get(uuid, options, seen);
     } catch (getError) {
       if (!(getError instanceof OperationNotFoundError) || error.status === 404) throw getError;
       // Failed, and already gone: the /wait error was the operation's err.

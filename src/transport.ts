@@ -50,12 +50,10 @@ export interface RequestInit {
   /** This request's own time limit in ms (replaces `requestTimeout`). */
   timeout?: number;
   /**
-   * Send it on a new connection of its own instead of the pool's. For
-   * operation long-polls and what follows them: Incus 6.0.4 may leave a
-   * `/wait` on a reused keep-alive connection unanswered until its own
-   * timeout even though the operation has finished, and may stall every
-   * client for seconds when the `GET` of a failed operation follows its
-   * `/wait` on one connection. A connection per long-poll avoids both.
+   * Send it on a new connection of its own instead of the pool's, closed
+   * when the answer is read. For `/wait` long-polls, which hold their
+   * connection for up to a slice: they leave the pool to short calls and
+   * never make it open spare connections (see `UNIX_POOL_IDLE_MS`).
    */
   fresh?: boolean;
 }
@@ -66,6 +64,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 const decoder = new TextDecoder();
+
+/** How long an idle pooled Unix connection is kept, ms (see the constructor). */
+const UNIX_POOL_IDLE_MS = 200;
 
 /** The reason a request was abandoned by its own time limit. */
 class RequestTimeout extends Error {}
@@ -111,7 +112,14 @@ export class Transport {
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
-      this.#clientOptions = { proxy: { transport: "unix", path } };
+      // Incus 6.0.4 and LXD 5.0.2 read the first bytes of every new Unix
+      // connection inside their accept loop: a connection that sends nothing
+      // stops them accepting any other client. Deno's pool can open a spare connection that it
+      // then leaves idle, so idle connections are closed after 200 ms.
+      this.#clientOptions = {
+        proxy: { transport: "unix", path },
+        poolIdleTimeout: UNIX_POOL_IDLE_MS,
+      };
       try {
         this.httpClient = this.#createClient();
       } catch (error) {

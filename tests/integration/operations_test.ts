@@ -216,6 +216,30 @@ for (const daemon of DAEMONS) {
     }
   });
 
+  Deno.test(`${name}: a silent connection blocks the daemon's accept loop; the client leaves none`, async () => {
+    // The daemon quirk: a client that connects and sends nothing.
+    const silent = await Deno.connect({ transport: "unix", path: daemon.socket });
+    const blocked = await new Deno.Command("curl", {
+      args: ["-s", "--max-time", "1", "--unix-socket", daemon.socket, "http://127.0.0.1/1.0"],
+      stdout: "null",
+    }).output();
+    silent.close();
+    // Both daemons read the first bytes of each new Unix connection inside
+    // their accept loop: until the silent one speaks, nobody else gets in.
+    assertEquals(blocked.code, 28, `curl exit code ${blocked.code}: the daemon answered`);
+
+    // Concurrent calls make Deno's pool open spare connections; they must not
+    // stay idle long enough to block the daemon.
+    using client = connectTo(daemon);
+    await Promise.all(Array.from({ length: 16 }, () => client.operations.list({ recursion: 0 })));
+    await sleep(500);
+    const after = await new Deno.Command("curl", {
+      args: ["-s", "--max-time", "2", "--unix-socket", daemon.socket, "http://127.0.0.1/1.0"],
+      stdout: "null",
+    }).output();
+    assertEquals(after.code, 0, "the daemon still accepts connections");
+  });
+
   Deno.test(`${name}: bad ids send nothing and cannot reach the container`, async () => {
     using client = connectTo(daemon);
     const target = `../instances/${daemon.instance}`;
