@@ -1,0 +1,220 @@
+/**
+ * Retrying a call with exponential backoff, the way google-api-core's
+ * `Retry` does it: a first pause of `initial` ms, multiplied by `multiplier`
+ * after each failure up to `max`, only for errors `predicate` accepts, and
+ * giving up once the next attempt would start after `deadline` ms.
+ *
+ * It is built on the shared waiting core ({@linkcode pollUntilDone} in
+ * `poll.ts`): each attempt is one step, so the caller's `signal` and
+ * `timeout`, the backoff and its jitter work exactly as in every wait of
+ * this library, and the pauses are `@std/async`'s abortable `delay`.
+ *
+ * Why not `@std/async/retry`: it counts attempts but has no overall
+ * deadline (api_core's policy is a 600 s budget, and a pause must not run
+ * past it), it wraps the final error in a `RetryError` (callers here tell
+ * errors apart by class: `instanceof RpcError`, `ResponseTimeoutError`, ...),
+ * it has no per-call timeout, and its `signal`/`isRetriable` options only
+ * exist in recent 1.x releases while `deno.json` accepts `^1.0.13`.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "./errors.ts";
+import { describeValue } from "./id.ts";
+import { backoffDelay, pollUntilDone, type StepContext, type StepResult } from "./poll.ts";
+
+/**
+ * When and how often a failed call is tried again. The defaults
+ * ({@linkcode DEFAULT_RETRY}) are google-api-core's for the
+ * google.longrunning `OperationsClient`: 100 ms, ×1.3, at most 60 s
+ * between attempts, 600 s in all.
+ */
+export interface RetryPolicy {
+  /** Pause before the second attempt, ms. */
+  initial: number;
+  /** Factor applied to the pause after each failed attempt (≥ 1). */
+  multiplier: number;
+  /** Longest pause, ms. */
+  max: number;
+  /**
+   * Retry budget, ms from the first attempt: no attempt starts after it,
+   * and a retry whose pause would end after it is not made (the last error
+   * is thrown instead). `Infinity` for none.
+   */
+  deadline: number;
+  /**
+   * Randomise each pause between 0 and its value ("full jitter", as
+   * api_core does), so many clients do not retry in lockstep.
+   */
+  jitter: boolean;
+  /** Most attempts in all, the first included (default: no limit). */
+  maxAttempts?: number;
+  /** Whether an error is worth another attempt (transient). */
+  predicate: (error: unknown) => boolean;
+  /**
+   * Called before each pause with the error, the attempt that failed
+   * (0-based) and the pause's upper bound in ms; for logging. It must not
+   * throw.
+   */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+/** What {@linkcode RetryPolicy.onRetry} is told. */
+export interface RetryInfo {
+  /** The error of the failed attempt. */
+  error: unknown;
+  /** The failed attempt, 0-based. */
+  attempt: number;
+  /** Upper bound of the pause before the next attempt, ms (before jitter). */
+  delay: number;
+}
+
+/**
+ * How a caller overrides a policy: `false` turns retrying off, an object
+ * replaces some fields (for example a different `predicate` or `deadline`).
+ */
+export type RetryOption = Partial<RetryPolicy> | false;
+
+/** google-api-core's defaults, without a predicate (each client brings its own). */
+export const DEFAULT_RETRY: Readonly<Omit<RetryPolicy, "predicate">> = Object.freeze({
+  initial: 100,
+  multiplier: 1.3,
+  max: 60_000,
+  deadline: 600_000,
+  jitter: true,
+});
+
+/** Options of {@linkcode retrying}. */
+export interface RetryingOptions {
+  /** Aborts the call and its pauses; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * Limit for the whole call (every attempt and pause), ms; then it
+   * rejects with a `DOMException` named `TimeoutError`.
+   */
+  timeout?: number;
+  /** Message of that `TimeoutError`. */
+  timeoutMessage?: string;
+}
+
+/**
+ * Builds the policy in force from `base` and the overrides in order (client
+ * option, then call option, ...): `false` turns retrying off, an object
+ * turns it back on and replaces the fields it names, `undefined` changes
+ * nothing. Returns `false` for "do not retry". Throws
+ * {@linkcode InvalidArgumentError} for a bad field, before anything is sent.
+ *
+ * @example
+ * ```ts ignore
+ * const policy = resolveRetry(
+ *   { ...DEFAULT_RETRY, predicate: isTransient },
+ *   clientOptions.retry, // e.g. { deadline: 30_000 }
+ *   callOptions.retry, // e.g. false
+ * );
+ * ```
+ */
+export function resolveRetry(
+  base: RetryPolicy,
+  ...overrides: (RetryOption | undefined)[]
+): RetryPolicy | false {
+  let merged: RetryPolicy = base;
+  let enabled = true;
+  for (const override of overrides) {
+    if (override === undefined) continue;
+    if (override === false) {
+      enabled = false;
+      continue;
+    }
+    if (override === null || typeof override !== "object") {
+      throw new InvalidArgumentError(
+        `invalid retry ${describeValue(override)}: expected false or a retry policy object`,
+      );
+    }
+    merged = { ...merged, ...override };
+    enabled = true;
+  }
+  checkPolicy(merged);
+  return enabled ? merged : false;
+}
+
+function checkPolicy(policy: RetryPolicy): void {
+  for (const key of ["initial", "max"] as const) {
+    const value = policy[key];
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new InvalidArgumentError(
+        `invalid retry.${key} ${describeValue(value)}: expected milliseconds, a finite number >= 0`,
+      );
+    }
+  }
+  const { multiplier, deadline, maxAttempts } = policy;
+  if (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1) {
+    throw new InvalidArgumentError(
+      `invalid retry.multiplier ${describeValue(multiplier)}: expected a number >= 1`,
+    );
+  }
+  if (typeof deadline !== "number" || Number.isNaN(deadline) || deadline < 0) {
+    throw new InvalidArgumentError(
+      `invalid retry.deadline ${describeValue(deadline)}: expected milliseconds >= 0 ` +
+        `(Infinity for none)`,
+    );
+  }
+  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
+    throw new InvalidArgumentError(
+      `invalid retry.maxAttempts ${describeValue(maxAttempts)}: expected an integer >= 1`,
+    );
+  }
+  if (typeof policy.predicate !== "function") {
+    throw new InvalidArgumentError(
+      "invalid retry.predicate: expected a function (error) => boolean",
+    );
+  }
+}
+
+/**
+ * Calls `fn` until it resolves, retrying under `policy` while `policy.predicate`
+ * accepts the error, the attempts and the deadline allow it. Resolves with
+ * `fn`'s value; rejects with the last error when it gives up (the error
+ * itself, not a wrapper), with a `DOMException` named `TimeoutError` when
+ * `options.timeout` passes, and with the signal's reason when
+ * `options.signal` aborts. With `policy` `false`, `fn` is called once
+ * (under the same timeout and signal).
+ *
+ * `fn` gets the step context of the waiting core: `attempt` (0-based),
+ * `signal` (aborts on the caller's signal or the timeout: pass it to
+ * `fetch`) and `remaining` (ms left of `timeout`).
+ *
+ * @example
+ * ```ts ignore
+ * const body = await retrying(
+ *   ({ signal }) => fetchJson(url, { signal }),
+ *   { ...DEFAULT_RETRY, predicate: (e) => e instanceof HttpError && e.status === 503 },
+ *   { signal, timeout: 30_000 },
+ * );
+ * ```
+ */
+export function retrying<T>(
+  fn: (context: StepContext) => Promise<T>,
+  policy: RetryPolicy | false,
+  options: RetryingOptions = {},
+): Promise<T> {
+  const started = performance.now();
+  const backoff = policy === false ? DEFAULT_RETRY : policy;
+  return pollUntilDone<T>(async (context): Promise<StepResult<T>> => {
+    try {
+      return { done: true, value: await fn(context) };
+    } catch (error) {
+      if (policy === false || context.signal.aborted || !policy.predicate(error)) throw error;
+      const attempt = context.attempt;
+      if (policy.maxAttempts !== undefined && attempt + 1 >= policy.maxAttempts) throw error;
+      const delay = backoffDelay({ ...policy, jitter: false }, attempt);
+      if (performance.now() - started + delay > policy.deadline) throw error;
+      policy.onRetry?.({ error, attempt, delay });
+      return { done: false };
+    }
+  }, {
+    backoff,
+    signal: options.signal,
+    timeout: options.timeout,
+    timeoutMessage: options.timeoutMessage,
+  });
+}
