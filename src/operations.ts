@@ -285,7 +285,8 @@ export class Operations {
     const merged: Record<string, unknown[]> = {};
     for (const groups of lists) {
       for (const [status, items] of Object.entries(groups)) {
-        (merged[status] ??= []).push(...items);
+        const list = merged[status] ??= [];
+        for (const item of items) list.push(item); // no spread: safe for any length
       }
     }
     return merged;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Deadlines } from "./deadlines.ts";
 import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
 
 /** Where and how to reach the daemon. */
@@ -90,6 +91,7 @@ export class Transport {
   readonly #requestTimeout: number;
   readonly #maxResponseBytes: number;
   readonly #closed = new AbortController();
+  readonly #deadlines = new Deadlines();
   readonly #clientOptions: Deno.CreateHttpClientOptions & { cert?: string; key?: string };
 
   constructor(target: TransportTarget) {
@@ -153,7 +155,7 @@ export class Transport {
     signal?.addEventListener("abort", onAbort, { once: true });
     this.#closed.signal.addEventListener("abort", onClose, { once: true });
     const limit = init.timeout ?? this.#requestTimeout;
-    const timer = setTimeout(() => controller.abort(new RequestTimeout()), limit);
+    const deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh ? this.#createClient() : this.httpClient;
     try {
@@ -181,7 +183,7 @@ export class Transport {
       throw this.#connectionError(error, method, path);
     } finally {
       if (init.fresh) client.close();
-      clearTimeout(timer);
+      this.#deadlines.clear(deadline);
       signal?.removeEventListener("abort", onAbort);
       this.#closed.signal.removeEventListener("abort", onClose);
     }
@@ -275,6 +277,7 @@ export class Transport {
   close(): void {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
+    this.#deadlines.close();
     this.httpClient.close();
   }
 }
