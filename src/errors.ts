@@ -133,7 +133,8 @@ export class OperationNotFoundError extends IncusError {
 /**
  * The operation finished with status Failure. `err` is the server's error
  * text for the operation, and `operation` the final operation when the
- * server still served it.
+ * server still served it. The type parameter is the operation's type (a
+ * google.longrunning `Operation` for `LongRunningFailedError`).
  *
  * @example
  * ```ts no-eval
@@ -151,13 +152,13 @@ export class OperationNotFoundError extends IncusError {
  * }
  * ```
  */
-export class OperationFailedError extends IncusError {
-  /** The operation id. */
+export class OperationFailedError<O = Operation> extends IncusError {
+  /** The operation id (or name). */
   readonly id: string;
   /** The server's error text for the operation. */
   readonly err: string;
   /** The final operation, if the server still had it. */
-  readonly operation: Operation | undefined;
+  readonly operation: O | undefined;
 
   /**
    * Creates the error.
@@ -166,7 +167,7 @@ export class OperationFailedError extends IncusError {
    * @param err The operation's error text.
    * @param init The request, and the final `operation` if known.
    */
-  constructor(id: string, err: string, init: IncusErrorInit & { operation?: Operation }) {
+  constructor(id: string, err: string, init: IncusErrorInit & { operation?: O }) {
     super(`operation ${id} failed: ${err}`, init);
     this.name = "OperationFailedError";
     this.id = id;
@@ -191,11 +192,11 @@ export class OperationFailedError extends IncusError {
  * }
  * ```
  */
-export class OperationCancelledError extends IncusError {
+export class OperationCancelledError<O = Operation> extends IncusError {
   /** The operation id (or name). */
   readonly id: string;
-  /** The final operation, if known. */
-  readonly operation: Operation | undefined;
+  /** The final operation, if known (a google.longrunning `Operation` there). */
+  readonly operation: O | undefined;
 
   /**
    * Creates the error.
@@ -203,7 +204,7 @@ export class OperationCancelledError extends IncusError {
    * @param id The operation id.
    * @param init The request, and the final `operation` if known.
    */
-  constructor(id: string, init: IncusErrorInit & { operation?: Operation; message?: string }) {
+  constructor(id: string, init: IncusErrorInit & { operation?: O; message?: string }) {
     super(init.message ?? `operation ${id} was cancelled`, init);
     this.name = "OperationCancelledError";
     this.id = id;

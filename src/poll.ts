@@ -9,8 +9,12 @@
 import { delay } from "@std/async/delay";
 import { duration } from "./id.ts";
 
-/** What one step of a wait found. */
-export type StepResult<T> = { done: true; value: T } | { done: false };
+/**
+ * What one step of a wait found. A step that is not done may say
+ * `pause: false` to go on at once (a long poll that used up its time);
+ * otherwise the loop pauses per `backoff` and `pauseIfFasterThan`.
+ */
+export type StepResult<T> = { done: true; value: T } | { done: false; pause?: boolean };
 
 /** What a step gets: how much time is left and the signal to honour. */
 export interface StepContext {
@@ -93,7 +97,10 @@ export async function pollUntilDone<T>(
       if (result.done) return result.value;
       stopped.throwIfAborted();
       const took = performance.now() - started;
-      if (options.pauseIfFasterThan !== undefined && took >= options.pauseIfFasterThan) {
+      if (
+        result.pause === false ||
+        options.pauseIfFasterThan !== undefined && took >= options.pauseIfFasterThan
+      ) {
         pauses = 0;
         continue;
       }

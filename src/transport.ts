@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readTextLimited } from "./body.ts";
 import { Deadlines } from "./deadlines.ts";
 import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
 
@@ -63,8 +64,6 @@ export interface RequestInit {
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** Default cap on a response body: 64 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
-const decoder = new TextDecoder();
 
 /** How long an idle pooled Unix connection is kept, ms (see the constructor). */
 const UNIX_POOL_IDLE_MS = 200;
@@ -190,48 +189,14 @@ export class Transport {
   }
 
   /** Reads the body as text, refusing more than `maxResponseBytes`. */
-  async #readBody(response: Response, method: string, path: string): Promise<string> {
+  #readBody(response: Response, method: string, path: string): Promise<string> {
     const max = this.#maxResponseBytes;
-    const tooLarge = (size: string) =>
+    return readTextLimited(response, max, (size) =>
       new ProtocolError(
         `${method} ${path}: the answer from ${this.target} is ${size}, over the ` +
           `${max}-byte limit (raise maxResponseBytes to accept it)`,
         { status: response.status, method, path, target: this.target },
-      );
-    const length = response.headers.get("content-length");
-    if (length !== null) {
-      if (Number(length) > max) {
-        await response.body?.cancel();
-        throw tooLarge(`${length} bytes`);
-      }
-      return await response.text();
-    }
-    if (response.body === null) return "";
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > max) {
-          await reader.cancel();
-          throw tooLarge(`more than ${max} bytes`);
-        }
-        chunks.push(value);
-      }
-    } finally {
-      reader.releaseLock();
-    }
-    if (chunks.length === 1) return decoder.decode(chunks[0]);
-    const all = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      all.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return decoder.decode(all);
+      ));
   }
 
   #closedError(method: string, path: string): ConnectionError {

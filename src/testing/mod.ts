@@ -17,3 +17,4 @@
  */
 
 export * from "./fake_daemon.ts";
+export * from "./fake_longrunning.ts";

@@ -1,0 +1,104 @@
+/**
+ * The result of `list()`: an async iterable of operations that fetches
+ * pages as it goes, with `.pages()` for the pages themselves.
+ *
+ * @module
+ */
+
+/**
+ * One page of a listing.
+ *
+ * @typeParam T An operation, or what the list's mutator made of it.
+ *
+ * @example
+ * ```ts
+ * import type { Operation, OperationPage } from "@incusops/operations/google";
+ *
+ * const page: OperationPage<Operation> = { operations: [], nextPageToken: undefined };
+ * console.log(page.nextPageToken === undefined); // true: the last page
+ * ```
+ */
+export interface OperationPage<T> {
+  /** The page's operations (or the mutator's results), in the server's order. */
+  operations: T[];
+  /** The token of the next page; `undefined` on the last page. */
+  nextPageToken: string | undefined;
+}
+
+/**
+ * A listing of operations. Iterate it (`for await`) for the operations of
+ * every page; iterate `.pages()` for the pages. Each iteration starts over
+ * from the first page (or the `pageToken` the listing was made with), and
+ * fetches the next page only when the previous one is used up.
+ *
+ * @typeParam T An operation, or what the list's mutator made of it.
+ *
+ * @example
+ * ```ts no-eval
+ * import { connectLongRunning } from "@incusops/operations/google";
+ *
+ * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+ * const listing = operations.list("operations", { pageSize: 50 });
+ * for await (const op of listing) console.log(op.name);
+ * for await (const page of listing.pages()) console.log(page.operations.length);
+ * ```
+ */
+export class OperationList<T> implements AsyncIterable<T> {
+  readonly #fetchPage: (token: string | undefined) => Promise<OperationPage<T>>;
+  readonly #firstToken: string | undefined;
+
+  /**
+   * Made by `list()`; not meant to be constructed directly.
+   *
+   * @param fetchPage Fetches the page of a token (`undefined` for the first).
+   * @param firstToken The token of the first page to fetch.
+   */
+  constructor(
+    fetchPage: (token: string | undefined) => Promise<OperationPage<T>>,
+    firstToken?: string,
+  ) {
+    this.#fetchPage = fetchPage;
+    this.#firstToken = firstToken;
+  }
+
+  /**
+   * The pages, one request each, until a page has no `nextPageToken`.
+   *
+   * @returns An async iterator over the pages.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connectLongRunning } from "@incusops/operations/google";
+   *
+   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * for await (const page of operations.list().pages()) {
+   *   console.log(page.operations.length, page.nextPageToken);
+   * }
+   * ```
+   */
+  async *pages(): AsyncGenerator<OperationPage<T>, void, undefined> {
+    let token = this.#firstToken;
+    do {
+      const page = await this.#fetchPage(token);
+      yield page;
+      token = page.nextPageToken;
+    } while (token !== undefined);
+  }
+
+  /**
+   * The operations of every page, in order.
+   *
+   * @returns An async iterator over the operations.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connectLongRunning } from "@incusops/operations/google";
+   *
+   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * for await (const op of operations.list()) console.log(op.name, op.done === true);
+   * ```
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    for await (const page of this.pages()) yield* page.operations;
+  }
+}
