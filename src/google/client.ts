@@ -46,6 +46,13 @@ export interface LongRunningOptions {
    * 503/504 and failed connections); `false` turns retrying off.
    */
   retry?: RetryOption;
+  /**
+   * Per-method retry policies, applied over `retry`: e.g.
+   * `{ cancel: false }` to treat `:cancel` as not idempotent. api_core's
+   * defaults are the same for list, get, cancel and delete; `wait` covers
+   * the requests a wait makes (`:wait` and `GET`).
+   */
+  methodRetry?: Partial<Record<MethodName, RetryOption>>;
   /** Time limit of one attempt, ms (api_core's 60 s by default). */
   requestTimeout?: number;
   /**
@@ -64,6 +71,22 @@ export interface LongRunningOptions {
   /** Largest response body accepted, bytes (64 MiB). */
   maxResponseBytes?: number;
 }
+
+/**
+ * The methods of {@linkcode LongRunningOperations}, as keys of
+ * {@linkcode LongRunningOptions.methodRetry}.
+ *
+ * @example
+ * ```ts
+ * import type { MethodName } from "@incusops/operations/google";
+ *
+ * const notRetried: MethodName[] = ["cancel"];
+ * console.log(notRetried);
+ * ```
+ */
+export type MethodName = "list" | "get" | "cancel" | "delete" | "wait";
+
+const METHODS: readonly MethodName[] = ["list", "get", "cancel", "delete", "wait"];
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -170,6 +193,7 @@ export function connectLongRunning(options: LongRunningOptions): LongRunningOper
 export class LongRunningOperations {
   readonly #rest: RestClient;
   readonly #retry: RetryOption | undefined;
+  readonly #methodRetry: Partial<Record<MethodName, RetryOption>>;
   readonly #polling: Backoff;
   readonly #waitMethod: boolean | undefined;
   readonly #waitSliceMs: number;
@@ -191,6 +215,22 @@ export class LongRunningOperations {
     }
     resolveRetry(BASE_POLICY, options.retry);
     this.#retry = options.retry;
+    const methodRetry = options.methodRetry ?? {};
+    if (methodRetry === null || typeof methodRetry !== "object") {
+      throw new InvalidArgumentError(
+        `invalid methodRetry ${describeValue(methodRetry)}: expected { list?, get?, cancel?, ` +
+          `delete?, wait? }`,
+      );
+    }
+    for (const [method, option] of Object.entries(methodRetry)) {
+      if (!METHODS.includes(method as MethodName)) {
+        throw new InvalidArgumentError(
+          `invalid methodRetry key ${describeValue(method)}: expected one of ${METHODS.join(", ")}`,
+        );
+      }
+      resolveRetry(BASE_POLICY, options.retry, option);
+    }
+    this.#methodRetry = { ...methodRetry };
     this.#polling = pollingOf(DEFAULT_POLLING, options.polling);
     this.#waitMethod = options.waitMethod;
     this.#waitSliceMs = Math.max(
@@ -266,7 +306,7 @@ export class LongRunningOperations {
         `invalid pageToken ${describeValue(pageToken)}: expected a string`,
       );
     }
-    const policy = this.#policy(options.retry);
+    const policy = this.#policy("list", options.retry);
     duration("timeout", options.timeout);
     const fetchPage = async (token: string | undefined): Promise<OperationPage<R>> => {
       const query = new URLSearchParams();
@@ -319,7 +359,7 @@ export class LongRunningOperations {
     mutator?: Mutator<Operation, R>,
   ): Promise<R> {
     const path = namePath(name);
-    const policy = this.#policy(options.retry);
+    const policy = this.#policy("get", options.retry);
     return await applyMutator(await this.#get(path, options, policy), mutator);
   }
 
@@ -363,7 +403,7 @@ export class LongRunningOperations {
     mutator?: Mutator<void, R>,
   ): Promise<R> {
     const path = `${namePath(name)}:cancel`;
-    await this.#call("POST", path, { body: {} }, options, this.#policy(options.retry));
+    await this.#call("POST", path, { body: {} }, options, this.#policy("cancel", options.retry));
     return await applyMutator(undefined, mutator);
   }
 
@@ -392,7 +432,7 @@ export class LongRunningOperations {
     mutator?: Mutator<void, R>,
   ): Promise<R> {
     const path = namePath(name);
-    await this.#call("DELETE", path, {}, options, this.#policy(options.retry));
+    await this.#call("DELETE", path, {}, options, this.#policy("delete", options.retry));
     return await applyMutator(undefined, mutator);
   }
 
@@ -435,7 +475,7 @@ export class LongRunningOperations {
     mutator?: Mutator<WaitResult, R>,
   ): Promise<R> {
     const path = namePath(name);
-    const policy = this.#policy(options.retry);
+    const policy = this.#policy("wait", options.retry);
     const polling = pollingOf(this.#polling, options.polling);
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new InvalidArgumentError("invalid onProgress: expected a function");
@@ -488,8 +528,8 @@ export class LongRunningOperations {
   }
 
   /** The policy in force for a call, checked before anything is sent. */
-  #policy(option: RetryOption | undefined): RetryPolicy | false {
-    return resolveRetry(BASE_POLICY, this.#retry, option);
+  #policy(method: MethodName, option: RetryOption | undefined): RetryPolicy | false {
+    return resolveRetry(BASE_POLICY, this.#retry, this.#methodRetry[method], option);
   }
 
   #call(

@@ -530,6 +530,84 @@ Deno.test("a 200 that is not JSON is a ProtocolError and not retried", async () 
   assertEquals(t.server.requests.length, 1);
 });
 
+Deno.test("retry: methodRetry makes a method non-idempotent (not retried) while others retry", async () => {
+  await using t = await setup({}, { methodRetry: { cancel: false } });
+  const op = t.server.createOperation();
+  failFirst(t.server, 1, () => rpcErrorResponse(Code.UNAVAILABLE, "down"));
+  const error = await assertRejects(() => t.operations.cancel(op.name), RpcError);
+  assertEquals(error.code, Code.UNAVAILABLE);
+  assertEquals(t.server.requests.length, 1);
+  assertEquals(t.server.state(op.name).cancelRequests, 0);
+  failFirst(t.server, 1, () => rpcErrorResponse(Code.UNAVAILABLE, "down"));
+  await t.operations.get(op.name);
+  assertEquals(t.server.requests.length, 3);
+  // A call's own retry option still wins.
+  failFirst(t.server, 1, () => rpcErrorResponse(Code.UNAVAILABLE, "down"));
+  await t.operations.cancel(op.name, { retry: { initial: 1 } });
+  assertEquals(t.server.state(op.name).cancelRequests, 1);
+  assertThrows(
+    () =>
+      connectLongRunning({ baseUrl: t.server.baseUrl, methodRetry: { create: false } as never }),
+    InvalidArgumentError,
+    "methodRetry",
+  );
+});
+
+Deno.test("mutators and onProgress: what they throw is what the call rejects with", async () => {
+  await using t = await setup();
+  const op = t.server.createOperation();
+  t.server.finish(op.name);
+  const boom = new Error("boom");
+  for (
+    const call of [
+      () =>
+        t.operations.get(op.name, {}, () => {
+          throw boom;
+        }),
+      () => t.operations.wait(op.name, {}, () => Promise.reject(boom)),
+      () =>
+        t.operations.wait(op.name, {
+          onProgress: () => {
+            throw boom;
+          },
+        }),
+      () =>
+        Array.fromAsync(t.operations.list("operations", {}, () => {
+          throw boom;
+        })),
+      // Last: it removes the operation.
+      () =>
+        t.operations.delete(op.name, {}, () => {
+          throw boom;
+        }),
+    ]
+  ) {
+    const error = await assertRejects(call);
+    assert(error === boom);
+  }
+});
+
+Deno.test("fake: a page token from another listing is INVALID_ARGUMENT", async () => {
+  await using t = await setup({ defaultPageSize: 1 });
+  t.server.createOperation();
+  t.server.createOperation();
+  const [first] = await Array.fromAsync(t.operations.list().pages());
+  assert(first.nextPageToken !== undefined);
+  const error = await assertRejects(
+    () =>
+      Array.fromAsync(
+        t.operations.list("operations", { filter: "done = false", pageToken: first.nextPageToken }),
+      ),
+    RpcError,
+  );
+  assertEquals(error.code, Code.INVALID_ARGUMENT);
+  const bogus = await assertRejects(
+    () => Array.fromAsync(t.operations.list("operations", { pageToken: "not-a-token" })),
+    RpcError,
+  );
+  assertEquals(bogus.code, Code.INVALID_ARGUMENT);
+});
+
 // ---------------------------------------------------------------- timeout and abort
 
 Deno.test("timeout: a call over its timeout rejects with TimeoutError", async () => {
