@@ -24,10 +24,14 @@
  */
 export type Mutator<T, R> = (value: T) => R | PromiseLike<R>;
 
-/** Applies `mutator` to `value`, or returns `value` when there is none. */
-export async function applyMutator<T, R>(
+/**
+ * Applies `mutator` to `value`, or returns `value` when there is none.
+ * Callers `await` the result; not `async` itself, so the common call
+ * without a mutator allocates no promise.
+ */
+export function applyMutator<T, R>(
   value: T,
   mutator: Mutator<T, R> | undefined,
-): Promise<R> {
-  return mutator === undefined ? value as unknown as R : await mutator(value);
+): R | PromiseLike<R> {
+  return mutator === undefined ? value as unknown as R : mutator(value);
 }
