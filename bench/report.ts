@@ -96,8 +96,11 @@ interface Rates {
 }
 
 /**
- * Interleaved rounds: every round runs each contender once (rotating the
- * order), then the per-round ratios library/other are reduced to medians.
+ * Interleaved rounds. Each round runs the peers first (subprocesses), pauses
+ * so their exit does not weigh on what follows, then the library and bare
+ * fetch back to back, alternating which goes first. The per-round ratios
+ * library/other are reduced to medians: library and bare fetch are always
+ * compared under the same conditions, a few hundred ms apart.
  */
 async function compare(
   contenders: Record<string, Contender>,
@@ -105,15 +108,19 @@ async function compare(
   concurrency: number,
 ): Promise<Rates> {
   const names = Object.keys(contenders);
+  const peers = names.filter((name) => name !== "library" && name !== "bare");
   const rates: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  // Warm-up round (JIT, connections), not counted.
-  for (const name of names) await contenders[name](Math.min(calls, 200), concurrency);
+  const measure = async (name: string) => {
+    const seconds = await contenders[name](calls, concurrency);
+    rates[name].push(calls / seconds);
+  };
+  // Warm-up (JIT, connections), not counted.
+  await contenders.library(Math.min(calls, 200), concurrency);
+  await contenders.bare(Math.min(calls, 200), concurrency);
   for (let round = 0; round < ROUNDS; round++) {
-    const order = names.map((_, i) => names[(i + round) % names.length]);
-    for (const name of order) {
-      const seconds = await contenders[name](calls, concurrency);
-      rates[name].push(calls / seconds);
-    }
+    for (let i = 0; i < peers.length; i++) await measure(peers[(i + round) % peers.length]);
+    if (peers.length > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    for (const name of round % 2 ? ["bare", "library"] : ["library", "bare"]) await measure(name);
   }
   const rate: Record<string, number> = {};
   const ratio: Record<string, number> = {};
@@ -335,11 +342,11 @@ async function benchList(
   target: Target,
   count: number,
   available: { pylxd: boolean; npm: boolean },
-): Promise<{ perOp: number; bytesPerOp: number }> {
+): Promise<{ perOp: number; barePerOp: number; bytesPerOp: number }> {
   await using client = connect({ socket: target.socket });
   const bare = bareClient(target.socket);
   try {
-    const calls = Math.max(3, Math.min(200, Math.round((QUICK ? 20_000 : 100_000) / count)));
+    const calls = Math.max(3, Math.min(2_000, Math.round((QUICK ? 40_000 : 200_000) / count)));
     const peers = peerContenders(target.socket, "list", "-", available, 1);
     const library = () => client.operations.list();
     const bareList = () => bareJson(bare, "/1.0/operations?recursion=1");
@@ -354,6 +361,7 @@ async function benchList(
     );
     const actual = (await client.operations.list()).length;
     const perOp = 1e6 / result.rate.library / Math.max(1, actual);
+    const barePerOp = 1e6 / result.rate.bare / Math.max(1, actual);
     const bytesPerOp = await heapGrowth(library) / Math.max(1, actual);
     const bareBytes = await heapGrowth(bareList) / Math.max(1, actual);
     rows.push({
@@ -365,7 +373,7 @@ async function benchList(
       vsLimit: fmtRatio(result.ratio.bare),
       vsPeers: peerText(result, Object.keys(peers)),
     });
-    return { perOp, bytesPerOp };
+    return { perOp, barePerOp, bytesPerOp };
   } finally {
     bare.close();
   }
@@ -519,7 +527,7 @@ if (ONLY.has("get") || ONLY.has("concurrent")) {
 }
 
 if (ONLY.has("list")) {
-  const perOp: Record<number, { perOp: number; bytesPerOp: number }> = {};
+  const perOp: Record<number, { perOp: number; barePerOp: number; bytesPerOp: number }> = {};
   for (const count of [10, 1_000, 10_000]) {
     log(`fake: operations.list with ${count} operations`);
     perOp[count] = await withFakeServer(
@@ -533,7 +541,7 @@ if (ONLY.has("list")) {
     library: `time/op ×${(perOp[10_000].perOp / perOp[1_000].perOp).toFixed(2)}, bytes/op ×${
       (perOp[10_000].bytesPerOp / perOp[1_000].bytesPerOp).toFixed(2)
     }`,
-    vsLimit: "–",
+    vsLimit: `bare fetch time/op ×${(perOp[10_000].barePerOp / perOp[1_000].barePerOp).toFixed(2)}`,
     vsPeers: "–",
   });
 }

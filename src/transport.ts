@@ -90,6 +90,8 @@ export class Transport {
   readonly #requestTimeout: number;
   readonly #maxResponseBytes: number;
   readonly #closed = new AbortController();
+  /** The requests in flight, aborted by `close()` (a set: cheaper than a listener each). */
+  readonly #inFlight = new Set<AbortController>();
   readonly #deadlines = new Deadlines();
   readonly #clientOptions: Deno.CreateHttpClientOptions & { cert?: string; key?: string };
 
@@ -150,9 +152,8 @@ export class Transport {
     if (this.#closed.signal.aborted) throw this.#closedError(method, path);
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal!.reason);
-    const onClose = () => controller.abort(new ClientClosed());
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.#closed.signal.addEventListener("abort", onClose, { once: true });
+    this.#inFlight.add(controller);
     const limit = init.timeout ?? this.#requestTimeout;
     const deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
@@ -188,7 +189,7 @@ export class Transport {
       if (init.fresh) client.close();
       this.#deadlines.clear(deadline);
       signal?.removeEventListener("abort", onAbort);
-      this.#closed.signal.removeEventListener("abort", onClose);
+      this.#inFlight.delete(controller);
     }
   }
 
@@ -246,6 +247,7 @@ export class Transport {
   close(): void {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort();
+    for (const controller of this.#inFlight) controller.abort(new ClientClosed());
     this.#deadlines.close();
     this.httpClient.close();
   }
