@@ -96,11 +96,11 @@ interface Rates {
 }
 
 /**
- * Interleaved rounds. Each round runs the peers first (subprocesses), pauses
- * so their exit does not weigh on what follows, then the library and bare
- * fetch back to back, alternating which goes first. The per-round ratios
- * library/other are reduced to medians: library and bare fetch are always
- * compared under the same conditions, a few hundred ms apart.
+ * Interleaved rounds. Each round runs the peers (subprocesses, one slot
+ * each), pauses so their exit does not weigh on what follows, then the
+ * library and bare fetch in alternating chunks (ABBA...), so that both meet
+ * the same load from the rest of this shared machine. The per-round ratios
+ * library/other are reduced to medians.
  */
 async function compare(
   contenders: Record<string, Contender>,
@@ -110,17 +110,24 @@ async function compare(
   const names = Object.keys(contenders);
   const peers = names.filter((name) => name !== "library" && name !== "bare");
   const rates: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  const measure = async (name: string) => {
-    const seconds = await contenders[name](calls, concurrency);
-    rates[name].push(calls / seconds);
-  };
+  const chunks = Math.max(1, Math.min(10, Math.floor(calls / 50)));
+  const chunk = Math.ceil(calls / chunks);
   // Warm-up (JIT, connections), not counted.
   await contenders.library(Math.min(calls, 200), concurrency);
   await contenders.bare(Math.min(calls, 200), concurrency);
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < peers.length; i++) await measure(peers[(i + round) % peers.length]);
+    for (let i = 0; i < peers.length; i++) {
+      const name = peers[(i + round) % peers.length];
+      rates[name].push(calls / await contenders[name](calls, concurrency));
+    }
     if (peers.length > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-    for (const name of round % 2 ? ["bare", "library"] : ["library", "bare"]) await measure(name);
+    const seconds = { library: 0, bare: 0 };
+    for (let i = 0; i < chunks; i++) {
+      const order = (i + round) % 2 ? ["bare", "library"] as const : ["library", "bare"] as const;
+      for (const name of order) seconds[name] += await contenders[name](chunk, concurrency);
+    }
+    rates.library.push(chunk * chunks / seconds.library);
+    rates.bare.push(chunk * chunks / seconds.bare);
   }
   const rate: Record<string, number> = {};
   const ratio: Record<string, number> = {};
