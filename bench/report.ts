@@ -417,16 +417,23 @@ async function withFakeServer<T>(count: number, body: (socket: string) => Promis
   }
 }
 
+/** Milliseconds since the epoch of an RFC 3339 time, with its sub-millisecond digits. */
+function epochMs(text: string): number {
+  const digits = /\.(\d+)/.exec(text)?.[1] ?? "";
+  return Date.parse(text) + Number(`0.${digits.slice(3) || "0"}`);
+}
+
 async function benchWait(target: Target) {
-  // 100 concurrent execs of 1–5 s; half waited by the library, half by a bare
-  // /wait long-poll (each on its own connection, as the library does), interleaved.
+  // 100 execs of 1–5 s started together; half waited by the library, half by
+  // a bare /wait long-poll (each on its own connection, as the library does).
+  // Each wait starts as soon as its exec is created: the daemons create execs
+  // one after the other (tens of ms each), so waiting for all of them first
+  // would count ops that finished before anyone waited.
   const total = QUICK ? 40 : 100;
   await using client = connect({ socket: target.socket });
-  const started = await Promise.all(
-    Array.from({ length: total }, (_, i) => runningOperation(target, 1 + (i % 5))),
-  );
   const lag = { library: [] as number[], bare: [] as number[] };
-  await Promise.all(started.map(async (id, i) => {
+  await Promise.all(Array.from({ length: total }, async (_, i) => {
+    const id = await runningOperation(target, 1 + (i % 5));
     let final: Operation;
     if (i % 2 === 0) {
       final = await client.operations.wait(id, { timeout: 60_000 });
@@ -438,11 +445,11 @@ async function benchWait(target: Target) {
         fresh.close();
       }
     }
-    const resolved = Date.now();
-    lag[i % 2 === 0 ? "library" : "bare"].push(resolved - Date.parse(final.updated_at));
+    const resolved = performance.timeOrigin + performance.now();
+    lag[i % 2 === 0 ? "library" : "bare"].push(resolved - epochMs(final.updated_at));
   }));
   const describe = (values: number[]) =>
-    `median ${median(values).toFixed(1)} ms, p95 ${percentile(values, 0.95).toFixed(1)} ms`;
+    `median ${median(values).toFixed(2)} ms, p95 ${percentile(values, 0.95).toFixed(2)} ms`;
   rows.push({
     workload: `wait: completion → resolve, ${total} concurrent execs (1–5 s)`,
     target: target.name,

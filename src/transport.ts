@@ -166,11 +166,7 @@ export class Transport {
         headers: init.body === undefined ? undefined : { "content-type": "application/json" },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
-      // The usual answer declares its length: read it directly.
-      const length = response.headers.get("content-length");
-      const text = length !== null && Number(length) <= this.#maxResponseBytes
-        ? await response.text()
-        : await this.#readBody(response, method, path);
+      const text = await this.#readBody(response, method, path);
       return decodeEnvelope(text, response.status, method, path, this.target);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
