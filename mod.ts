@@ -35,3 +35,6 @@ export type { Mutator } from "./src/mutator.ts";
 export { Operations } from "./src/operations.ts";
 export type { CallOptions, ListOptions, WaitOptions } from "./src/operations.ts";
 export { socketCandidates } from "./src/socket.ts";
+export { ExecProcess } from "./src/exec.ts";
+export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/exec.ts";
+export type { WebSocketOptions } from "./src/websocket.ts";

@@ -16,15 +16,45 @@ export async function readTextLimited(
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<string> {
+  if (await declaredLengthFits(response, max, tooLarge)) return await response.text();
+  return decoder.decode(await readChunks(response, max, tooLarge));
+}
+
+/** Reads `response`'s body as bytes, with the same cap as {@linkcode readTextLimited}. */
+export async function readBytesLimited(
+  response: Response,
+  max: number,
+  tooLarge: (size: string) => Error,
+): Promise<Uint8Array> {
+  if (await declaredLengthFits(response, max, tooLarge)) return await response.bytes();
+  return await readChunks(response, max, tooLarge);
+}
+
+/**
+ * Whether the body declares a length within `max` (read it in one go);
+ * throws when it declares more, false when it declares none.
+ */
+async function declaredLengthFits(
+  response: Response,
+  max: number,
+  tooLarge: (size: string) => Error,
+): Promise<boolean> {
   const length = response.headers.get("content-length");
-  if (length !== null) {
-    if (Number(length) > max) {
-      await response.body?.cancel();
-      throw tooLarge(`${length} bytes`);
-    }
-    return await response.text();
+  if (length === null) return false;
+  if (Number(length) > max) {
+    await response.body?.cancel();
+    throw tooLarge(`${length} bytes`);
   }
-  if (response.body === null) return "";
+  return true;
+}
+
+/** Reads an undeclared-length body chunk by chunk, counting bytes against `max`. */
+async function readChunks(
+  response: Response,
+  max: number,
+  tooLarge: (size: string) => Error,
+): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = response.body.getReader();
@@ -42,12 +72,12 @@ export async function readTextLimited(
   } finally {
     reader.releaseLock();
   }
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  if (chunks.length === 1) return chunks[0];
   const all = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
     all.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return decoder.decode(all);
+  return all;
 }

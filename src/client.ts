@@ -9,6 +9,16 @@ import { describeValue, duration } from "./id.ts";
 import { applyMutator, type Mutator } from "./mutator.ts";
 import type { Operation } from "./operation.ts";
 import { type CallOptions, Operations, type WaitOptions } from "./operations.ts";
+import {
+  execBody,
+  type ExecOptions,
+  type ExecOutput,
+  execOutput,
+  ExecProcess,
+  execStatus,
+  type ExecStreamOptions,
+  instanceName,
+} from "./exec.ts";
 import { findSocket } from "./socket.ts";
 import { Transport } from "./transport.ts";
 
@@ -168,6 +178,143 @@ export class Client implements Disposable, AsyncDisposable {
   }
 
   /**
+   * Runs a command in an instance with its stdin, stdout and stderr on the
+   * operation's websockets (`wait-for-websocket` mode), like
+   * `Deno.Command(...).spawn()`. `signal` kills the command (SIGKILL) and
+   * closes everything; `status` then rejects with the signal's reason.
+   *
+   * @param instance The instance name.
+   * @param command The command and its arguments.
+   * @param options `stdin`, `env`, `cwd`, `user`, `group`, `interactive`, `width`, `height`, `project`, `signal`.
+   * @param mutator Applied to the running process.
+   * @returns The running process, or the mutator's result.
+   *
+   * @example Collect the output
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const run = await client.exec("c1", ["sh", "-c", "echo out; echo err >&2; exit 3"]);
+   * const { exitCode, stdoutText, stderrText } = await run.output();
+   * console.log(exitCode, stdoutText, stderrText); // 3 "out\n" "err\n"
+   * ```
+   */
+  async exec<R = ExecProcess>(
+    instance: string,
+    command: readonly string[],
+    options: ExecStreamOptions = {},
+    mutator?: Mutator<ExecProcess, R>,
+  ): Promise<R> {
+    const name = instanceName(instance);
+    const body = execBody(command, options, { waitForWebsocket: true, recordOutput: false });
+    const { signal } = options;
+    const project = options.project ?? this.project;
+    const started = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
+      method: "POST",
+      body,
+      project,
+      signal,
+    });
+    const fds = (started.metadata?.fds ?? {}) as Record<string, string>;
+    const opened = await Promise.allSettled(
+      Object.entries(fds).map(async ([fd, secret]) =>
+        [fd, await this.operations.websocket(started.id, secret, { signal })] as const
+      ),
+    );
+    const sockets = Object.fromEntries(
+      opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
+    );
+    const failed = opened.find((result) => result.status === "rejected");
+    if (failed !== undefined || sockets.control === undefined || sockets["0"] === undefined) {
+      await Promise.all(Object.values(sockets).map(closeSocket));
+      throw failed?.reason ?? new InvalidArgumentError(
+        `the exec operation ${started.id} offered no usable websockets`,
+      );
+    }
+    const finished = this.operations.wait(started.id, { project, signal });
+    const process = new ExecProcess(started.id, sockets, finished);
+    if (signal !== undefined) {
+      const kill = () => {
+        process.kill(9);
+        process.close();
+      };
+      signal.addEventListener("abort", kill, { once: true });
+      process.status.finally(() => signal.removeEventListener("abort", kill)).catch(() => {});
+    }
+    const input = options.stdin ?? "null";
+    if (input === "null") process.stdin.close().catch(() => {});
+    else if (input !== "piped") {
+      const source = input instanceof ReadableStream ? input : ReadableStream.from([
+        typeof input === "string" ? new TextEncoder().encode(input) : input,
+      ]);
+      source.pipeTo(process.stdin).catch(() => {});
+    }
+    return await applyMutator(process, mutator);
+  }
+
+  /**
+   * Runs a command without websockets, letting the server record its
+   * output (`record-output` mode), waits for it, and reads the recorded
+   * stdout and stderr back. The server's log files are deleted afterwards
+   * unless `keepLogs` is set.
+   *
+   * @param instance The instance name.
+   * @param command The command and its arguments.
+   * @param options `env`, `cwd`, `user`, `group`, `project`, `signal`, `timeout`, `keepLogs`.
+   * @param mutator Applied to the output.
+   * @returns The exit code and the recorded output, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const { exitCode, stdoutText } = await client.execRecorded("c1", ["uname", "-a"]);
+   * console.log(exitCode, stdoutText);
+   * ```
+   */
+  async execRecorded<R = ExecOutput>(
+    instance: string,
+    command: readonly string[],
+    options: ExecOptions & { timeout?: number; keepLogs?: boolean } = {},
+    mutator?: Mutator<ExecOutput, R>,
+  ): Promise<R> {
+    const name = instanceName(instance);
+    const body = execBody(command, options, { waitForWebsocket: false, recordOutput: true });
+    const project = options.project ?? this.project;
+    const final = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
+      method: "POST",
+      body,
+      project,
+      signal: options.signal,
+      wait: true,
+      timeout: options.timeout,
+    });
+    const logs = (final.metadata?.output ?? {}) as Record<string, string>;
+    const logDir = `/1.0/instances/${name}/logs/`;
+    const read = async (fd: string): Promise<Uint8Array> => {
+      const path = logs[fd];
+      if (path === undefined) return new Uint8Array();
+      // Only a log file of this instance, never another path the answer names.
+      const file = path.startsWith(logDir) ? path.slice(logDir.length) : "";
+      if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
+        throw new InvalidArgumentError(`unexpected exec log path ${JSON.stringify(path)}`);
+      }
+      const query = project === undefined ? undefined : `project=${encodeURIComponent(project)}`;
+      const bytes = await this.#transport.requestBytes("GET", path, {
+        query,
+        signal: options.signal,
+      });
+      if (!options.keepLogs) {
+        await this.#transport.request("DELETE", path, { query }).catch(() => {});
+      }
+      return bytes;
+    };
+    const [stdout, stderr] = [await read("1"), await read("2")];
+    return await applyMutator(execOutput(execStatus(final), stdout, stderr), mutator);
+  }
+
+  /**
    * Closes the pooled connections; calls in flight reject with a
    * {@linkcode ConnectionError}. Safe to call more than once.
    *
@@ -263,4 +410,14 @@ export function connect(options: ConnectOptions = {}): Client {
     socket = found.path;
   }
   return new Client(new Transport({ ...common, socket }), options.project, waitSliceMs);
+}
+
+/** Closes a websocket and waits until it is closed. */
+function closeSocket(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  const closed = new Promise<void>((resolve) =>
+    socket.addEventListener("close", () => resolve(), { once: true })
+  );
+  socket.close();
+  return closed;
 }

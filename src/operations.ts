@@ -25,6 +25,7 @@ import {
 } from "./operation.ts";
 import { type Backoff, pollUntilDone, type StepResult } from "./poll.ts";
 import type { Transport } from "./transport.ts";
+import { openOperationWebSocket, type WebSocketOptions } from "./websocket.ts";
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -501,6 +502,44 @@ export class Operations {
     mutator?: Mutator<void, R>,
   ): Promise<R> {
     return this.cancel(id, options, mutator);
+  }
+
+  /**
+   * Opens one of a websocket operation's sockets
+   * (`/1.0/operations/<id>/websocket?secret=...`) over the client's own
+   * connection, resolving once it is open (`binaryType` "arraybuffer"). The
+   * secret is URL-encoded and never shown in errors.
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param secret One of the secrets in the operation's `metadata.fds`.
+   * @param options `signal`.
+   * @param mutator Applied to the open socket.
+   * @returns The open `WebSocket`, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect, type Operation } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const op = await client.query<Operation>("/1.0/instances/c1/console", {
+   *   method: "POST",
+   *   body: { type: "console" },
+   * });
+   * const fds = op.metadata?.fds as Record<string, string>;
+   * const socket = await client.operations.websocket(op.id, fds["0"]);
+   * socket.close();
+   * ```
+   */
+  async websocket<R = WebSocket>(
+    id: string,
+    secret: string,
+    options: WebSocketOptions = {},
+    mutator?: Mutator<WebSocket, R>,
+  ): Promise<R> {
+    return await applyMutator(
+      await openOperationWebSocket(this.#transport, id, secret, options),
+      mutator,
+    );
   }
 
   /** Turns a 404 into {@linkcode OperationNotFoundError}; passes others on. */

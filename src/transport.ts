@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readTextLimited } from "./body.ts";
+import { readBytesLimited, readTextLimited } from "./body.ts";
 import { Deadlines } from "./deadlines.ts";
 import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
 
@@ -67,6 +67,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** How long an idle pooled Unix connection is kept, ms (see the constructor). */
 const UNIX_POOL_IDLE_MS = 200;
+
+const decoder = new TextDecoder();
 
 /** The reason a request was abandoned by its own time limit. */
 class RequestTimeout extends Error {}
@@ -146,7 +148,39 @@ export class Transport {
    * {@linkcode ConnectionError} when the daemon cannot be reached or its
    * answer read, and the signal's reason when `signal` aborts.
    */
-  async request(method: string, path: string, init: RequestInit = {}): Promise<Envelope> {
+  request(method: string, path: string, init: RequestInit = {}): Promise<Envelope> {
+    return this.#send(method, path, init, async (response) => {
+      const text = await this.#readBody(response, method, path);
+      return decodeEnvelope(text, response.status, method, path, this.target);
+    });
+  }
+
+  /**
+   * Sends one request whose successful answer is not an envelope (e.g. a
+   * log file) and resolves with its bytes. An error answer is decoded and
+   * thrown as {@linkcode Transport.request} does.
+   */
+  requestBytes(method: string, path: string, init: RequestInit = {}): Promise<Uint8Array> {
+    return this.#send(method, path, init, async (response) => {
+      const bytes = await this.#readBytes(response, method, path);
+      if (response.ok) return bytes;
+      decodeEnvelope(decoder.decode(bytes), response.status, method, path, this.target);
+      throw new ProtocolError(`${method} ${path}: HTTP ${response.status} from ${this.target}`, {
+        status: response.status,
+        method,
+        path,
+        target: this.target,
+      });
+    });
+  }
+
+  /** Sends a request and reads its answer with `read`, mapping every failure. */
+  async #send<T>(
+    method: string,
+    path: string,
+    init: RequestInit,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
     const { signal } = init;
     signal?.throwIfAborted();
     if (this.#closed.signal.aborted) throw this.#closedError(method, path);
@@ -166,8 +200,7 @@ export class Transport {
         headers: init.body === undefined ? undefined : { "content-type": "application/json" },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
-      const text = await this.#readBody(response, method, path);
-      return decodeEnvelope(text, response.status, method, path, this.target);
+      return await read(response);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason instanceof RequestTimeout) {
@@ -191,13 +224,30 @@ export class Transport {
 
   /** Reads the body as text, refusing more than `maxResponseBytes`. */
   #readBody(response: Response, method: string, path: string): Promise<string> {
+    return readTextLimited(
+      response,
+      this.#maxResponseBytes,
+      this.#tooLarge(response, method, path),
+    );
+  }
+
+  /** Reads the body as bytes, refusing more than `maxResponseBytes`. */
+  #readBytes(response: Response, method: string, path: string): Promise<Uint8Array> {
+    return readBytesLimited(
+      response,
+      this.#maxResponseBytes,
+      this.#tooLarge(response, method, path),
+    );
+  }
+
+  #tooLarge(response: Response, method: string, path: string): (size: string) => ProtocolError {
     const max = this.#maxResponseBytes;
-    return readTextLimited(response, max, (size) =>
+    return (size) =>
       new ProtocolError(
         `${method} ${path}: the answer from ${this.target} is ${size}, over the ` +
           `${max}-byte limit (raise maxResponseBytes to accept it)`,
         { status: response.status, method, path, target: this.target },
-      ));
+      );
   }
 
   #closedError(method: string, path: string): ConnectionError {

@@ -1,0 +1,155 @@
+/**
+ * exec over the operation websockets, and record-output mode, on both real
+ * daemons.
+ */
+
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { ConnectionError, InvalidArgumentError } from "../../mod.ts";
+import { connectTo, DAEMONS } from "./_daemons.ts";
+
+const encoder = new TextEncoder();
+
+for (const daemon of DAEMONS) {
+  const name = daemon.name;
+  const c1 = daemon.instance;
+
+  Deno.test(`${name}: exec echo hello → stdout "hello\\n", exit 0`, async () => {
+    using client = connectTo(daemon);
+    const run = await client.exec(c1, ["echo", "hello"]);
+    const output = await run.output();
+    assertEquals([output.exitCode, output.success], [0, true]);
+    assertEquals(output.stdoutText, "hello\n");
+    assertEquals(output.stderrText, "");
+    assertEquals(output.operation.status, "Success");
+    const fds = output.operation.metadata?.fds as Record<string, string>;
+    assert(Object.values(fds).every((secret) => secret === "***"), "secrets are masked");
+  });
+
+  Deno.test(`${name}: exit codes and separated stderr`, async () => {
+    using client = connectTo(daemon);
+    assertEquals((await (await client.exec(c1, ["sh", "-c", "exit 3"])).output()).exitCode, 3);
+    const output = await (await client.exec(c1, ["sh", "-c", "echo out; echo err >&2"]))
+      .output();
+    assertEquals([output.stdoutText, output.stderrText], ["out\n", "err\n"]);
+  });
+
+  Deno.test(`${name}: stdin piped through cat, by stream and by value`, async () => {
+    using client = connectTo(daemon);
+    const run = await client.exec(c1, ["cat"], { stdin: "piped" });
+    const writer = run.stdin.getWriter();
+    await writer.write(encoder.encode("first\n"));
+    await writer.write(encoder.encode("second\n"));
+    await writer.close();
+    assertEquals((await run.output()).stdoutText, "first\nsecond\n");
+    const byValue = await (await client.exec(c1, ["cat"], { stdin: "given\n" })).output();
+    assertEquals(byValue.stdoutText, "given\n");
+  });
+
+  Deno.test(`${name}: binary safe: all 256 byte values and 10 MB through cat`, async () => {
+    using client = connectTo(daemon);
+    const every = new Uint8Array(256 * 4).map((_, i) => i % 256);
+    const small = await (await client.exec(c1, ["cat"], { stdin: every })).output();
+    assertEquals(small.stdout, every);
+    const big = new Uint8Array(10 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 131 + (i >> 11)) & 0xff;
+    const chunks = ReadableStream.from(
+      Array.from({ length: 160 }, (_, i) => big.subarray(i * 65536, (i + 1) * 65536)),
+    );
+    const echoed = await (await client.exec(c1, ["cat"], { stdin: chunks })).output();
+    assertEquals(echoed.stdout.length, big.length);
+    assertEquals(echoed.stdout, big);
+  });
+
+  Deno.test(`${name}: env, cwd, user and group`, async () => {
+    using client = connectTo(daemon);
+    const output = await (await client.exec(c1, ["sh", "-c", 'echo "$FOO"; pwd; id -u; id -g'], {
+      env: { FOO: "bar baz" },
+      cwd: "/tmp",
+      user: 65534,
+      group: 65534,
+    })).output();
+    assertEquals(output.stdoutText, "bar baz\n/tmp\n65534\n65534\n");
+  });
+
+  Deno.test(`${name}: interactive mode with a terminal size and a resize`, async () => {
+    using client = connectTo(daemon);
+    const shell = await client.exec(c1, ["sh"], {
+      interactive: true,
+      width: 100,
+      height: 30,
+      stdin: "piped",
+      env: { TERM: "xterm" },
+    });
+    const writer = shell.stdin.getWriter();
+    await writer.write(encoder.encode("stty size\n"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    shell.resize(120, 40);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writer.write(encoder.encode("stty size; exit 5\n"));
+    writer.releaseLock();
+    const output = await shell.output();
+    assertEquals(output.exitCode, 5);
+    assertStringIncludes(output.stdoutText, "30 100");
+    assertStringIncludes(output.stdoutText, "40 120");
+    assertEquals(output.stderr.length, 0);
+  });
+
+  Deno.test(`${name}: an aborted signal kills a long command and closes everything`, async () => {
+    using client = connectTo(daemon);
+    const controller = new AbortController();
+    const run = await client.exec(c1, ["sleep", "60"], { signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const reason = new Error("enough");
+    const started = performance.now();
+    controller.abort(reason);
+    assertEquals(await run.status.catch((e) => e), reason);
+    assert(performance.now() - started < 2_000, "the abort was prompt");
+    // The command was killed: its operation ends soon after.
+    const final = await client.operations.wait(run.id, { timeout: 20_000 }).catch((e) => e);
+    assert(final.status === "Success" || final.name === "OperationFailedError", String(final));
+  });
+
+  Deno.test(`${name}: 20 concurrent execs`, async () => {
+    using client = connectTo(daemon);
+    const outputs = await Promise.all(
+      Array.from(
+        { length: 20 },
+        async (_, i) => (await client.exec(c1, ["sh", "-c", `echo ${i}; exit ${i % 4}`])).output(),
+      ),
+    );
+    outputs.forEach((output, i) => {
+      assertEquals([output.stdoutText, output.exitCode], [`${i}\n`, i % 4]);
+    });
+  });
+
+  Deno.test(`${name}: record-output mode reads the recorded logs back, then deletes them`, async () => {
+    using client = connectTo(daemon);
+    const output = await client.execRecorded(c1, ["sh", "-c", "echo out; echo err >&2; exit 2"]);
+    assertEquals([output.exitCode, output.stdoutText, output.stderrText], [2, "out\n", "err\n"]);
+    const logs = output.operation.metadata?.output as Record<string, string>;
+    for (const path of Object.values(logs)) {
+      const error = await assertRejects(() => client.query(path));
+      assertEquals((error as { status?: number }).status, 404);
+    }
+  });
+
+  Deno.test(`${name}: bad instance names and commands send nothing; secrets stay out of errors`, async () => {
+    using client = connectTo(daemon);
+    for (const bad of ["../c1", "c1/exec", "c1?x", "", "a b", "c1#"]) {
+      await assertRejects(() => client.exec(bad, ["true"]), InvalidArgumentError);
+      await assertRejects(() => client.execRecorded(bad, ["true"]), InvalidArgumentError);
+    }
+    await assertRejects(() => client.exec(c1, []), InvalidArgumentError);
+    const op = await client.query<{ id: string }>(`/1.0/instances/${c1}/exec`, {
+      method: "POST",
+      body: { command: ["sleep", "1"], "wait-for-websocket": true },
+    });
+    const secret = "f".repeat(64);
+    const error = await assertRejects(
+      () => client.operations.websocket(op.id, secret),
+      ConnectionError,
+    );
+    assert(!error.message.includes(secret), "the secret is not in the message");
+    await client.operations.cancel(op.id).catch(() => {});
+  });
+}
