@@ -211,8 +211,10 @@ export class ExecProcess implements AsyncDisposable {
     const interactive = sockets["1"] === undefined;
     const outputs = interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]];
     this.stdin = inputStream(sockets["0"]);
-    this.stdout = outputStream(outputs[0], !interactive);
-    this.stderr = interactive ? emptyStream() : outputStream(outputs[1], true);
+    // After its end-of-output barrier the daemon waits for us to close the
+    // socket (in interactive mode the operation only ends then).
+    this.stdout = outputStream(outputs[0]);
+    this.stderr = interactive ? emptyStream() : outputStream(outputs[1]);
     const all = () => Promise.all(this.#sockets.map(closed));
     this.status = finished.then(
       async (operation) => {
@@ -346,9 +348,10 @@ function emptyStream(): ReadableStream<Uint8Array> {
 
 /**
  * The bytes a websocket carries, as a stream. An empty text message (the
- * daemons' end-of-file barrier) or the socket's close ends it.
+ * daemons' end-of-file barrier, after which the socket is closed) or the
+ * socket's close ends it.
  */
-function outputStream(socket: WebSocket, closeAtEnd: boolean): ReadableStream<Uint8Array> {
+function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
   let done = false;
   return new ReadableStream<Uint8Array>({
     start(controller) {
@@ -362,7 +365,7 @@ function outputStream(socket: WebSocket, closeAtEnd: boolean): ReadableStream<Ui
         if (typeof event.data === "string") {
           if (event.data === "") {
             finish();
-            if (closeAtEnd) closeIfOpen(socket);
+            closeIfOpen(socket);
           }
           return;
         }
