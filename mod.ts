@@ -33,7 +33,15 @@ export type {
 } from "./src/operation.ts";
 export type { Mutator } from "./src/mutator.ts";
 export { Operations } from "./src/operations.ts";
-export type { CallOptions, ListOptions, WaitOptions } from "./src/operations.ts";
+export type {
+  CallOptions,
+  ListOptions,
+  OperationsSettings,
+  WaitOptions,
+  WaitTuning,
+} from "./src/operations.ts";
+export type { RetryInfo, RetryOption, RetryPolicy } from "./src/retry.ts";
+export type { Backoff } from "./src/poll.ts";
 export { socketCandidates } from "./src/socket.ts";
 export { ExecProcess } from "./src/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/exec.ts";

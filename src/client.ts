@@ -8,7 +8,14 @@ import { ConnectionError, InvalidArgumentError } from "./errors.ts";
 import { describeValue, duration } from "./id.ts";
 import { applyMutator, type Mutator } from "./mutator.ts";
 import type { Operation } from "./operation.ts";
-import { type CallOptions, Operations, type WaitOptions } from "./operations.ts";
+import {
+  type CallOptions,
+  Operations,
+  type OperationsSettings,
+  type WaitOptions,
+} from "./operations.ts";
+import { resolveRetry, type RetryOption } from "./retry.ts";
+import { INCUS_RETRY } from "./transient.ts";
 import {
   execBody,
   type ExecOptions,
@@ -51,6 +58,16 @@ export interface ConnectOptions {
    * seconds, at least 1 s). Shorter slices notice a dead daemon sooner.
    */
   waitSliceMs?: number;
+  /**
+   * Retry policy of idempotent calls (GET and `/wait`; never POST, PUT,
+   * PATCH or DELETE): api_core's backoff (100 ms, ×1.3, at most 60 s
+   * between attempts, full jitter) with a 60 s budget, on refused or reset
+   * connections, a socket that vanished after answering (a restarting
+   * daemon), unanswered requests and HTTP 502/503/504. Fields given here
+   * replace those defaults; `false` turns retrying off. Calls take a
+   * `retry` option too.
+   */
+  retry?: RetryOption;
 }
 
 /** Options of {@linkcode Client.query}. */
@@ -94,17 +111,12 @@ export class Client implements Disposable, AsyncDisposable {
    * Made by {@linkcode connect}; not meant to be constructed directly.
    *
    * @param transport The pooled transport.
-   * @param project The default project.
-   * @param waitSliceMs Longest `/wait` slice, ms.
+   * @param settings The default project, waiting knobs and retry policy.
    */
-  constructor(transport: Transport, project?: string, waitSliceMs?: number) {
+  constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
-    this.project = project;
-    this.operations = new Operations(
-      transport,
-      project,
-      waitSliceMs === undefined ? undefined : { maxSliceMs: waitSliceMs },
-    );
+    this.project = settings.project;
+    this.operations = new Operations(transport, settings);
   }
 
   /** The socket path or remote URL this client talks to. */
@@ -384,6 +396,13 @@ export class Client implements Disposable, AsyncDisposable {
 export function connect(options: ConnectOptions = {}): Client {
   const requestTimeout = duration("requestTimeout", options.requestTimeout);
   const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
+  // A bad policy throws here, before a connection exists.
+  resolveRetry({ ...INCUS_RETRY, predicate: () => false }, options.retry);
+  const settings: OperationsSettings = {
+    project: options.project,
+    tuning: waitSliceMs === undefined ? undefined : { maxSliceMs: waitSliceMs },
+    retry: options.retry,
+  };
   const common = { requestTimeout, maxResponseBytes: options.maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
@@ -394,7 +413,7 @@ export function connect(options: ConnectOptions = {}): Client {
       key: options.key,
       ca,
     });
-    return new Client(transport, options.project, waitSliceMs);
+    return new Client(transport, settings);
   }
   let socket = options.socket;
   if (socket === undefined) {
@@ -409,7 +428,7 @@ export function connect(options: ConnectOptions = {}): Client {
     }
     socket = found.path;
   }
-  return new Client(new Transport({ ...common, socket }), options.project, waitSliceMs);
+  return new Client(new Transport({ ...common, socket }), settings);
 }
 
 /** Closes a websocket and waits until it is closed. */

@@ -24,7 +24,9 @@ import {
   StatusCode,
 } from "./operation.ts";
 import { type Backoff, pollUntilDone, type StepResult } from "./poll.ts";
-import type { Transport } from "./transport.ts";
+import { resolveRetry, retryingAfter, type RetryOption, type RetryPolicy } from "./retry.ts";
+import { INCUS_RETRY, isTransient } from "./transient.ts";
+import type { Envelope, Transport } from "./transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "./websocket.ts";
 
 /** Options every call takes. */
@@ -33,6 +35,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** The project to act in (default: the client's `project`, else the server's default). */
   project?: string;
+  /**
+   * This call's retry policy, over the client's (`connect({ retry })`):
+   * fields to replace, or `false` for none. Only idempotent calls (GET and
+   * `/wait`) are ever retried.
+   */
+  retry?: RetryOption;
 }
 
 /** Options of {@linkcode Operations.list} and {@linkcode Operations.listByStatus}. */
@@ -51,6 +59,16 @@ export interface WaitOptions extends CallOptions {
    * Default: no limit.
    */
   timeout?: number;
+}
+
+/** How `client.operations` is set up; made by `connect()`. */
+export interface OperationsSettings {
+  /** The client's default project. */
+  project?: string;
+  /** Waiting-loop knobs. */
+  tuning?: Partial<WaitTuning>;
+  /** The client's retry policy (`connect({ retry })`). */
+  retry?: RetryOption;
 }
 
 /** How the waiting loop behaves; internal knobs with sensible defaults. */
@@ -96,19 +114,55 @@ export class Operations {
   readonly #transport: Transport;
   readonly #project: string | undefined;
   readonly #tuning: WaitTuning;
+  readonly #retryBase: RetryPolicy;
+  readonly #retryOption: RetryOption | undefined;
+  readonly #retry: RetryPolicy | false;
   #allProjects: Promise<boolean> | undefined;
 
   /**
    * Made by `connect()`; not meant to be constructed directly.
    *
    * @param transport The client's transport.
-   * @param project The client's default project.
-   * @param tuning Waiting-loop knobs.
+   * @param settings Default project, waiting-loop knobs, retry policy.
    */
-  constructor(transport: Transport, project?: string, tuning?: Partial<WaitTuning>) {
+  constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
-    this.#project = project;
-    this.#tuning = { ...DEFAULT_TUNING, ...tuning };
+    this.#project = settings.project;
+    this.#tuning = { ...DEFAULT_TUNING, ...settings.tuning };
+    const predicate = (error: unknown) =>
+      !transport.closed && isTransient(error, transport.answered);
+    this.#retryBase = { ...INCUS_RETRY, predicate };
+    this.#retryOption = settings.retry;
+    this.#retry = resolveRetry(this.#retryBase, settings.retry);
+  }
+
+  /**
+   * Sends an idempotent GET, retried under the client's and the call's
+   * retry policy when it fails with a transient error.
+   */
+  async #idempotent(
+    path: string,
+    query: string | undefined,
+    options: CallOptions & {
+      timeout?: number;
+      fresh?: boolean;
+    },
+  ): Promise<Envelope> {
+    // A bad per-call policy throws before anything is sent.
+    const policy = options.retry === undefined
+      ? this.#retry
+      : resolveRetry(this.#retryBase, this.#retryOption, options.retry);
+    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
+    try {
+      return await this.#transport.request("GET", path, init);
+    } catch (error) {
+      return await retryingAfter(
+        error,
+        ({ signal }) => this.#transport.request("GET", path, { ...init, signal }),
+        policy,
+        { signal: options.signal },
+      );
+    }
   }
 
   /**
@@ -236,10 +290,7 @@ export class Operations {
     const params = new URLSearchParams({ recursion: String(recursion) });
     if (options.allProjects) params.set("all-projects", "true");
     else this.#setProject(params, options.project);
-    const envelope = await this.#transport.request("GET", COLLECTION, {
-      query: params.toString(),
-      signal: options.signal,
-    });
+    const envelope = await this.#idempotent(COLLECTION, params.toString(), options);
     const metadata = envelope.metadata;
     // A server with no operations may answer `null` or `{}`.
     return metadata !== null && typeof metadata === "object"
@@ -253,7 +304,7 @@ export class Operations {
    * lists the default project only, so there the client asks every project.
    */
   #supportsAllProjects(signal: AbortSignal | undefined): Promise<boolean> {
-    this.#allProjects ??= this.#transport.request("GET", "/1.0", { signal }).then(
+    this.#allProjects ??= this.#idempotent("/1.0", undefined, { signal }).then(
       (envelope) => {
         const extensions = (envelope.metadata as { api_extensions?: unknown })?.api_extensions;
         return Array.isArray(extensions) && extensions.includes(ALL_PROJECTS_EXTENSION);
@@ -271,16 +322,13 @@ export class Operations {
     options: ListOptions,
     recursion: 0 | 1,
   ): Promise<Record<string, unknown[]>> {
-    const projects = await this.#transport.request("GET", "/1.0/projects", {
-      query: "recursion=0",
-      signal: options.signal,
-    });
+    const projects = await this.#idempotent("/1.0/projects", "recursion=0", options);
     const names = (projects.metadata as string[] ?? []).map((url) =>
       decodeURIComponent(idFromUrl(url))
     );
     const lists = await Promise.all(
       names.map((project) =>
-        this.#fetchList({ project, signal: options.signal, allProjects: false }, recursion)
+        this.#fetchList({ ...options, project, allProjects: false }, recursion)
       ),
     );
     const merged: Record<string, unknown[]> = {};
@@ -323,10 +371,11 @@ export class Operations {
 
   async #get(uuid: string, options: CallOptions, seen: boolean): Promise<Operation> {
     try {
-      const envelope = await this.#transport.request("GET", `${COLLECTION}/${uuid}`, {
-        query: this.#query(options.project),
-        signal: options.signal,
-      });
+      const envelope = await this.#idempotent(
+        `${COLLECTION}/${uuid}`,
+        this.#query(options.project),
+        options,
+      );
       return envelope.metadata as Operation;
     } catch (error) {
       throw this.#notFound(uuid, error, seen);
@@ -377,8 +426,8 @@ export class Operations {
       this.#setProject(params, options.project);
       let answer: Operation;
       try {
-        const envelope = await this.#transport.request("GET", path, {
-          query: params.toString(),
+        const envelope = await this.#idempotent(path, params.toString(), {
+          ...options,
           signal,
           timeout: seconds * 1000 + sliceGrace(seconds),
           fresh: true,

@@ -218,3 +218,35 @@ export function retrying<T>(
     timeoutMessage: options.timeoutMessage,
   });
 }
+
+/**
+ * Goes on retrying after a first attempt the caller made itself and that
+ * failed with `firstError` (so the happy path pays nothing for retrying):
+ * throws `firstError` at once if `policy` is `false` or does not accept
+ * it, else pauses per `policy` and calls `fn` again as {@linkcode retrying}
+ * does, the budget counted from now.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   return await get(signal);
+ * } catch (error) {
+ *   return await retryingAfter(error, ({ signal }) => get(signal), policy, { signal });
+ * }
+ * ```
+ */
+export function retryingAfter<T>(
+  firstError: unknown,
+  fn: (context: StepContext) => Promise<T>,
+  policy: RetryPolicy | false,
+  options: RetryingOptions = {},
+): Promise<T> {
+  if (policy === false || options.signal?.aborted || !policy.predicate(firstError)) {
+    return Promise.reject(firstError);
+  }
+  return retrying(
+    (context) => context.attempt === 0 ? Promise.reject(firstError) : fn(context),
+    policy,
+    options,
+  );
+}

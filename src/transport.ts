@@ -137,6 +137,12 @@ export class Transport {
     return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
   }
 
+  /**
+   * Whether the daemon answered this transport at least once (so a socket
+   * that goes missing later means a restart, not a wrong path).
+   */
+  answered = false;
+
   /** Whether {@linkcode Transport.close} was called. */
   get closed(): boolean {
     return this.#closed.signal.aborted;
@@ -200,6 +206,7 @@ export class Transport {
         headers: init.body === undefined ? undefined : { "content-type": "application/json" },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
       });
+      this.answered = true;
       return await read(response);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
