@@ -37,6 +37,7 @@ export type {
   CallOptions,
   ListOptions,
   OperationsSettings,
+  WaitManyOptions,
   WaitOptions,
   WaitTuning,
 } from "./src/operations.ts";
@@ -46,3 +47,8 @@ export { socketCandidates } from "./src/socket.ts";
 export { ExecProcess } from "./src/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/exec.ts";
 export type { WebSocketOptions } from "./src/websocket.ts";
+export { EventStream } from "./src/events.ts";
+export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/events.ts";
+export { parseProgress } from "./src/progress.ts";
+export type { Progress } from "./src/progress.ts";
+export type { HubSettings } from "./src/operation_events.ts";

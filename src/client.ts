@@ -26,6 +26,8 @@ import {
   type ExecStreamOptions,
   instanceName,
 } from "./exec.ts";
+import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
+import type { HubSettings } from "./operation_events.ts";
 import { findSocket } from "./socket.ts";
 import { Transport } from "./transport.ts";
 
@@ -68,6 +70,13 @@ export interface ConnectOptions {
    * `retry` option too.
    */
   retry?: RetryOption;
+  /**
+   * Wait on one shared `/1.0/events` connection (default `true`), falling
+   * back to `/wait` long-polls when events are unavailable; `false` uses
+   * `/wait` long-polls only. An object keeps events on and tunes the shared
+   * connection (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`).
+   */
+  events?: boolean | Partial<HubSettings>;
 }
 
 /** Options of {@linkcode Client.query}. */
@@ -106,6 +115,7 @@ export class Client implements Disposable, AsyncDisposable {
   /** The default project of this client's calls, if set. */
   readonly project: string | undefined;
   readonly #transport: Transport;
+  readonly #streams = new Set<EventStream>();
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
@@ -327,8 +337,12 @@ export class Client implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Closes the pooled connections; calls in flight reject with a
-   * {@linkcode ConnectionError}. Safe to call more than once.
+   * Closes the pooled connections, the shared events connection and every
+   * event stream; calls in flight reject with a {@linkcode ConnectionError}.
+   * Safe to call more than once. The returned promise resolves once every
+   * websocket is closed (`await using` waits for it).
+   *
+   * @returns Resolves when everything is closed.
    *
    * @example
    * ```ts no-eval
@@ -342,19 +356,59 @@ export class Client implements Disposable, AsyncDisposable {
    * }
    * ```
    */
-  close(): void {
+  close(): Promise<void> {
+    const events = this.operations.closeEvents();
+    const streams = [...this.#streams].map((stream) => stream.close());
+    this.#streams.clear();
     this.#transport.close();
+    return Promise.all([events, ...streams]).then(() => {});
   }
 
-  /** Same as {@linkcode Client.close}, for `using`. */
+  /**
+   * Same as {@linkcode Client.close}, for `using` (which cannot wait for
+   * websockets to finish closing: prefer `await using`).
+   */
   [Symbol.dispose](): void {
     this.close();
   }
 
   /** Same as {@linkcode Client.close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+    return this.close();
+  }
+
+  /**
+   * The daemon's event stream (`/1.0/events`) as an async iterator of typed
+   * events, on this client's own connection. It subscribes at once
+   * (`await stream.opened` before starting what you want to observe), ends
+   * cleanly when `signal` aborts or on `break`, and throws a
+   * {@linkcode ConnectionError} if the daemon drops it.
+   *
+   * @param options `types` (e.g. `["operation", "lifecycle"]`), `project`, `allProjects`, `signal`.
+   * @returns The stream.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const controller = new AbortController();
+   * setTimeout(() => controller.abort(), 10_000);
+   * for await (const event of client.events({ types: ["lifecycle"], signal: controller.signal })) {
+   *   console.log(event.timestamp, event.metadata);
+   * }
+   * ```
+   */
+  events(options: EventsOptions = {}): EventStream {
+    const query = eventsQuery(options, this.project);
+    const stream: EventStream = new EventStream(
+      this.#transport,
+      query,
+      options.signal,
+      () => this.#streams.delete(stream),
+    );
+    this.#streams.add(stream);
+    return stream;
   }
 }
 
@@ -400,7 +454,14 @@ export function connect(options: ConnectOptions = {}): Client {
   resolveRetry({ ...INCUS_RETRY, predicate: () => false }, options.retry);
   const settings: OperationsSettings = {
     project: options.project,
-    tuning: waitSliceMs === undefined ? undefined : { maxSliceMs: waitSliceMs },
+    tuning: {
+      ...(waitSliceMs === undefined ? {} : { maxSliceMs: waitSliceMs }),
+      ...(options.events === undefined
+        ? {}
+        : typeof options.events === "object"
+        ? { events: true, hub: options.events }
+        : { events: options.events }),
+    },
     retry: options.retry,
   };
   const common = { requestTimeout, maxResponseBytes: options.maxResponseBytes };

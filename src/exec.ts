@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from "./errors.ts";
 import { describeValue } from "./id.ts";
 import type { Operation } from "./operation.ts";
+import { closeIfOpen, whenClosed } from "./websocket.ts";
 
 /** Options of `client.exec()` and `client.execRecorded()`. */
 export interface ExecOptions {
@@ -156,14 +157,6 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
   return concat(chunks);
 }
 
-/** Waits until a websocket is closed. */
-function closed(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) =>
-    socket.addEventListener("close", () => resolve(), { once: true })
-  );
-}
-
 /**
  * A command running in an instance, like `Deno.ChildProcess`: `stdin` to
  * write to, `stdout`/`stderr` to read, `status` for the exit code, and
@@ -215,13 +208,13 @@ export class ExecProcess implements AsyncDisposable {
     // socket (in interactive mode the operation only ends then).
     this.stdout = outputStream(outputs[0]);
     this.stderr = interactive ? emptyStream() : outputStream(outputs[1]);
-    const all = () => Promise.all(this.#sockets.map(closed));
+    const all = () => Promise.all(this.#sockets.map(whenClosed));
     this.status = finished.then(
       async (operation) => {
         closeIfOpen(this.#control);
         if (!interactive) closeIfOpen(sockets["0"]);
         // The daemon ends each output with a barrier; don't wait forever.
-        const drained = Promise.all(outputs.map(closed));
+        const drained = Promise.all(outputs.map(whenClosed));
         let timer: ReturnType<typeof setTimeout> | undefined;
         const late = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS));
         await Promise.race([drained, late]);
@@ -334,12 +327,6 @@ export class ExecProcess implements AsyncDisposable {
 
 /** How long output may still arrive after the command ended, ms. */
 const DRAIN_MS = 5_000;
-
-function closeIfOpen(socket: WebSocket): void {
-  if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
-    socket.close();
-  }
-}
 
 /** An always-empty stream. */
 function emptyStream(): ReadableStream<Uint8Array> {

@@ -8,13 +8,18 @@
 import {
   ConnectionError,
   IncusError,
+  InvalidArgumentError,
   NotCancellableError,
   OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
   ResponseTimeoutError,
 } from "./errors.ts";
-import { operationId } from "./id.ts";
+import { delay } from "@std/async/delay";
+import { eventsQuery } from "./events.ts";
+import { describeValue, duration, operationId } from "./id.ts";
+import { type HubSettings, Inbox, OperationEventHub } from "./operation_events.ts";
+import { parseProgress, type Progress } from "./progress.ts";
 import { applyMutator, type Mutator } from "./mutator.ts";
 import {
   isFinal,
@@ -59,6 +64,18 @@ export interface WaitOptions extends CallOptions {
    * Default: no limit.
    */
   timeout?: number;
+  /**
+   * Called with the operation's parsed progress each time it changes
+   * (`metadata.progress` or a `*_progress` text), and with the operation.
+   * It must not throw (what it throws is ignored).
+   */
+  onProgress?: (progress: Progress, operation: Operation) => void;
+}
+
+/** Options of {@linkcode Operations.waitAll} and {@linkcode Operations.waitAny}. */
+export interface WaitManyOptions extends WaitOptions {
+  /** Most operations waited for at once (default: all). */
+  concurrency?: number;
 }
 
 /** How `client.operations` is set up; made by `connect()`. */
@@ -77,12 +94,37 @@ export interface WaitTuning {
   maxSliceMs: number;
   /** Pause between slices that returned early (a server that does not wait). */
   backoff: Backoff;
+  /** Wait on the shared events connection (default), else on `/wait` slices only. */
+  events: boolean;
+  /** Timing of the shared events connection. */
+  hub?: Partial<HubSettings>;
 }
 
 const DEFAULT_TUNING: WaitTuning = {
   maxSliceMs: 30_000,
   backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
+  events: true,
 };
+
+/** A function reporting an operation's progress when it changed, or `undefined`. */
+function progressReporter(
+  onProgress: WaitOptions["onProgress"],
+): ((operation: Operation) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let last = "";
+  return (operation) => {
+    const progress = parseProgress(operation.metadata);
+    if (progress === undefined) return;
+    const key = JSON.stringify(progress);
+    if (key === last) return;
+    last = key;
+    try {
+      onProgress(progress, operation);
+    } catch {
+      // A reporting callback must not break the wait.
+    }
+  };
+}
 
 /** Time allowed past a `/wait` slice for the answer to arrive: up to 10 s. */
 function sliceGrace(sliceSeconds: number): number {
@@ -118,6 +160,7 @@ export class Operations {
   readonly #retryOption: RetryOption | undefined;
   readonly #retry: RetryPolicy | false;
   #allProjects: Promise<boolean> | undefined;
+  readonly #hubs = new Map<string, OperationEventHub>();
 
   /**
    * Made by `connect()`; not meant to be constructed directly.
@@ -417,10 +460,27 @@ export class Operations {
     mutator?: Mutator<Operation, R>,
   ): Promise<R> {
     const uuid = operationId(id);
+    const operation = await this.#waitFinal(uuid, options);
+    return await applyMutator(settle(operation, "GET", `${COLLECTION}/${uuid}/wait`), mutator);
+  }
+
+  /** Waits until the operation is final and resolves with it, whatever its outcome. */
+  #waitFinal(uuid: string, options: WaitOptions): Promise<Operation> {
     const path = `${COLLECTION}/${uuid}/wait`;
+    const report = progressReporter(options.onProgress);
     let seen = false;
-    const operation = await pollUntilDone(async ({ remaining, signal }) => {
-      const slice = Math.min(remaining ?? Infinity, this.#tuning.maxSliceMs);
+    let events = this.#tuning.events;
+    return pollUntilDone(async ({ remaining, signal }) => {
+      if (events) {
+        const final = await this.#waitWithEvents(uuid, options, signal, report);
+        if (final !== undefined) return { done: true, value: final };
+        events = false; // unavailable or lost: /wait slices from now on
+        seen = true;
+        return { done: false, pause: false };
+      }
+      // With onProgress, short slices and a look at the operation between them.
+      const longest = report === undefined ? this.#tuning.maxSliceMs : 1_000;
+      const slice = Math.min(remaining ?? Infinity, longest);
       const seconds = Math.max(1, Math.ceil(slice / 1000));
       const params = new URLSearchParams({ timeout: String(seconds) });
       this.#setProject(params, options.project);
@@ -440,6 +500,7 @@ export class Operations {
         if (!(error instanceof IncusError) || error instanceof ConnectionError) throw error;
         if (DEADLINE_TEXT.test(error.message)) {
           seen = true;
+          if (report !== undefined) report(await this.#get(uuid, { ...options, signal }, seen));
           return { done: false };
         }
         // An error from /wait may be the operation's own `err` (Incus), or
@@ -447,6 +508,7 @@ export class Operations {
         return this.#afterWaitError(uuid, error, { ...options, signal }, seen);
       }
       seen = true;
+      report?.(answer);
       return isFinal(answer) ? { done: true, value: answer } : { done: false };
     }, {
       timeout: options.timeout,
@@ -455,7 +517,284 @@ export class Operations {
       pauseIfFasterThan: 500,
       timeoutMessage: `operation ${uuid} still running after ${options.timeout} ms`,
     });
-    return await applyMutator(settle(operation, "GET", path), mutator);
+  }
+
+  /**
+   * Waits on the shared events connection: subscribe, then read the
+   * operation once (it may have finished before the subscription), then
+   * resolve on its final event; read it again after a reconnect. Resolves
+   * `undefined` when events are unavailable or lost (the caller goes on
+   * with `/wait`).
+   */
+  async #waitWithEvents(
+    uuid: string,
+    options: CallOptions,
+    signal: AbortSignal,
+    report: ((operation: Operation) => void) | undefined,
+  ): Promise<Operation | undefined> {
+    const inbox = new Inbox();
+    const unsubscribe = await this.#hub(options.project).subscribe(uuid, inbox.push, signal);
+    if (unsubscribe === undefined) return undefined;
+    let seen = false;
+    try {
+      for (;;) {
+        const current = await this.#get(uuid, { ...options, signal }, seen);
+        seen = true;
+        report?.(current);
+        if (isFinal(current)) return current;
+        for (;;) {
+          const notice = await inbox.take(signal);
+          if (notice.kind === "lost") return undefined;
+          if (notice.kind === "resync") break;
+          report?.(notice.operation);
+          if (isFinal(notice.operation)) return notice.operation;
+        }
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /**
+   * Every state of an operation until it is final: the current one first,
+   * then each change (status, metadata such as progress) as it happens,
+   * from the shared events connection (or, without events, by reading it
+   * every `pollMs`). The iteration ends after the final state; it throws
+   * {@linkcode OperationNotFoundError} if the operation is unknown, and the
+   * signal's reason when `signal` aborts.
+   *
+   * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
+   * @param options `signal`, `project`, `pollMs` (default 500).
+   * @returns An async iterator of operation states.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect, parseProgress } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * for await (const op of client.operations.watch("9a8b7c6d-1234-4abc-9def-0123456789ab")) {
+   *   console.log(op.status, parseProgress(op.metadata)?.percent);
+   * }
+   * ```
+   */
+  async *watch(
+    id: string,
+    options: CallOptions & { pollMs?: number } = {},
+  ): AsyncGenerator<Operation, void, undefined> {
+    const uuid = operationId(id);
+    const pollMs = duration("pollMs", options.pollMs) ?? 500;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal!.reason);
+    options.signal?.throwIfAborted();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const signal = controller.signal;
+    const call = { ...options, signal };
+    const inbox = new Inbox();
+    let unsubscribe: (() => void) | undefined;
+    let last = "";
+    const changed = (op: Operation) => {
+      const key = `${op.status_code} ${op.updated_at} ${JSON.stringify(op.metadata)}`;
+      if (key === last) return false;
+      last = key;
+      return true;
+    };
+    try {
+      if (this.#tuning.events) {
+        unsubscribe = await this.#hub(options.project).subscribe(uuid, inbox.push, signal);
+      }
+      let seen = false;
+      while (unsubscribe !== undefined) {
+        const current = await this.#get(uuid, call, seen);
+        seen = true;
+        if (changed(current)) yield current;
+        if (isFinal(current)) return;
+        let notice = await inbox.take(signal);
+        for (; notice.kind === "update"; notice = await inbox.take(signal)) {
+          if (changed(notice.operation)) yield notice.operation;
+          if (isFinal(notice.operation)) return;
+        }
+        if (notice.kind === "lost") {
+          unsubscribe();
+          unsubscribe = undefined;
+        }
+      }
+      // Without events: read it every pollMs.
+      for (;;) {
+        const current = await this.#get(uuid, call, seen);
+        seen = true;
+        if (changed(current)) yield current;
+        if (isFinal(current)) return;
+        await delay(pollMs, { signal });
+      }
+    } finally {
+      unsubscribe?.();
+      options.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Waits for every operation, at most `concurrency` at a time, and
+   * resolves with their final states in the order of `ids`. Rejects with
+   * the first failure ({@linkcode OperationFailedError},
+   * {@linkcode OperationCancelledError}, not found, ...), and stops waiting
+   * for the others; `timeout` and `signal` bound the whole call.
+   *
+   * @param ids Operation ids (or `/1.0/operations/<uuid>` paths); all checked before anything is sent.
+   * @param options `timeout`, `signal`, `project`, `concurrency` (default: all at once), `onProgress`.
+   * @param mutator Applied to the final operations.
+   * @returns The final operations, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const ids = await client.operations.list({}, (ops) =>
+   *   ops.filter((op) => op.status === "Running").map((op) => op.id));
+   * const done = await client.operations.waitAll(ids, { timeout: 120_000 });
+   * console.log(done.map((op) => op.status));
+   * ```
+   */
+  async waitAll<R = Operation[]>(
+    ids: readonly string[],
+    options: WaitManyOptions = {},
+    mutator?: Mutator<Operation[], R>,
+  ): Promise<R> {
+    const finals = await this.#waitMany(ids, options, (waits) => Promise.all(waits));
+    return await applyMutator(finals, mutator);
+  }
+
+  /**
+   * Waits until the first of the operations is final: resolves with it on
+   * Success, rejects as {@linkcode Operations.wait} does otherwise, and
+   * stops waiting for the others.
+   *
+   * @param ids Operation ids (or `/1.0/operations/<uuid>` paths); all checked before anything is sent.
+   * @param options `timeout`, `signal`, `project`, `concurrency`, `onProgress`.
+   * @param mutator Applied to the first final operation.
+   * @returns The first final operation, or the mutator's result.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * const first = await client.operations.waitAny([
+   *   "9a8b7c6d-1234-4abc-9def-0123456789ab",
+   *   "0b1c2d3e-4f50-4a6b-8c7d-8e9fa0b1c2d3",
+   * ]);
+   * console.log(first.id, first.status);
+   * ```
+   */
+  async waitAny<R = Operation>(
+    ids: readonly string[],
+    options: WaitManyOptions = {},
+    mutator?: Mutator<Operation, R>,
+  ): Promise<R> {
+    if (ids.length === 0) {
+      throw new InvalidArgumentError("waitAny needs at least one operation id");
+    }
+    const first = await this.#waitMany(ids, options, (waits) => Promise.race(waits));
+    return await applyMutator(first, mutator);
+  }
+
+  /**
+   * Starts a settled wait per id (at most `concurrency` at once), combines
+   * them with `combine`, and aborts the waits still running afterwards.
+   */
+  async #waitMany<T>(
+    ids: readonly string[],
+    options: WaitManyOptions,
+    combine: (waits: Promise<Operation>[]) => Promise<T>,
+  ): Promise<T> {
+    if (!Array.isArray(ids)) {
+      throw new InvalidArgumentError(`invalid ids ${describeValue(ids)}: expected an array`);
+    }
+    const uuids = ids.map((id) => operationId(id));
+    const concurrency = options.concurrency ?? Infinity;
+    if (!(concurrency >= 1)) {
+      throw new InvalidArgumentError(
+        `invalid concurrency ${describeValue(concurrency)}: expected a number >= 1`,
+      );
+    }
+    const timeout = duration("timeout", options.timeout);
+    options.signal?.throwIfAborted();
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal!.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = timeout === undefined ? undefined : setTimeout(() =>
+      controller.abort(
+        new DOMException(`operations still running after ${timeout} ms`, "TimeoutError"),
+      ), timeout);
+    const single: WaitOptions = { ...options, timeout: undefined, signal: controller.signal };
+    let running = 0;
+    const queue: (() => void)[] = [];
+    const slot = async () => {
+      if (running >= concurrency) await new Promise<void>((resolve) => queue.push(resolve));
+      running++;
+    };
+    const release = () => {
+      running--;
+      queue.shift()?.();
+    };
+    const waits = uuids.map(async (uuid) => {
+      await slot();
+      try {
+        controller.signal.throwIfAborted();
+        const final = await this.#waitFinal(uuid, single);
+        return settle(final, "GET", `${COLLECTION}/${uuid}/wait`);
+      } finally {
+        release();
+      }
+    });
+    for (const wait of waits) wait.catch(() => {});
+    try {
+      return await combine(waits);
+    } catch (error) {
+      throw controller.signal.aborted ? controller.signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      controller.abort(new DOMException("no longer waited for", "AbortError"));
+      await Promise.allSettled(waits);
+    }
+  }
+
+  /** The shared events connection of a project scope. */
+  #hub(project: string | undefined): OperationEventHub {
+    const scope = project ?? this.#project;
+    const key = scope ?? "";
+    let hub = this.#hubs.get(key);
+    if (hub === undefined) {
+      hub = new OperationEventHub(
+        this.#transport,
+        eventsQuery({ types: ["operation"] }, scope),
+        this.#tuning.hub,
+      );
+      this.#hubs.set(key, hub);
+    }
+    return hub;
+  }
+
+  /**
+   * Closes the shared events connections (waits in progress fall back to
+   * `/wait`, which fails at once on a closed client). Called by the
+   * client's `close()`.
+   *
+   * @returns Resolves once every events socket is closed.
+   *
+   * @example
+   * ```ts no-eval
+   * import { connect } from "@incusops/operations";
+   *
+   * const client = connect();
+   * await client.operations.closeEvents();
+   * ```
+   */
+  async closeEvents(): Promise<void> {
+    const hubs = [...this.#hubs.values()];
+    this.#hubs.clear();
+    await Promise.all(hubs.map((hub) => hub.close()));
   }
 
   async #afterWaitError(

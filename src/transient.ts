@@ -16,6 +16,8 @@ import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
 const RESTARTING =
   /os error (?:111|104|32|2)\b|connection closed before message completed|unexpected eof/i;
 
+const DEADLINE = /deadline exceeded/i;
+
 /** Every message along an error's `cause` chain, joined. */
 function causeText(error: unknown): string {
   const parts: string[] = [];
@@ -37,6 +39,9 @@ function causeText(error: unknown): string {
 export function isTransient(error: unknown, answeredBefore: boolean): boolean {
   if (!(error instanceof IncusError)) return false;
   if (!(error instanceof ConnectionError)) {
+    // Incus answers a `/wait` slice that ran out with "context deadline
+    // exceeded": an answer ("still running"), not a failure to retry.
+    if (DEADLINE.test(error.message)) return false;
     return error.status === 502 || error.status === 503 || error.status === 504;
   }
   if (!answeredBefore || error instanceof ProtocolError || error instanceof ResponseTimeoutError) {

@@ -33,7 +33,28 @@ export function openOperationWebSocket(
   if (typeof secret !== "string" || secret === "") {
     throw new InvalidArgumentError("invalid websocket secret: expected a non-empty string");
   }
-  const path = `/1.0/operations/${uuid}/websocket`;
+  return openWebSocket(
+    transport,
+    `/1.0/operations/${uuid}/websocket`,
+    `secret=${encodeURIComponent(secret)}`,
+    "wrong or used secret, finished operation, or no websocket operation",
+    options,
+  );
+}
+
+/**
+ * Opens a websocket on `path?query` over the transport's own connection
+ * and resolves once it is open. Errors name the path and the target, and
+ * `hint` (likely causes of a refusal), never the query (it may hold a
+ * secret).
+ */
+export function openWebSocket(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  options: WebSocketOptions = {},
+): Promise<WebSocket> {
   const { signal } = options;
   signal?.throwIfAborted();
   if (transport.closed) {
@@ -45,7 +66,7 @@ export function openOperationWebSocket(
     });
   }
   const origin = transport.origin.replace(/^http/, "ws");
-  const url = `${origin}${path}?secret=${encodeURIComponent(secret)}`;
+  const url = query === "" ? `${origin}${path}` : `${origin}${path}?${query}`;
   const socket = new WebSocket(url, { client: transport.httpClient } as unknown as string[]);
   socket.binaryType = "arraybuffer";
   return new Promise<WebSocket>((resolve, reject) => {
@@ -81,15 +102,31 @@ export function openOperationWebSocket(
       cleanup();
       resolve(socket);
     };
-    socket.onerror = () => {
-      // The event's text may hold the URL, and so the secret: not shown.
+    socket.onerror = (event) => {
+      // The event's text may hold the URL, and so a secret: only the status is kept.
+      const status = /status code:? (\d{3})/i.exec((event as ErrorEvent).message ?? "")?.[1];
       fail(
         new ConnectionError(
-          `websocket ${path}: the daemon at ${transport.target} refused or dropped it ` +
-            `(wrong or used secret, finished operation, or no websocket operation)`,
-          { status: 0, method: "GET", path, target: transport.target },
+          `websocket ${path}: the daemon at ${transport.target} refused or dropped it` +
+            `${status === undefined ? "" : ` (HTTP ${status})`} (${hint})`,
+          { status: Number(status ?? 0), method: "GET", path, target: transport.target },
         ),
       );
     };
   });
+}
+
+/** Resolves once `socket` is closed. */
+export function whenClosed(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) =>
+    socket.addEventListener("close", () => resolve(), { once: true })
+  );
+}
+
+/** Starts closing `socket` unless it is closing or closed already. */
+export function closeIfOpen(socket: WebSocket): void {
+  if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
+    socket.close();
+  }
 }

@@ -7,6 +7,7 @@
 
 import type { Operation, OperationStatus, StatusCodeValue } from "../operation.ts";
 import { StatusCode } from "../operation.ts";
+import { whenClosed } from "../websocket.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";
@@ -78,6 +79,19 @@ export type RequestInterceptor = (
   request: Request,
   url: URL,
 ) => Response | undefined | Promise<Response | undefined>;
+
+/**
+ * How the fake serves `/1.0/events`: `"on"` (default) sends every event,
+ * `"refuse"` answers 403 (events unavailable, as for a restricted client),
+ * `"silent"` accepts the websocket but sends nothing.
+ */
+export type EventsMode = "on" | "refuse" | "silent";
+
+interface EventListener {
+  socket: WebSocket;
+  types: Set<string> | undefined;
+  project: string | undefined;
+}
 
 interface Entry {
   op: Operation;
@@ -154,6 +168,11 @@ export class FakeDaemon implements AsyncDisposable {
   flavor: WaitFlavor;
   /** Replaces answers when set (fault injection). */
   interceptor: RequestInterceptor | undefined;
+  /** How `/1.0/events` behaves (fault injection); see {@linkcode EventsMode}. */
+  eventsMode: EventsMode = "on";
+  /** How many `/1.0/events` websockets were accepted in all. */
+  eventStreamsOpened = 0;
+  readonly #listeners = new Set<EventListener>();
   readonly #retentionMs: number;
   readonly #entries = new Map<string, Entry>();
   readonly #server: Deno.HttpServer<Deno.UnixAddr>;
@@ -230,6 +249,7 @@ export class FakeDaemon implements AsyncDisposable {
     };
     const entry: Entry = { op, finished: Promise.withResolvers(), timers: [] };
     this.#entries.set(op.id, entry);
+    this.#operationEvent(op);
     if (spec.durationMs !== undefined) {
       entry.timers.push(setTimeout(() => {
         const outcome = spec.outcome ?? "Success";
@@ -266,6 +286,7 @@ export class FakeDaemon implements AsyncDisposable {
     if (spec.metadata) op.metadata = { ...op.metadata, ...spec.metadata };
     op.updated_at = this.#timestamp();
     entry.finished.resolve();
+    this.#operationEvent(op);
     entry.timers.push(setTimeout(() => this.#forget(id), this.#retentionMs));
   }
 
@@ -289,6 +310,60 @@ export class FakeDaemon implements AsyncDisposable {
     if (entry === undefined) return;
     entry.op.metadata = { ...entry.op.metadata, ...metadata };
     entry.op.updated_at = this.#timestamp();
+    this.#operationEvent(entry.op);
+  }
+
+  /** How many `/1.0/events` websockets are open now. */
+  get eventStreams(): number {
+    return this.#listeners.size;
+  }
+
+  /**
+   * Sends an event to every `/1.0/events` listener whose type and project
+   * match (operation events are sent on their own when operations change).
+   *
+   * @param type The event type (`operation`, `logging`, `lifecycle`, ...).
+   * @param metadata The event's metadata.
+   * @param project Its project (default `"default"`).
+   *
+   * @example
+   * ```ts
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * daemon.emitEvent("lifecycle", { action: "instance-started", source: "/1.0/instances/c1" });
+   * ```
+   */
+  emitEvent(type: string, metadata: unknown, project = "default"): void {
+    if (this.eventsMode === "silent") return;
+    const text = JSON.stringify({
+      type,
+      timestamp: this.#timestamp(),
+      metadata,
+      location: "none",
+      project,
+    });
+    for (const listener of this.#listeners) {
+      if (listener.types !== undefined && !listener.types.has(type)) continue;
+      if (listener.project !== undefined && listener.project !== project) continue;
+      if (listener.socket.readyState === WebSocket.OPEN) listener.socket.send(text);
+    }
+  }
+
+  /**
+   * Closes every `/1.0/events` websocket from the server side, as a daemon
+   * restart or a network cut does (fault injection).
+   *
+   * @example
+   * ```ts
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * daemon.dropEventStreams();
+   * ```
+   */
+  dropEventStreams(): void {
+    for (const listener of this.#listeners) listener.socket.close(1001, "going away");
   }
 
   /**
@@ -331,6 +406,9 @@ export class FakeDaemon implements AsyncDisposable {
       for (const timer of entry.timers) clearTimeout(timer);
     }
     this.#entries.clear();
+    const sockets = [...this.#listeners].map(({ socket }) => socket);
+    this.dropEventStreams();
+    await Promise.all(sockets.map(whenClosed));
     await this.#server.shutdown();
     if (this.#dir !== undefined) await Deno.remove(this.#dir, { recursive: true });
   }
@@ -355,6 +433,30 @@ export class FakeDaemon implements AsyncDisposable {
     return new Date(ms).toISOString().replace(/\.\d{3}Z$/, `.${nanos}Z`);
   }
 
+  #operationEvent(op: Operation): void {
+    if (this.#listeners.size > 0) this.emitEvent("operation", op, op.project ?? "default");
+  }
+
+  #events(request: Request, url: URL): Response {
+    if (this.eventsMode === "refuse") return error(403, "not authorized");
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return error(400, "websocket upgrade required");
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    const types = url.searchParams.get("type");
+    const listener: EventListener = {
+      socket,
+      types: types ? new Set(types.split(",")) : undefined,
+      project: url.searchParams.get("all-projects") === "true"
+        ? undefined
+        : url.searchParams.get("project") ?? "default",
+    };
+    this.eventStreamsOpened++;
+    socket.addEventListener("open", () => this.#listeners.add(listener));
+    socket.addEventListener("close", () => this.#listeners.delete(listener));
+    return response;
+  }
+
   async #handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     this.requests.push({ method: request.method, path: url.pathname, search: url.search });
@@ -375,6 +477,9 @@ export class FakeDaemon implements AsyncDisposable {
     }
     if (url.pathname === "/1.0/operations" && request.method === "GET") {
       return this.#list(url, project);
+    }
+    if (url.pathname === "/1.0/events" && request.method === "GET") {
+      return this.#events(request, url);
     }
     const exec = EXEC_PATH.exec(url.pathname);
     if (exec !== null && request.method === "POST") return await this.#exec(request, project);
@@ -417,7 +522,8 @@ export class FakeDaemon implements AsyncDisposable {
     }
     const { op } = entry;
     if (!FINAL.has(op.status_code)) {
-      return this.flavor === "incus" ? error(504, "context deadline exceeded") : sync(op);
+      // Incus 6.0.4 answers HTTP 200 carrying an error envelope with code 500.
+      return this.flavor === "incus" ? error(500, "context deadline exceeded", 200) : sync(op);
     }
     if (this.flavor === "incus" && op.status_code === StatusCode.Failure) {
       return error(400, op.err);

@@ -4,7 +4,7 @@
  * are never skipped.
  */
 
-import { type Client, connect, type Operation } from "../../mod.ts";
+import { type Client, connect, type ConnectOptions, type Operation } from "../../mod.ts";
 
 /** A real daemon under test. */
 export interface RealDaemon {
@@ -50,8 +50,12 @@ if (DAEMONS.length === 0) {
 }
 
 /** Connects to `daemon`. */
-export function connectTo(daemon: RealDaemon, project?: string): Client {
-  return connect({ socket: daemon.socket, project });
+export function connectTo(
+  daemon: RealDaemon,
+  project?: string,
+  options: Omit<ConnectOptions, "socket" | "project"> = {},
+): Client {
+  return connect({ ...options, socket: daemon.socket, project });
 }
 
 /** Starts `command` in the daemon's container; resolves with the running operation. */

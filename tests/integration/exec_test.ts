@@ -14,7 +14,7 @@ for (const daemon of DAEMONS) {
   const c1 = daemon.instance;
 
   Deno.test(`${name}: exec echo hello → stdout "hello\\n", exit 0`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const run = await client.exec(c1, ["echo", "hello"]);
     const output = await run.output();
     assertEquals([output.exitCode, output.success], [0, true]);
@@ -26,7 +26,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: exit codes and separated stderr`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     assertEquals((await (await client.exec(c1, ["sh", "-c", "exit 3"])).output()).exitCode, 3);
     const output = await (await client.exec(c1, ["sh", "-c", "echo out; echo err >&2"]))
       .output();
@@ -34,7 +34,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: stdin piped through cat, by stream and by value`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const run = await client.exec(c1, ["cat"], { stdin: "piped" });
     const writer = run.stdin.getWriter();
     await writer.write(encoder.encode("first\n"));
@@ -46,7 +46,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: binary safe: all 256 byte values and 10 MB through cat`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const every = new Uint8Array(256 * 4).map((_, i) => i % 256);
     const small = await (await client.exec(c1, ["cat"], { stdin: every })).output();
     assertEquals(small.stdout, every);
@@ -61,7 +61,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: env, cwd, user and group`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const output = await (await client.exec(c1, ["sh", "-c", 'echo "$FOO"; pwd; id -u; id -g'], {
       env: { FOO: "bar baz" },
       cwd: "/tmp",
@@ -72,7 +72,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: interactive mode with a terminal size and a resize`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const shell = await client.exec(c1, ["sh"], {
       interactive: true,
       width: 100,
@@ -95,7 +95,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: an aborted signal kills a long command and closes everything`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const controller = new AbortController();
     const run = await client.exec(c1, ["sleep", "60"], { signal: controller.signal });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -110,7 +110,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: 20 concurrent execs`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const outputs = await Promise.all(
       Array.from(
         { length: 20 },
@@ -123,7 +123,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: record-output mode reads the recorded logs back, then deletes them`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const output = await client.execRecorded(c1, ["sh", "-c", "echo out; echo err >&2; exit 2"]);
     assertEquals([output.exitCode, output.stdoutText, output.stderrText], [2, "out\n", "err\n"]);
     const logs = output.operation.metadata?.output as Record<string, string>;
@@ -137,7 +137,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: bad instance names and commands send nothing; secrets stay out of errors`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     for (const bad of ["../c1", "c1/exec", "c1?x", "", "a b", "c1#"]) {
       await assertRejects(() => client.exec(bad, ["true"]), InvalidArgumentError);
       await assertRejects(() => client.execRecorded(bad, ["true"]), InvalidArgumentError);

@@ -44,7 +44,7 @@ for (const daemon of DAEMONS) {
   const name = daemon.name;
 
   Deno.test(`${name}: list, list ids, listByStatus and get match what the daemon serves`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const op = await startSleep(client, daemon, 3);
     assertMatch(op.id, UUID);
     assertEquals(op.status, "Running");
@@ -82,72 +82,75 @@ for (const daemon of DAEMONS) {
     await client.operations.wait(op.id);
   });
 
-  Deno.test(`${name}: wait resolves Success with the exec's return code`, async () => {
-    using client = connectTo(daemon);
-    const op = await startSleep(client, daemon, 1);
-    const final = await client.operations.wait(op.id, { timeout: 30_000 });
-    assertEquals(final.status, "Success");
-    assertEquals(final.status_code, StatusCode.Success);
-    assertEquals(final.metadata?.return, 0);
-    assert(isFinal(final));
-  });
+  // Every wait behaviour, on the shared events connection and on /wait long-polls.
+  for (const mode of ["events", "/wait"] as const) {
+    Deno.test(`${name} (${mode}): wait resolves Success with the exec's return code`, async () => {
+      await using client = connectTo(daemon, undefined, { events: mode === "events" });
+      const op = await startSleep(client, daemon, 1);
+      const final = await client.operations.wait(op.id, { timeout: 30_000 });
+      assertEquals(final.status, "Success");
+      assertEquals(final.status_code, StatusCode.Success);
+      assertEquals(final.metadata?.return, 0);
+      assert(isFinal(final));
+    });
 
-  Deno.test(`${name}: a command that exits non-zero succeeds with its return code`, async () => {
-    using client = connectTo(daemon);
-    const op = await startExec(client, daemon, ["sh", "-c", "exit 3"]);
-    const final = await client.operations.wait(op.id, { timeout: 30_000 });
-    assertEquals(final.metadata?.return, 3);
-  });
+    Deno.test(`${name} (${mode}): a command that exits non-zero succeeds with its return code`, async () => {
+      await using client = connectTo(daemon, undefined, { events: mode === "events" });
+      const op = await startExec(client, daemon, ["sh", "-c", "exit 3"]);
+      const final = await client.operations.wait(op.id, { timeout: 30_000 });
+      assertEquals(final.metadata?.return, 3);
+    });
 
-  Deno.test(`${name}: wait on a failing operation rejects OperationFailedError with the server's err`, async () => {
-    using client = connectTo(daemon);
-    const op = await startExec(client, daemon, ["/no/such/command"]);
-    const error = await assertRejects(
-      () => client.operations.wait(op.id, { timeout: 30_000 }),
-      OperationFailedError,
-    );
-    assertEquals(error.id, op.id);
-    assert(error.err.length > 0, "the server's err is carried");
-    const witness = await curl(daemon.socket, `/1.0/operations/${op.id}`);
-    const served = witness.metadata as Operation | null;
-    if (served !== null && witness.type === "sync") {
-      assertEquals(served.status, "Failure");
-      assertEquals(error.err, served.err);
-    }
-  });
+    Deno.test(`${name} (${mode}): wait on a failing operation rejects OperationFailedError with the server's err`, async () => {
+      await using client = connectTo(daemon, undefined, { events: mode === "events" });
+      const op = await startExec(client, daemon, ["/no/such/command"]);
+      const error = await assertRejects(
+        () => client.operations.wait(op.id, { timeout: 30_000 }),
+        OperationFailedError,
+      );
+      assertEquals(error.id, op.id);
+      assert(error.err.length > 0, "the server's err is carried");
+      const witness = await curl(daemon.socket, `/1.0/operations/${op.id}`);
+      const served = witness.metadata as Operation | null;
+      if (served !== null && witness.type === "sync") {
+        assertEquals(served.status, "Failure");
+        assertEquals(error.err, served.err);
+      }
+    });
 
-  Deno.test(`${name}: timeout shorter than the op rejects TimeoutError; the op keeps running`, async () => {
-    using client = connectTo(daemon);
-    const op = await startSleep(client, daemon, 3);
-    const started = performance.now();
-    const error = await assertRejects(
-      () => client.operations.wait(op.id, { timeout: 700 }),
-      DOMException,
-    );
-    assertEquals(error.name, "TimeoutError");
-    assert(performance.now() - started < 2_500, "the deadline won over the server's slice");
-    assertEquals((await client.operations.get(op.id)).status, "Running");
-    assertEquals((await client.operations.wait(op.id)).status, "Success");
-  });
+    Deno.test(`${name} (${mode}): timeout shorter than the op rejects TimeoutError; the op keeps running`, async () => {
+      await using client = connectTo(daemon, undefined, { events: mode === "events" });
+      const op = await startSleep(client, daemon, 3);
+      const started = performance.now();
+      const error = await assertRejects(
+        () => client.operations.wait(op.id, { timeout: 700 }),
+        DOMException,
+      );
+      assertEquals(error.name, "TimeoutError");
+      assert(performance.now() - started < 2_500, "the deadline won over the server's slice");
+      assertEquals((await client.operations.get(op.id)).status, "Running");
+      assertEquals((await client.operations.wait(op.id)).status, "Success");
+    });
 
-  Deno.test(`${name}: an AbortSignal aborts a wait within 50 ms`, async () => {
-    using client = connectTo(daemon);
-    const op = await startSleep(client, daemon, 2);
-    const controller = new AbortController();
-    const waiting = client.operations.wait(op.id, { signal: controller.signal });
-    await sleep(200);
-    const reason = new Error("operator gave up");
-    const aborted = performance.now();
-    controller.abort(reason);
-    assertEquals(await waiting.catch((e) => e), reason);
-    const took = performance.now() - aborted;
-    assert(took < 50, `abort took ${took.toFixed(1)} ms`);
-    assertEquals((await client.operations.get(op.id)).status, "Running");
-    await client.operations.wait(op.id);
-  });
+    Deno.test(`${name} (${mode}): an AbortSignal aborts a wait within 50 ms`, async () => {
+      await using client = connectTo(daemon, undefined, { events: mode === "events" });
+      const op = await startSleep(client, daemon, 2);
+      const controller = new AbortController();
+      const waiting = client.operations.wait(op.id, { signal: controller.signal });
+      await sleep(200);
+      const reason = new Error("operator gave up");
+      const aborted = performance.now();
+      controller.abort(reason);
+      assertEquals(await waiting.catch((e) => e), reason);
+      const took = performance.now() - aborted;
+      assert(took < 50, `abort took ${took.toFixed(1)} ms`);
+      assertEquals((await client.operations.get(op.id)).status, "Running");
+      await client.operations.wait(op.id);
+    });
+  }
 
   Deno.test(`${name}: the daemon's own answer to a /wait slice that runs out is handled`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const op = await startSleep(client, daemon, 3);
     // What the daemon itself answers to a 1 s slice of a 3 s operation.
     const raw = await curl(daemon.socket, `/1.0/operations/${op.id}/wait?timeout=1`);
@@ -159,12 +162,12 @@ for (const daemon of DAEMONS) {
       assertEquals((raw.metadata as Operation).status, "Running");
     }
     // The client, with 1 s slices, rides over those answers to the end.
-    using sliced = connect({ socket: daemon.socket, waitSliceMs: 1_000 });
+    await using sliced = connect({ socket: daemon.socket, waitSliceMs: 1_000, events: false });
     assertEquals((await sliced.operations.wait(op.id)).status, "Success");
   });
 
   Deno.test(`${name}: finished 1 s ago resolves; finished more than 6 s ago is OperationNotFoundError`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const op = await startExec(client, daemon, ["true"]);
     await sleep(1_000);
     assertEquals((await client.operations.wait(op.id)).status, "Success");
@@ -176,7 +179,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: cancel of a non-cancellable op rejects NotCancellableError`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const op = await startSleep(client, daemon, 2);
     assertEquals(op.may_cancel, false);
     const error = await assertRejects(() => client.operations.cancel(op.id), NotCancellableError);
@@ -190,7 +193,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: cancel ends a cancellable operation (migration source) as Cancelled`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const instance = uniqueName("mig");
     await client.query("/1.0/instances", {
       method: "POST",
@@ -230,7 +233,7 @@ for (const daemon of DAEMONS) {
 
     // Concurrent calls make Deno's pool open spare connections; they must not
     // stay idle long enough to block the daemon.
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     await Promise.all(Array.from({ length: 16 }, () => client.operations.list({ recursion: 0 })));
     await sleep(500);
     const after = await new Deno.Command("curl", {
@@ -241,7 +244,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: bad ids send nothing and cannot reach the container`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const target = `../instances/${daemon.instance}`;
     for (const id of [target, `..%2Finstances%2F${daemon.instance}`, "a?b", "a#b", "", "%2e%2e"]) {
       await assertRejects(() => client.operations.get(id), InvalidArgumentError);
@@ -256,7 +259,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: instance lifecycle and image publishing are real operations`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const instance = uniqueName("life");
     const created = await client.query<Operation>("/1.0/instances", {
       method: "POST",
@@ -301,7 +304,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: a failing instance start is OperationFailedError`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const instance = uniqueName("nostart");
     await client.query("/1.0/instances", {
       method: "POST",
@@ -337,7 +340,7 @@ for (const daemon of DAEMONS) {
   });
 
   Deno.test(`${name}: project and allProjects scope operations`, async () => {
-    using client = connectTo(daemon);
+    await using client = connectTo(daemon);
     const project = uniqueName("p");
     await client.query("/1.0/projects", {
       method: "POST",
@@ -373,7 +376,7 @@ for (const daemon of DAEMONS) {
       assert(projectIds.includes(inProject.id));
       assert(!projectIds.includes(inDefault.id));
 
-      using scoped = connectTo(daemon, project);
+      await using scoped = connectTo(daemon, project);
       assertEquals((await scoped.operations.get(inProject.id)).id, inProject.id);
 
       const all = (await client.operations.list({ allProjects: true })).map((o) => o.id);

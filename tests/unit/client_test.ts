@@ -40,7 +40,7 @@ const BAD_IDS = [
 
 Deno.test("bad operation ids throw InvalidArgumentError and send nothing", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path });
+  await using client = connect({ socket: daemon.path });
   for (const id of BAD_IDS) {
     for (
       const call of [
@@ -62,7 +62,7 @@ Deno.test("bad operation ids throw InvalidArgumentError and send nothing", async
 
 Deno.test("query: a path outside the API or with traversal is refused, nothing sent", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path });
+  await using client = connect({ socket: daemon.path });
   for (
     const path of [
       "instances",
@@ -85,7 +85,7 @@ Deno.test("query: a path outside the API or with traversal is refused, nothing s
 
 Deno.test("query: sync metadata, async operation, wait for the final one", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path, waitSliceMs: 1_000 });
+  await using client = connect({ socket: daemon.path, waitSliceMs: 1_000 });
   const info = await client.query<{ api_version: string }>("/1.0");
   assertEquals(info.api_version, "1.0");
   assertEquals(
@@ -118,7 +118,7 @@ Deno.test("query: sync metadata, async operation, wait for the final one", async
 
 Deno.test("query: project and extra parameters are encoded", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path, project: "p&1" });
+  await using client = connect({ socket: daemon.path, project: "p&1" });
   await client.query("/1.0?recursion=1", { query: { filter: "a=b c" } });
   assertEquals(daemon.requests.at(-1)?.search, "?recursion=1&filter=a%3Db+c&project=p%261");
   await client.query("/1.0", { project: "other" });
@@ -127,7 +127,7 @@ Deno.test("query: project and extra parameters are encoded", async () => {
 
 Deno.test("server error envelopes become IncusError with status and text", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path });
+  await using client = connect({ socket: daemon.path });
   const error = await assertRejects(() => client.query("/1.0/nothing-here"), IncusError);
   assertEquals([error.status, error.message, error.method, error.path], [
     404,
@@ -141,14 +141,14 @@ Deno.test("an error inside an HTTP 200 is still an error", async () => {
   await using daemon = await FakeDaemon.start();
   daemon.interceptor = () =>
     Response.json({ type: "error", error: "hidden failure", error_code: 500 });
-  using client = connect({ socket: daemon.path });
+  await using client = connect({ socket: daemon.path });
   const error = await assertRejects(() => client.operations.list(), IncusError);
   assertEquals([error.status, error.message], [500, "hidden failure"]);
 });
 
 Deno.test("garbage answers are ProtocolError naming the target", async () => {
   await using daemon = await FakeDaemon.start();
-  using client = connect({ socket: daemon.path });
+  await using client = connect({ socket: daemon.path });
   const answers = [
     () => new Response("<html>proxy</html>"),
     () => new Response('{"type":"sync","metadata":{'),
@@ -168,7 +168,7 @@ Deno.test("a body over maxResponseBytes is refused with a clear error", async ()
   await using daemon = await FakeDaemon.start();
   const big = JSON.stringify({ type: "sync", metadata: "x".repeat(200_000) });
   daemon.interceptor = () => new Response(big);
-  using client = connect({ socket: daemon.path, maxResponseBytes: 100_000 });
+  await using client = connect({ socket: daemon.path, maxResponseBytes: 100_000 });
   const error = await assertRejects(() => client.operations.list(), ProtocolError);
   assertStringIncludes(error.message, "maxResponseBytes");
   daemon.interceptor = () =>
@@ -185,7 +185,7 @@ Deno.test("a body over maxResponseBytes is refused with a clear error", async ()
 
 Deno.test("a missing socket is a ConnectionError naming the path and the fix", async () => {
   const path = "/tmp/incusops-definitely-missing/unix.socket";
-  using client = connect({ socket: path });
+  await using client = connect({ socket: path });
   const error = await assertRejects(() => client.operations.list(), ConnectionError);
   assertStringIncludes(error.message, path);
   assertStringIncludes(error.message, "INCUS_SOCKET");
@@ -195,7 +195,7 @@ Deno.test("a missing socket is a ConnectionError naming the path and the fix", a
 Deno.test("a path that is not a socket says so", async () => {
   const file = await Deno.makeTempFile();
   try {
-    using client = connect({ socket: file });
+    await using client = connect({ socket: file });
     const error = await assertRejects(() => client.operations.list(), ConnectionError);
     assertStringIncludes(error.message, "not a socket");
   } finally {
@@ -210,7 +210,7 @@ Deno.test("a stalled answer ends at requestTimeout and releases the connection",
     await release.promise;
     return Response.json({ type: "sync", metadata: {} });
   };
-  using client = connect({ socket: daemon.path, requestTimeout: 100 });
+  await using client = connect({ socket: daemon.path, requestTimeout: 100 });
   const error = await assertRejects(() => client.operations.list(), ConnectionError);
   assertStringIncludes(error.message, "within 100 ms");
   release.resolve();
@@ -272,12 +272,12 @@ Deno.test("connect: discovery picks the first existing socket; none → error li
       }
     });
     {
-      using client = connect();
+      await using client = connect();
       assertEquals(client.target, system ?? daemon.path);
     }
     Deno.env.set("INCUS_SOCKET", daemon.path);
     {
-      using client = connect();
+      await using client = connect();
       assertEquals(client.target, daemon.path);
       assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
     }
@@ -308,7 +308,7 @@ Deno.test("the client is disposable with using / await using", async () => {
     await client.operations.list();
   }
   {
-    using client = connect({ socket: daemon.path });
+    await using client = connect({ socket: daemon.path });
     await client.operations.list();
   }
 });

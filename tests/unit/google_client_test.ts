@@ -680,7 +680,7 @@ Deno.test("headers: an async getHeaders gets the call's signal", async () => {
 
 Deno.test("client: requests go through the caller's Deno.HttpClient", async () => {
   await using t = await setup();
-  using client = Deno.createHttpClient({});
+  await using client = Deno.createHttpClient({});
   const operations = connectLongRunning({ baseUrl: `${t.server.baseUrl}/`, client });
   const op = t.server.createOperation({ durationMs: 10 });
   assertEquals((await operations.wait(op.name)).operation.done, true);

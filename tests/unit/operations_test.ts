@@ -18,14 +18,15 @@ import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
 const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
 const MISSING = "00000000-0000-4000-8000-000000000000";
 
-async function setup(flavor: WaitFlavor = "incus", retentionMs?: number) {
+/** A fake daemon and a client; `events: false` makes waits use `/wait` slices only. */
+async function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
   const daemon = await FakeDaemon.start({ flavor, retentionMs });
-  const client = connect({ socket: daemon.path, waitSliceMs: 1_000 });
+  const client = connect({ socket: daemon.path, waitSliceMs: 1_000, events });
   return {
     daemon,
     client,
     async [Symbol.asyncDispose]() {
-      client.close();
+      await client.close();
       await daemon.close();
     },
   };
@@ -112,7 +113,7 @@ for (const flavor of FLAVORS) {
     const asked = t.daemon.requests.slice(before).map((r) => r.path + r.search);
     await assertRejects(() => t.client.operations.get(inP2.id), OperationNotFoundError);
     assertEquals((await t.client.operations.get(inP2.id, { project: "p2" })).id, inP2.id);
-    using scoped = connect({ socket: t.daemon.path, project: "p2" });
+    await using scoped = connect({ socket: t.daemon.path, project: "p2" });
     assertEquals((await scoped.operations.get(inP2.id)).id, inP2.id);
     assertEquals(t.daemon.requests.at(-1)?.search, "?project=p2");
     // LXD 5.0 ignores all-projects: the client asks each project instead.
@@ -189,7 +190,7 @@ for (const flavor of FLAVORS) {
   });
 
   Deno.test(`wait (${flavor}): slices that run out mean "still running"`, async () => {
-    await using t = await setup(flavor);
+    await using t = await setup(flavor, undefined, false);
     const op = t.daemon.createOperation({ durationMs: 2_300 });
     const final = await t.client.operations.wait(op.id);
     assertEquals(final.status, "Success");
@@ -260,7 +261,7 @@ Deno.test("wait: an op finished moments ago resolves; long gone is OperationNotF
 });
 
 Deno.test("wait: Incus failure answer for an op already gone still reports the failure", async () => {
-  await using t = await setup("incus");
+  await using t = await setup("incus", undefined, false);
   const op = t.daemon.createOperation();
   // The /wait answer carries the op's err; the op is gone by the follow-up GET.
   t.daemon.interceptor = (_request, url) => {
@@ -337,7 +338,7 @@ Deno.test("errors carry the server's status, text, method and path", async () =>
 });
 
 Deno.test("wait: a /wait slice the daemon never answers is retried, not fatal", async () => {
-  await using t = await setup();
+  await using t = await setup("incus", undefined, false);
   const op = t.daemon.createOperation({ durationMs: 2_500 });
   const stalled = Promise.withResolvers<void>();
   let first = true;

@@ -1,0 +1,291 @@
+/**
+ * One shared `/1.0/events` connection (per project scope) that feeds every
+ * waiter and watcher of a client: it opens on the first subscriber, closes
+ * shortly after the last one leaves, reconnects with backoff when dropped
+ * (telling subscribers to catch up, since events were lost), treats a long
+ * silence as a dead connection, and reports when events cannot be had so
+ * callers fall back to `/wait`.
+ *
+ * @module
+ */
+
+import { delay } from "@std/async/delay";
+import { decodeEvent, openEventSocket } from "./events.ts";
+import type { Operation } from "./operation.ts";
+import { backoffDelay } from "./poll.ts";
+import type { Transport } from "./transport.ts";
+import { closeIfOpen, whenClosed } from "./websocket.ts";
+
+/**
+ * What a subscriber is told: a new state of its operation; `resync` (the
+ * connection was re-established and events may have been lost: read the
+ * operation again); `lost` (no events any more: fall back to polling).
+ */
+export type Notice =
+  | { kind: "update"; operation: Operation }
+  | { kind: "resync" }
+  | { kind: "lost" };
+
+/** Timing of the shared connection. */
+export interface HubSettings {
+  /** Silence after which the connection counts as dead, ms (default 30 s). */
+  silenceMs: number;
+  /** How long the connection stays open without subscribers, ms (default 1 s). */
+  idleMs: number;
+  /** How long to keep reconnecting before telling subscribers `lost`, ms (default 10 s). */
+  reconnectForMs: number;
+  /** After a failure to open, how long to not try again, ms (default 30 s). */
+  unavailableForMs: number;
+}
+
+const DEFAULTS: HubSettings = {
+  silenceMs: 30_000,
+  idleMs: 1_000,
+  reconnectForMs: 10_000,
+  unavailableForMs: 30_000,
+};
+
+const RECONNECT_BACKOFF = { initial: 100, multiplier: 1.3, max: 2_000, jitter: true };
+
+type Listener = (notice: Notice) => void;
+
+/** The shared events connection of one project scope. */
+export class OperationEventHub {
+  readonly #transport: Transport;
+  readonly #query: string;
+  readonly #settings: HubSettings;
+  readonly #listeners = new Map<string, Set<Listener>>();
+  #count = 0;
+  #socket: WebSocket | undefined;
+  #opening: Promise<boolean> | undefined;
+  #unavailableUntil = 0;
+  #lastMessage = 0;
+  #watchdog: ReturnType<typeof setInterval> | undefined;
+  #idle: ReturnType<typeof setTimeout> | undefined;
+  #reconnecting = false;
+  #closed = new AbortController();
+
+  /**
+   * @param transport The client's transport.
+   * @param query The `/1.0/events` query of this scope.
+   * @param settings Timing overrides.
+   */
+  constructor(transport: Transport, query: string, settings: Partial<HubSettings> = {}) {
+    this.#transport = transport;
+    this.#query = query;
+    this.#settings = { ...DEFAULTS, ...settings };
+  }
+
+  /** How many subscriptions are active. */
+  get subscribers(): number {
+    return this.#count;
+  }
+
+  /**
+   * Subscribes to the notices of operation `id` and resolves once events
+   * flow, with the function that unsubscribes; or with `undefined` when
+   * events are unavailable (the caller falls back to `/wait`). Rejects
+   * with the signal's reason when `signal` aborts.
+   */
+  async subscribe(
+    id: string,
+    listener: Listener,
+    signal: AbortSignal,
+  ): Promise<(() => void) | undefined> {
+    if (this.#closed.signal.aborted || performance.now() < this.#unavailableUntil) return undefined;
+    let set = this.#listeners.get(id);
+    if (set === undefined) this.#listeners.set(id, set = new Set());
+    set.add(listener);
+    this.#count++;
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
+    let subscribed = true;
+    const unsubscribe = () => {
+      if (!subscribed) return;
+      subscribed = false;
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(id);
+      if (--this.#count === 0) this.#scheduleIdleClose();
+    };
+    try {
+      const ready = await abortable(this.#ensureOpen(), signal);
+      if (!ready) unsubscribe();
+      return ready ? unsubscribe : undefined;
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+  }
+
+  /** Closes the connection and tells every subscriber `lost`; resolves once it is closed. */
+  async close(): Promise<void> {
+    this.#closed.abort();
+    clearTimeout(this.#idle);
+    this.#stopWatchdog();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#broadcast({ kind: "lost" });
+    if (socket !== undefined) {
+      closeIfOpen(socket);
+      await whenClosed(socket);
+    }
+    await this.#opening?.catch(() => {});
+  }
+
+  #ensureOpen(): Promise<boolean> {
+    if (this.#socket !== undefined && this.#socket.readyState === WebSocket.OPEN) {
+      return Promise.resolve(true);
+    }
+    this.#opening ??= this.#open().finally(() => this.#opening = undefined);
+    return this.#opening;
+  }
+
+  async #open(): Promise<boolean> {
+    try {
+      const socket = await openEventSocket(this.#transport, this.#query, this.#closed.signal);
+      if (this.#closed.signal.aborted) {
+        closeIfOpen(socket);
+        return false;
+      }
+      this.#attach(socket);
+      return true;
+    } catch {
+      this.#unavailableUntil = performance.now() + this.#settings.unavailableForMs;
+      return false;
+    }
+  }
+
+  #attach(socket: WebSocket): void {
+    this.#socket = socket;
+    this.#lastMessage = performance.now();
+    socket.addEventListener("message", (message) => {
+      this.#lastMessage = performance.now();
+      let operation: Operation;
+      try {
+        const event = decodeEvent(message.data, this.#transport.target);
+        if (event.type !== "operation") return;
+        operation = event.metadata as Operation;
+      } catch {
+        return; // one bad message is not worth the connection
+      }
+      const listeners = this.#listeners.get(operation?.id);
+      if (listeners === undefined) return;
+      for (const listener of [...listeners]) listener({ kind: "update", operation });
+    });
+    socket.addEventListener("close", () => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#stopWatchdog();
+      if (!this.#closed.signal.aborted && this.#count > 0) this.#reconnect();
+    });
+    this.#startWatchdog(socket);
+  }
+
+  /** Reopens the connection with backoff, then tells subscribers to catch up. */
+  async #reconnect(): Promise<void> {
+    if (this.#reconnecting) return;
+    this.#reconnecting = true;
+    const started = performance.now();
+    try {
+      for (let attempt = 0;; attempt++) {
+        if (this.#closed.signal.aborted) return;
+        if (this.#count === 0) return;
+        if (await this.#ensureOpen()) {
+          this.#unavailableUntil = 0;
+          this.#broadcast({ kind: "resync" });
+          return;
+        }
+        if (performance.now() - started > this.#settings.reconnectForMs) {
+          this.#broadcast({ kind: "lost" });
+          return;
+        }
+        this.#unavailableUntil = 0;
+        await delay(backoffDelay(RECONNECT_BACKOFF, attempt), { signal: this.#closed.signal })
+          .catch(() => {});
+      }
+    } finally {
+      this.#reconnecting = false;
+    }
+  }
+
+  #startWatchdog(socket: WebSocket): void {
+    const period = Math.max(10, Math.min(1_000, this.#settings.silenceMs / 4));
+    this.#watchdog = setInterval(() => {
+      if (this.#count === 0) return;
+      if (performance.now() - this.#lastMessage > this.#settings.silenceMs) {
+        // Silent too long: count it dead; closing it reconnects and resyncs.
+        closeIfOpen(socket);
+      }
+    }, period);
+  }
+
+  #stopWatchdog(): void {
+    clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  #scheduleIdleClose(): void {
+    clearTimeout(this.#idle);
+    if (this.#closed.signal.aborted || this.#socket === undefined) return;
+    this.#idle = setTimeout(() => {
+      this.#idle = undefined;
+      if (this.#count > 0 || this.#socket === undefined) return;
+      const socket = this.#socket;
+      this.#socket = undefined;
+      this.#stopWatchdog();
+      closeIfOpen(socket);
+    }, this.#settings.idleMs);
+  }
+
+  #broadcast(notice: Notice): void {
+    for (const listeners of [...this.#listeners.values()]) {
+      for (const listener of [...listeners]) listener(notice);
+    }
+  }
+}
+
+/** `promise`, or the signal's reason if it aborts first. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * A subscriber's queue of notices: `take()` resolves with the next one, or
+ * rejects with the signal's reason.
+ */
+export class Inbox {
+  readonly #notices: Notice[] = [];
+  #waiting: ((notice: Notice) => void) | undefined;
+
+  /** Adds a notice (the hub's listener). */
+  readonly push = (notice: Notice): void => {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      this.#waiting = undefined;
+      waiting(notice);
+    } else this.#notices.push(notice);
+  };
+
+  /** The next notice. */
+  take(signal: AbortSignal): Promise<Notice> {
+    const notice = this.#notices.shift();
+    if (notice !== undefined) return Promise.resolve(notice);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<Notice>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting = undefined;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting = (next) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(next);
+      };
+    });
+  }
+}
