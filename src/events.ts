@@ -204,7 +204,8 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    */
   async next(): Promise<IteratorResult<IncusEvent>> {
     for (;;) {
-      const event = this.#queue.shift();
+      // Once ended by the caller (abort, close), nothing more is delivered.
+      const event = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
       if (event !== undefined) return { done: false, value: event };
       if (this.#error !== undefined) {
         const error = this.#error;

@@ -36,6 +36,13 @@ export interface HubSettings {
   reconnectForMs: number;
   /** After a failure to open, how long to not try again, ms (default 30 s). */
   unavailableForMs: number;
+  /**
+   * After the connection opens, when subscribers read their operations
+   * once more, ms (default 500). The daemons answer the websocket upgrade
+   * before they register the listener, so an operation that ends in that
+   * gap sends its final event to nobody.
+   */
+  settleMs: number;
 }
 
 const DEFAULTS: HubSettings = {
@@ -43,6 +50,7 @@ const DEFAULTS: HubSettings = {
   idleMs: 1_000,
   reconnectForMs: 10_000,
   unavailableForMs: 30_000,
+  settleMs: 500,
 };
 
 const RECONNECT_BACKOFF = { initial: 100, multiplier: 1.3, max: 2_000, jitter: true };
@@ -62,6 +70,7 @@ export class OperationEventHub {
   #lastMessage = 0;
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #idle: ReturnType<typeof setTimeout> | undefined;
+  #settle: ReturnType<typeof setTimeout> | undefined;
   #reconnecting = false;
   #closed = new AbortController();
 
@@ -179,6 +188,10 @@ export class OperationEventHub {
       if (!this.#closed.signal.aborted && this.#count > 0) this.#reconnect();
     });
     this.#startWatchdog(socket);
+    this.#settle = setTimeout(() => {
+      this.#settle = undefined;
+      if (this.#socket === socket) this.#broadcast({ kind: "resync" });
+    }, this.#settings.settleMs);
   }
 
   /** Reopens the connection with backoff, then tells subscribers to catch up. */
@@ -222,6 +235,8 @@ export class OperationEventHub {
   #stopWatchdog(): void {
     clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    clearTimeout(this.#settle);
+    this.#settle = undefined;
   }
 
   #scheduleIdleClose(): void {
@@ -245,7 +260,7 @@ export class OperationEventHub {
 }
 
 /** `promise`, or the signal's reason if it aborts first. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -18,7 +18,7 @@ import {
 import { delay } from "@std/async/delay";
 import { eventsQuery } from "./events.ts";
 import { describeValue, duration, operationId } from "./id.ts";
-import { type HubSettings, Inbox, OperationEventHub } from "./operation_events.ts";
+import { abortable, type HubSettings, Inbox, OperationEventHub } from "./operation_events.ts";
 import { parseProgress, type Progress } from "./progress.ts";
 import { applyMutator, type Mutator } from "./mutator.ts";
 import {
@@ -71,6 +71,9 @@ export interface WaitOptions extends CallOptions {
    */
   onProgress?: (progress: Progress, operation: Operation) => void;
 }
+
+/** Catch-up reads waiting for one list, by operation id. */
+type CatchUpBatch = Map<string, PromiseWithResolvers<Operation | undefined>[]>;
 
 /** Options of {@linkcode Operations.waitAll} and {@linkcode Operations.waitAny}. */
 export interface WaitManyOptions extends WaitOptions {
@@ -161,6 +164,7 @@ export class Operations {
   readonly #retry: RetryPolicy | false;
   #allProjects: Promise<boolean> | undefined;
   readonly #hubs = new Map<string, OperationEventHub>();
+  readonly #batches = new Map<string, CatchUpBatch>();
 
   /**
    * Made by `connect()`; not meant to be constructed directly.
@@ -432,12 +436,16 @@ export class Operations {
    * `TimeoutError` when `timeout` passes (the operation keeps running), and
    * the signal's reason when `signal` aborts.
    *
-   * The wait is made of server-side `/wait?timeout=` slices; both the LXD
-   * answer to a slice that ran out (200 and a running operation) and the
-   * Incus one (an error "context deadline exceeded") mean "still running".
+   * Waits are push-based: every wait of a client shares one `/1.0/events`
+   * connection per project (subscribe, read the operation once, resolve on
+   * its final event; after a reconnect, read it again). Without events
+   * (refused, or `connect({ events: false })`) the wait is made of
+   * server-side `/wait?timeout=` slices; both the LXD answer to a slice that
+   * ran out (200 and a running operation) and the Incus one (an error
+   * "context deadline exceeded") mean "still running".
    *
    * @param id The operation's UUID (or its `/1.0/operations/<uuid>` path).
-   * @param options `timeout` (ms), `signal`, `project`.
+   * @param options `timeout` (ms), `signal`, `project`, `onProgress`, `retry`.
    * @param mutator Applied to the final operation.
    * @returns The final operation, or the mutator's result.
    *
@@ -538,7 +546,7 @@ export class Operations {
     let seen = false;
     try {
       for (;;) {
-        const current = await this.#get(uuid, { ...options, signal }, seen);
+        const current = await this.#catchUp(uuid, { ...options, signal }, seen);
         seen = true;
         report?.(current);
         if (isFinal(current)) return current;
@@ -604,7 +612,7 @@ export class Operations {
       }
       let seen = false;
       while (unsubscribe !== undefined) {
-        const current = await this.#get(uuid, call, seen);
+        const current = await this.#catchUp(uuid, call, seen);
         seen = true;
         if (changed(current)) yield current;
         if (isFinal(current)) return;
@@ -757,6 +765,50 @@ export class Operations {
       options.signal?.removeEventListener("abort", onAbort);
       controller.abort(new DOMException("no longer waited for", "AbortError"));
       await Promise.allSettled(waits);
+    }
+  }
+
+  /**
+   * Reads an operation for a waiter that just subscribed (or resynced).
+   * Reads asked for in the same tick and scope are batched: one list of
+   * the scope's operations answers them all, so 1,000 waits started
+   * together cost one request, not 1,000. Operations the list lacks (just
+   * created, or gone) are read one by one, for exact answers.
+   */
+  #catchUp(uuid: string, options: CallOptions, seen: boolean): Promise<Operation> {
+    const scope = options.project ?? this.#project ?? "";
+    let batch = this.#batches.get(scope);
+    if (batch === undefined) {
+      const created: CatchUpBatch = new Map();
+      batch = created;
+      this.#batches.set(scope, created);
+      setTimeout(() => this.#flush(scope, created, options.project), 0);
+    }
+    const pending = Promise.withResolvers<Operation | undefined>();
+    const waiters = batch.get(uuid) ?? [];
+    waiters.push(pending);
+    batch.set(uuid, waiters);
+    const answer = options.signal ? abortable(pending.promise, options.signal) : pending.promise;
+    return answer.then((found) => found ?? this.#get(uuid, options, seen));
+  }
+
+  /** Answers a batch of catch-up reads: one list when several, else nothing (single GETs). */
+  async #flush(scope: string, batch: CatchUpBatch, project: string | undefined): Promise<void> {
+    this.#batches.delete(scope);
+    let found = new Map<string, Operation>();
+    if (batch.size > 1 && !this.#transport.closed) {
+      try {
+        const groups = await this.#fetchList({ project }, 1) as Record<string, Operation[]>;
+        found = new Map();
+        for (const ops of Object.values(groups)) {
+          if (Array.isArray(ops)) { for (const op of ops) found.set(op.id, op); }
+        }
+      } catch {
+        // Each waiter reads its own operation instead.
+      }
+    }
+    for (const [uuid, waiters] of batch) {
+      for (const waiter of waiters) waiter.resolve(found.get(uuid));
     }
   }
 
@@ -938,7 +990,8 @@ export class Operations {
       return error;
     }
     const why = seen
-      ? "it finished and the server dropped it (finished operations are kept about 5 s)"
+      ? "it finished and the server dropped it (finished operations are kept about 5 s), " +
+        "or the daemon restarted"
       : "it never existed in this project, or finished more than about 5 s ago " +
         "(servers keep finished operations briefly)";
     return new OperationNotFoundError(uuid, `operation ${uuid} not found: ${why}`, error);

@@ -8,6 +8,9 @@
 set -euo pipefail
 
 ROOT=${DAEMONS_ROOT:-/tmp/incusops-daemons}
+# Another daemon's socket in the environment would be taken for this one's
+# (incusd/lxd then refuse to start: "already running"; the CLIs would talk to it).
+unset INCUS_SOCKET LXD_SOCKET INCUS_DIR LXD_DIR
 DAEMONS=${INCUSOPS_REAL_DAEMONS:-incus,lxd}
 started=$(date +%s)
 log() { echo "[daemons] $*" >&2; }

@@ -3,6 +3,8 @@
 # twice, and after a start that failed half way.
 set -uo pipefail
 ROOT=${DAEMONS_ROOT:-/tmp/incusops-daemons}
+# The CLIs below must talk to THIS root's daemons, never to a socket in the environment.
+unset INCUS_SOCKET LXD_SOCKET
 log() { echo "[daemons] $*" >&2; }
 [ -d "$ROOT" ] || exit 0
 

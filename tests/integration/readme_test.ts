@@ -32,4 +32,16 @@ for (const daemon of DAEMONS) {
     );
     assertEquals(out, "3 Linux oops\n6 0\n");
   });
+
+  Deno.test(`${daemon.name}: the README waiting example works as written, with minimal permissions`, async () => {
+    const out = await runReadmeExample(
+      "## Waiting at scale: events, watch, waitAll",
+      minimal(daemon.socket),
+      env,
+    );
+    const lines = out.trim().split("\n");
+    assertEquals(lines[0], "watch: Running");
+    assertEquals(lines.at(-2), "watch: Success");
+    assertEquals(lines.at(-1), "true Success,Success,Success");
+  });
 }

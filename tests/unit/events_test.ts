@@ -83,6 +83,10 @@ Deno.test("wait: 200 concurrent waits share one events socket and send no /wait"
   assertEquals(finals.map((op) => op.status), ops.map(() => "Success"));
   assertEquals(finals[0].metadata?.return, 0);
   assertEquals([daemon.eventStreamsOpened, waits(daemon)], [1, 0]);
+  // The 200 catch-up reads were one list, not 200 GETs.
+  const paths = daemon.requests.map((r) => r.path);
+  assertEquals(paths.filter((p) => p === "/1.0/operations").length, 1);
+  assertEquals(paths.filter((p) => p.startsWith("/1.0/operations/")).length, 0);
 });
 
 Deno.test("wait: an operation that finished before the subscription resolves (catch-up read)", async () => {
