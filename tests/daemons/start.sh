@@ -29,6 +29,8 @@ install_packages() {
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
   command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
   command -v strace >/dev/null 2>&1 || missing+=(strace) # the no-DNS test
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl) # client certificates (HTTPS test)
+  command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing: ${missing[*]}"
   if [ ! -f /etc/apt/sources.list.d/backports.sources ] &&

@@ -1,0 +1,143 @@
+/**
+ * HTTPS remotes against the real daemons: each daemon listens on
+ * 127.0.0.1 inside its own network namespace, trusts a client certificate
+ * made here, and a client run inside that namespace (nsenter) lists, waits
+ * on the events websocket and runs exec over TLS, with the daemon's
+ * certificate pinned. A wrong pinned certificate is refused.
+ */
+
+import { assert, assertEquals } from "@std/assert";
+import { type Client, type Operation } from "../../mod.ts";
+import { connectTo, DAEMONS, type RealDaemon } from "./_daemons.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const PORT = { incus: 8443, lxd: 8444 };
+
+async function run(command: string, args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await new Deno.Command(command, { args }).output();
+  const text = new TextDecoder().decode(stdout);
+  if (code !== 0) {
+    throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}${text}`);
+  }
+  return text;
+}
+
+/** The daemon's process id (the child of the recorded `unshare` wrapper). */
+async function daemonPid(daemon: RealDaemon): Promise<string> {
+  const dir = daemon.socket.replace(/\/unix\.socket$/, "");
+  const root = dir.replace(/\/[^/]+$/, "");
+  const wrapper = (await Deno.readTextFile(`${root}/${daemon.name}.pid`)).trim();
+  return (await run("pgrep", ["-P", wrapper])).trim().split("\n")[0];
+}
+
+/** A fresh self-signed client certificate and key (PEM). */
+async function clientCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=incusops-test",
+    "-keyout",
+    `${dir}/client.key`,
+    "-out",
+    `${dir}/client.crt`,
+  ]);
+  return {
+    cert: await Deno.readTextFile(`${dir}/client.crt`),
+    key: await Deno.readTextFile(`${dir}/client.key`),
+  };
+}
+
+const REMOTE_SCRIPT = `
+import { connect } from "${new URL("mod.ts", ROOT).href}";
+const [url, certFile, keyFile, serverFile, wrongFile] = Deno.args;
+const read = (file) => Deno.readTextFileSync(file);
+const result = {};
+{
+  await using client = connect({ url, cert: read(certFile), key: read(keyFile), serverCert: read(serverFile) });
+  result.listed = Array.isArray(await client.operations.list());
+  const op = await client.query("/1.0/instances/c1/exec", {
+    method: "POST",
+    body: { command: ["sleep", "0.3"], "wait-for-websocket": false },
+  });
+  result.waited = (await client.operations.wait(op.id, { timeout: 30000 })).status;
+  const run = await client.exec("c1", ["sh", "-c", "echo over tls; exit 4"]);
+  const output = await run.output();
+  result.exec = [output.stdoutText, output.exitCode];
+}
+{
+  await using wrong = connect({ url, cert: read(certFile), key: read(keyFile), serverCert: read(wrongFile) });
+  try {
+    await wrong.operations.list();
+    result.wrongPin = "accepted";
+  } catch (error) {
+    result.wrongPin = error.name + ": " + error.message;
+  }
+}
+console.log(JSON.stringify(result));
+`;
+
+for (const daemon of DAEMONS) {
+  Deno.test(`${daemon.name}: an HTTPS remote with a client certificate and a pinned server certificate`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "incusops-https-" });
+    await using local: Client = connectTo(daemon);
+    const name = `incusops-${crypto.randomUUID().slice(0, 8)}`;
+    const address = `127.0.0.1:${PORT[daemon.name]}`;
+    let trusted = false;
+    try {
+      const { cert } = await clientCertificate(dir);
+      const der = cert.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
+      await local.query("/1.0/certificates", {
+        method: "POST",
+        body: { type: "client", name, certificate: der },
+      });
+      trusted = true;
+      await local.query("/1.0", {
+        method: "PATCH",
+        body: { config: { "core.https_address": address } },
+      });
+      const serverCert = daemon.socket.replace(/unix\.socket$/, "server.crt");
+      await Deno.writeTextFile(`${dir}/remote.ts`, REMOTE_SCRIPT);
+      const pid = await daemonPid(daemon);
+      const out = await run("nsenter", [
+        `--net=/proc/${pid}/ns/net`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--no-config",
+        "--import-map",
+        new URL(".ci/offline-imports.json", ROOT).pathname,
+        `${dir}/remote.ts`,
+        `https://${address}`,
+        `${dir}/client.crt`,
+        `${dir}/client.key`,
+        serverCert,
+        `${dir}/client.crt`,
+      ]);
+      const result = JSON.parse(out.trim().split("\n").at(-1)!);
+      assertEquals(result.listed, true);
+      assertEquals(result.waited, "Success");
+      assertEquals(result.exec, ["over tls\n", 4]);
+      assert(result.wrongPin.startsWith("ConnectionError"), result.wrongPin);
+      assert(result.wrongPin.includes(`https://${address}`), result.wrongPin);
+    } finally {
+      await local.query("/1.0", { method: "PATCH", body: { config: { "core.https_address": "" } } })
+        .catch(() => {});
+      if (trusted) {
+        const list = await local.query<string[]>("/1.0/certificates");
+        for (const url of list) {
+          const entry = await local.query<{ name: string }>(url);
+          if (entry.name === name) await local.query(url, { method: "DELETE" });
+        }
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
