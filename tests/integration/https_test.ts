@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import { type Client, type Operation } from "../../mod.ts";
+import type { Client } from "../../mod.ts";
 import { connectTo, DAEMONS, type RealDaemon } from "./_daemons.ts";
 
 const ROOT = new URL("../../", import.meta.url);
