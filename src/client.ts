@@ -28,6 +28,7 @@ import {
 } from "./exec.ts";
 import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
 import type { HubSettings } from "./operation_events.ts";
+import { IdempotentRequests } from "./idempotent.ts";
 import { findSocket } from "./socket.ts";
 import { Transport } from "./transport.ts";
 
@@ -116,6 +117,7 @@ export class Client implements Disposable, AsyncDisposable {
   readonly project: string | undefined;
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream>();
+  readonly #requests: IdempotentRequests;
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
@@ -126,6 +128,7 @@ export class Client implements Disposable, AsyncDisposable {
   constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
     this.project = settings.project;
+    this.#requests = new IdempotentRequests(transport, settings.retry);
     this.operations = new Operations(transport, settings);
   }
 
@@ -186,11 +189,14 @@ export class Client implements Disposable, AsyncDisposable {
     const [base, inline] = path.split("?", 2);
     const query = [inline, params.toString()].filter(Boolean).join("&");
     const method = options.method ?? "GET";
-    const envelope = await this.#transport.request(method, base, {
-      query,
-      body: options.body,
-      signal: options.signal,
-    });
+    // GETs are retried under the retry policy; writes never are.
+    const envelope = method === "GET" && options.body === undefined
+      ? await this.#requests.get(base, query, options)
+      : await this.#transport.request(method, base, {
+        query,
+        body: options.body,
+        signal: options.signal,
+      });
     if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
     const operation = envelope.metadata as Operation;
     if (!options.wait) return await applyMutator(operation as T, mutator);

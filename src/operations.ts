@@ -29,8 +29,8 @@ import {
   StatusCode,
 } from "./operation.ts";
 import { type Backoff, pollUntilDone, type StepResult } from "./poll.ts";
-import { resolveRetry, retryingAfter, type RetryOption, type RetryPolicy } from "./retry.ts";
-import { INCUS_RETRY, isTransient } from "./transient.ts";
+import { IdempotentRequests } from "./idempotent.ts";
+import type { RetryOption } from "./retry.ts";
 import type { Envelope, Transport } from "./transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "./websocket.ts";
 
@@ -159,9 +159,7 @@ export class Operations {
   readonly #transport: Transport;
   readonly #project: string | undefined;
   readonly #tuning: WaitTuning;
-  readonly #retryBase: RetryPolicy;
-  readonly #retryOption: RetryOption | undefined;
-  readonly #retry: RetryPolicy | false;
+  readonly #requests: IdempotentRequests;
   #allProjects: Promise<boolean> | undefined;
   readonly #hubs = new Map<string, OperationEventHub>();
   readonly #batches = new Map<string, CatchUpBatch>();
@@ -176,40 +174,19 @@ export class Operations {
     this.#transport = transport;
     this.#project = settings.project;
     this.#tuning = { ...DEFAULT_TUNING, ...settings.tuning };
-    const predicate = (error: unknown) =>
-      !transport.closed && isTransient(error, transport.answered);
-    this.#retryBase = { ...INCUS_RETRY, predicate };
-    this.#retryOption = settings.retry;
-    this.#retry = resolveRetry(this.#retryBase, settings.retry);
+    this.#requests = new IdempotentRequests(transport, settings.retry);
   }
 
   /**
    * Sends an idempotent GET, retried under the client's and the call's
    * retry policy when it fails with a transient error.
    */
-  async #idempotent(
+  #idempotent(
     path: string,
     query: string | undefined,
-    options: CallOptions & {
-      timeout?: number;
-      fresh?: boolean;
-    },
+    options: CallOptions & { timeout?: number; fresh?: boolean },
   ): Promise<Envelope> {
-    // A bad per-call policy throws before anything is sent.
-    const policy = options.retry === undefined
-      ? this.#retry
-      : resolveRetry(this.#retryBase, this.#retryOption, options.retry);
-    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
-    try {
-      return await this.#transport.request("GET", path, init);
-    } catch (error) {
-      return await retryingAfter(
-        error,
-        ({ signal }) => this.#transport.request("GET", path, { ...init, signal }),
-        policy,
-        { signal: options.signal },
-      );
-    }
+    return this.#requests.get(path, query, options);
   }
 
   /**

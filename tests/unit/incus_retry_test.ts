@@ -99,3 +99,19 @@ Deno.test("isTransient: 5xx gateways yes; refused/reset/missing only after answe
   assertEquals(isTransient(new IncusError("nope", { ...init, status: 500 }), false), false);
   assertEquals(isTransient(new Error("os error 111"), true), false);
 });
+
+Deno.test("query: GETs are retried, writes are not", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path, retry: FAST });
+  burst(daemon, "GET", 503, 2);
+  const before = daemon.requests.length;
+  assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
+  assertEquals(daemon.requests.length - before, 3);
+  burst(daemon, "POST", 503, 1);
+  const posted = daemon.requests.length;
+  await assertRejects(
+    () => client.query("/1.0/instances/c1/exec", { method: "POST", body: { command: ["true"] } }),
+    IncusError,
+  );
+  assertEquals(daemon.requests.length - posted, 1);
+});

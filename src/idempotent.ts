@@ -1,0 +1,66 @@
+/**
+ * GET requests retried under the client's retry policy (and a call's own):
+ * what `client.operations` and `client.query` use for idempotent calls.
+ *
+ * @module
+ */
+
+import { resolveRetry, retryingAfter, type RetryOption, type RetryPolicy } from "./retry.ts";
+import { INCUS_RETRY, isTransient } from "./transient.ts";
+import type { Envelope, Transport } from "./transport.ts";
+
+/** Options of {@linkcode IdempotentRequests.get}. */
+export interface IdempotentOptions {
+  /** Aborts the call and its retries. */
+  signal?: AbortSignal;
+  /** This call's retry policy over the client's (`false`: none). */
+  retry?: RetryOption;
+  /** Per-request timeout, ms. */
+  timeout?: number;
+  /** Use a connection of its own (long polls). */
+  fresh?: boolean;
+}
+
+/** Sends GETs, retrying transient failures; the happy path pays nothing for it. */
+export class IdempotentRequests {
+  readonly #transport: Transport;
+  readonly #base: RetryPolicy;
+  readonly #option: RetryOption | undefined;
+  readonly #policy: RetryPolicy | false;
+
+  /**
+   * @param transport The client's transport.
+   * @param retry The client's retry option (validated here).
+   */
+  constructor(transport: Transport, retry: RetryOption | undefined) {
+    this.#transport = transport;
+    const predicate = (error: unknown) =>
+      !transport.closed && isTransient(error, transport.answered);
+    this.#base = { ...INCUS_RETRY, predicate };
+    this.#option = retry;
+    this.#policy = resolveRetry(this.#base, retry);
+  }
+
+  /** `GET path?query`, decoded, retried under the policy in force. */
+  async get(
+    path: string,
+    query: string | undefined,
+    options: IdempotentOptions,
+  ): Promise<Envelope> {
+    // A bad per-call policy throws before anything is sent.
+    const policy = options.retry === undefined
+      ? this.#policy
+      : resolveRetry(this.#base, this.#option, options.retry);
+    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
+    try {
+      return await this.#transport.request("GET", path, init);
+    } catch (error) {
+      return await retryingAfter(
+        error,
+        ({ signal }) => this.#transport.request("GET", path, { ...init, signal }),
+        policy,
+        { signal: options.signal },
+      );
+    }
+  }
+}
