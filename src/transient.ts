@@ -18,8 +18,8 @@ const RESTARTING =
 
 const DEADLINE = /deadline exceeded/i;
 
-/** Every message along an error's `cause` chain, joined. */
-function causeText(error: unknown): string {
+/** Every message along an error's `cause` chain, joined with " <- ". */
+export function causeText(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     parts.push(e.message);

@@ -7,6 +7,7 @@
 
 import { readBytesLimited, readTextLimited } from "./body.ts";
 import { Deadlines } from "./deadlines.ts";
+import { causeText } from "./transient.ts";
 import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
 
 /** Where and how to reach the daemon. */
@@ -266,7 +267,7 @@ export class Transport {
 
   /** Explains a failed connection, naming the target and the fix. */
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const detail = error instanceof Error ? error.message : String(error);
+    const detail = error instanceof Error ? causeText(error) : String(error);
     const init = { status: 0, method, path, target: this.target, cause: error };
     const request = path === "" ? method : `${method} ${path}`;
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
@@ -287,7 +288,7 @@ export class Transport {
       );
     }
     return new ConnectionError(
-      `${request}: cannot use the socket ${this.target}: ${describeSocket(this.target)} ` +
+      `${request}: cannot use the socket ${this.target}: ${describeSocket(this.target, detail)} ` +
         `(${detail})`,
       init,
     );
@@ -307,7 +308,7 @@ export class Transport {
 }
 
 /** Says what is wrong with a socket path, and how to fix it. */
-function describeSocket(path: string): string {
+function describeSocket(path: string, detail: string): string {
   let info: Deno.FileInfo;
   try {
     info = Deno.statSync(path);
@@ -323,6 +324,9 @@ function describeSocket(path: string): string {
   }
   if (info.isSocket !== true) {
     return "it is not a socket; point connect({ socket }) at the daemon's unix.socket";
+  }
+  if (/os error 13\b|permission denied/i.test(detail)) {
+    return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
   }
   return "the connection failed; check that the daemon is running and that you may use " +
     "its socket (member of the incus-admin or lxd group, or root)";

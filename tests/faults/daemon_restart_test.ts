@@ -7,7 +7,7 @@
 
 import { assert, assertInstanceOf } from "@std/assert";
 import { connect, IncusError, type Operation } from "../../mod.ts";
-import { DAEMONS } from "./_daemons.ts";
+import { DAEMONS } from "../integration/_daemons.ts";
 
 const SCRIPTS = new URL("../daemons/", import.meta.url).pathname;
 
@@ -37,7 +37,7 @@ async function crash(root: string, daemon: string): Promise<void> {
 }
 
 for (const { name } of DAEMONS) {
-  Deno.test(`${name}: a daemon restarted under a pending wait ends it clearly, never hangs`, async () => {
+  Deno.test(`8.11 ${name}: a daemon restarted under a pending wait ends it clearly, never hangs`, async () => {
     const root = await Deno.makeTempDir({ prefix: `incusops-restart-${name}-` });
     try {
       await script("start.sh", root, name);

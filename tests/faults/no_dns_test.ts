@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { DAEMONS } from "./_daemons.ts";
+import { DAEMONS } from "../integration/_daemons.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -23,7 +23,7 @@ console.log("done");
 `;
 
 for (const daemon of DAEMONS) {
-  Deno.test(`${daemon.name}: no DNS lookups and no inet connections on the Unix transport`, async () => {
+  Deno.test(`8.22 ${daemon.name}: no DNS lookups and no inet connections on the Unix transport`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "incusops-nodns-" });
     try {
       const script = `${dir}/client.ts`;

@@ -1,0 +1,72 @@
+/**
+ * Fault matrix case 2: the socket exists but the user may not use it. A
+ * client run as `nobody` gets a ConnectionError naming the socket and the
+ * fix (join the incus-admin/lxd group, or run as root).
+ */
+
+import { assertEquals, assertStringIncludes } from "@std/assert";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const NOBODY = "65534";
+
+/** A copy of the module cache `nobody` can read (the runtime's own is under /root). */
+async function readableCache(dir: string): Promise<string> {
+  const info = JSON.parse(
+    new TextDecoder().decode(
+      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+    ),
+  );
+  const cache = `${dir}/deno-dir`;
+  await new Deno.Command("cp", { args: ["-r", info.denoDir, cache] }).output();
+  await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output();
+  return cache;
+}
+
+Deno.test("8.2 socket exists but permission denied (run as nobody): ConnectionError with the fix", async () => {
+  if (Deno.uid() !== 0) throw new Error("this case needs root, to run a client as nobody");
+  const dir = await Deno.makeTempDir({ prefix: "incusops-perm-" });
+  try {
+    await using daemon = await FakeDaemon.start({ path: `${dir}/unix.socket` });
+    const script = `${dir}/probe.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { connect } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
+await using client = connect({ socket: ${JSON.stringify(daemon.path)} });
+try {
+  await client.operations.list();
+  console.log(JSON.stringify({ name: "none" }));
+} catch (error) {
+  console.log(JSON.stringify({ name: error.name, message: error.message }));
+}`,
+    );
+    const cache = await readableCache(dir);
+    await Deno.chmod(daemon.path, 0o600); // root's only (after the cache was made readable)
+    const { stdout, stderr, code } = await new Deno.Command("setpriv", {
+      args: [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--no-config",
+        "--cached-only",
+        "--import-map",
+        decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname),
+        script,
+      ],
+      env: { DENO_DIR: cache, HOME: dir, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      clearEnv: true,
+    }).output();
+    assertEquals(code, 0, new TextDecoder().decode(stderr));
+    const result = JSON.parse(new TextDecoder().decode(stdout).trim());
+    assertEquals(result.name, "ConnectionError");
+    assertStringIncludes(result.message, daemon.path);
+    assertStringIncludes(result.message, "permission denied");
+    assertStringIncludes(result.message, "incus-admin");
+    assertEquals(daemon.requests.length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,99 @@
+/**
+ * Fault matrix, server misbehaviour 10, 12, 13, 14 on the fake daemon:
+ * a `/wait` that never returns, the events socket dropped or silent, and
+ * 502/503 bursts on GET (retried) and on POST (not retried).
+ */
+
+import { assert, assertEquals, assertInstanceOf, assertLess, assertRejects } from "@std/assert";
+import { connect, IncusError } from "../../mod.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+Deno.test("8.10 a /wait that never returns: the caller's deadline wins (long-polls and events)", async () => {
+  for (const events of [false, true]) {
+    await using daemon = await FakeDaemon.start();
+    const release = Promise.withResolvers<void>();
+    daemon.interceptor = async (_request, url) => {
+      if (!url.pathname.endsWith("/wait")) return undefined;
+      await release.promise;
+      return new Response("late");
+    };
+    daemon.eventsMode = "silent";
+    await using client = connect({ socket: daemon.path, events });
+    const op = daemon.createOperation();
+    const started = performance.now();
+    const error = await assertRejects(() => client.operations.wait(op.id, { timeout: 300 }));
+    assertInstanceOf(error, DOMException);
+    assertEquals(error.name, "TimeoutError");
+    assertLess(performance.now() - started, 1_500);
+    release.resolve();
+  }
+});
+
+Deno.test("8.12 events socket dropped mid-wait: reconnects, catches up, resolves", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
+  const op = daemon.createOperation();
+  const waiting = client.operations.wait(op.id, { timeout: 10_000 });
+  await until(() => daemon.eventStreams === 1);
+  daemon.eventsMode = "silent"; // the final event is lost with the connection
+  daemon.dropEventStreams();
+  daemon.finish(op.id, { status: "Success" });
+  assertEquals((await waiting).status, "Success");
+  assertEquals(daemon.eventStreamsOpened, 2);
+});
+
+Deno.test("8.12b events socket dropped for good: falls back to /wait, resolves", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({
+    socket: daemon.path,
+    events: { reconnectForMs: 200 },
+    waitSliceMs: 1_000,
+  });
+  const op = daemon.createOperation({ durationMs: 800 });
+  const waiting = client.operations.wait(op.id, { timeout: 10_000 });
+  await until(() => daemon.eventStreams === 1);
+  daemon.eventsMode = "refuse";
+  daemon.dropEventStreams();
+  assertEquals((await waiting).status, "Success");
+  assert(daemon.requests.some((r) => r.path.endsWith("/wait")), "fell back to /wait");
+});
+
+Deno.test("8.13 events server silent: dead-connection detection, then the final state", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path, events: { silenceMs: 150 } });
+  daemon.eventsMode = "silent";
+  const op = daemon.createOperation({ durationMs: 50 });
+  const started = performance.now();
+  assertEquals((await client.operations.wait(op.id, { timeout: 10_000 })).status, "Success");
+  assertLess(performance.now() - started, 3_000);
+  assert(daemon.eventStreamsOpened >= 2, "the silent connection was replaced");
+});
+
+Deno.test("8.14 502/503 bursts: GET retried then succeeds; POST not retried", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path, retry: { initial: 1, jitter: false } });
+  const op = daemon.createOperation();
+  let left = 4;
+  daemon.interceptor = () => {
+    if (left <= 0) return undefined;
+    left--;
+    const status = left % 2 ? 502 : 503;
+    return Response.json({ type: "error", error: "busy", error_code: status }, { status });
+  };
+  const before = daemon.requests.length;
+  assertEquals((await client.operations.get(op.id)).id, op.id);
+  assertEquals(daemon.requests.length - before, 5);
+  left = 1;
+  const posted = daemon.requests.length;
+  const error = await assertRejects(
+    () => client.query("/1.0/instances/c1/exec", { method: "POST", body: { command: ["true"] } }),
+    IncusError,
+  );
+  assertEquals([error.status, daemon.requests.length - posted], [503, 1]);
+  left = 1;
+  await assertRejects(() => client.operations.cancel(op.id), IncusError);
+});
