@@ -50,5 +50,7 @@ export type { WebSocketOptions } from "./src/websocket.ts";
 export { EventStream } from "./src/events.ts";
 export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/events.ts";
 export { parseProgress } from "./src/progress.ts";
+export { loadConfig, resolveRemote } from "./src/remote.ts";
+export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/remote.ts";
 export type { Progress } from "./src/progress.ts";
 export type { HubSettings } from "./src/operation_events.ts";

@@ -12,6 +12,7 @@
  */
 
 import { connect } from "../mod.ts";
+import { type CliTarget, cliTargets } from "./_targets.ts";
 
 const option = (name: string, fallback: number): number =>
   Number(Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -19,26 +20,7 @@ const ROUNDS = option("rounds", 5);
 const BYTES = option("mb", 100) * 1024 * 1024;
 const COMMAND = ["head", "-c", String(BYTES), "/dev/zero"];
 
-interface Target {
-  name: string;
-  socket: string;
-  cli: string;
-  env: Record<string, string>;
-}
-
-const targets: Target[] = [
-  { name: "incus", cli: "incus", dirVariable: "INCUS_DIR", socketVariable: "INCUS_SOCKET" },
-  { name: "lxd", cli: "lxc", dirVariable: "LXD_DIR", socketVariable: "LXD_SOCKET" },
-].flatMap(({ name, cli, dirVariable, socketVariable }) => {
-  const socket = Deno.env.get(socketVariable);
-  if (socket === undefined) return [];
-  const dir = Deno.env.get(dirVariable) ?? socket.replace(/\/unix\.socket$/, "");
-  return [{ name, socket, cli, env: { [dirVariable]: dir } }];
-});
-if (targets.length === 0) {
-  console.error("no daemon: source /tmp/incusops-daemons/env (INCUS_SOCKET, LXD_SOCKET) first");
-  Deno.exit(1);
-}
+const targets: CliTarget[] = cliTargets();
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -47,7 +29,7 @@ const median = (values: number[]) => {
 };
 
 /** Seconds to stream the command's stdout through the library, counting bytes. */
-async function viaLibrary(target: Target): Promise<number> {
+async function viaLibrary(target: CliTarget): Promise<number> {
   await using client = connect({ socket: target.socket });
   const started = performance.now();
   const run = await client.exec("c1", COMMAND);
@@ -60,7 +42,7 @@ async function viaLibrary(target: Target): Promise<number> {
 }
 
 /** Seconds for the CLI to stream the same output to /dev/null. */
-async function viaCli(target: Target): Promise<number> {
+async function viaCli(target: CliTarget): Promise<number> {
   const started = performance.now();
   const { success } = await new Deno.Command(target.cli, {
     args: ["exec", "c1", "--", ...COMMAND],

@@ -29,11 +29,19 @@ import {
 import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
 import type { HubSettings } from "./operation_events.ts";
 import { IdempotentRequests } from "./idempotent.ts";
+import { resolveRemote } from "./remote.ts";
 import { findSocket } from "./socket.ts";
 import { Transport } from "./transport.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
+  /**
+   * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
+   * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
+   * (`client.crt`/`client.key` or `clientcerts/<remote>.*`), pinned
+   * `servercerts/<remote>.crt` and project. Other options override them.
+   */
+  remote?: string;
   /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
   socket?: string;
   /** `https://host:8443` of a remote daemon (instead of a socket). */
@@ -454,6 +462,13 @@ export class Client implements Disposable, AsyncDisposable {
  * ```
  */
 export function connect(options: ConnectOptions = {}): Client {
+  if (options.remote !== undefined) {
+    const { name: _, ...remote } = resolveRemote(options.remote);
+    const given = Object.fromEntries(
+      Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
+    );
+    return connect({ ...remote, ...given });
+  }
   const requestTimeout = duration("requestTimeout", options.requestTimeout);
   const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
   // A bad policy throws here, before a connection exists.

@@ -1,0 +1,31 @@
+/** The real daemons a CLI-comparing benchmark runs against, with their own CLI's environment. */
+
+/** A daemon and the command line that drives it. */
+export interface CliTarget {
+  /** "incus" or "lxd". */
+  name: string;
+  /** Its Unix socket. */
+  socket: string;
+  /** Its own command line (`incus` or `lxc`). */
+  cli: string;
+  /** The environment that points that command line at it. */
+  env: Record<string, string>;
+}
+
+/** The daemons of `INCUS_SOCKET` / `LXD_SOCKET`; exits with a clear message if none. */
+export function cliTargets(): CliTarget[] {
+  const targets = [
+    { name: "incus", cli: "incus", dirVariable: "INCUS_DIR", socketVariable: "INCUS_SOCKET" },
+    { name: "lxd", cli: "lxc", dirVariable: "LXD_DIR", socketVariable: "LXD_SOCKET" },
+  ].flatMap(({ name, cli, dirVariable, socketVariable }) => {
+    const socket = Deno.env.get(socketVariable);
+    if (!socket) return [];
+    const dir = Deno.env.get(dirVariable) ?? socket.replace(/\/unix\.socket$/, "");
+    return [{ name, socket, cli, env: { [dirVariable]: dir } }];
+  });
+  if (targets.length === 0) {
+    console.error("no daemon: source /tmp/incusops-daemons/env (INCUS_SOCKET, LXD_SOCKET) first");
+    Deno.exit(1);
+  }
+  return targets;
+}

@@ -1,0 +1,91 @@
+/**
+ * Issue 6 benchmark: wall time of `incusops list` against `incus operation
+ * list` (and `lxc operation list` on LXD), as processes, in interleaved
+ * rounds of the same run; medians and their ratio (≤ 2× is the goal).
+ * A compiled binary (`deno compile`) would need the denort runtime from
+ * dl.deno.land, unreachable here: the report says so instead of a figure.
+ *
+ * `deno task bench:cli [--rounds=N]` with /tmp/incusops-daemons/env sourced.
+ *
+ * @module
+ */
+
+import { type CliTarget, cliTargets } from "./_targets.ts";
+
+const ROUNDS = Number(Deno.args.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 15);
+const ROOT = new URL("..", import.meta.url).pathname;
+
+const targets: CliTarget[] = cliTargets();
+
+async function time(command: string, args: string[], env: Record<string, string>) {
+  const started = performance.now();
+  const { success, stderr } = await new Deno.Command(command, {
+    args,
+    env,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (!success) {
+    throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+  }
+  return performance.now() - started;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+
+const compile = await new Deno.Command(Deno.execPath(), {
+  args: [
+    "compile",
+    "-A",
+    "--import-map",
+    `${ROOT}.ci/offline-imports.json`,
+    "-o",
+    "/tmp/incusops-bench-bin",
+    `${ROOT}src/cli/main.ts`,
+  ],
+  stdout: "null",
+  stderr: "piped",
+}).output();
+const compiled = compile.success ? "/tmp/incusops-bench-bin" : undefined;
+
+console.log(
+  `list wall time, ${ROUNDS} interleaved rounds, medians (2026-11-24, deno ${Deno.version.deno})\n`,
+);
+for (const target of targets) {
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const binary: number[] = [];
+  const env = { INCUS_SOCKET: target.socket };
+  const ourArgs = [
+    "run",
+    "-A",
+    "--import-map",
+    `${ROOT}.ci/offline-imports.json`,
+    `${ROOT}src/cli/main.ts`,
+    "list",
+  ];
+  await time(Deno.execPath(), ourArgs, env); // warm the module cache
+  for (let round = 0; round < ROUNDS; round++) {
+    const runs = [
+      async () => ours.push(await time(Deno.execPath(), ourArgs, env)),
+      async () => theirs.push(await time(target.cli, ["operation", "list"], target.env)),
+      async () => compiled && binary.push(await time(compiled, ["list"], env)),
+    ];
+    for (const runOne of round % 2 ? runs.reverse() : runs) await runOne();
+  }
+  const ratio = median(ours) / median(theirs);
+  console.log(
+    `${target.name}: incusops (deno run) ${
+      median(ours).toFixed(0)
+    } ms, ${target.cli} operation list ` +
+      `${median(theirs).toFixed(0)} ms → ${ratio.toFixed(2)}× (goal ≤ 2×)` +
+      (compiled ? `; compiled ${median(binary).toFixed(0)} ms` : ""),
+  );
+}
+if (!compiled) {
+  console.log(
+    "\ncompiled binary: not measured, deno compile could not fetch its runtime (denort) " +
+      "from dl.deno.land, which this machine cannot reach",
+  );
+}

@@ -1,0 +1,59 @@
+/**
+ * `incusops`: the command line of @incusops/operations. List, show, wait
+ * for (with progress bars), cancel and watch Incus/LXD operations, and
+ * query any endpoint, on the local socket or on the remotes of your
+ * incus/lxc `config.yml`.
+ *
+ * ```sh
+ * deno run -A jsr:@incusops/operations/cli list --format yaml
+ * deno run -A jsr:@incusops/operations/cli wait prod:9a8b7c6d-1234-4abc-9def-0123456789ab --timeout 2m
+ * ```
+ *
+ * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection.
+ *
+ * @example Run it from a script
+ * ```ts no-eval
+ * import { main } from "@incusops/operations/cli";
+ *
+ * Deno.exit(await main(["list", "--format", "json"]));
+ * ```
+ *
+ * @module
+ */
+
+import { run } from "./commands.ts";
+
+export { describeFailure, ExitCode, run, USAGE } from "./commands.ts";
+export type { CliIo } from "./commands.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes all of `text` (a single write may take only part of it). */
+function writeAll(file: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text);
+  for (let offset = 0; offset < bytes.length;) offset += file.writeSync(bytes.subarray(offset));
+}
+
+/**
+ * Runs `incusops` with `args` on this process's stdout and stderr.
+ *
+ * @param args The arguments, without the program name.
+ * @returns The exit code.
+ *
+ * @example
+ * ```ts no-eval
+ * import { main } from "@incusops/operations/cli";
+ *
+ * const code = await main(["wait", "9a8b7c6d-1234-4abc-9def-0123456789ab", "--timeout", "30s"]);
+ * console.log(code); // 0, 1, 2, 3 or 4
+ * ```
+ */
+export function main(args: readonly string[]): Promise<number> {
+  return run(args, {
+    stdout: (text) => writeAll(Deno.stdout, text),
+    stderr: (text) => writeAll(Deno.stderr, text),
+    terminal: Deno.stderr.isTerminal(),
+  });
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

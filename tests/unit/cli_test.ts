@@ -1,0 +1,277 @@
+/**
+ * The `incusops` command line against the fake daemon: output formats,
+ * progress, exit codes, secrets, remotes from config.yml (Unix and HTTPS
+ * with pinned certificates), watch until SIGINT, and the demo.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { run } from "../../src/cli/commands.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+
+const ROOT = new URL("../../", import.meta.url);
+const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
+const MAIN = decodeURIComponent(new URL("src/cli/main.ts", ROOT).pathname);
+
+/** Runs the CLI in-process; resolves with its exit code and output. */
+async function cli(socket: string, ...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await run(args, {
+    stdout: (text) => stdout += text,
+    stderr: (text) => stderr += text,
+    terminal: false,
+    connect: { socket },
+  });
+  return { code, stdout, stderr };
+}
+
+/** The module cache in use (a subprocess with another HOME must still find it). */
+const DENO_DIR: string = JSON.parse(
+  new TextDecoder().decode(
+    new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync().stdout,
+  ),
+).denoDir;
+
+/** Runs the CLI as a subprocess (no TTY) with `env`. */
+async function spawn(env: Record<string, string>, ...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
+    env: { DENO_DIR, ...env },
+    stdin: "null",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --show-secrets", async () => {
+  await using daemon = await FakeDaemon.start();
+  const secret = "0123456789abcdef".repeat(4);
+  const a = daemon.createOperation({ description: "Creating instance", mayCancel: true });
+  const b = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": secret } } });
+  daemon.finish(a.id, { status: "Success" });
+  const table = await cli(daemon.path, "list");
+  assertEquals(table.code, 0);
+  assertMatch(table.stdout, /\| ID +\| TYPE +\| DESCRIPTION +\| STATUS +\| CANCELABLE +\| CREATED/);
+  assertStringIncludes(table.stdout, `| ${a.id} | TASK`);
+  const json = JSON.parse((await cli(daemon.path, "list", "--format", "json")).stdout);
+  assertEquals(json.map((op: { id: string }) => op.id), [a.id, b.id]);
+  assertEquals(json[1].metadata.fds["0"], "********");
+  const shown = await cli(daemon.path, "list", "--format", "json", "--show-secrets");
+  assertStringIncludes(shown.stdout, secret);
+  assert(!(await cli(daemon.path, "list", "--format", "yaml")).stdout.includes(secret));
+  const csv = await cli(daemon.path, "list", "--format", "csv", "--status", "running");
+  assertEquals(csv.stdout.trim().split("\n").length, 1);
+  assertStringIncludes(csv.stdout, `${b.id},WEBSOCKET,`);
+  const yaml = await cli(daemon.path, "show", b.id);
+  assertStringIncludes(yaml.stdout, `id: ${b.id}\nclass: websocket\n`);
+  assertEquals((await cli(daemon.path, "list", "--format", "xml")).code, 2);
+});
+
+Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", async () => {
+  await using daemon = await FakeDaemon.start();
+  const op = daemon.createOperation();
+  setTimeout(() => daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } }), 50);
+  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 150);
+  const ok = await cli(daemon.path, "wait", op.id, "--timeout", "10s");
+  assertEquals(ok.code, 0, ok.stderr);
+  assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)} [##########..........] 50% unpack`);
+  assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)}: Success`);
+  const failing = daemon.createOperation({ durationMs: 20, outcome: "Failure", err: "boom" });
+  const failed = await cli(daemon.path, "wait", failing.id);
+  assertEquals(failed.code, 1);
+  assertStringIncludes(failed.stderr, "boom");
+  const slow = daemon.createOperation();
+  const timedOut = await cli(daemon.path, "wait", slow.id, "--timeout", "200ms");
+  assertEquals(timedOut.code, 3);
+  assertStringIncludes(timedOut.stderr, "raise --timeout");
+  assertEquals((await cli(daemon.path, "wait", "../instances/c1")).code, 2);
+  assertEquals((await cli(daemon.path, "wait", slow.id, "--timeout", "soon")).code, 2);
+  assertEquals((await cli(daemon.path, "wait")).code, 2);
+  assertEquals(daemon.operation(slow.id)?.status, "Running");
+});
+
+Deno.test("cli cancel, delete and query", async () => {
+  await using daemon = await FakeDaemon.start();
+  const cancellable = daemon.createOperation({ mayCancel: true });
+  const fixed = daemon.createOperation();
+  assertEquals((await cli(daemon.path, "cancel", cancellable.id)).code, 0);
+  assertEquals(daemon.operation(cancellable.id)?.status, "Cancelled");
+  const refused = await cli(daemon.path, "delete", fixed.id);
+  assertEquals(refused.code, 1);
+  assertStringIncludes(refused.stderr, "cannot be cancelled");
+  const info = await cli(daemon.path, "query", "/1.0");
+  assertEquals(JSON.parse(info.stdout).api_version, "1.0");
+  const ran = await cli(
+    daemon.path,
+    "query",
+    "-X",
+    "POST",
+    "-d",
+    '{"command":["true"]}',
+    "--wait",
+    "/1.0/instances/c1/exec",
+  );
+  assertEquals(ran.code, 0, ran.stderr);
+  assertEquals(JSON.parse(ran.stdout).status, "Success");
+  assertEquals((await cli(daemon.path, "query", "-d", "{nope", "/1.0")).code, 2);
+  assertEquals((await cli(daemon.path, "query", "/2.0/../etc")).code, 2);
+});
+
+Deno.test("cli as a process: exit 4 naming the socket; usage on stderr with exit 2; --help 0", async () => {
+  const env = { INCUS_SOCKET: "/tmp/incusops-nowhere/unix.socket", HOME: "/tmp/incusops-nohome" };
+  const missing = await spawn(env, "list");
+  assertEquals(missing.code, 4);
+  assertStringIncludes(missing.stderr, "/tmp/incusops-nowhere/unix.socket");
+  assertEquals(missing.stderr.trim().split("\n").length, 1, "one line");
+  const usage = await spawn(env);
+  assertEquals(usage.code, 2);
+  assertStringIncludes(usage.stderr, "Usage: incusops <command>");
+  assertEquals((await spawn(env, "--help")).code, 0);
+});
+
+Deno.test("cli watch prints operation events until SIGINT, then exits 0", async () => {
+  await using daemon = await FakeDaemon.start();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--import-map", MAP, MAIN, "watch"],
+    env: { INCUS_SOCKET: daemon.path },
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).spawn();
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let banner = "";
+  while (!banner.includes("watching")) banner += (await stderr.read()).value ?? "";
+  const op = daemon.createOperation({ description: "Watched op" });
+  daemon.finish(op.id, { status: "Success" });
+  let seen = "";
+  while (!seen.includes("Success")) seen += (await stdout.read()).value ?? "";
+  child.kill("SIGINT");
+  const { code } = await child.status;
+  await stdout.cancel();
+  await stderr.cancel();
+  assertEquals(code, 0);
+  assertMatch(seen, new RegExp(`${op.id} Running +Watched op`));
+  assertMatch(seen, new RegExp(`${op.id} Success +Watched op`));
+});
+
+Deno.test("cli remotes from config.yml: unix remote, <remote>:<id>, unknown remote", async () => {
+  await using daemon = await FakeDaemon.start();
+  const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.yml`,
+      `default-remote: fake\nremotes:\n  images:\n    addr: https://images.example\n    protocol: simplestreams\n    public: true\n  fake:\n    addr: unix://${daemon.path}\n    project: default\n    public: false\naliases: {}\n`,
+    );
+    const op = daemon.createOperation({ durationMs: 30 });
+    const env = { INCUS_CONF: dir, HOME: dir };
+    const listed = await spawn(env, "list", "--format", "json");
+    assertEquals(listed.code, 0, listed.stderr);
+    assertEquals(JSON.parse(listed.stdout)[0].id, op.id);
+    assertEquals((await spawn(env, "wait", `fake:${op.id}`)).code, 0);
+    const unknown = await spawn(env, "list", "--remote", "prod");
+    assertEquals(unknown.code, 4);
+    assertStringIncludes(unknown.stderr, 'remote "prod": not in');
+    const images = await spawn(env, "list", "--remote", "images");
+    assertEquals(images.code, 4);
+    assertStringIncludes(images.stderr, "simplestreams");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli HTTPS remote: client certificate and pinned servercerts/<remote>.crt", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "incusops-tlsconf-" });
+  const openssl = (...args: string[]) => new Deno.Command("openssl", { args, cwd: dir }).output();
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"];
+  try {
+    await Deno.mkdir(`${dir}/servercerts`);
+    // Like a daemon's own certificate: self-signed, not a CA, for 127.0.0.1.
+    await Deno.writeTextFile(
+      `${dir}/server.cnf`,
+      "[req]\ndistinguished_name=dn\nx509_extensions=ext\nprompt=no\n[dn]\nCN=server\n" +
+        "[ext]\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n" +
+        "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n",
+    );
+    await openssl(
+      "req",
+      "-x509",
+      ...ec,
+      "-config",
+      "server.cnf",
+      "-keyout",
+      "server.key",
+      "-out",
+      "servercerts/tls.crt",
+    );
+    await openssl(
+      "req",
+      "-x509",
+      ...ec,
+      "-subj",
+      "/CN=client",
+      "-keyout",
+      "client.key",
+      "-out",
+      "client.crt",
+    );
+    const controller = new AbortController();
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(`${dir}/servercerts/tls.crt`),
+      key: await Deno.readTextFile(`${dir}/server.key`),
+      signal: controller.signal,
+      onListen: () => {},
+    }, () => Response.json({ type: "sync", status: "Success", status_code: 200, metadata: {} }));
+    try {
+      await Deno.writeTextFile(
+        `${dir}/config.yml`,
+        `remotes:\n  tls:\n    addr: https://127.0.0.1:${server.addr.port}\n    protocol: incus\n`,
+      );
+      const env = { INCUS_CONF: dir, HOME: dir };
+      const listed = await spawn(env, "list", "--remote", "tls", "--format", "json");
+      assertEquals(listed.code, 0, listed.stderr);
+      assertEquals(JSON.parse(listed.stdout), []);
+      await Deno.writeTextFile(
+        `${dir}/servercerts/tls.crt`,
+        await Deno.readTextFile(`${dir}/client.crt`),
+      );
+      const wrong = await spawn(env, "list", "--remote", "tls");
+      assertEquals(wrong.code, 4);
+      assertStringIncludes(wrong.stderr, `https://127.0.0.1:${server.addr.port}`);
+    } finally {
+      controller.abort();
+      await server.finished;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task demo runs without a daemon and shows every step", async () => {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--import-map",
+      MAP,
+      decodeURIComponent(new URL("src/cli/demo.ts", ROOT).pathname),
+    ],
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  assertEquals(output.code, 0, text);
+  for (
+    const expected of [
+      "$ incusops list",
+      "100% create_instance_from_image_unpack",
+      ": Success",
+      "status: Cancelled",
+      "(exit code 1)",
+      "(exit code 2)",
+    ]
+  ) {
+    assertStringIncludes(text, expected);
+  }
+});
