@@ -36,7 +36,9 @@ const DENO_DIR: string = JSON.parse(
 async function spawn(env: Record<string, string>, ...args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-    env: { DENO_DIR, ...env },
+    // Only what is given: the runner's INCUS_DIR & co. would be found by the socket search.
+    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: true,
     stdin: "null",
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
