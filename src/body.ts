@@ -72,6 +72,14 @@ async function readChunks(
   } finally {
     reader.releaseLock();
   }
+  return concatBytes(chunks, size);
+}
+
+/** Joins byte chunks into one array (`size`: their total, when known). */
+export function concatBytes(
+  chunks: Uint8Array[],
+  size: number = chunks.reduce((total, chunk) => total + chunk.byteLength, 0),
+): Uint8Array {
   if (chunks.length === 1) return chunks[0];
   const all = new Uint8Array(size);
   let offset = 0;

@@ -9,6 +9,7 @@
 import { InvalidArgumentError } from "./errors.ts";
 import { describeValue } from "./id.ts";
 import type { Operation } from "./operation.ts";
+import { concatBytes } from "./body.ts";
 import { closeIfOpen, whenClosed } from "./websocket.ts";
 
 /** Options of `client.exec()` and `client.execRecorded()`. */
@@ -123,18 +124,6 @@ export function execStatus(operation: Operation): ExecStatus {
 
 const decoder = new TextDecoder();
 
-/** Joins chunks into one array. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const size = chunks.reduce((total, chunk) => total + chunk.byteLength, 0);
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return all;
-}
-
 /** Builds an {@linkcode ExecOutput}. */
 export function execOutput(status: ExecStatus, stdout: Uint8Array, stderr: Uint8Array): ExecOutput {
   return {
@@ -154,7 +143,7 @@ export function execOutput(status: ExecStatus, stdout: Uint8Array, stderr: Uint8
 export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of stream) chunks.push(chunk);
-  return concat(chunks);
+  return concatBytes(chunks);
 }
 
 /**
