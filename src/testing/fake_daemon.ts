@@ -170,6 +170,12 @@ export class FakeDaemon implements AsyncDisposable {
   interceptor: RequestInterceptor | undefined;
   /** How `/1.0/events` behaves (fault injection); see {@linkcode EventsMode}. */
   eventsMode: EventsMode = "on";
+  /**
+   * Seconds of silence after which the fake pings an events websocket and
+   * drops it unless the client answers (Deno's `idleTimeout`; default
+   * none).
+   */
+  eventsPingSeconds: number | undefined;
   /** How many `/1.0/events` websockets were accepted in all. */
   eventStreamsOpened = 0;
   readonly #listeners = new Set<EventListener>();
@@ -442,7 +448,9 @@ export class FakeDaemon implements AsyncDisposable {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return error(400, "websocket upgrade required");
     }
-    const { socket, response } = Deno.upgradeWebSocket(request);
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      idleTimeout: this.eventsPingSeconds,
+    });
     const types = url.searchParams.get("type");
     const listener: EventListener = {
       socket,

@@ -236,3 +236,12 @@ Deno.test("waitAll / waitAny: order, first failure stops the rest, concurrency, 
   assertEquals(daemon.requests.length, before);
   await until(() => daemon.eventStreams <= 1);
 });
+
+Deno.test("wait: the client answers the server's pings, so a quiet wait keeps its connection", async () => {
+  await using daemon = await FakeDaemon.start();
+  daemon.eventsPingSeconds = 1; // ping after 1 s of silence; drop if no pong
+  await using client = connect({ socket: daemon.path });
+  const op = daemon.createOperation({ durationMs: 2_500 });
+  assertEquals((await client.operations.wait(op.id, { timeout: 10_000 })).status, "Success");
+  assertEquals(daemon.eventStreamsOpened, 1, "never dropped for a missing pong");
+});
