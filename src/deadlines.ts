@@ -4,6 +4,9 @@
  * @module
  */
 
+/** Longest single alarm, ms (~24.8 days: the timer range). */
+const MAX_ALARM_MS = 2 ** 31 - 1;
+
 /** One pending time limit, made by {@linkcode Deadlines.add}. */
 export interface Deadline {
   /** When it passes, on the `performance.now()` clock. */
@@ -57,7 +60,9 @@ export class Deadlines {
   #arm(at: number): void {
     this.#disarm();
     this.#armedFor = at;
-    this.#alarm = AbortSignal.timeout(Math.max(0, Math.ceil(at - performance.now())));
+    // Far deadlines wake the alarm early; #fire re-arms for what is left.
+    const ms = Math.min(MAX_ALARM_MS, Math.max(0, Math.ceil(at - performance.now())));
+    this.#alarm = AbortSignal.timeout(ms);
     this.#alarm.addEventListener("abort", this.#onAlarm, { once: true });
   }
 

@@ -179,14 +179,22 @@ export class Operations {
 
   /**
    * Sends an idempotent GET, retried under the client's and the call's
-   * retry policy when it fails with a transient error.
+   * retry policy when it fails with a transient error. Only `signal` and
+   * `retry` are taken from the call's options (a wait's `timeout` bounds the
+   * wait, not one request); `request` sets this request's own limit.
    */
   #idempotent(
     path: string,
     query: string | undefined,
-    options: CallOptions & { timeout?: number; fresh?: boolean },
+    options: CallOptions,
+    request: { timeout?: number; fresh?: boolean } = {},
   ): Promise<Envelope> {
-    return this.#requests.get(path, query, options);
+    return this.#requests.get(path, query, {
+      signal: options.signal,
+      retry: options.retry,
+      timeout: request.timeout,
+      fresh: request.fresh,
+    });
   }
 
   /**
@@ -471,9 +479,7 @@ export class Operations {
       this.#setProject(params, options.project);
       let answer: Operation;
       try {
-        const envelope = await this.#idempotent(path, params.toString(), {
-          ...options,
-          signal,
+        const envelope = await this.#idempotent(path, params.toString(), { ...options, signal }, {
           timeout: seconds * 1000 + sliceGrace(seconds),
           fresh: true,
         });

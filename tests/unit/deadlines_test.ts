@@ -34,3 +34,13 @@ Deno.test("close() stops the timer and forgets every deadline", async () => {
   await delay(30);
   assertEquals(fired, false);
 });
+
+Deno.test("a deadline beyond the timer range is accepted and does not fire early", async () => {
+  const deadlines = new Deadlines();
+  let fired = false;
+  const far = deadlines.add(2 ** 53, () => fired = true);
+  await delay(20);
+  assertEquals(fired, false);
+  deadlines.clear(far);
+  deadlines.close();
+});
