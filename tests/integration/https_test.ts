@@ -27,7 +27,8 @@ async function daemonPid(daemon: RealDaemon): Promise<string> {
   const dir = daemon.socket.replace(/\/unix\.socket$/, "");
   const root = dir.replace(/\/[^/]+$/, "");
   const wrapper = (await Deno.readTextFile(`${root}/${daemon.name}.pid`)).trim();
-  return (await run("pgrep", ["-P", wrapper])).trim().split("\n")[0];
+  const children = await Deno.readTextFile(`/proc/${wrapper}/task/${wrapper}/children`);
+  return children.trim().split(/\s+/)[0];
 }
 
 /** A fresh self-signed client certificate and key (PEM). */
