@@ -30,6 +30,7 @@ install_packages() {
   command -v xz >/dev/null 2>&1 || missing+=(xz-utils)
   command -v strace >/dev/null 2>&1 || missing+=(strace) # the no-DNS test
   command -v openssl >/dev/null 2>&1 || missing+=(openssl) # client certificates (HTTPS test)
+  [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps) # the restart test kills a group
   command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing: ${missing[*]}"
