@@ -1,20 +1,13 @@
 /**
  * The `incusops` command line, as a process without a TTY, against both
  * real daemons: list, show, wait (success, failure, timeout), cancel and
- * query, with their exit codes.
+ * query, with their exit codes; watch until SIGINT; a unix remote of a
+ * config.yml (`--remote`, `<remote>:<id>`, `<remote>:/1.0/...`).
  */
 
-import { assertEquals, assertStringIncludes } from "@std/assert";
+import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { connectTo, DAEMONS, startExec, startSleep } from "./_daemons.ts";
-
-const ROOT = new URL("../../", import.meta.url);
-const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
-const MAIN = decodeURIComponent(new URL("src/cli/main.ts", ROOT).pathname);
-const DENO_DIR: string = JSON.parse(
-  new TextDecoder().decode(
-    new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync().stdout,
-  ),
-).denoDir;
+import { DENO_DIR, MAIN, MAP, startWatch } from "../_cli.ts";
 
 for (const daemon of DAEMONS) {
   const incusops = async (...args: string[]) => {
@@ -53,5 +46,81 @@ for (const daemon of DAEMONS) {
     assertEquals(failed.stderr.trim().split("\n").length, 1);
     const instance = JSON.parse((await incusops("query", "/1.0/instances/c1")).stdout);
     assertEquals(instance.name, "c1");
+  });
+}
+
+for (const daemon of DAEMONS) {
+  Deno.test(`${daemon.name}: incusops watch prints a real operation's events until SIGINT`, async () => {
+    await using client = connectTo(daemon);
+    const watch = startWatch({ INCUS_SOCKET: daemon.socket, HOME: "/nonexistent" });
+    await watch.listening();
+    const op = await startSleep(client, daemon, 1);
+    const seen = await watch.readUntil(new RegExp(`${op.id} Success`));
+    const code = await watch.interrupt();
+    assertEquals(code, 0);
+    assertMatch(seen, new RegExp(`${op.id} Running +Executing command`));
+    assertMatch(seen, new RegExp(`${op.id} Success +Executing command`));
+  });
+
+  Deno.test(`${daemon.name}: incusops remotes from config.yml, query --wait, yaml/csv, delete`, async () => {
+    await using client = connectTo(daemon);
+    const dir = await Deno.makeTempDir({ prefix: "incusops-realconf-" });
+    try {
+      // A user's config.yml naming the daemon's socket; "local" stays the default remote.
+      await Deno.writeTextFile(
+        `${dir}/config.yml`,
+        `default-remote: local\nremotes:\n  real:\n    addr: unix://${daemon.socket}\n` +
+          `    protocol: ${daemon.name}\n    project: default\n    public: false\n`,
+      );
+      const conf = async (...args: string[]) => {
+        const output = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
+          // No INCUS_SOCKET: only the config leads to the daemon.
+          env: {
+            INCUS_CONF: dir,
+            HOME: dir,
+            DENO_DIR,
+            INCUS_SOCKET: "/nonexistent/unix.socket",
+            PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          },
+          // The runner's INCUS_DIR/LXD_DIR would be found by the socket search.
+          clearEnv: true,
+          stdin: "null",
+        }).output();
+        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+      };
+      const running = await startSleep(client, daemon, 3);
+      const csv = await conf("list", "--remote", "real", "--format", "csv", "--all-projects");
+      assertEquals(csv.code, 0, csv.stderr);
+      assertMatch(csv.stdout, new RegExp(`^${running.id},TASK,Executing command,RUNNING,NO,`, "m"));
+      const yaml = await conf("show", `real:${running.id}`);
+      assertEquals(yaml.code, 0, yaml.stderr);
+      assertStringIncludes(yaml.stdout, `id: ${running.id}\n`);
+      assertStringIncludes(yaml.stdout, "status: Running\n");
+      const refused = await conf("delete", `real:${running.id}`);
+      assertEquals(refused.code, 1);
+      assertStringIncludes(refused.stderr, "cannot be cancelled");
+      const local = await conf("list");
+      assertEquals(local.code, 4, "the default remote is local, whose socket is missing");
+      assertStringIncludes(local.stderr, "/nonexistent/unix.socket");
+      assertEquals(local.stderr.trim().split("\n").length, 1);
+      assertEquals((await conf("wait", `real:${running.id}`, "--timeout", "30s")).code, 0);
+      const ran = await conf(
+        "query",
+        "-X",
+        "POST",
+        "-d",
+        JSON.stringify({ command: ["true"], "wait-for-websocket": false, interactive: false }),
+        "--wait",
+        `real:/1.0/instances/${daemon.instance}/exec`,
+      );
+      assertEquals(ran.code, 0, ran.stderr);
+      const final = JSON.parse(ran.stdout);
+      assertEquals(final.status, "Success");
+      assertEquals(final.metadata.return, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   });
 }

@@ -7,6 +7,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
+import { startWatch } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
@@ -133,25 +134,12 @@ Deno.test("cli as a process: exit 4 naming the socket; usage on stderr with exit
 
 Deno.test("cli watch prints operation events until SIGINT, then exits 0", async () => {
   await using daemon = await FakeDaemon.start();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--import-map", MAP, MAIN, "watch"],
-    env: { INCUS_SOCKET: daemon.path },
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
-  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  let banner = "";
-  while (!banner.includes("watching")) banner += (await stderr.read()).value ?? "";
+  const watch = startWatch({ INCUS_SOCKET: daemon.path });
+  await watch.listening();
   const op = daemon.createOperation({ description: "Watched op" });
   daemon.finish(op.id, { status: "Success" });
-  let seen = "";
-  while (!seen.includes("Success")) seen += (await stdout.read()).value ?? "";
-  child.kill("SIGINT");
-  const { code } = await child.status;
-  await stdout.cancel();
-  await stderr.cancel();
+  const seen = await watch.readUntil(/Success/);
+  const code = await watch.interrupt();
   assertEquals(code, 0);
   assertMatch(seen, new RegExp(`${op.id} Running +Watched op`));
   assertMatch(seen, new RegExp(`${op.id} Success +Watched op`));
