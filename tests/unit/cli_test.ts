@@ -265,3 +265,29 @@ Deno.test("deno task demo runs without a daemon and shows every step", async () 
     assertStringIncludes(text, expected);
   }
 });
+
+Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with stage and speed", async () => {
+  await using daemon = await FakeDaemon.start();
+  const op = daemon.createOperation();
+  const progress = { stage: "unpack", percent: "40", speed: "48000000" };
+  setTimeout(() => daemon.update(op.id, { progress }), 300);
+  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 450);
+  let stderr = "";
+  const code = await run(["wait", op.id, "--timeout", "10s"], {
+    stdout: () => {},
+    stderr: (text) => stderr += text,
+    terminal: true,
+    connect: { socket: daemon.path },
+  });
+  assertEquals(code, 0, stderr);
+  const label = op.id.slice(0, 8);
+  // Before any progress: a spinner, redrawn in place (no newline).
+  assertMatch(stderr, /^\r\x1b\[2K[|/\\-] waiting\r\x1b\[2K/);
+  assertMatch(
+    stderr,
+    new RegExp(`\\r\\x1b\\[2K[|/\\\\-] ${label} \\[########\\.{12}\\] 40% unpack 48 MB/s`),
+  );
+  // The only line feed ends the final line, after the bar was cleared.
+  assertEquals(stderr.split("\n").length, 2, JSON.stringify(stderr));
+  assertStringIncludes(stderr, `\r\x1b[2K${label}: Success\n`);
+});
