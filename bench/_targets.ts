@@ -29,3 +29,21 @@ export function cliTargets(): CliTarget[] {
   }
   return targets;
 }
+
+/** Compiles the `incusops` CLI (offline import map) into `binary` with `deno compile`. */
+export function compileCli(binary: string): Promise<Deno.CommandOutput> {
+  const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "compile",
+      "-A",
+      "--import-map",
+      `${root}.ci/offline-imports.json`,
+      "-o",
+      binary,
+      `${root}src/cli/main.ts`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}

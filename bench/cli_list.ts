@@ -10,7 +10,7 @@
  * @module
  */
 
-import { type CliTarget, cliTargets } from "./_targets.ts";
+import { type CliTarget, cliTargets, compileCli } from "./_targets.ts";
 
 const ROUNDS = Number(Deno.args.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 15);
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -34,19 +34,7 @@ async function time(command: string, args: string[], env: Record<string, string>
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
-const compile = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "compile",
-    "-A",
-    "--import-map",
-    `${ROOT}.ci/offline-imports.json`,
-    "-o",
-    "/tmp/incusops-bench-bin",
-    `${ROOT}src/cli/main.ts`,
-  ],
-  stdout: "null",
-  stderr: "piped",
-}).output();
+const compile = await compileCli("/tmp/incusops-bench-bin");
 const compiled = compile.success ? "/tmp/incusops-bench-bin" : undefined;
 
 console.log(

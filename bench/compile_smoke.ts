@@ -19,8 +19,8 @@
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { FakeDaemon } from "../src/testing/mod.ts";
+import { compileCli } from "./_targets.ts";
 
-const ROOT = decodeURIComponent(new URL("..", import.meta.url).pathname);
 const given = Deno.args.find((a) => a.startsWith("--binary="))?.slice("--binary=".length);
 const dir = await Deno.makeTempDir({ prefix: "incusops-compile-" });
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -34,19 +34,7 @@ function downloadImpossible(stderr: string): boolean {
 async function compile(): Promise<string | undefined> {
   const binary = `${dir}/incusops`;
   const started = performance.now();
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "compile",
-      "-A",
-      "--import-map",
-      `${ROOT}.ci/offline-imports.json`,
-      "-o",
-      binary,
-      `${ROOT}src/cli/main.ts`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const output = await compileCli(binary);
   const stderr = decode(output.stderr);
   if (output.success) {
     const size = (await Deno.stat(binary)).size;
