@@ -291,3 +291,26 @@ Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with sta
   assertEquals(stderr.split("\n").length, 2, JSON.stringify(stderr));
   assertStringIncludes(stderr, `\r\x1b[2K${label}: Success\n`);
 });
+
+for (const flavor of ["incus", "lxd"] as const) {
+  Deno.test(`cli --project and --all-projects (${flavor} fake): lists, shows and waits per project`, async () => {
+    await using daemon = await FakeDaemon.start({ flavor });
+    const home = daemon.createOperation({ description: "In default" });
+    const web = daemon.createOperation({ description: "In web", project: "web", durationMs: 30 });
+    const ids = async (...args: string[]) => {
+      const out = await cli(daemon.path, "list", "--format", "json", ...args);
+      assertEquals(out.code, 0, out.stderr);
+      return JSON.parse(out.stdout).map((op: { id: string }) => op.id).sort();
+    };
+    assertEquals(await ids(), [home.id]);
+    assertEquals(await ids("--project", "web"), [web.id]);
+    assertEquals(await ids("-p", "web"), [web.id]);
+    assertEquals(await ids("--all-projects"), [home.id, web.id].sort());
+    // An id from another project is not found in the default one, found in its own.
+    assertEquals((await cli(daemon.path, "show", web.id)).code, 1);
+    const shown = await cli(daemon.path, "show", web.id, "--project", "web", "--format", "json");
+    assertEquals(JSON.parse(shown.stdout).project, "web");
+    const waited = await cli(daemon.path, "wait", web.id, "--project", "web");
+    assertEquals(waited.code, 0, waited.stderr);
+  });
+}
