@@ -14,7 +14,7 @@ import {
   OperationCancelledError,
   OperationFailedError,
 } from "../errors.ts";
-import type { Operation } from "../operation.ts";
+import type { Operation, OperationStatus } from "../operation.ts";
 import { loadConfig } from "../remote.ts";
 import { parseProgress } from "../progress.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
@@ -110,9 +110,44 @@ function ids(args: ParsedArgs, count: "one" | "many"): { remote?: string; ids: s
   return { remote: targets[0].remote, ids: targets.map((t) => t.id) };
 }
 
+/** Every status `--status` may name (an operation's are mostly running, success, failure, cancelled). */
+const STATUSES: readonly OperationStatus[] = [
+  "Created",
+  "Started",
+  "Stopped",
+  "Running",
+  "Cancelling",
+  "Pending",
+  "Starting",
+  "Stopping",
+  "Aborting",
+  "Freezing",
+  "Frozen",
+  "Thawed",
+  "Error",
+  "Ready",
+  "Success",
+  "Failure",
+  "Cancelled",
+];
+
+/** `--status running,success` in lower case; a misspelt status is a usage error, not an empty list. */
+function statusesOf(args: ParsedArgs): string[] | undefined {
+  const statuses = option(args, "status")?.toLowerCase().split(",").map((s) => s.trim())
+    .filter(Boolean);
+  const known = STATUSES.map((status) => status.toLowerCase());
+  const unknown = statuses?.find((status) => !known.includes(status));
+  if (unknown !== undefined) {
+    throw new UsageError(
+      `unknown status ${JSON.stringify(unknown)} (e.g. running, success, failure, cancelled)`,
+    );
+  }
+  return statuses;
+}
+
 async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOf(args, "table");
-  const statuses = option(args, "status")?.toLowerCase().split(",").filter(Boolean);
+  const statuses = statusesOf(args);
   await using client = open(io, option(args, "remote"), option(args, "project"));
   let ops = await client.operations.list({ allProjects: args.options.has("all-projects") });
   if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
@@ -124,6 +159,11 @@ async function list(args: ParsedArgs, io: CliIo): Promise<number> {
 async function show(args: ParsedArgs, io: CliIo): Promise<number> {
   const { remote, ids: [id] } = ids(args, "one");
   const format = formatOf(args, "yaml");
+  if (format !== "yaml" && format !== "json") {
+    throw new UsageError(
+      `show prints yaml or json, not ${format}: incusops show <id> --format json`,
+    );
+  }
   await using client = open(io, remote, option(args, "project"));
   let op = await client.operations.get(id);
   if (!args.options.has("show-secrets")) op = maskSecrets(op);

@@ -68,6 +68,13 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
   const yaml = await cli(daemon.path, "show", b.id);
   assertStringIncludes(yaml.stdout, `id: ${b.id}\nclass: websocket\n`);
   assertEquals((await cli(daemon.path, "list", "--format", "xml")).code, 2);
+  const misspelt = await cli(daemon.path, "list", "--status", "runing");
+  assertEquals(misspelt.code, 2);
+  assertStringIncludes(misspelt.stderr, 'unknown status "runing"');
+  assertEquals((await cli(daemon.path, "list", "--status", "Running,SUCCESS")).code, 0);
+  const tableShow = await cli(daemon.path, "show", b.id, "--format", "csv");
+  assertEquals(tableShow.code, 2);
+  assertStringIncludes(tableShow.stderr, "--format json");
 });
 
 Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", async () => {
