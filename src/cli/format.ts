@@ -16,20 +16,35 @@ export const FORMATS: readonly Format[] = ["table", "json", "yaml", "csv"];
 const MASK = "********";
 const SECRET_KEYS = new Set(["secret", "secrets", "token", "fds"]);
 
-/** A deep copy of `value` with websocket `fds` and `secret`/`token` values masked. */
+/** A token as the daemons make them (hex, 32 characters or more). */
+const TOKEN = /^[0-9a-f]{32,}$/i;
+
+/**
+ * A deep copy of `value` with secrets masked: values under `fds`,
+ * `secret(s)` and `token` keys, and every token-like string in the
+ * metadata of a websocket operation (a migration's `control`/`fs`/`criu`
+ * secrets let anyone holding them connect and read the instance).
+ */
 export function maskSecrets<T>(value: T): T {
-  const walk = (node: unknown, masking: boolean): unknown => {
-    if (Array.isArray(node)) return node.map((item) => walk(item, masking));
+  const walk = (node: unknown, masking: boolean, websocket: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((item) => walk(item, masking, websocket));
     if (node !== null && typeof node === "object") {
+      const record = node as Record<string, unknown>;
+      const websocketOp = record.class === "websocket";
       return Object.fromEntries(
-        Object.entries(node).map((
-          [key, child],
-        ) => [key, walk(child, masking || SECRET_KEYS.has(key))]),
+        Object.entries(record).map(([key, child]) => [
+          key,
+          walk(
+            child,
+            masking || SECRET_KEYS.has(key),
+            websocket || (websocketOp && key === "metadata"),
+          ),
+        ]),
       );
     }
-    return masking && typeof node === "string" ? MASK : node;
+    return typeof node === "string" && (masking || (websocket && TOKEN.test(node))) ? MASK : node;
   };
-  return walk(value, false) as T;
+  return walk(value, false, false) as T;
 }
 
 const COLUMNS: [string, (op: Operation) => string][] = [

@@ -6,20 +6,29 @@
  */
 
 import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { connectTo, DAEMONS, startExec, startSleep } from "./_daemons.ts";
+import {
+  connectTo,
+  DAEMONS,
+  type RealDaemon,
+  startExec,
+  startSleep,
+  uniqueName,
+} from "./_daemons.ts";
 import { DENO_DIR, MAIN, MAP, startWatch } from "../_cli.ts";
 
+/** Runs `incusops` as a process on `daemon` (no config.yml: "local", found through INCUS_SOCKET). */
+async function incusopsOn(daemon: RealDaemon, ...args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
+    env: { INCUS_SOCKET: daemon.socket, HOME: "/nonexistent", DENO_DIR },
+    stdin: "null",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
 for (const daemon of DAEMONS) {
-  const incusops = async (...args: string[]) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-      // No config.yml: the "local" remote, found through INCUS_SOCKET.
-      env: { INCUS_SOCKET: daemon.socket, HOME: "/nonexistent", DENO_DIR },
-      stdin: "null",
-    }).output();
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-  };
+  const incusops = (...args: string[]) => incusopsOn(daemon, ...args);
 
   Deno.test(`${daemon.name}: incusops list/show/wait/cancel/query with exit codes`, async () => {
     await using client = connectTo(daemon);
@@ -121,6 +130,60 @@ for (const daemon of DAEMONS) {
       assertEquals(final.metadata.return, 0);
     } finally {
       await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+for (const daemon of DAEMONS) {
+  Deno.test(`${daemon.name}: incusops waits for an instance creation, cancels a cancellable operation`, async () => {
+    await using client = connectTo(daemon);
+    const incusops = (...args: string[]) => incusopsOn(daemon, ...args);
+    const name = uniqueName("cli");
+    try {
+      // query without --wait answers the background operation; wait follows it.
+      const body = { name, source: { type: "image", alias: daemon.image } };
+      const started = await incusops(
+        "query",
+        "-X",
+        "POST",
+        "-d",
+        JSON.stringify(body),
+        "/1.0/instances",
+      );
+      assertEquals(started.code, 0, started.stderr);
+      const create = JSON.parse(started.stdout);
+      assertEquals(create.class, "task");
+      const created = await incusops("wait", create.id, "--timeout", "60s");
+      assertEquals(created.code, 0, created.stderr);
+      assertStringIncludes(created.stderr, `${create.id.slice(0, 8)}: Success`);
+
+      // A migration source waits for a target: cancellable; the wait ends with exit 1.
+      const source = await incusops(
+        "query",
+        "-X",
+        "POST",
+        "-d",
+        JSON.stringify({ migration: true, live: false }),
+        `/1.0/instances/${name}`,
+      );
+      assertEquals(source.code, 0, source.stderr);
+      const migration = JSON.parse(source.stdout);
+      assertEquals([migration.class, migration.may_cancel], ["websocket", true]);
+      // Its websocket secrets are masked (shown with --show-secrets only).
+      for (const secret of Object.values(migration.metadata as Record<string, string>)) {
+        assertEquals(secret, "********");
+      }
+      const waiting = incusops("wait", migration.id, "--timeout", "30s");
+      const cancelled = await incusops("cancel", migration.id);
+      assertEquals(cancelled.code, 0, cancelled.stderr);
+      assertStringIncludes(cancelled.stdout, `${migration.id}: cancel requested`);
+      const waited = await waiting;
+      assertEquals(waited.code, 1, waited.stderr);
+      assertEquals(waited.stderr.trim().split("\n").length, 1, waited.stderr);
+      assertStringIncludes(waited.stderr.toLowerCase(), "cancel");
+    } finally {
+      await client.query(`/1.0/instances/${name}`, { method: "DELETE", wait: true })
+        .catch(() => {});
     }
   });
 }

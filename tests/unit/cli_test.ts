@@ -59,6 +59,23 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
   const json = JSON.parse((await cli(daemon.path, "list", "--format", "json")).stdout);
   assertEquals(json.map((op: { id: string }) => op.id), [a.id, b.id]);
   assertEquals(json[1].metadata.fds["0"], "********");
+  // A migration source's websocket secrets have their own keys (control, fs, criu).
+  const migration = daemon.createOperation({
+    class: "websocket",
+    metadata: { control: secret, fs: secret.toUpperCase(), note: "kept" },
+  });
+  const migrated = await cli(daemon.path, "show", migration.id, "--format", "json");
+  assertEquals(JSON.parse(migrated.stdout).metadata, {
+    control: "********",
+    fs: "********",
+    note: "kept",
+  });
+  const hash = "ab".repeat(32);
+  const task = daemon.createOperation({ metadata: { fingerprint: hash } });
+  const fingerprint = await cli(daemon.path, "show", task.id, "--format", "json");
+  assertEquals(JSON.parse(fingerprint.stdout).metadata.fingerprint, hash, "not a websocket op");
+  daemon.finish(migration.id, { status: "Cancelled" });
+  daemon.finish(task.id, { status: "Success" });
   const shown = await cli(daemon.path, "list", "--format", "json", "--show-secrets");
   assertStringIncludes(shown.stdout, secret);
   assert(!(await cli(daemon.path, "list", "--format", "yaml")).stdout.includes(secret));
