@@ -3,12 +3,13 @@
  * 127.0.0.1 inside its own network namespace, trusts a client certificate
  * made here, and a client run inside that namespace (nsenter) lists, waits
  * on the events websocket and runs exec over TLS, with the daemon's
- * certificate pinned. A wrong pinned certificate is refused.
+ * certificate pinned. A wrong pinned certificate is refused. The incusops
+ * CLI does the same on remotes of a config.yml (`--remote`, `<remote>:<id>`).
  */
 
 import { assert, assertEquals } from "@std/assert";
 import type { Client } from "../../mod.ts";
-import { connectTo, DAEMONS, type RealDaemon } from "./_daemons.ts";
+import { connectTo, DAEMONS, type RealDaemon, startSleep } from "./_daemons.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const PORT = { incus: 8443, lxd: 8444 };
@@ -128,6 +129,48 @@ for (const daemon of DAEMONS) {
       assertEquals(result.exec, ["over tls\n", 4]);
       assert(result.wrongPin.startsWith("ConnectionError"), result.wrongPin);
       assert(result.wrongPin.includes(`https://${address}`), result.wrongPin);
+
+      // The incusops CLI on remotes of a config.yml like "incus remote add" writes:
+      // client.crt/key, servercerts/<remote>.crt pinned (a wrong pin: exit 4).
+      const conf = `${dir}/conf`;
+      await Deno.mkdir(`${conf}/servercerts`, { recursive: true });
+      await Deno.copyFile(serverCert, `${conf}/servercerts/tls.crt`);
+      await Deno.copyFile(`${dir}/client.crt`, `${conf}/servercerts/wrong.crt`);
+      await Deno.copyFile(`${dir}/client.crt`, `${conf}/client.crt`);
+      await Deno.copyFile(`${dir}/client.key`, `${conf}/client.key`);
+      await Deno.writeTextFile(
+        `${conf}/config.yml`,
+        `default-remote: local\nremotes:\n  tls:\n    addr: https://${address}\n` +
+          `    protocol: ${daemon.name}\n    public: false\n  wrong:\n    addr: https://${address}\n`,
+      );
+      const cli = async (...args: string[]) => {
+        const output = await new Deno.Command("nsenter", {
+          args: [
+            `--net=/proc/${pid}/ns/net`,
+            Deno.execPath(),
+            "run",
+            "-A",
+            "--import-map",
+            new URL(".ci/offline-imports.json", ROOT).pathname,
+            new URL("src/cli/main.ts", ROOT).pathname,
+            ...args,
+          ],
+          env: { INCUS_CONF: conf },
+          stdin: "null",
+        }).output();
+        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+        return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+      };
+      const sleeping = await startSleep(local, daemon, 1);
+      const listed = await cli("list", "--remote", "tls", "--format", "json");
+      assertEquals(listed.code, 0, listed.stderr);
+      assert(JSON.parse(listed.stdout).some((op: { id: string }) => op.id === sleeping.id));
+      const waited = await cli("wait", `tls:${sleeping.id}`, "--timeout", "30s");
+      assertEquals(waited.code, 0, waited.stderr);
+      assert(waited.stderr.includes(`${sleeping.id.slice(0, 8)}: Success`), waited.stderr);
+      const refused = await cli("list", "--remote", "wrong");
+      assertEquals(refused.code, 4, refused.stderr);
+      assert(refused.stderr.includes(`https://${address}`), refused.stderr);
     } finally {
       await local.query("/1.0", { method: "PATCH", body: { config: { "core.https_address": "" } } })
         .catch(() => {});
