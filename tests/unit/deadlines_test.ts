@@ -44,3 +44,54 @@ Deno.test("a deadline beyond the timer range is accepted and does not fire early
   deadlines.clear(far);
   deadlines.close();
 });
+
+Deno.test("requests one after the other share one alarm (no timer per request)", () => {
+  const original = AbortSignal.timeout;
+  let alarms = 0;
+  AbortSignal.timeout = (ms: number) => {
+    alarms++;
+    return original.call(AbortSignal, ms);
+  };
+  try {
+    const deadlines = new Deadlines();
+    for (let i = 0; i < 1_000; i++) deadlines.clear(deadlines.add(60_000, () => {}));
+    assertEquals(alarms, 1);
+    // An earlier deadline still needs (and gets) an earlier alarm.
+    deadlines.clear(deadlines.add(10, () => {}));
+    assertEquals(alarms, 2);
+    deadlines.close();
+  } finally {
+    AbortSignal.timeout = original;
+  }
+});
+
+Deno.test("an idle alarm that went off unheard is replaced, and the next deadline still fires", async () => {
+  const deadlines = new Deadlines();
+  deadlines.clear(deadlines.add(5, () => {})); // idle alarm at +5 ms, not listened to
+  await delay(30); // it goes off into nothing
+  let fired = false;
+  deadlines.add(5, () => fired = true);
+  await delay(40);
+  assertEquals(fired, true);
+  deadlines.close();
+});
+
+Deno.test("an idle alarm does not keep a process alive", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { Deadlines } from ${
+        JSON.stringify(new URL("../../src/deadlines.ts", import.meta.url).href)
+      };
+       const d = new Deadlines();
+       for (let i = 0; i < 10; i++) d.clear(d.add(60_000, () => {}));`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  });
+  const started = performance.now();
+  const { success, stderr } = await child.output();
+  assertEquals(success, true, new TextDecoder().decode(stderr));
+  // A listened alarm would hold the process for 60 s.
+  assertEquals(performance.now() - started < 30_000, true);
+});
