@@ -3,8 +3,11 @@
  *
  * Every workload runs its contenders back to back in interleaved rounds
  * (library, bare fetch, peers; the order rotates every round) and reports
- * medians of the per-round ratios: this machine is shared and noisy, so
- * absolute rates drift while ratios measured side by side hold.
+ * medians of ratios measured side by side: against bare fetch, of every pair
+ * of neighbouring chunks; against peers, of every round. This machine is
+ * shared and noisy, so absolute rates drift while those ratios hold. The
+ * client's own CPU time per call (library and bare fetch) is reported too:
+ * it shows what the library adds, whatever the daemon's pace.
  *
  * Contenders:
  * - `library`: this package (`connect({ socket })`).
@@ -24,6 +27,7 @@
  * @module
  */
 
+import process from "node:process";
 import { connect, type Operation } from "../mod.ts";
 
 const args = new Set(Deno.args);
@@ -31,7 +35,7 @@ const option = (name: string): string | undefined =>
   Deno.args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
 const FAKE_ONLY = args.has("--fake-only");
 const QUICK = args.has("--quick");
-const ROUNDS = Number(option("rounds") ?? (QUICK ? 3 : 5));
+const ROUNDS = Number(option("rounds") ?? (QUICK ? 3 : 7));
 const ONLY = new Set((option("only") ?? "get,concurrent,list,wait,load").split(","));
 const GET_CALLS = QUICK ? 500 : 2_000;
 const PEER_DIR = "/tmp/incusops-peers";
@@ -91,16 +95,29 @@ type Contender = (calls: number, concurrency: number) => Promise<number>;
 interface Rates {
   /** Median calls per second, by contender. */
   rate: Record<string, number>;
-  /** Median of the per-round ratios library / contender. */
+  /**
+   * Library ÷ contender: for bare fetch, the median over every pair of
+   * neighbouring chunks; for a peer, the median of the per-round ratios.
+   */
   ratio: Record<string, number>;
+  /** This process's CPU time per call (user + system), µs: library and bare. */
+  cpu: { library: number; bare: number };
+}
+
+/** This process's CPU time so far (user + system), µs. */
+function cpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
 }
 
 /**
  * Interleaved rounds. Each round runs the peers (subprocesses, one slot
  * each), pauses so their exit does not weigh on what follows, then the
  * library and bare fetch in alternating chunks (ABBA...), so that both meet
- * the same load from the rest of this shared machine. The per-round ratios
- * library/other are reduced to medians.
+ * the same load from the rest of this shared machine. Every pair of
+ * neighbouring chunks gives one library/bare ratio: a hiccup of the machine
+ * or of the daemon (a Go collection) spoils one pair, not a round, and the
+ * median of all pairs ignores it. Peers are compared per round.
  */
 async function compare(
   contenders: Record<string, Contender>,
@@ -110,11 +127,15 @@ async function compare(
   const names = Object.keys(contenders);
   const peers = names.filter((name) => name !== "library" && name !== "bare");
   const rates: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
-  const chunks = Math.max(1, Math.min(10, Math.floor(calls / 50)));
+  const chunks = Math.max(2, Math.min(20, Math.floor(calls / 50)));
   const chunk = Math.ceil(calls / chunks);
-  // Warm-up (JIT, connections), not counted.
-  await contenders.library(Math.min(calls, 200), concurrency);
-  await contenders.bare(Math.min(calls, 200), concurrency);
+  // Warm-up (JIT, connections), not counted: long enough for both to be optimised.
+  for (let i = 0; i < 2; i++) {
+    await contenders.library(Math.max(500, Math.min(calls, 1_000)), concurrency);
+    await contenders.bare(Math.max(500, Math.min(calls, 1_000)), concurrency);
+  }
+  const pairs: number[] = [];
+  const cpu = { library: 0, bare: 0 };
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < peers.length; i++) {
       const name = peers[(i + round) % peers.length];
@@ -124,7 +145,14 @@ async function compare(
     const seconds = { library: 0, bare: 0 };
     for (let i = 0; i < chunks; i++) {
       const order = (i + round) % 2 ? ["bare", "library"] as const : ["library", "bare"] as const;
-      for (const name of order) seconds[name] += await contenders[name](chunk, concurrency);
+      const pair = { library: 0, bare: 0 };
+      for (const name of order) {
+        const before = cpuMicros();
+        pair[name] = await contenders[name](chunk, concurrency);
+        cpu[name] += cpuMicros() - before;
+        seconds[name] += pair[name];
+      }
+      pairs.push(pair.bare / pair.library);
     }
     rates.library.push(chunk * chunks / seconds.library);
     rates.bare.push(chunk * chunks / seconds.bare);
@@ -135,7 +163,15 @@ async function compare(
     rate[name] = median(rates[name]);
     ratio[name] = median(rates.library.map((value, i) => value / rates[name][i]));
   }
-  return { rate, ratio };
+  ratio.bare = median(pairs);
+  const total = chunk * chunks * ROUNDS;
+  return { rate, ratio, cpu: { library: cpu.library / total, bare: cpu.bare / total } };
+}
+
+/** "3452 req/s (bare 3828); CPU 105 µs/call (bare 93)". */
+function rateText(result: Rates): string {
+  return `${result.rate.library.toFixed(0)} req/s (bare ${result.rate.bare.toFixed(0)}); ` +
+    `CPU ${result.cpu.library.toFixed(0)} µs/call (bare ${result.cpu.bare.toFixed(0)})`;
 }
 
 // ---------------------------------------------------------------- peers
@@ -306,7 +342,7 @@ async function benchGet(
       rows.push({
         workload: `get, sequential (${GET_CALLS})`,
         target: target.name,
-        library: `${result.rate.library.toFixed(0)} req/s (bare ${result.rate.bare.toFixed(0)})`,
+        library: rateText(result),
         vsLimit: fmtRatio(result.ratio.bare),
         vsPeers: peerText(result, Object.keys(peers)),
       });
@@ -319,7 +355,7 @@ async function benchGet(
         rows.push({
           workload: `get, ${concurrency} in flight (${GET_CALLS})`,
           target: target.name,
-          library: `${result.rate.library.toFixed(0)} req/s (bare ${result.rate.bare.toFixed(0)})`,
+          library: rateText(result),
           vsLimit: fmtRatio(result.ratio.bare),
           vsPeers: peerText(result, Object.keys(peers)),
         });
@@ -376,7 +412,7 @@ async function benchList(
       target: target.name,
       library: `${perOp.toFixed(2)} µs/op, ${bytesPerOp.toFixed(0)} B/op (bare ${
         bareBytes.toFixed(0)
-      } B/op)`,
+      } B/op); CPU ${result.cpu.library.toFixed(0)} µs/call (bare ${result.cpu.bare.toFixed(0)})`,
       vsLimit: fmtRatio(result.ratio.bare),
       vsPeers: peerText(result, Object.keys(peers)),
     });
@@ -567,7 +603,8 @@ console.log(
       .join("\n"),
 );
 console.log(
-  `\n${ROUNDS} interleaved rounds, medians of per-round ratios (library ÷ other: ` +
+  `\n${ROUNDS} interleaved rounds; vs bare fetch: median over neighbouring chunk pairs, vs ` +
+    `peers: median of per-round ratios (library ÷ other: ` +
     `> 1 means the library is faster); ${new Date().toISOString().slice(0, 10)}, ` +
     `${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}.`,
 );

@@ -10,14 +10,15 @@ const decoder = new TextDecoder();
  * Reads `response`'s body as UTF-8 text, refusing more than `max` bytes:
  * then the body is cancelled and the error `tooLarge(size)` makes is thrown
  * (`size` says "N bytes" from `content-length`, or "more than N bytes").
+ * `max` may be `Infinity`: no cap.
  */
 export async function readTextLimited(
   response: Response,
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<string> {
-  if (await declaredLengthFits(response, max, tooLarge)) return await response.text();
-  return decoder.decode(await readChunks(response, max, tooLarge));
+  if (readsWhole(response, max)) return await response.text();
+  return decoder.decode(await readCapped(response, max, tooLarge));
 }
 
 /** Reads `response`'s body as bytes, with the same cap as {@linkcode readTextLimited}. */
@@ -26,26 +27,32 @@ export async function readBytesLimited(
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<Uint8Array> {
-  if (await declaredLengthFits(response, max, tooLarge)) return await response.bytes();
-  return await readChunks(response, max, tooLarge);
+  if (readsWhole(response, max)) return await response.bytes();
+  return await readCapped(response, max, tooLarge);
 }
 
 /**
- * Whether the body declares a length within `max` (read it in one go);
- * throws when it declares more, false when it declares none.
+ * Whether the body can be read in one go (Deno's fastest read): there is no
+ * cap, or it declares a length within it.
  */
-async function declaredLengthFits(
+function readsWhole(response: Response, max: number): boolean {
+  if (max === Infinity) return true;
+  const length = response.headers.get("content-length");
+  return length !== null && Number(length) <= max;
+}
+
+/** Reads a body that declares no length, or one over `max` (refused unread). */
+async function readCapped(
   response: Response,
   max: number,
   tooLarge: (size: string) => Error,
-): Promise<boolean> {
+): Promise<Uint8Array> {
   const length = response.headers.get("content-length");
-  if (length === null) return false;
-  if (Number(length) > max) {
+  if (length !== null) {
     await response.body?.cancel();
     throw tooLarge(`${length} bytes`);
   }
-  return true;
+  return await readChunks(response, max, tooLarge);
 }
 
 /** Size of the first read of an undeclared-length body: most answers fit. */

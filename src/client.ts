@@ -62,7 +62,12 @@ export interface ConnectOptions {
   project?: string;
   /** Longest time one HTTP request may take, ms (default 60 s). */
   requestTimeout?: number;
-  /** Largest response body accepted, bytes (default 64 MiB). */
+  /**
+   * Largest response body accepted, bytes (default 64 MiB). A chunked
+   * answer (no `content-length`: Incus and LXD send lists over 4 KiB so) is
+   * read piece by piece to be capped; `Infinity` lifts the cap and takes
+   * Deno's one-call read (~15 µs less per chunked answer on this machine).
+   */
   maxResponseBytes?: number;
   /**
    * Longest server-side `/wait` slice of a wait, ms (default 30 s; whole
@@ -485,7 +490,18 @@ export function connect(options: ConnectOptions = {}): Client {
     },
     retry: options.retry,
   };
-  const common = { requestTimeout, maxResponseBytes: options.maxResponseBytes };
+  const maxResponseBytes = options.maxResponseBytes;
+  if (
+    maxResponseBytes !== undefined &&
+    (typeof maxResponseBytes !== "number" || !(maxResponseBytes >= 1))
+  ) {
+    throw new InvalidArgumentError(
+      `invalid maxResponseBytes ${
+        describeValue(maxResponseBytes)
+      }: expected a number of bytes >= 1, or Infinity`,
+    );
+  }
+  const common = { requestTimeout, maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
     const transport = new Transport({

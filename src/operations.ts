@@ -319,10 +319,11 @@ export class Operations {
     if (options.allProjects && !(await this.#supportsAllProjects(options.signal))) {
       return await this.#fetchEveryProject(options, recursion);
     }
-    const params = new URLSearchParams({ recursion: String(recursion) });
-    if (options.allProjects) params.set("all-projects", "true");
-    else this.#setProject(params, options.project);
-    const envelope = await this.#idempotent(COLLECTION, params.toString(), options);
+    const scope = options.allProjects ? "all-projects=true" : this.#query(options.project);
+    const query = scope === undefined
+      ? `recursion=${recursion}`
+      : `recursion=${recursion}&${scope}`;
+    const envelope = await this.#idempotent(COLLECTION, query, options);
     const metadata = envelope.metadata;
     // A server with no operations may answer `null` or `{}`.
     return metadata !== null && typeof metadata === "object"
@@ -475,11 +476,11 @@ export class Operations {
       const longest = report === undefined ? this.#tuning.maxSliceMs : 1_000;
       const slice = Math.min(remaining ?? Infinity, longest);
       const seconds = Math.max(1, Math.ceil(slice / 1000));
-      const params = new URLSearchParams({ timeout: String(seconds) });
-      this.#setProject(params, options.project);
+      const scope = this.#query(options.project);
+      const query = scope === undefined ? `timeout=${seconds}` : `timeout=${seconds}&${scope}`;
       let answer: Operation;
       try {
-        const envelope = await this.#idempotent(path, params.toString(), { ...options, signal }, {
+        const envelope = await this.#idempotent(path, query, { ...options, signal }, {
           timeout: seconds * 1000 + sliceGrace(seconds),
           fresh: true,
         });
@@ -983,11 +984,6 @@ export class Operations {
   #query(project: string | undefined): string | undefined {
     const name = project ?? this.#project;
     return name === undefined ? undefined : `project=${encodeURIComponent(name)}`;
-  }
-
-  #setProject(params: URLSearchParams, project: string | undefined): void {
-    const name = project ?? this.#project;
-    if (name !== undefined) params.set("project", name);
   }
 }
 

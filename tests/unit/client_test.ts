@@ -183,6 +183,42 @@ Deno.test("a body over maxResponseBytes is refused with a clear error", async ()
   await assertRejects(() => client.operations.list(), ProtocolError, "maxResponseBytes");
 });
 
+Deno.test("maxResponseBytes: Infinity reads a large chunked answer whole", async () => {
+  await using daemon = await FakeDaemon.start();
+  const op = daemon.createOperation({ description: "x".repeat(300_000) });
+  const envelope = new TextEncoder().encode(
+    JSON.stringify({ type: "sync", status: "Success", status_code: 200, metadata: op }),
+  );
+  // Chunked (no content-length), in 10 kB pieces, as Incus and LXD send large lists.
+  daemon.interceptor = () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < envelope.length; i += 10_000) {
+            controller.enqueue(envelope.slice(i, i + 10_000));
+          }
+          controller.close();
+        },
+      }),
+    );
+  await using capped = connect({ socket: daemon.path, maxResponseBytes: 100_000 });
+  await assertRejects(() => capped.operations.get(op.id), ProtocolError, "maxResponseBytes");
+  await using uncapped = connect({ socket: daemon.path, maxResponseBytes: Infinity });
+  assertEquals((await uncapped.operations.get(op.id)).description.length, 300_000);
+  await using byDefault = connect({ socket: daemon.path });
+  assertEquals((await byDefault.operations.get(op.id)).description.length, 300_000);
+});
+
+Deno.test("a bad maxResponseBytes is an InvalidArgumentError before connecting", () => {
+  for (const value of [0, -1, NaN, "64" as unknown as number]) {
+    const error = assertThrows(
+      () => connect({ socket: "/nonexistent", maxResponseBytes: value }),
+      InvalidArgumentError,
+    );
+    assertStringIncludes(error.message, "maxResponseBytes");
+  }
+});
+
 Deno.test("a missing socket is a ConnectionError naming the path and the fix", async () => {
   const path = "/tmp/incusops-definitely-missing/unix.socket";
   await using client = connect({ socket: path });
