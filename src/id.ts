@@ -8,6 +8,7 @@ import { InvalidArgumentError } from "./errors.ts";
 
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const OPERATION_ID = new RegExp(`^(?:/1\\.0/operations/)?(${UUID})$`);
+const BARE_UUID = new RegExp(`^${UUID}$`);
 
 /** Shows a caller's value in an error message: quoted, escaped, shortened. */
 export function describeValue(value: unknown): string {
@@ -23,6 +24,8 @@ export function describeValue(value: unknown): string {
  * Nothing else can reach a URL: no slashes, dots, query or fragment.
  */
 export function operationId(value: unknown): string {
+  // The common case, a bare UUID, is checked without building a match.
+  if (typeof value === "string" && value.length === 36 && BARE_UUID.test(value)) return value;
   const match = typeof value === "string" ? OPERATION_ID.exec(value) : null;
   if (match === null) {
     throw new InvalidArgumentError(

@@ -71,6 +71,20 @@ const UNIX_POOL_IDLE_MS = 200;
 
 const decoder = new TextDecoder();
 
+/** What `#send` gives `fetch`: Deno's init with its pooled client. */
+interface FetchInit {
+  client: Deno.HttpClient;
+  signal: AbortSignal;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Headers of a request with a JSON body. */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "application/json",
+});
+
 /** The reason a request was abandoned by its own time limit. */
 class RequestTimeout extends Error {}
 
@@ -192,21 +206,23 @@ export class Transport {
     signal?.throwIfAborted();
     if (this.#closed.signal.aborted) throw this.#closedError(method, path);
     const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const onAbort = signal && (() => controller.abort(signal.reason));
+    if (onAbort) signal!.addEventListener("abort", onAbort); // removed below; aborts once
     this.#inFlight.add(controller);
     const limit = init.timeout ?? this.#requestTimeout;
     const deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh ? this.#createClient() : this.httpClient;
+    // Only the members in use: fetch converts every member given (a GET's
+    // method and empty headers and body cost ~1 µs a request).
+    const request: FetchInit = { client, signal: controller.signal };
+    if (method !== "GET") request.method = method;
+    if (init.body !== undefined) {
+      request.headers = JSON_HEADERS;
+      request.body = JSON.stringify(init.body);
+    }
     try {
-      const response = await fetch(url, {
-        method,
-        client,
-        signal: controller.signal,
-        headers: init.body === undefined ? undefined : { "content-type": "application/json" },
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      });
+      const response = await fetch(url, request);
       this.answered = true;
       return await read(response);
     } catch (error) {
@@ -225,7 +241,7 @@ export class Transport {
     } finally {
       if (init.fresh) client.close();
       this.#deadlines.clear(deadline);
-      signal?.removeEventListener("abort", onAbort);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
       this.#inFlight.delete(controller);
     }
   }
