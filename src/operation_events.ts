@@ -9,7 +9,7 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
+import { pause } from "./pause.ts";
 import { decodeEvent, openEventSocket } from "./events.ts";
 import type { Operation } from "./operation.ts";
 import { backoffDelay } from "./poll.ts";
@@ -213,7 +213,7 @@ export class OperationEventHub {
           return;
         }
         this.#unavailableUntil = 0;
-        await delay(backoffDelay(RECONNECT_BACKOFF, attempt), { signal: this.#closed.signal })
+        await pause(backoffDelay(RECONNECT_BACKOFF, attempt), this.#closed.signal)
           .catch(() => {});
       }
     } finally {

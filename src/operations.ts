@@ -15,7 +15,7 @@ import {
   OperationNotFoundError,
   ResponseTimeoutError,
 } from "./errors.ts";
-import { delay } from "@std/async/delay";
+import { pause } from "./pause.ts";
 import { eventsQuery } from "./events.ts";
 import { describeValue, duration, operationId } from "./id.ts";
 import { abortable, type HubSettings, Inbox, OperationEventHub } from "./operation_events.ts";
@@ -616,7 +616,7 @@ export class Operations {
         seen = true;
         if (changed(current)) yield current;
         if (isFinal(current)) return;
-        await delay(pollMs, { signal });
+        await pause(pollMs, signal);
       }
     } finally {
       unsubscribe?.();

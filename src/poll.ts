@@ -6,7 +6,7 @@
  * @module
  */
 
-import { delay } from "@std/async/delay";
+import { pause } from "./pause.ts";
 import { duration } from "./id.ts";
 
 /**
@@ -104,7 +104,7 @@ export async function pollUntilDone<T>(
         pauses = 0;
         continue;
       }
-      await delay(backoffDelay(options.backoff, pauses++), { signal: stopped });
+      await pause(backoffDelay(options.backoff, pauses++), stopped);
     }
   } finally {
     clearTimeout(timer);

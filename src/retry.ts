@@ -7,7 +7,7 @@
  * It is built on the shared waiting core ({@linkcode pollUntilDone} in
  * `poll.ts`): each attempt is one step, so the caller's `signal` and
  * `timeout`, the backoff and its jitter work exactly as in every wait of
- * this library, and the pauses are `@std/async`'s abortable `delay`.
+ * this library, and the pauses are the library's abortable `pause`.
  *
  * Why not `@std/async/retry`: it counts attempts but has no overall
  * deadline (api_core's policy is a 600 s budget, and a pause must not run
