@@ -43,6 +43,15 @@ export interface HubSettings {
    * gap sends its final event to nobody.
    */
   settleMs: number;
+  /**
+   * Without news of an operation for this long, its subscribers read it
+   * again, ms (default 2 s; one batched list answers them all). Incus and
+   * LXD forget a finished operation ~5 s after it ends: a final event that
+   * never came (LXD 5.0 loses some under load) or fell into a reconnect
+   * then costs at most this long, instead of failing the wait with
+   * `OperationNotFoundError`.
+   */
+  resyncMs: number;
 }
 
 const DEFAULTS: HubSettings = {
@@ -51,6 +60,7 @@ const DEFAULTS: HubSettings = {
   reconnectForMs: 10_000,
   unavailableForMs: 30_000,
   settleMs: 500,
+  resyncMs: 2_000,
 };
 
 const RECONNECT_BACKOFF = { initial: 100, multiplier: 1.3, max: 2_000, jitter: true };
@@ -63,6 +73,9 @@ export class OperationEventHub {
   readonly #query: string;
   readonly #settings: HubSettings;
   readonly #listeners = new Map<string, Set<Listener>>();
+  /** When each subscribed operation was last heard of (event or read), `performance.now()`. */
+  readonly #lastNews = new Map<string, number>();
+  #sweeper: ReturnType<typeof setInterval> | undefined;
   #count = 0;
   #socket: WebSocket | undefined;
   #opening: Promise<boolean> | undefined;
@@ -105,7 +118,8 @@ export class OperationEventHub {
     let set = this.#listeners.get(id);
     if (set === undefined) this.#listeners.set(id, set = new Set());
     set.add(listener);
-    this.#count++;
+    this.#lastNews.set(id, performance.now()); // the subscriber reads it right away
+    if (this.#count++ === 0) this.#startSweeper();
     clearTimeout(this.#idle);
     this.#idle = undefined;
     let subscribed = true;
@@ -113,8 +127,14 @@ export class OperationEventHub {
       if (!subscribed) return;
       subscribed = false;
       set.delete(listener);
-      if (set.size === 0) this.#listeners.delete(id);
-      if (--this.#count === 0) this.#scheduleIdleClose();
+      if (set.size === 0) {
+        this.#listeners.delete(id);
+        this.#lastNews.delete(id);
+      }
+      if (--this.#count === 0) {
+        this.#stopSweeper();
+        this.#scheduleIdleClose();
+      }
     };
     try {
       const ready = await abortable(this.#ensureOpen(), signal);
@@ -131,6 +151,7 @@ export class OperationEventHub {
     this.#closed.abort();
     clearTimeout(this.#idle);
     this.#stopWatchdog();
+    this.#stopSweeper();
     const socket = this.#socket;
     this.#socket = undefined;
     this.#broadcast({ kind: "lost" });
@@ -179,6 +200,7 @@ export class OperationEventHub {
       }
       const listeners = this.#listeners.get(operation?.id);
       if (listeners === undefined) return;
+      this.#lastNews.set(operation.id, this.#lastMessage);
       for (const listener of [...listeners]) listener({ kind: "update", operation });
     });
     socket.addEventListener("close", () => {
@@ -253,9 +275,35 @@ export class OperationEventHub {
   }
 
   #broadcast(notice: Notice): void {
+    if (notice.kind === "resync") {
+      const now = performance.now();
+      for (const id of this.#lastNews.keys()) this.#lastNews.set(id, now);
+    }
     for (const listeners of [...this.#listeners.values()]) {
       for (const listener of [...listeners]) listener(notice);
     }
+  }
+
+  /**
+   * While there are subscribers, connected or not: tells those whose
+   * operation has had no news for `resyncMs` to read it again. They do so
+   * in the same tick, so one batched list answers them all.
+   */
+  #startSweeper(): void {
+    const { resyncMs } = this.#settings;
+    this.#sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const [id, last] of this.#lastNews) {
+        if (now - last < resyncMs) continue;
+        this.#lastNews.set(id, now);
+        for (const listener of [...this.#listeners.get(id) ?? []]) listener({ kind: "resync" });
+      }
+    }, Math.max(10, Math.min(1_000, resyncMs / 2)));
+  }
+
+  #stopSweeper(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 

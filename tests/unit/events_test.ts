@@ -134,6 +134,42 @@ Deno.test("wait: a silent events connection counts as dead after silenceMs", asy
   assert(daemon.eventStreamsOpened >= 2, "reconnected after the silence");
 });
 
+Deno.test("wait: a final event lost on a live connection is caught by the resync sweep", async () => {
+  // As LXD 5.0 under load: the connection stays up, the final event never
+  // comes, and the daemon forgets the finished operation soon after.
+  await using daemon = await FakeDaemon.start({ retentionMs: 400 });
+  await using client = connect({ socket: daemon.path, events: { resyncMs: 100 } });
+  const ops = Array.from({ length: 20 }, () => daemon.createOperation());
+  const waiting = Promise.all(ops.map((op) => client.operations.wait(op.id, { timeout: 5_000 })));
+  await until(() => daemon.eventStreams === 1);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // every waiter has read its operation
+  daemon.eventsMode = "silent";
+  const before = daemon.requests.length;
+  for (const op of ops) daemon.finish(op.id, { status: "Success" });
+  const finals = await waiting;
+  assertEquals(finals.map((op) => op.status), ops.map(() => "Success"));
+  // The waiters were told together: a few batched lists, not one GET each.
+  const reads = daemon.requests.slice(before).filter((r) => r.method === "GET");
+  assert(reads.length <= 4, `${reads.length} reads: ${reads.map((r) => r.path).join(", ")}`);
+  assertEquals(daemon.eventStreamsOpened, 1, "the live connection was kept");
+});
+
+Deno.test("wait: without the sweep, the same lost event would be a not-found (the daemon forgot it)", async () => {
+  // The control case: resyncMs longer than the daemon's memory of the operation.
+  await using daemon = await FakeDaemon.start({ retentionMs: 100 });
+  await using client = connect({
+    socket: daemon.path,
+    events: { resyncMs: 600, silenceMs: 60_000 },
+  });
+  const op = daemon.createOperation();
+  const waiting = client.operations.wait(op.id, { timeout: 5_000 });
+  await until(() => daemon.eventStreams === 1);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  daemon.eventsMode = "silent";
+  daemon.finish(op.id, { status: "Success" });
+  await assertRejects(() => waiting, OperationNotFoundError, "finished");
+});
+
 Deno.test("wait: the events socket closes shortly after the last waiter; close() mid-wait rejects", async () => {
   await using daemon = await FakeDaemon.start();
   const client = connect({ socket: daemon.path, events: { idleMs: 20 } });
