@@ -32,6 +32,7 @@ import { IdempotentRequests } from "./idempotent.ts";
 import { resolveRemote } from "./remote.ts";
 import { findSocket } from "./socket.ts";
 import { Transport } from "./transport.ts";
+import { closeWebSocket } from "./websocket.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -267,7 +268,7 @@ export class Client implements Disposable, AsyncDisposable {
     );
     const failed = opened.find((result) => result.status === "rejected");
     if (failed !== undefined || sockets.control === undefined || sockets["0"] === undefined) {
-      await Promise.all(Object.values(sockets).map(closeSocket));
+      await Promise.all(Object.values(sockets).map((socket) => closeWebSocket(socket)));
       throw failed?.reason ?? new InvalidArgumentError(
         `the exec operation ${started.id} offered no usable websockets`,
       );
@@ -527,14 +528,4 @@ export function connect(options: ConnectOptions = {}): Client {
     socket = found.path;
   }
   return new Client(new Transport({ ...common, socket }), settings);
-}
-
-/** Closes a websocket and waits until it is closed. */
-function closeSocket(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  const closed = new Promise<void>((resolve) =>
-    socket.addEventListener("close", () => resolve(), { once: true })
-  );
-  socket.close();
-  return closed;
 }

@@ -9,7 +9,7 @@ import { ConnectionError, InvalidArgumentError, ProtocolError } from "./errors.t
 import { describeValue } from "./id.ts";
 import type { Operation } from "./operation.ts";
 import type { Transport } from "./transport.ts";
-import { closeIfOpen, openWebSocket, whenClosed } from "./websocket.ts";
+import { closeIfOpen, closeWebSocket, openWebSocket } from "./websocket.ts";
 
 /** Event types the daemons send; others may come with newer daemons. */
 export type EventType = "operation" | "logging" | "lifecycle" | (string & Record<never, never>);
@@ -256,7 +256,7 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
   async close(): Promise<void> {
     this.#end();
     await this.opened.catch(() => {});
-    if (this.#socket !== undefined) await whenClosed(this.#socket);
+    if (this.#socket !== undefined) await closeWebSocket(this.#socket);
   }
 
   /**

@@ -14,7 +14,7 @@ import { decodeEvent, openEventSocket } from "./events.ts";
 import type { Operation } from "./operation.ts";
 import { backoffDelay } from "./poll.ts";
 import type { Transport } from "./transport.ts";
-import { closeIfOpen, whenClosed } from "./websocket.ts";
+import { closeIfOpen, closeWebSocket } from "./websocket.ts";
 
 /**
  * What a subscriber is told: a new state of its operation; `resync` (the
@@ -155,10 +155,7 @@ export class OperationEventHub {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#broadcast({ kind: "lost" });
-    if (socket !== undefined) {
-      closeIfOpen(socket);
-      await whenClosed(socket);
-    }
+    if (socket !== undefined) await closeWebSocket(socket);
     await this.#opening?.catch(() => {});
   }
 

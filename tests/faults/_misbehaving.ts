@@ -83,3 +83,57 @@ export function misbehaving(behave: (conn: Deno.Conn) => Promise<void>): Misbeha
     },
   };
 }
+
+/**
+ * A Unix-socket proxy in front of a daemon (real or fake) that passes every request
+ * and answer through, except what the daemon sends on `/1.0/events` after
+ * the upgrade: events are lost in transit while the connection stays up,
+ * as LXD 5.0 loses some under load. With `hang`, a connection whose daemon
+ * side ended stays open on the client side (a daemon that never completes
+ * a websocket close) until the proxy is disposed.
+ */
+export function eventLosingProxy(
+  upstream: string,
+  options: { hang?: boolean } = {},
+): Misbehaving & { readonly dropped: number } {
+  let dropped = 0;
+  const proxy = misbehaving(async (client) => {
+    const server = await Deno.connect({ transport: "unix", path: upstream });
+    let events = false;
+    const toServer = (async () => {
+      const buffer = new Uint8Array(65536);
+      for (let n; (n = await client.read(buffer)) !== null;) {
+        // Deno sends the absolute form over a Unix socket: "GET http://127.0.0.1/1.0/events?...".
+        if (/^GET \S*\/1\.0\/events[? ]/m.test(new TextDecoder().decode(buffer.subarray(0, n)))) {
+          events = true;
+        }
+        await server.write(buffer.slice(0, n));
+      }
+    })();
+    const toClient = (async () => {
+      const buffer = new Uint8Array(65536);
+      let head = "";
+      for (let n; (n = await server.read(buffer)) !== null;) {
+        if (events && head.includes("\r\n\r\n")) { // the upgrade is done: drop frames
+          dropped += n;
+          continue;
+        }
+        if (events) head += new TextDecoder().decode(buffer.subarray(0, n));
+        await client.write(buffer.slice(0, n));
+      }
+    })();
+    try {
+      await Promise.race([toServer, toClient]);
+      if (options.hang && events) await toServer.catch(() => {}); // until disposed
+    } finally {
+      // Both sides: a websocket client waiting for a close reply the proxy
+      // swallowed only ends when its connection does.
+      server.close();
+      client.close();
+      await Promise.allSettled([toServer, toClient]);
+    }
+  });
+  return Object.defineProperty(proxy, "dropped", { get: () => dropped }) as typeof proxy & {
+    readonly dropped: number;
+  };
+}

@@ -1,12 +1,14 @@
 /**
  * Fault matrix, server misbehaviour 10, 12, 13, 14 on the fake daemon:
- * a `/wait` that never returns, the events socket dropped or silent, and
+ * a `/wait` that never returns, the events socket dropped, silent or losing
+ * every event (and the close reply) in transit, and
  * 502/503 bursts on GET (retried) and on POST (not retried).
  */
 
 import { assert, assertEquals, assertInstanceOf, assertLess, assertRejects } from "@std/assert";
 import { connect, IncusError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
+import { eventLosingProxy } from "./_misbehaving.ts";
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -71,6 +73,25 @@ Deno.test("8.13 events server silent: dead-connection detection, then the final 
   assertEquals((await client.operations.wait(op.id, { timeout: 10_000 })).status, "Success");
   assertLess(performance.now() - started, 3_000);
   assert(daemon.eventStreamsOpened >= 2, "the silent connection was replaced");
+});
+
+Deno.test("8.13b events lost in transit, close reply never comes: waits resolve, close() returns", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using proxy = eventLosingProxy(daemon.path, { hang: true });
+  const client = connect({ socket: proxy.path, events: { resyncMs: 100, silenceMs: 60_000 } });
+  const ops = Array.from({ length: 5 }, () => daemon.createOperation({ durationMs: 150 }));
+  const finals = await client.operations.waitAll(ops.map((op) => op.id), { timeout: 10_000 });
+  assertEquals(finals.map((op) => op.status), ops.map(() => "Success"));
+  assert(proxy.dropped > 0, "no event was lost: the test proves nothing");
+  // The events socket is still open; its close reply will be swallowed too.
+  const events = client.events();
+  await events.opened;
+  const started = performance.now();
+  await events.close();
+  await client.close();
+  const took = performance.now() - started;
+  assert(took >= 1_500, `close() took ${took} ms: the proxy did not hold the close reply back`);
+  assertLess(took, 6_000); // two bounded waits for a close reply
 });
 
 Deno.test("8.14 502/503 bursts: GET retried then succeeds; POST not retried", async () => {

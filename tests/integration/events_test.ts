@@ -7,6 +7,7 @@ import { assert, assertEquals, assertRejects } from "@std/assert";
 import { connect, type Operation, OperationFailedError, type Progress } from "../../mod.ts";
 import { connectTo, DAEMONS, startExec, startSleep, uniqueName } from "./_daemons.ts";
 import { openSockets } from "../_process.ts";
+import { eventLosingProxy } from "../faults/_misbehaving.ts";
 
 for (const daemon of DAEMONS) {
   const name = daemon.name;
@@ -100,82 +101,6 @@ for (const daemon of DAEMONS) {
       });
     }
   });
-}
-
-/**
- * A Unix-socket proxy in front of a real daemon that passes every request
- * and answer through, except what the daemon sends on `/1.0/events` after
- * the upgrade: events are lost in transit while the connection stays up,
- * as LXD 5.0 loses some under load.
- */
-function eventLosingProxy(
-  upstream: string,
-): AsyncDisposable & { path: string; readonly dropped: number } {
-  const dir = Deno.makeTempDirSync({ prefix: "incusops-lossy-" });
-  const path = `${dir}/unix.socket`;
-  const listener = Deno.listen({ transport: "unix", path });
-  const conns = new Set<Deno.Conn>();
-  const pipes = new Set<Promise<void>>();
-  let dropped = 0;
-  const track = (pipe: Promise<void>) => {
-    pipes.add(pipe);
-    pipe.catch(() => {}).finally(() => pipes.delete(pipe));
-  };
-  const serve = async (client: Deno.Conn) => {
-    const server = await Deno.connect({ transport: "unix", path: upstream });
-    conns.add(client).add(server);
-    let events = false;
-    const toServer = (async () => {
-      const buffer = new Uint8Array(65536);
-      for (let n; (n = await client.read(buffer)) !== null;) {
-        // Deno sends the absolute form over a Unix socket: "GET http://127.0.0.1/1.0/events?...".
-        if (/^GET \S*\/1\.0\/events[? ]/m.test(new TextDecoder().decode(buffer.subarray(0, n)))) {
-          events = true;
-        }
-        await server.write(buffer.slice(0, n));
-      }
-    })();
-    const toClient = (async () => {
-      const buffer = new Uint8Array(65536);
-      let head = "";
-      for (let n; (n = await server.read(buffer)) !== null;) {
-        if (events && head.includes("\r\n\r\n")) { // the upgrade is done: drop frames
-          dropped += n;
-          continue;
-        }
-        if (events) head += new TextDecoder().decode(buffer.subarray(0, n));
-        await client.write(buffer.slice(0, n));
-      }
-    })();
-    await Promise.race([toServer, toClient]).catch(() => {});
-    for (const conn of [client, server]) {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-    await Promise.allSettled([toServer, toClient]);
-  };
-  const accepting = (async () => {
-    for await (const conn of listener) track(serve(conn));
-  })();
-  return {
-    path,
-    get dropped() {
-      return dropped;
-    },
-    async [Symbol.asyncDispose]() {
-      listener.close();
-      await accepting.catch(() => {});
-      for (const conn of conns) {
-        try {
-          conn.close();
-        } catch { /* closed */ }
-      }
-      await Promise.allSettled([...pipes]);
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
 }
 
 for (const daemon of DAEMONS) {
