@@ -65,7 +65,8 @@ const FIRST_READ_BYTES = 16 * 1024;
  * `json()` and the like, which take no limit; a chunked answer has to be
  * read piece by piece to be capped. A BYOB reader lets the pieces land in
  * one growing buffer (no 64 KiB buffer a read, no joining at the end): on a
- * 4 KiB list answer it costs a third of what a default reader does.
+ * 4 KiB list answer from Incus its CPU cost over the one-call read was
+ * ~19 µs, against ~47 µs for a default reader.
  */
 async function readChunks(
   response: Response,
@@ -85,7 +86,7 @@ async function readChunks(
   let buffer = new Uint8Array(Math.min(FIRST_READ_BYTES, limit));
   let size = 0;
   // The reader is never released: the body is read to its end or cancelled,
-  // and releaseLock() builds a TypeError (~5 µs) for nothing.
+  // and releaseLock() builds a TypeError for nothing (it showed in a CPU profile of lists).
   for (;;) {
     if (size === buffer.byteLength) {
       const grown = new Uint8Array(Math.min(buffer.byteLength * 2, limit));

@@ -31,8 +31,7 @@ export interface Deadline {
  * An idle alarm is kept and listened to again by the next deadline that
  * falls after it (it wakes early, and re-arms for what is left): one after
  * the other, requests share one alarm instead of leaving a pending timer
- * each (a timer per request cost ~15 µs of CPU on a ~100 µs request and
- * piled up 60 s worth of dead timers).
+ * each (at 3,500 requests a second, 60 s worth of dead timers: 200,000).
  */
 export class Deadlines {
   readonly #pending = new Set<Deadline>();

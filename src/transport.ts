@@ -214,7 +214,7 @@ export class Transport {
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh ? this.#createClient() : this.httpClient;
     // Only the members in use: fetch converts every member given (a GET's
-    // method and empty headers and body cost ~1 µs a request).
+    // method and empty headers and body showed in a CPU profile of gets).
     const request: FetchInit = { client, signal: controller.signal };
     if (method !== "GET") request.method = method;
     if (init.body !== undefined) {
