@@ -41,14 +41,17 @@ function readsWhole(response: Response, max: number): boolean {
   return length !== null && Number(length) <= max;
 }
 
-/** Reads a body that declares no length, or one over `max` (refused unread). */
+/**
+ * Reads a body that declares no (usable) length, counting against `max`;
+ * one that declares more than `max` is refused unread.
+ */
 async function readCapped(
   response: Response,
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<Uint8Array> {
   const length = response.headers.get("content-length");
-  if (length !== null) {
+  if (length !== null && Number(length) > max) {
     await response.body?.cancel();
     throw tooLarge(`${length} bytes`);
   }

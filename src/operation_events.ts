@@ -47,7 +47,7 @@ export interface HubSettings {
    * Without news of an operation for this long, its subscribers read it
    * again, ms (default 2 s; one batched list answers them all). Incus and
    * LXD forget a finished operation ~5 s after it ends: a final event that
-   * never came (LXD 5.0 loses some under load) or fell into a reconnect
+   * never came (one was seen lost on LXD 5.0.2 under load) or fell into a reconnect
    * then costs at most this long, instead of failing the wait with
    * `OperationNotFoundError`.
    */

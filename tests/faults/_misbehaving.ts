@@ -88,7 +88,7 @@ export function misbehaving(behave: (conn: Deno.Conn) => Promise<void>): Misbeha
  * A Unix-socket proxy in front of a daemon (real or fake) that passes every request
  * and answer through, except what the daemon sends on `/1.0/events` after
  * the upgrade: events are lost in transit while the connection stays up,
- * as LXD 5.0 loses some under load. With `hang`, a connection whose daemon
+ * as a daemon under load may lose them. With `hang`, a connection whose daemon
  * side ended stays open on the client side (a daemon that never completes
  * a websocket close) until the proxy is disposed.
  */
