@@ -319,10 +319,9 @@ export class Operations {
     if (options.allProjects && !(await this.#supportsAllProjects(options.signal))) {
       return await this.#fetchEveryProject(options, recursion);
     }
-    const scope = options.allProjects ? "all-projects=true" : this.#query(options.project);
-    const query = scope === undefined
-      ? `recursion=${recursion}`
-      : `recursion=${recursion}&${scope}`;
+    const query = options.allProjects
+      ? `recursion=${recursion}&all-projects=true`
+      : this.#query(options.project, `recursion=${recursion}`);
     const envelope = await this.#idempotent(COLLECTION, query, options);
     const metadata = envelope.metadata;
     // A server with no operations may answer `null` or `{}`.
@@ -476,8 +475,7 @@ export class Operations {
       const longest = report === undefined ? this.#tuning.maxSliceMs : 1_000;
       const slice = Math.min(remaining ?? Infinity, longest);
       const seconds = Math.max(1, Math.ceil(slice / 1000));
-      const scope = this.#query(options.project);
-      const query = scope === undefined ? `timeout=${seconds}` : `timeout=${seconds}&${scope}`;
+      const query = this.#query(options.project, `timeout=${seconds}`);
       let answer: Operation;
       try {
         const envelope = await this.#idempotent(path, query, { ...options, signal }, {
@@ -981,9 +979,12 @@ export class Operations {
     return new OperationNotFoundError(uuid, `operation ${uuid} not found: ${why}`, error);
   }
 
-  #query(project: string | undefined): string | undefined {
+  /** `query` (already encoded) with the call's or the client's project added, if any. */
+  #query(project: string | undefined, query?: string): string | undefined {
     const name = project ?? this.#project;
-    return name === undefined ? undefined : `project=${encodeURIComponent(name)}`;
+    if (name === undefined) return query;
+    const scope = `project=${encodeURIComponent(name)}`;
+    return query === undefined ? scope : `${query}&${scope}`;
   }
 }
 
