@@ -21,6 +21,7 @@ import {
   OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
+  ProtocolError,
   StatusCode,
 } from "../../mod.ts";
 import { connectTo, DAEMONS, startExec, startSleep, uniqueName } from "./_daemons.ts";
@@ -241,6 +242,23 @@ for (const daemon of DAEMONS) {
       stdout: "null",
     }).output();
     assertEquals(after.code, 0, "the daemon still accepts connections");
+  });
+
+  Deno.test(`${name}: a chunked list is read under the cap, whole, and refused past it`, async () => {
+    await using client = connectTo(daemon);
+    const ops = await Promise.all(Array.from({ length: 16 }, () => startSleep(client, daemon, 3)));
+    // The daemon sends this list chunked (no content-length): the capped, piecewise read.
+    using bare = Deno.createHttpClient({ proxy: { transport: "unix", path: daemon.socket } });
+    const raw = await fetch("http://127.0.0.1/1.0/operations?recursion=1", { client: bare });
+    const size = (await raw.bytes()).length;
+    assertEquals(raw.headers.get("content-length"), null, "the answer was not chunked");
+    const ids = (await client.operations.list()).map((op) => op.id);
+    for (const op of ops) assert(ids.includes(op.id), `${op.id} missing from the list`);
+    await using uncapped = connectTo(daemon, undefined, { maxResponseBytes: Infinity });
+    assertEquals((await uncapped.operations.list()).map((op) => op.id).sort(), ids.sort());
+    await using tight = connectTo(daemon, undefined, { maxResponseBytes: Math.floor(size / 2) });
+    const error = await assertRejects(() => tight.operations.list(), ProtocolError);
+    assertStringIncludes(error.message, "maxResponseBytes");
   });
 
   Deno.test(`${name}: bad ids send nothing and cannot reach the container`, async () => {
