@@ -20,9 +20,20 @@
  * @module
  */
 
-export * from "./src/client.ts";
-export * from "./src/errors.ts";
-export { isFinal, StatusCode } from "./src/operation.ts";
+export * from "./src/incus/client.ts";
+export {
+  ConnectionError,
+  IncusOpsError,
+  InvalidArgumentError,
+  OperationCancelledError,
+  OperationFailedError,
+  OperationTimeoutError,
+  ProtocolError,
+  ResponseTimeoutError,
+} from "./src/core/errors.ts";
+export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
+export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
+export { isFinal, StatusCode } from "./src/incus/operation.ts";
 export type {
   Operation,
   OperationClass,
@@ -30,9 +41,9 @@ export type {
   OperationStatus,
   OperationStatusKey,
   StatusCodeValue,
-} from "./src/operation.ts";
-export type { Mutator } from "./src/mutator.ts";
-export { Operations } from "./src/operations.ts";
+} from "./src/incus/operation.ts";
+export type { Mutator } from "./src/core/mutator.ts";
+export { Operations } from "./src/incus/operations/mod.ts";
 export type {
   CallOptions,
   ListOptions,
@@ -40,17 +51,17 @@ export type {
   WaitManyOptions,
   WaitOptions,
   WaitTuning,
-} from "./src/operations.ts";
-export type { RetryInfo, RetryOption, RetryPolicy } from "./src/retry.ts";
-export type { Backoff } from "./src/poll.ts";
-export { socketCandidates } from "./src/socket.ts";
-export { ExecProcess } from "./src/exec.ts";
-export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/exec.ts";
-export type { WebSocketOptions } from "./src/websocket.ts";
-export { EventStream } from "./src/events.ts";
-export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/events.ts";
-export { parseProgress } from "./src/progress.ts";
-export { loadConfig, resolveRemote } from "./src/remote.ts";
-export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/remote.ts";
-export type { Progress } from "./src/progress.ts";
-export type { HubSettings } from "./src/operation_events.ts";
+} from "./src/incus/operations/mod.ts";
+export type { RetryInfo, RetryOption, RetryPolicy } from "./src/core/retry.ts";
+export type { Backoff } from "./src/core/poll.ts";
+export { socketCandidates } from "./src/incus/transport/socket.ts";
+export { ExecProcess } from "./src/incus/exec.ts";
+export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
+export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";
+export { EventStream } from "./src/incus/events.ts";
+export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/incus/events.ts";
+export { parseProgress } from "./src/incus/progress.ts";
+export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
+export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";
+export type { Progress } from "./src/incus/progress.ts";
+export type { HubSettings } from "./src/incus/operations/event_hub.ts";

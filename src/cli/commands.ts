@@ -6,17 +6,17 @@
  * @module
  */
 
-import { type Client, connect, type ConnectOptions } from "../client.ts";
+import { type Client, connect, type ConnectOptions } from "../incus/client.ts";
 import {
   ConnectionError,
   IncusError,
   InvalidArgumentError,
   OperationCancelledError,
   OperationFailedError,
-} from "../errors.ts";
-import type { Operation, OperationStatus } from "../operation.ts";
-import { loadConfig } from "../remote.ts";
-import { parseProgress } from "../progress.ts";
+} from "../../mod.ts";
+import type { Operation, OperationStatus } from "../incus/operation.ts";
+import { loadConfig } from "../incus/transport/remote.ts";
+import { parseProgress } from "../incus/progress.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
 import { type Format, formatOperations, FORMATS, maskSecrets, toYaml } from "./format.ts";
 import { ProgressDisplay } from "./progress.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Progress } from "../progress.ts";
+import type { Progress } from "../incus/progress.ts";
 
 /** Where progress goes. */
 export interface ProgressSink {

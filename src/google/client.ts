@@ -6,17 +6,17 @@
  * @module
  */
 
-import { InvalidArgumentError, OperationCancelledError, ProtocolError } from "../errors.ts";
-import { describeValue, duration } from "../id.ts";
-import { applyMutator, type Mutator } from "../mutator.ts";
-import { type Backoff, pollUntilDone, type StepResult } from "../poll.ts";
+import { InvalidArgumentError, OperationCancelledError, ProtocolError } from "../core/errors.ts";
+import { describeValue, duration } from "../core/validate.ts";
+import { applyMutator, type Mutator } from "../core/mutator.ts";
+import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
 import {
   DEFAULT_RETRY,
   resolveRetry,
   retrying,
   type RetryOption,
   type RetryPolicy,
-} from "../retry.ts";
+} from "../core/retry.ts";
 import { isTransient, LongRunningFailedError, RpcError } from "./errors.ts";
 import { type HeadersSource, RestClient, type RestRequest } from "./http.ts";
 import { baseUrlOf, namePath } from "./name.ts";

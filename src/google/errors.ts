@@ -9,11 +9,11 @@
 
 import {
   ConnectionError,
-  IncusError,
-  type IncusErrorInit,
+  type ErrorInit,
+  IncusOpsError,
   OperationFailedError,
   ProtocolError,
-} from "../errors.ts";
+} from "../core/errors.ts";
 import {
   Code,
   type CodeName,
@@ -24,7 +24,7 @@ import {
 } from "./operation.ts";
 
 /** What an {@linkcode RpcError} is made from. */
-export interface RpcErrorInit extends IncusErrorInit {
+export interface RpcErrorInit extends ErrorInit {
   /** The canonical rpc code. */
   code: number;
   /** The `google.rpc.Status` details, if any. */
@@ -49,7 +49,7 @@ export interface RpcErrorInit extends IncusErrorInit {
  * }
  * ```
  */
-export class RpcError extends IncusError {
+export class RpcError extends IncusOpsError {
   /** The canonical rpc code. */
   readonly code: number;
   /** The `google.rpc.Status` details (`[]` when none). */
@@ -107,7 +107,7 @@ export class LongRunningFailedError extends OperationFailedError<Operation> {
   constructor(
     name: string,
     status: Status,
-    init: Omit<IncusErrorInit, "status"> & { operation?: Operation },
+    init: Omit<ErrorInit, "status"> & { operation?: Operation },
   ) {
     const message = status.message || codeName(status.code);
     super(name, message, { ...init, status: httpStatusOf(status.code) });

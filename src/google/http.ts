@@ -7,8 +7,8 @@
  * @module
  */
 
-import { readTextLimited } from "../body.ts";
-import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../errors.ts";
+import { readTextLimited } from "../core/body.ts";
+import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../core/errors.ts";
 import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
 import { RpcError } from "./errors.ts";
 

@@ -37,14 +37,15 @@ export { Code, codeName } from "./operation.ts";
 export type { Any, CodeName, Operation, Status } from "./operation.ts";
 export {
   ConnectionError,
-  IncusError,
+  IncusOpsError,
   InvalidArgumentError,
   OperationCancelledError,
   OperationFailedError,
+  OperationTimeoutError,
   ProtocolError,
   ResponseTimeoutError,
-} from "../errors.ts";
-export type { Mutator } from "../mutator.ts";
-export type { Backoff } from "../poll.ts";
-export { DEFAULT_RETRY } from "../retry.ts";
-export type { RetryInfo, RetryOption, RetryPolicy } from "../retry.ts";
+} from "../core/errors.ts";
+export type { Mutator } from "../core/mutator.ts";
+export type { Backoff } from "../core/poll.ts";
+export { DEFAULT_RETRY } from "../core/retry.ts";
+export type { RetryInfo, RetryOption, RetryPolicy } from "../core/retry.ts";

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../errors.ts";
-import { describeValue } from "../id.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { describeValue } from "../core/validate.ts";
 
 // deno-lint-ignore no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f?#]/;

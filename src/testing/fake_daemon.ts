@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Operation, OperationStatus, StatusCodeValue } from "../operation.ts";
-import { StatusCode } from "../operation.ts";
-import { whenClosed } from "../websocket.ts";
+import type { Operation, OperationStatus, StatusCodeValue } from "../incus/operation.ts";
+import { StatusCode } from "../incus/operation.ts";
+import { whenClosed } from "../incus/transport/websocket.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";

@@ -5,7 +5,7 @@
 
 import { assert, assertEquals, assertLess, assertRejects } from "@std/assert";
 import { connect, ConnectionError } from "../../mod.ts";
-import { execStatus } from "../../src/exec.ts";
+import { execStatus } from "../../src/incus/exec.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { openSockets } from "../_process.ts";
 

@@ -14,6 +14,7 @@ import {
 import {
   connect,
   IncusError,
+  IncusOpsError,
   InvalidArgumentError,
   isFinal,
   NotCancellableError,
@@ -347,7 +348,7 @@ for (const daemon of DAEMONS) {
         OperationFailedError,
       );
       assert(error.err.length > 0);
-      assertInstanceOf(error, IncusError);
+      assertInstanceOf(error, IncusOpsError);
     } finally {
       await client.query(`/1.0/instances/${instance}`, {
         method: "DELETE",

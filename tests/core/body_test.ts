@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "@std/assert";
-import { readBytesLimited, readTextLimited } from "../../src/body.ts";
+import { readBytesLimited, readTextLimited } from "../../src/core/body.ts";
 
 class TooLarge extends Error {}
 const tooLarge = (size: string) => new TooLarge(size);

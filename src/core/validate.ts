@@ -1,14 +1,11 @@
 /**
- * Validation of caller input that ends up in a URL.
+ * Validation of caller input shared by every client: values shown in
+ * messages, and durations.
  *
  * @module
  */
 
 import { InvalidArgumentError } from "./errors.ts";
-
-const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-const OPERATION_ID = new RegExp(`^(?:/1\\.0/operations/)?(${UUID})$`);
-const BARE_UUID = new RegExp(`^${UUID}$`);
 
 /** Shows a caller's value in an error message: quoted, escaped, shortened. */
 export function describeValue(value: unknown): string {
@@ -16,25 +13,6 @@ export function describeValue(value: unknown): string {
   const shown = value.length > 64 ? `${value.slice(0, 64)}…` : value;
   const quoted = JSON.stringify(shown);
   return value.length > 64 ? `${quoted} (${value.length} characters)` : quoted;
-}
-
-/**
- * Returns the operation id in `value` (a UUID, or the `/1.0/operations/<uuid>`
- * path an async answer gives), or throws {@linkcode InvalidArgumentError}.
- * Nothing else can reach a URL: no slashes, dots, query or fragment.
- */
-export function operationId(value: unknown): string {
-  // The common case, a bare UUID, is checked without building a match.
-  if (typeof value === "string" && value.length === 36 && BARE_UUID.test(value)) return value;
-  const match = typeof value === "string" ? OPERATION_ID.exec(value) : null;
-  if (match === null) {
-    throw new InvalidArgumentError(
-      `invalid operation id ${
-        describeValue(value)
-      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab"`,
-    );
-  }
-  return match[1];
 }
 
 /**

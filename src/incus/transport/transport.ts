@@ -5,10 +5,18 @@
  * @module
  */
 
-import { readBytesLimited, readTextLimited } from "./body.ts";
-import { type Deadline, Deadlines } from "./deadlines.ts";
-import { causeText } from "./transient.ts";
-import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
+import { readBytesLimited, readTextLimited } from "../../core/body.ts";
+import { type Deadline, Deadlines } from "../../core/deadlines.ts";
+import {
+  causeText,
+  ConnectionError,
+  IncusOpsError,
+  InvalidArgumentError,
+  ProtocolError,
+  ResponseTimeoutError,
+} from "../../core/errors.ts";
+import { IncusError } from "../errors.ts";
+import { describeValue } from "../../core/validate.ts";
 
 /** Where and how to reach the daemon. */
 export interface TransportTarget {
@@ -116,9 +124,11 @@ export class Transport {
     this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (target.url !== undefined) {
-      const url = new URL(target.url);
-      if (url.protocol !== "https:") {
-        throw new TypeError(`remote URL ${target.url} must use https:`);
+      const url = URL.parse(target.url);
+      if (url === null || url.protocol !== "https:") {
+        throw new InvalidArgumentError(
+          `invalid remote URL ${describeValue(target.url)}: expected an https: URL`,
+        );
       }
       this.target = url.origin;
       this.origin = url.origin;
@@ -240,7 +250,7 @@ export class Transport {
       }
       if (reason instanceof ClientClosed) throw this.#closedError(method, path);
       if (reason !== undefined) throw reason;
-      if (error instanceof IncusError) throw error;
+      if (error instanceof IncusOpsError) throw error;
       throw this.#connectionError(error, method, path);
     } finally {
       if (init.fresh) client.close();

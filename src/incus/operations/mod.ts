@@ -7,32 +7,32 @@
 
 import {
   ConnectionError,
-  IncusError,
   InvalidArgumentError,
-  NotCancellableError,
   OperationCancelledError,
   OperationFailedError,
-  OperationNotFoundError,
   ResponseTimeoutError,
-} from "./errors.ts";
-import { pause } from "./pause.ts";
-import { eventsQuery } from "./events.ts";
-import { describeValue, duration, operationId } from "./id.ts";
-import { abortable, type HubSettings, Inbox, OperationEventHub } from "./operation_events.ts";
-import { parseProgress, type Progress } from "./progress.ts";
-import { applyMutator, type Mutator } from "./mutator.ts";
+} from "../../core/errors.ts";
+import { IncusError, NotCancellableError, OperationNotFoundError } from "../errors.ts";
+import { abortable } from "../../core/signals.ts";
+import { operationId } from "../operation_id.ts";
+import { pause } from "../../core/pause.ts";
+import { eventsQuery } from "../events.ts";
+import { describeValue, duration } from "../../core/validate.ts";
+import { type HubSettings, Inbox, OperationEventHub } from "./event_hub.ts";
+import { parseProgress, type Progress } from "../progress.ts";
+import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import {
   isFinal,
   type Operation,
   type OperationsByStatus,
   STATUS_KEYS,
   StatusCode,
-} from "./operation.ts";
-import { type Backoff, pollUntilDone, type StepResult } from "./poll.ts";
-import { IdempotentRequests } from "./idempotent.ts";
-import type { RetryOption } from "./retry.ts";
-import type { Envelope, Transport } from "./transport.ts";
-import { openOperationWebSocket, type WebSocketOptions } from "./websocket.ts";
+} from "../operation.ts";
+import { type Backoff, pollUntilDone, type StepResult } from "../../core/poll.ts";
+import { IdempotentRequests } from "../transport/idempotent.ts";
+import type { RetryOption } from "../../core/retry.ts";
+import type { Envelope, Transport } from "../transport/transport.ts";
+import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
 
 /** Options every call takes. */
 export interface CallOptions {

@@ -2,7 +2,7 @@
 
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { connect, InvalidArgumentError } from "../../mod.ts";
-import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/exec.ts";
+import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
 import type { Operation } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ConnectionError } from "./errors.ts";
+import { ConnectionError } from "../../core/errors.ts";
 
 /** One remote of `config.yml`. */
 export interface RemoteConfig {

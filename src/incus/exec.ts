@@ -6,11 +6,11 @@
  * @module
  */
 
-import { InvalidArgumentError } from "./errors.ts";
-import { describeValue } from "./id.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
-import { concatBytes } from "./body.ts";
-import { closeIfOpen, whenClosed } from "./websocket.ts";
+import { concatBytes } from "../core/body.ts";
+import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
 
 /** Options of `client.exec()` and `client.execRecorded()`. */
 export interface ExecOptions {

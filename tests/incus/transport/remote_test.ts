@@ -6,8 +6,13 @@
  */
 
 import { assertEquals, assertInstanceOf, assertStringIncludes, assertThrows } from "@std/assert";
-import { configDirs, loadConfig, parseSimpleYaml, resolveRemote } from "../../src/remote.ts";
-import { connect, ConnectionError } from "../../mod.ts";
+import {
+  configDirs,
+  loadConfig,
+  parseSimpleYaml,
+  resolveRemote,
+} from "../../../src/incus/transport/remote.ts";
+import { connect, ConnectionError } from "../../../mod.ts";
 
 const CONFIG = `# written by "incus remote add"
 default-remote: prod

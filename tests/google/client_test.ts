@@ -11,7 +11,7 @@ import {
   Code,
   ConnectionError,
   connectLongRunning,
-  IncusError,
+  IncusOpsError,
   InvalidArgumentError,
   LongRunningFailedError,
   type LongRunningOptions,
@@ -195,7 +195,7 @@ Deno.test("get: the operation; a mutator's result; NOT_FOUND is an RpcError", as
   assertEquals(error.status, 404);
   assertEquals(error.method, "GET");
   assertEquals(error.path, "/v1/operations/missing");
-  assertInstanceOf(error, IncusError);
+  assertInstanceOf(error, IncusOpsError);
   assertStringIncludes(error.message, "not found");
 });
 

@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { delay } from "@std/async/delay";
-import { Deadlines } from "../../src/deadlines.ts";
+import { Deadlines } from "../../src/core/deadlines.ts";
 
 Deno.test("deadlines expire in order on one timer, cleared ones never", async () => {
   const deadlines = new Deadlines();
@@ -81,7 +81,7 @@ Deno.test("an idle alarm does not keep a process alive", async () => {
     args: [
       "eval",
       `import { Deadlines } from ${
-        JSON.stringify(new URL("../../src/deadlines.ts", import.meta.url).href)
+        JSON.stringify(new URL("../../src/core/deadlines.ts", import.meta.url).href)
       };
        const d = new Deadlines();
        for (let i = 0; i < 10; i++) d.clear(d.add(60_000, () => {}));`,

@@ -5,7 +5,12 @@
  * @module
  */
 
-import { resolveRetry, retryingAfter, type RetryOption, type RetryPolicy } from "./retry.ts";
+import {
+  resolveRetry,
+  retryingAfter,
+  type RetryOption,
+  type RetryPolicy,
+} from "../../core/retry.ts";
 import { INCUS_RETRY, isTransient } from "./transient.ts";
 import type { Envelope, Transport } from "./transport.ts";
 

@@ -20,7 +20,7 @@
  */
 
 import { InvalidArgumentError } from "./errors.ts";
-import { describeValue } from "./id.ts";
+import { describeValue } from "./validate.ts";
 import { backoffDelay, pollUntilDone, type StepContext, type StepResult } from "./poll.ts";
 
 /**

@@ -4,18 +4,18 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError } from "./errors.ts";
-import { describeValue, duration } from "./id.ts";
-import { applyMutator, type Mutator } from "./mutator.ts";
+import { ConnectionError, InvalidArgumentError } from "../core/errors.ts";
+import { describeValue, duration } from "../core/validate.ts";
+import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation } from "./operation.ts";
 import {
   type CallOptions,
   Operations,
   type OperationsSettings,
   type WaitOptions,
-} from "./operations.ts";
-import { resolveRetry, type RetryOption } from "./retry.ts";
-import { INCUS_RETRY } from "./transient.ts";
+} from "./operations/mod.ts";
+import { resolveRetry, type RetryOption } from "../core/retry.ts";
+import { INCUS_RETRY } from "./transport/transient.ts";
 import {
   execBody,
   type ExecOptions,
@@ -27,12 +27,12 @@ import {
   instanceName,
 } from "./exec.ts";
 import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
-import type { HubSettings } from "./operation_events.ts";
-import { IdempotentRequests } from "./idempotent.ts";
-import { resolveRemote } from "./remote.ts";
-import { findSocket } from "./socket.ts";
-import { Transport } from "./transport.ts";
-import { closeWebSocket } from "./websocket.ts";
+import type { HubSettings } from "./operations/event_hub.ts";
+import { IdempotentRequests } from "./transport/idempotent.ts";
+import { resolveRemote } from "./transport/remote.ts";
+import { findSocket } from "./transport/socket.ts";
+import { Transport } from "./transport/transport.ts";
+import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError, ProtocolError } from "./errors.ts";
-import { describeValue } from "./id.ts";
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
+import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
-import type { Transport } from "./transport.ts";
-import { closeIfOpen, closeWebSocket, openWebSocket } from "./websocket.ts";
+import type { Transport } from "./transport/transport.ts";
+import { closeIfOpen, closeWebSocket, openWebSocket } from "./transport/websocket.ts";
 
 /** Event types the daemons send; others may come with newer daemons. */
 export type EventType = "operation" | "logging" | "lifecycle" | (string & Record<never, never>);

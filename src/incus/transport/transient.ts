@@ -5,8 +5,14 @@
  * @module
  */
 
-import { ConnectionError, IncusError, ProtocolError, ResponseTimeoutError } from "./errors.ts";
-import { DEFAULT_RETRY, type RetryPolicy } from "./retry.ts";
+import {
+  causeText,
+  ConnectionError,
+  IncusOpsError,
+  ProtocolError,
+  ResponseTimeoutError,
+} from "../../core/errors.ts";
+import { DEFAULT_RETRY, type RetryPolicy } from "../../core/retry.ts";
 
 /**
  * OS errors of a daemon that is restarting: connection refused (111),
@@ -18,15 +24,6 @@ const RESTARTING =
 
 const DEADLINE = /deadline exceeded/i;
 
-/** Every message along an error's `cause` chain, joined with " <- ". */
-export function causeText(error: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-    parts.push(e.message);
-  }
-  return parts.join(" <- ");
-}
-
 /**
  * Whether `error` is transient for an idempotent call: HTTP 502, 503 or
  * 504, or, once the daemon has answered this client (`answeredBefore`), a
@@ -37,7 +34,7 @@ export function causeText(error: unknown): string {
  * are never transient.
  */
 export function isTransient(error: unknown, answeredBefore: boolean): boolean {
-  if (!(error instanceof IncusError)) return false;
+  if (!(error instanceof IncusOpsError)) return false;
   if (!(error instanceof ConnectionError)) {
     // Incus answers a `/wait` slice that ran out with "context deadline
     // exceeded": an answer ("still running"), not a failure to retry.

@@ -1,10 +1,10 @@
 /** The Incus client's retry policy: GETs and waits retried on transient errors, nothing else. */
 
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { connect, IncusError, InvalidArgumentError } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
-import { isTransient } from "../../src/transient.ts";
-import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../../src/errors.ts";
+import { connect, IncusError, InvalidArgumentError } from "../../../mod.ts";
+import { FakeDaemon } from "../../../src/testing/mod.ts";
+import { isTransient } from "../../../src/incus/transport/transient.ts";
+import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../../../src/core/errors.ts";
 
 const FAST = { initial: 1, max: 5, jitter: false };
 

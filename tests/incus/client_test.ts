@@ -9,6 +9,7 @@ import {
   connect,
   ConnectionError,
   IncusError,
+  IncusOpsError,
   InvalidArgumentError,
   type Operation,
   OperationFailedError,
@@ -51,7 +52,7 @@ Deno.test("bad operation ids throw InvalidArgumentError and send nothing", async
       ]
     ) {
       const error = await assertRejects(call, InvalidArgumentError);
-      assert(error instanceof TypeError);
+      assert(error instanceof IncusOpsError, "one base class");
       assertStringIncludes(error.message, "invalid operation id");
       assert(error.message.length < 300, "the message quotes a shortened id");
       assert(!error.message.includes("\u0000"), "control characters are escaped");
@@ -334,7 +335,11 @@ Deno.test("connect: discovery picks the first existing socket; none → error li
 });
 
 Deno.test("connect: a remote must be https", () => {
-  assertThrows(() => connect({ url: "http://example.invalid:8443" }), TypeError, "https");
+  assertThrows(
+    () => connect({ url: "http://example.invalid:8443" }),
+    InvalidArgumentError,
+    "https",
+  );
 });
 
 Deno.test("the client is disposable with using / await using", async () => {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { MAX_TIMER_MS } from "./id.ts";
+import { MAX_TIMER_MS } from "./validate.ts";
 
 /**
  * Resolves after `ms` milliseconds, or rejects with `signal`'s reason as soon

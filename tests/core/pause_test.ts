@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
-import { pause } from "../../src/pause.ts";
+import { pause } from "../../src/core/pause.ts";
 
 Deno.test("pause resolves after its time", async () => {
   const started = performance.now();
@@ -32,7 +32,7 @@ Deno.test("pause: a negative, fractional or huge time is clamped, not thrown", a
 });
 
 Deno.test("an aborted pause does not keep the process alive", async () => {
-  const module = JSON.stringify(new URL("../../src/pause.ts", import.meta.url).href);
+  const module = JSON.stringify(new URL("../../src/core/pause.ts", import.meta.url).href);
   const started = performance.now();
   const { success, stderr } = await new Deno.Command(Deno.execPath(), {
     args: [

@@ -1,12 +1,12 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { InvalidArgumentError } from "../../src/errors.ts";
+import { InvalidArgumentError } from "../../src/core/errors.ts";
 import {
   DEFAULT_RETRY,
   resolveRetry,
   type RetryInfo,
   retrying,
   type RetryPolicy,
-} from "../../src/retry.ts";
+} from "../../src/core/retry.ts";
 
 class Transient extends Error {}
 class Permanent extends Error {}

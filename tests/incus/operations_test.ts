@@ -7,6 +7,7 @@ import {
 } from "@std/assert";
 import {
   connect,
+  InvalidArgumentError,
   NotCancellableError,
   OperationCancelledError,
   OperationFailedError,
@@ -288,7 +289,7 @@ Deno.test("wait: bad timeouts are refused before anything is sent", async () => 
   for (const timeout of [-1, NaN, Infinity, "5" as unknown as number]) {
     await assertRejects(
       () => t.client.operations.wait(op.id, { timeout }),
-      TypeError,
+      InvalidArgumentError,
       "invalid timeout",
     );
   }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError } from "./errors.ts";
-import { operationId } from "./id.ts";
+import { ConnectionError, InvalidArgumentError } from "../../core/errors.ts";
+import { operationId } from "../operation_id.ts";
 import type { Transport } from "./transport.ts";
 
 /** Options of {@linkcode openOperationWebSocket}. */

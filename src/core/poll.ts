@@ -7,7 +7,7 @@
  */
 
 import { pause } from "./pause.ts";
-import { duration } from "./id.ts";
+import { duration } from "./validate.ts";
 
 /**
  * What one step of a wait found. A step that is not done may say

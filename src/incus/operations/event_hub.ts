@@ -9,12 +9,13 @@
  * @module
  */
 
-import { pause } from "./pause.ts";
-import { decodeEvent, openEventSocket } from "./events.ts";
-import type { Operation } from "./operation.ts";
-import { backoffDelay } from "./poll.ts";
-import type { Transport } from "./transport.ts";
-import { closeIfOpen, closeWebSocket } from "./websocket.ts";
+import { pause } from "../../core/pause.ts";
+import { abortable } from "../../core/signals.ts";
+import { decodeEvent, openEventSocket } from "../events.ts";
+import type { Operation } from "../operation.ts";
+import { backoffDelay } from "../../core/poll.ts";
+import type { Transport } from "../transport/transport.ts";
+import { closeIfOpen, closeWebSocket } from "../transport/websocket.ts";
 
 /**
  * What a subscriber is told: a new state of its operation; `resync` (the
@@ -302,16 +303,6 @@ export class OperationEventHub {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
   }
-}
-
-/** `promise`, or the signal's reason if it aborts first. */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**
