@@ -51,12 +51,19 @@ export interface ConnectOptions {
   cert?: string;
   /** PEM private key of `cert`. */
   key?: string;
-  /** PEM CA certificate(s) the remote's certificate must chain to. */
+  /**
+   * PEM CA certificate(s) the remote's certificate must chain to, in
+   * addition to Deno's root store (see `serverCert`).
+   */
   ca?: string | string[];
   /**
-   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
-   * as the only CA. The certificate is always verified; there is no
-   * "skip verify".
+   * The remote's own (self-signed) PEM certificate, pinned. The certificate
+   * is always verified; there is no "skip verify". Not exclusive: Deno 2.9
+   * can only add a trusted certificate to its root store (Mozilla's roots,
+   * or the system's with `DENO_TLS_CA_STORE=system`, plus `DENO_CERT`), and
+   * shows no peer certificate to check afterwards, so a certificate for the
+   * remote's name from any of those CAs is accepted too. The incus command
+   * line does the same: it adds the pinned certificate to the system pool.
    */
   serverCert?: string;
   /** Default project of every call (the server's default when unset). */
@@ -436,7 +443,10 @@ export class Client implements Disposable, AsyncDisposable {
  * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
  * first found of {@linkcode socketCandidates}), or to a remote over HTTPS with
  * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`).
- * Nothing is sent until the first call.
+ * Nothing is sent until the first call. A pinned `serverCert` (or `ca`) is
+ * trusted in addition to Deno's root store, not instead of it (Deno 2.9 has
+ * no client without the default roots): keep that store to CAs you trust
+ * for the remote's name. Redirects are never followed.
  *
  * Deno permissions for a socket: `--allow-read=<path> --allow-write=<path>
  * --allow-net=unix:<path>,127.0.0.1:80` (requests name the host 127.0.0.1 but

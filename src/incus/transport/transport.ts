@@ -83,6 +83,7 @@ const decoder = new TextDecoder();
 interface FetchInit {
   client: Deno.HttpClient;
   signal: AbortSignal;
+  redirect: "manual";
   method?: string;
   headers?: Record<string, string>;
   body?: string;
@@ -225,7 +226,9 @@ export class Transport {
     const client = init.fresh ? this.#createClient() : this.httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
-    const request: FetchInit = { client, signal: controller.signal };
+    // Incus and LXD never redirect API calls: a redirect is never followed
+    // (it would re-send the body, perhaps in cleartext, to another origin).
+    const request: FetchInit = { client, signal: controller.signal, redirect: "manual" };
     if (method !== "GET") request.method = method;
     if (init.body !== undefined) {
       request.headers = JSON_HEADERS;
@@ -238,6 +241,10 @@ export class Transport {
       deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
       const response = await answer;
       this.answered = true;
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw redirectError(response, method, path, this.target);
+      }
       return await read(response);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
@@ -335,6 +342,31 @@ export class Transport {
     this.#deadlines.close();
     this.httpClient.close();
   }
+}
+
+/**
+ * The error for a 3xx answer: Incus and LXD never redirect API calls, so a
+ * redirect is refused, naming only the origin it pointed to (its path and
+ * query may hold anything).
+ */
+function redirectError(
+  response: Response,
+  method: string,
+  path: string,
+  target: string,
+): ProtocolError {
+  const location = response.headers.get("location");
+  const absolute = location === null ? null : URL.parse(location);
+  const where = location === null
+    ? "no location"
+    : absolute === null || absolute.origin === "null"
+    ? "a path of the same server"
+    : absolute.origin;
+  return new ProtocolError(
+    `${method} ${path}: ${target} answered HTTP ${response.status}, a redirect to ${where}; ` +
+      `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
+    { status: response.status, method, path, target },
+  );
 }
 
 /** Says what is wrong with a socket path, and how to fix it. */
