@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError } from "../core/errors.ts";
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation } from "./operation.ts";
@@ -111,13 +111,52 @@ export interface QueryOptions extends CallOptions {
   query?: Record<string, string>;
   /** For an async answer: wait for the operation and resolve with the final one. */
   wait?: boolean;
-  /** With `wait`: the wait's limit in ms. */
+  /**
+   * Limit of the whole call in ms: the request (within `requestTimeout`)
+   * and, with `wait`, the wait for the operation.
+   */
   timeout?: number;
 }
 
 /** Characters and sequences a query path may not hold. */
 // deno-lint-ignore no-control-regex -- control characters are what it refuses
 const BAD_PATH = /[\s#\\\u0000-\u001f\u007f]|%(?:2e|2f|5c|00|23|3f)|(?:^|\/)\.\.?(?:\/|$|\?)/i;
+
+/**
+ * Splits a query path into its base and its query (URLSearchParams
+ * semantics), merges `options.query` and adds the project unless the query
+ * names one. Throws {@linkcode InvalidArgumentError} for what is ambiguous:
+ * a second `?`, a parameter both in the path and in `options.query`, or a
+ * `project` in the path that differs from `options.project`.
+ */
+function splitQuery(
+  path: string,
+  options: QueryOptions,
+  clientProject: string | undefined,
+): { base: string; query: string; project: string | undefined } {
+  const mark = path.indexOf("?");
+  const base = mark < 0 ? path : path.slice(0, mark);
+  const inline = mark < 0 ? "" : path.slice(mark + 1);
+  const refuse = (why: string) =>
+    new InvalidArgumentError(`ambiguous API path ${describeValue(path)}: ${why}`);
+  if (inline.includes("?")) throw refuse(`a second "?" (encode it as %3F inside a value)`);
+  const params = new URLSearchParams(inline);
+  for (const [key, value] of Object.entries(options.query ?? {})) {
+    if (params.has(key)) throw refuse(`"${key}" is both in the path and in options.query`);
+    params.append(key, value);
+  }
+  const named = params.getAll("project");
+  if (named.length > 1) throw refuse(`"project" given ${named.length} times`);
+  if (named.length === 1) {
+    if (options.project !== undefined && options.project !== named[0]) {
+      throw refuse(`its project "${named[0]}" differs from options.project "${options.project}"`);
+    }
+    return { base, query: params.toString(), project: named[0] };
+  }
+  const project = options.project ?? clientProject;
+  if (project !== undefined) params.set("project", project);
+  return { base, query: params.toString(), project };
+}
 
 /**
  * A connection to one Incus or LXD daemon. Make it with {@linkcode connect};
@@ -202,26 +241,28 @@ export class Client implements Disposable, AsyncDisposable {
       );
     }
     const timeout = duration("timeout", options.timeout);
-    const params = new URLSearchParams(options.query);
-    const project = options.project ?? this.project;
-    if (project !== undefined && !params.has("project") && !path.includes("project=")) {
-      params.set("project", project);
-    }
-    const [base, inline] = path.split("?", 2);
-    const query = [inline, params.toString()].filter(Boolean).join("&");
+    const started = performance.now();
+    const { base, query, project } = splitQuery(path, options, this.project);
     const method = options.method ?? "GET";
-    // GETs are retried under the retry policy; writes never are.
+    // GETs are retried under the retry policy; writes never are. `timeout`
+    // bounds the whole call: this request, then what is left for the wait.
     const envelope = method === "GET" && options.body === undefined
       ? await this.#requests.get(base, query, options)
       : await this.#transport.request(method, base, {
         query,
         body: options.body,
         signal: options.signal,
+        timeout: timeout === undefined
+          ? undefined
+          : Math.min(timeout, this.#transport.requestTimeout),
       });
     if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
     const operation = envelope.metadata as Operation;
     if (!options.wait) return await applyMutator(operation as T, mutator);
-    const waitOptions: WaitOptions = { signal: options.signal, project, timeout };
+    const left = timeout === undefined
+      ? undefined
+      : Math.max(0, timeout - (performance.now() - started));
+    const waitOptions: WaitOptions = { signal: options.signal, project, timeout: left };
     const final = await this.operations.wait(operation.id, waitOptions);
     return await applyMutator(final as T, mutator);
   }
@@ -331,14 +372,22 @@ export class Client implements Disposable, AsyncDisposable {
     const name = instanceName(instance);
     const body = execBody(command, options, { waitForWebsocket: false, recordOutput: true });
     const project = options.project ?? this.project;
+    const timeout = duration("timeout", options.timeout);
+    const started = performance.now();
     const final = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
       method: "POST",
       body,
       project,
       signal: options.signal,
       wait: true,
-      timeout: options.timeout,
+      timeout,
     });
+    // `timeout` bounds the whole call, the reading of the logs included.
+    const left = () =>
+      timeout === undefined ? undefined : Math.min(
+        Math.max(0, timeout - (performance.now() - started)),
+        this.#transport.requestTimeout,
+      );
     const logs = (final.metadata?.output ?? {}) as Record<string, string>;
     const logDir = `/1.0/instances/${name}/logs/`;
     const read = async (fd: string): Promise<Uint8Array> => {
@@ -347,12 +396,17 @@ export class Client implements Disposable, AsyncDisposable {
       // Only a log file of this instance, never another path the answer names.
       const file = path.startsWith(logDir) ? path.slice(logDir.length) : "";
       if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
-        throw new InvalidArgumentError(`unexpected exec log path ${JSON.stringify(path)}`);
+        throw new ProtocolError(
+          `exec operation ${final.id}: unexpected log path ${JSON.stringify(path)} from ` +
+            `${this.#transport.target} (not read)`,
+          { status: 200, method: "GET", path: `/1.0/operations/${final.id}`, target: this.target },
+        );
       }
       const query = project === undefined ? undefined : `project=${encodeURIComponent(project)}`;
       const bytes = await this.#transport.requestBytes("GET", path, {
         query,
         signal: options.signal,
+        timeout: left(),
       });
       if (!options.keepLogs) {
         await this.#transport.request("DELETE", path, { query }).catch(() => {});

@@ -11,6 +11,9 @@ import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
+import { withoutSecrets } from "./secrets.ts";
+
+export { withoutSecrets };
 
 /** Options of `client.exec()` and `client.execRecorded()`. */
 export interface ExecOptions {
@@ -105,15 +108,6 @@ export function execBody(
   if (options.width !== undefined) body.width = options.width;
   if (options.height !== undefined) body.height = options.height;
   return body;
-}
-
-/** A copy of an exec operation without its websocket secrets. */
-export function withoutSecrets(operation: Operation): Operation {
-  const metadata = operation.metadata;
-  if (metadata === null || typeof metadata !== "object" || !("fds" in metadata)) return operation;
-  const fds = metadata.fds as Record<string, unknown> | null;
-  const masked = fds === null ? null : Object.fromEntries(Object.keys(fds).map((k) => [k, "***"]));
-  return { ...operation, metadata: { ...metadata, fds: masked } };
 }
 
 /** The exit status of a finished exec operation. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { withoutSecrets } from "../secrets.ts";
 import {
   ConnectionError,
   InvalidArgumentError,
@@ -988,11 +989,11 @@ export class Operations {
   }
 }
 
-/** Resolves a final operation, or throws the error its status means. */
-export function settle(operation: Operation, method: string, path: string): Operation {
+/** Resolves a final operation, or throws the error its status means (secrets masked). */
+export function settle(final: Operation, method: string, path: string): Operation {
+  if (final.status_code === StatusCode.Success) return final;
+  const operation = withoutSecrets(final);
   switch (operation.status_code) {
-    case StatusCode.Success:
-      return operation;
     case StatusCode.Cancelled:
       throw new OperationCancelledError(operation.id, { status: 401, method, path, operation });
     default:

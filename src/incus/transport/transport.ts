@@ -16,6 +16,7 @@ import {
   ResponseTimeoutError,
 } from "../../core/errors.ts";
 import { IncusError } from "../errors.ts";
+import { withoutQueries } from "../secrets.ts";
 import { describeValue } from "../../core/validate.ts";
 
 /** Where and how to reach the daemon. */
@@ -169,6 +170,11 @@ export class Transport {
    */
   answered = false;
 
+  /** The per-request time limit in force, ms. */
+  get requestTimeout(): number {
+    return this.#requestTimeout;
+  }
+
   /** Whether {@linkcode Transport.close} was called. */
   get closed(): boolean {
     return this.#closed.signal.aborted;
@@ -304,8 +310,12 @@ export class Transport {
 
   /** Explains a failed connection, naming the target and the fix. */
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const detail = error instanceof Error ? causeText(error) : String(error);
-    const init = { status: 0, method, path, target: this.target, cause: error };
+    const raw = error instanceof Error ? causeText(error) : String(error);
+    // Deno's text names the URL, whose query may hold a secret: masked, and
+    // then the original is not kept as the cause either.
+    const detail = withoutQueries(raw);
+    const cause = detail === raw ? error : new Error(detail);
+    const init = { status: 0, method, path, target: this.target, cause };
     const request = path === "" ? method : `${method} ${path}`;
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       const fix = this.#isSocket
