@@ -17,11 +17,12 @@ import {
 import { resolveRetry, type RetryOption } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
 import {
+  attachExec,
   execBody,
   type ExecOptions,
   type ExecOutput,
   execOutput,
-  ExecProcess,
+  type ExecProcess,
   execStatus,
   type ExecStreamOptions,
   instanceName,
@@ -32,7 +33,6 @@ import { IdempotentRequests } from "./transport/idempotent.ts";
 import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
 import { Transport } from "./transport/transport.ts";
-import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -305,40 +305,11 @@ export class Client implements Disposable, AsyncDisposable {
       project,
       signal,
     });
-    const fds = (started.metadata?.fds ?? {}) as Record<string, string>;
-    const opened = await Promise.allSettled(
-      Object.entries(fds).map(async ([fd, secret]) =>
-        [fd, await this.operations.websocket(started.id, secret, { signal })] as const
-      ),
-    );
-    const sockets = Object.fromEntries(
-      opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
-    );
-    const failed = opened.find((result) => result.status === "rejected");
-    if (failed !== undefined || sockets.control === undefined || sockets["0"] === undefined) {
-      await Promise.all(Object.values(sockets).map((socket) => closeWebSocket(socket)));
-      throw failed?.reason ?? new InvalidArgumentError(
-        `the exec operation ${started.id} offered no usable websockets`,
-      );
-    }
-    const finished = this.operations.wait(started.id, { project, signal });
-    const process = new ExecProcess(started.id, sockets, finished);
-    if (signal !== undefined) {
-      const kill = () => {
-        process.kill(9);
-        process.close();
-      };
-      signal.addEventListener("abort", kill, { once: true });
-      process.status.finally(() => signal.removeEventListener("abort", kill)).catch(() => {});
-    }
-    const input = options.stdin ?? "null";
-    if (input === "null") process.stdin.close().catch(() => {});
-    else if (input !== "piped") {
-      const source = input instanceof ReadableStream ? input : ReadableStream.from([
-        typeof input === "string" ? new TextEncoder().encode(input) : input,
-      ]);
-      source.pipeTo(process.stdin).catch(() => {});
-    }
+    const process = await attachExec(this.#transport, started, {
+      stdin: options.stdin,
+      signal,
+      wait: () => this.operations.wait(started.id, { project, signal }),
+    });
     return await applyMutator(process, mutator);
   }
 

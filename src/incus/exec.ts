@@ -6,11 +6,17 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
-import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
+import { operationId } from "./operation_id.ts";
+import {
+  openPacedWebSocket,
+  type PacedMessage,
+  type PacedWebSocket,
+} from "./transport/paced_websocket.ts";
+import type { Transport } from "./transport/transport.ts";
 import { withoutSecrets } from "./secrets.ts";
 
 export { withoutSecrets };
@@ -133,17 +139,66 @@ export function execOutput(status: ExecStatus, stdout: Uint8Array, stderr: Uint8
   };
 }
 
-/** Everything a stream yields, joined. */
-export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+/** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
+export async function collect(
+  stream: ReadableStream<Uint8Array>,
+  max = Infinity,
+  tooLarge: () => Error = () => new RangeError(`over ${max} bytes`),
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
   return concatBytes(chunks);
 }
+
+/**
+ * Unread bytes kept per output stream before the client stops reading its
+ * websocket (the command then blocks on a full pipe, as with
+ * `Deno.Command`).
+ */
+export const EXEC_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/** How long a finished command's output may stay silent before its socket is closed, ms. */
+const DRAIN_MS = 5_000;
+
+/** What {@linkcode attachExec} needs besides the started operation. */
+export interface ExecAttachOptions {
+  /** The exec's `stdin` option. */
+  stdin?: ExecStreamOptions["stdin"];
+  /** The exec's `signal`. */
+  signal?: AbortSignal;
+  /** Waits for the operation to end (called once its websockets are open). */
+  wait: () => Promise<Operation>;
+}
+
+/** The limits of one process. */
+interface ExecLimits {
+  target: string;
+  maxOutputBytes: number;
+}
+
+let createProcess: (
+  id: string,
+  sockets: Record<string, PacedWebSocket>,
+  finished: Promise<Operation>,
+  limits: ExecLimits,
+) => ExecProcess;
 
 /**
  * A command running in an instance, like `Deno.ChildProcess`: `stdin` to
  * write to, `stdout`/`stderr` to read, `status` for the exit code, and
  * `output()` to collect everything. Made by `client.exec()`.
+ *
+ * Output is read from the daemon as it is consumed: up to 4 MiB per stream
+ * ({@linkcode EXEC_BUFFER_BYTES}) is read ahead, then the client stops
+ * reading and the command blocks on its full pipe until the stream is
+ * read, as a `Deno.Command` child does. `status` resolves when the command
+ * ended, whether or not its output was read; `close()` or `await using`
+ * drops what was not read.
  *
  * @example
  * ```ts no-eval
@@ -169,46 +224,42 @@ export class ExecProcess implements AsyncDisposable {
   readonly stderr: ReadableStream<Uint8Array>;
   /** Resolves when the command ended, with its exit code. */
   readonly status: Promise<ExecStatus>;
-  readonly #sockets: WebSocket[];
-  readonly #control: WebSocket;
+  readonly #sockets: PacedWebSocket[];
+  readonly #control: PacedWebSocket;
+  readonly #limits: ExecLimits;
 
-  /**
-   * Made by `client.exec()`; not meant to be constructed directly.
-   *
-   * @param id The operation id.
-   * @param sockets The open websockets by fd name (`0`, `1`, `2`, `control`).
-   * @param finished Resolves with the finished operation.
-   */
-  constructor(id: string, sockets: Record<string, WebSocket>, finished: Promise<Operation>) {
+  static {
+    createProcess = (id, sockets, finished, limits) =>
+      new ExecProcess(id, sockets, finished, limits);
+  }
+
+  private constructor(
+    id: string,
+    sockets: Record<string, PacedWebSocket>,
+    finished: Promise<Operation>,
+    limits: ExecLimits,
+  ) {
     this.id = id;
+    this.#limits = limits;
     this.#sockets = Object.values(sockets);
     this.#control = sockets.control;
     // Interactive: fd 0 is the terminal, both ways. Otherwise 0 in, 1 and 2 out.
     const interactive = sockets["1"] === undefined;
-    const outputs = interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]];
+    const pumps = (interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]]).map(outputPump);
     this.stdin = inputStream(sockets["0"]);
-    // After its end-of-output barrier the daemon waits for us to close the
-    // socket (in interactive mode the operation only ends then).
-    this.stdout = outputStream(outputs[0]);
-    this.stderr = interactive ? emptyStream() : outputStream(outputs[1]);
-    const all = () => Promise.all(this.#sockets.map(whenClosed));
+    this.stdout = pumps[0].stream;
+    this.stderr = interactive ? emptyStream() : pumps[1].stream;
     this.status = finished.then(
       async (operation) => {
-        closeIfOpen(this.#control);
-        if (!interactive) closeIfOpen(sockets["0"]);
-        // The daemon ends each output with a barrier; don't wait forever.
-        const drained = Promise.all(outputs.map(whenClosed));
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS));
-        await Promise.race([drained, late]);
-        clearTimeout(timer);
-        this.close();
-        await all();
+        const inputs = interactive ? [this.#control] : [this.#control, sockets["0"]];
+        await Promise.all(inputs.map((socket) => socket.close()));
+        // Output still arriving is read (up to the buffer), then the streams are left to the reader.
+        await Promise.all(pumps.map((pump) => pump.settled()));
         return execStatus(operation);
       },
       async (error) => {
-        this.close();
-        await all();
+        // Given up (signal) or failed: what was sent is flushed, no reply awaited.
+        await Promise.all(this.#sockets.map((socket) => socket.end()));
         throw error;
       },
     );
@@ -257,7 +308,10 @@ export class ExecProcess implements AsyncDisposable {
   }
 
   /**
-   * Collects stdout and stderr and waits for the exit code.
+   * Collects stdout and stderr and waits for the exit code. Each stream is
+   * capped at the client's `maxResponseBytes` (64 MiB by default): past it
+   * the command is killed and the call rejects with a `ProtocolError` (read
+   * `stdout` as a stream for more).
    *
    * @returns The exit code and the output, as bytes and as text.
    *
@@ -272,9 +326,19 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   async output(): Promise<ExecOutput> {
+    const { maxOutputBytes: max, target } = this.#limits;
+    const tooLarge = (name: string) => () => {
+      this.kill(9);
+      this.close();
+      return new ProtocolError(
+        `exec operation ${this.id}: ${name} is over output()'s ${max}-byte limit; the command ` +
+          `was killed (read process.${name} as a stream, or raise maxResponseBytes)`,
+        { status: 101, method: "GET", path: `/1.0/operations/${this.id}/websocket`, target },
+      );
+    };
     const [stdout, stderr, status] = await Promise.all([
-      collect(this.stdout),
-      collect(this.stderr),
+      collect(this.stdout, max, tooLarge("stdout")),
+      collect(this.stderr, max, tooLarge("stderr")),
       this.status,
     ]);
     return execOutput(status, stdout, stderr);
@@ -293,80 +357,211 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   close(): void {
-    for (const socket of this.#sockets) closeIfOpen(socket);
+    this.#closeAll();
   }
 
   /** Kills the command if it still runs, then closes everything. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#control.readyState === WebSocket.OPEN) this.kill(9);
-    this.close();
+    this.kill(9);
+    await this.#closeAll();
     await this.status.catch(() => {});
   }
 
+  /** Closes every socket; each waits for the daemon's reply a bounded time. */
+  #closeAll(): Promise<void> {
+    return Promise.all(this.#sockets.map((socket) => socket.close())).then(() => {});
+  }
+
   #sendControl(message: Record<string, unknown>): void {
-    if (this.#control.readyState === WebSocket.OPEN) this.#control.send(JSON.stringify(message));
+    if (this.#control.open) this.#control.send(JSON.stringify(message)).catch(() => {});
   }
 }
 
-/** How long output may still arrive after the command ended, ms. */
-const DRAIN_MS = 5_000;
+/**
+ * Opens the websockets of a started exec operation (`wait-for-websocket`
+ * mode) and returns its process, feeding `stdin` and wiring `signal`.
+ * Rejects with the opening's error (every socket opened is closed), or with
+ * a {@linkcode ProtocolError} naming the operation when the daemon offered
+ * no usable websockets.
+ */
+export async function attachExec(
+  transport: Transport,
+  started: Operation,
+  options: ExecAttachOptions,
+): Promise<ExecProcess> {
+  const { signal } = options;
+  const fds = started.metadata?.fds;
+  const offered = fds !== null && typeof fds === "object" ? fds as Record<string, unknown> : {};
+  const unusable = (why: string) =>
+    new ProtocolError(
+      `the exec operation ${started.id} from ${transport.target} offered no usable websockets ` +
+        `(${why}); it was started and may be waiting for them`,
+      { status: 202, method: "POST", path: "/1.0/instances/exec", target: transport.target },
+    );
+  let uuid: string;
+  try {
+    uuid = operationId(started.id);
+  } catch {
+    throw unusable("its id is not a UUID");
+  }
+  const entries = Object.entries(offered);
+  if (
+    typeof offered.control !== "string" || typeof offered["0"] !== "string" ||
+    entries.some(([fd, secret]) => !/^(?:[0-2]|control)$/.test(fd) || typeof secret !== "string")
+  ) {
+    throw unusable(`fds ${JSON.stringify(Object.keys(offered))}`);
+  }
+  const opened = await Promise.allSettled(
+    entries.map(async ([fd, secret]) =>
+      [
+        fd,
+        await openPacedWebSocket(
+          transport,
+          `/1.0/operations/${uuid}/websocket`,
+          `secret=${encodeURIComponent(secret as string)}`,
+          "wrong or used secret, or the operation ended",
+          signal,
+        ),
+      ] as const
+    ),
+  );
+  const sockets = Object.fromEntries(
+    opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
+  );
+  const failed = opened.find((result) => result.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.all(Object.values(sockets).map((socket) => socket.close()));
+    throw failed.reason;
+  }
+  const process = createProcess(started.id, sockets, options.wait(), {
+    target: transport.target,
+    maxOutputBytes: transport.maxResponseBytes,
+  });
+  if (signal !== undefined) {
+    const kill = () => process.kill(9); // then the wait rejects, which ends every socket
+    signal.addEventListener("abort", kill, { once: true });
+    process.status.finally(() => signal.removeEventListener("abort", kill)).catch(() => {});
+  }
+  const input = options.stdin ?? "null";
+  if (input === "null") process.stdin.close().catch(() => {});
+  else if (input !== "piped") {
+    const source = input instanceof ReadableStream ? input : ReadableStream.from([
+      typeof input === "string" ? new TextEncoder().encode(input) : input,
+    ]);
+    source.pipeTo(process.stdin).catch(() => {});
+  }
+  return process;
+}
 
 /** An always-empty stream. */
 function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.close() });
 }
 
-/**
- * The bytes a websocket carries, as a stream. An empty text message (the
- * daemons' end-of-file barrier, after which the socket is closed) or the
- * socket's close ends it.
- */
-function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = () => {
-        if (done) return;
-        done = true;
-        controller.close();
-      };
-      socket.addEventListener("message", (event) => {
-        if (done) return;
-        if (typeof event.data === "string") {
-          if (event.data === "") {
-            finish();
-            closeIfOpen(socket);
-          }
-          return;
-        }
-        controller.enqueue(new Uint8Array(event.data as ArrayBuffer));
-      });
-      socket.addEventListener("close", finish);
-    },
-    cancel() {
-      done = true;
-      closeIfOpen(socket);
-    },
-  });
+/** An output stream and how far its reading got. */
+interface OutputPump {
+  /** The bytes the websocket carries. */
+  stream: ReadableStream<Uint8Array>;
+  /**
+   * Resolves once the stream ended, or is waiting for its reader (its
+   * buffer is full); a daemon silent for {@linkcode DRAIN_MS} meanwhile
+   * has its socket closed.
+   */
+  settled(): Promise<void>;
 }
 
 /**
- * The command's input as a writable stream: each chunk is a binary message;
- * closing sends the end-of-file barrier (an empty text message).
+ * The bytes a websocket carries, as a stream read ahead up to
+ * {@linkcode EXEC_BUFFER_BYTES}. An empty text message (the daemons'
+ * end-of-output barrier, after which the socket is closed) or the socket's
+ * end ends it.
  */
-function inputStream(socket: WebSocket): WritableStream<Uint8Array> {
-  return new WritableStream<Uint8Array>({
-    write(chunk) {
-      if (socket.readyState !== WebSocket.OPEN) {
-        throw new TypeError("the command's input is closed");
+function outputPump(socket: PacedWebSocket): OutputPump {
+  let ended = false;
+  let paused = false;
+  let waiters: (() => void)[] = [];
+  let idleBound = false;
+  const wake = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const resolve of woken) resolve();
+  };
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (!ended) controller.close();
+    ended = true;
+    socket.close();
+    wake();
+  };
+  const next = async (): Promise<PacedMessage | null> => {
+    if (!idleBound) return await socket.read();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const read = socket.read();
+    const silent = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS));
+    const first = await Promise.race([read, silent.then(() => "silent" as const)]);
+    clearTimeout(timer);
+    if (first !== "silent") return first;
+    socket.abort(); // finished, yet neither output nor its end: stop waiting
+    return await read;
+  };
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      paused = false;
+      try {
+        for (;;) {
+          const message = await next();
+          if (ended) return;
+          if (message === null || (message.type === "text" && message.text === "")) {
+            return finish(controller);
+          }
+          if (message.type === "binary" && message.data.length > 0) {
+            controller.enqueue(message.data);
+            break;
+          }
+        }
+      } catch (error) {
+        ended = true;
+        controller.error(error);
+        socket.abort();
+        wake();
+        return;
       }
-      if (chunk.byteLength > 0) socket.send(chunk);
+      if ((controller.desiredSize ?? 1) <= 0) {
+        paused = true; // the stream calls pull again once its reader makes room
+        wake();
+      }
     },
-    close() {
-      if (socket.readyState === WebSocket.OPEN) socket.send("");
+    cancel() {
+      ended = true;
+      socket.close();
+      wake();
     },
-    abort() {
-      if (socket.readyState === WebSocket.OPEN) socket.send("");
+  }, new ByteLengthQueuingStrategy({ highWaterMark: EXEC_BUFFER_BYTES }));
+  return {
+    stream,
+    settled() {
+      idleBound = true;
+      if (ended || paused) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+  };
+}
+
+/**
+ * The command's input as a writable stream: each chunk is a binary message,
+ * written once the ones before it are sent; closing sends the end-of-file
+ * barrier (an empty text message).
+ */
+function inputStream(socket: PacedWebSocket): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (!socket.open) throw new TypeError("the command's input is closed");
+      if (chunk.byteLength > 0) await socket.send(chunk);
+    },
+    async close() {
+      if (socket.open) await socket.send("").catch(() => {});
+    },
+    async abort() {
+      if (socket.open) await socket.send("").catch(() => {});
     },
   });
 }

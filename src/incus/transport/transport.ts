@@ -170,6 +170,53 @@ export class Transport {
    */
   answered = false;
 
+  /** Aborts when {@linkcode Transport.close} is called (raw connections end with it). */
+  get closedSignal(): AbortSignal {
+    return this.#closed.signal;
+  }
+
+  /** The largest response body accepted, bytes. */
+  get maxResponseBytes(): number {
+    return this.#maxResponseBytes;
+  }
+
+  /**
+   * Opens a connection of its own to the daemon (its Unix socket, or TLS
+   * with the client certificate and the trusted CAs), for what `fetch`
+   * cannot pace: exec's websockets, read on demand. Resolves with the
+   * connection and the `Host` to name; failures are
+   * {@linkcode ConnectionError}s naming `method path` and the fix.
+   */
+  async connectRaw(method: string, path: string): Promise<{ conn: Deno.Conn; host: string }> {
+    if (this.#closed.signal.aborted) throw this.#closedError(method, path);
+    try {
+      if (this.#isSocket) {
+        const conn = await Deno.connect({ transport: "unix", path: this.target });
+        return { conn, host: "127.0.0.1" };
+      }
+      const url = new URL(this.origin);
+      const options = this.#clientOptions;
+      const conn = await Deno.connectTls({
+        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: Number(url.port || 443),
+        caCerts: options.caCerts,
+        ...(options.cert !== undefined && options.key !== undefined
+          ? { cert: options.cert, key: options.key }
+          : {}),
+        alpnProtocols: ["http/1.1"],
+      });
+      try {
+        await conn.handshake();
+      } catch (error) {
+        conn.close();
+        throw error;
+      }
+      return { conn, host: url.host };
+    } catch (error) {
+      throw this.#connectionError(error, method, path);
+    }
+  }
+
   /** The per-request time limit in force, ms. */
   get requestTimeout(): number {
     return this.#requestTimeout;
