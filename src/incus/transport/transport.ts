@@ -17,6 +17,7 @@ import {
 } from "../../core/errors.ts";
 import { IncusError } from "../errors.ts";
 import { describeValue } from "../../core/validate.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
 /** Where and how to reach the daemon. */
 export interface TransportTarget {
@@ -68,11 +69,6 @@ export interface RequestInit {
    */
   fresh?: boolean;
 }
-
-/** Default per-request time limit: long enough for any sync answer. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-/** Default cap on a response body: 64 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** How long an idle pooled Unix connection is kept, ms (see the constructor). */
 const UNIX_POOL_IDLE_MS = 200;
