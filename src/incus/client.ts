@@ -28,11 +28,12 @@ import { IdempotentRequests } from "./transport/idempotent.ts";
 import { withProject } from "./project.ts";
 import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
+import type { ConnectionTarget } from "./transport/target.ts";
 import { Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends ConnectionTarget {
   /**
    * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
    * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
@@ -42,20 +43,6 @@ export interface ConnectOptions {
   remote?: string;
   /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
   socket?: string;
-  /** `https://host:8443` of a remote daemon (instead of a socket). */
-  url?: string;
-  /** PEM client certificate for a remote (trusted by the server). */
-  cert?: string;
-  /** PEM private key of `cert`. */
-  key?: string;
-  /** PEM CA certificate(s) the remote's certificate must chain to. */
-  ca?: string | string[];
-  /**
-   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
-   * as the only CA. The certificate is always verified; there is no
-   * "skip verify".
-   */
-  serverCert?: string;
   /** Default project of every call (the server's default when unset). */
   project?: string;
   /** Longest time one HTTP request may take, ms (default 60 s). */

@@ -16,21 +16,12 @@ import {
   ResponseTimeoutError,
 } from "../../core/errors.ts";
 import { IncusError } from "../errors.ts";
+import type { ConnectionTarget } from "./target.ts";
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
 /** Where and how to reach the daemon. */
-export interface TransportTarget {
-  /** Path of the daemon's Unix socket. */
-  socket?: string;
-  /** `https://host:port` of a remote daemon. */
-  url?: string;
-  /** PEM client certificate (remote). */
-  cert?: string;
-  /** PEM client key (remote). */
-  key?: string;
-  /** PEM CA certificate(s) the server certificate must chain to (remote). */
-  ca?: string | string[];
+export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   /** Longest time one request may take before it is abandoned, in ms. */
   requestTimeout?: number;
   /** Largest response body accepted, in bytes. */
