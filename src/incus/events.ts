@@ -309,7 +309,7 @@ export function decodeEvent(data: unknown, target: string): IncusEvent {
  * ```
  */
 export class EventStream<E extends EventBase = IncusEvent>
-  implements AsyncIterableIterator<E>, AsyncDisposable {
+  implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
   readonly #queue: IncusEvent[] = [];
@@ -390,7 +390,7 @@ export class EventStream<E extends EventBase = IncusEvent>
    * console.log(value?.metadata);
    * ```
    */
-  async next(): Promise<IteratorResult<E>> {
+  async next(): Promise<IteratorResult<E, undefined>> {
     for (;;) {
       // Once ended by the caller (abort, close), nothing more is delivered.
       const event = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
@@ -425,7 +425,7 @@ export class EventStream<E extends EventBase = IncusEvent>
    * await events.return();
    * ```
    */
-  async return(): Promise<IteratorResult<E>> {
+  async return(): Promise<IteratorResult<E, undefined>> {
     await this.close();
     return { done: true, value: undefined };
   }
