@@ -208,7 +208,10 @@ export type ExecOperation = Operation<ExecMetadata>;
 /**
  * The operation type an API path starts: {@linkcode ExecOperation} for
  * `/1.0/instances/<name>/exec`, else {@linkcode Operation}. Used by
- * `client.query()` and `client.startOperation()` to type their answer.
+ * `client.query()` and `client.startOperation()` to type their answer. It
+ * reads the path's type: write the path inline (a template literal such as
+ * `` `/1.0/instances/${name}/exec` `` keeps its shape) or `as const`; a path
+ * held in a plain `string` gives {@linkcode Operation}.
  *
  * @typeParam P The API path.
  *

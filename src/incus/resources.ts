@@ -18,7 +18,10 @@ export interface OperationResource {
   kind: string;
   /** The object's name: the URL path's last segment, percent-decoded. */
   name: string;
-  /** The URL's `project` parameter, if any (`undefined`: not stated). */
+  /**
+   * The URL's `project` parameter, if any. `undefined` means not stated:
+   * the default project, or (LXD 5.0 never states it) the operation's own.
+   */
   project: string | undefined;
   /** The URL's `target` parameter (a cluster member), if any. */
   target: string | undefined;
