@@ -9,12 +9,8 @@ import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
 import type { OperationHandle } from "./operation_handle.ts";
-import {
-  type CallOptions,
-  Operations,
-  type OperationsSettings,
-  type WaitOptions,
-} from "./operations/mod.ts";
+import { Operations } from "./operations/mod.ts";
+import type { CallOptions, OperationsSettings, WaitOptions } from "./operations/options.ts";
 import { resolveRetry, type RetryOption } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
 import {
@@ -37,13 +33,15 @@ import {
 } from "./events.ts";
 import type { HubSettings } from "./operations/event_hub.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
+import { withProject } from "./project.ts";
 import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
+import type { ConnectionTarget } from "./transport/target.ts";
 import { type Envelope, Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends ConnectionTarget {
   /**
    * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
    * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
@@ -53,20 +51,6 @@ export interface ConnectOptions {
   remote?: string;
   /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
   socket?: string;
-  /** `https://host:8443` of a remote daemon (instead of a socket). */
-  url?: string;
-  /** PEM client certificate for a remote (trusted by the server). */
-  cert?: string;
-  /** PEM private key of `cert`. */
-  key?: string;
-  /** PEM CA certificate(s) the remote's certificate must chain to. */
-  ca?: string | string[];
-  /**
-   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
-   * as the only CA. The certificate is always verified; there is no
-   * "skip verify".
-   */
-  serverCert?: string;
   /** Default project of every call (the server's default when unset). */
   project?: string;
   /** Longest time one HTTP request may take, ms (default 60 s). */
@@ -191,7 +175,7 @@ export class Client implements Disposable, AsyncDisposable {
     this.#transport = transport;
     this.project = settings.project;
     this.#requests = new IdempotentRequests(transport, settings.retry);
-    this.operations = new Operations(transport, settings);
+    this.operations = new Operations(transport, settings, this.#requests);
   }
 
   /** The socket path or remote URL this client talks to. */
@@ -396,13 +380,10 @@ export class Client implements Disposable, AsyncDisposable {
           `without "..", "#", white space or encoded separators`,
       );
     }
-    const params = new URLSearchParams(options.query);
     const project = options.project ?? this.project;
-    if (project !== undefined && !params.has("project") && !path.includes("project=")) {
-      params.set("project", project);
-    }
     const [base, inline] = path.split("?", 2);
-    const query = [inline, params.toString()].filter(Boolean).join("&");
+    const extra = new URLSearchParams(options.query).toString();
+    const query = withProject([inline, extra].filter(Boolean).join("&"), project) ?? "";
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
@@ -538,7 +519,7 @@ export class Client implements Disposable, AsyncDisposable {
       if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
         throw new InvalidArgumentError(`unexpected exec log path ${JSON.stringify(path)}`);
       }
-      const query = project === undefined ? undefined : `project=${encodeURIComponent(project)}`;
+      const query = withProject(undefined, project);
       const bytes = await this.#transport.requestBytes("GET", path, {
         query,
         signal: options.signal,
@@ -598,20 +579,28 @@ export class Client implements Disposable, AsyncDisposable {
    * events, on this client's own connection. It subscribes at once
    * (`await stream.opened` before starting what you want to observe), ends
    * cleanly when `signal` aborts or on `break`, and throws a
-   * {@linkcode ConnectionError} if the daemon drops it.
+   * {@linkcode ConnectionError} if the daemon drops it. Its events narrow
+   * on `type` ({@linkcode IncusEvent}); `types` sets the element type
+   * (`["lifecycle"]`: {@linkcode LifecycleEvent}s).
    *
+   * @typeParam T The event types asked for (inferred from `types`).
    * @param options `types` (e.g. `["operation", "lifecycle"]`), `project`, `allProjects`, `signal`.
    * @returns The stream.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const controller = new AbortController();
-   * setTimeout(() => controller.abort(), 10_000);
-   * for await (const event of client.events({ types: ["lifecycle"], signal: controller.signal })) {
-   *   console.log(event.timestamp, event.metadata);
+   * const events = client.events({ types: ["lifecycle"], signal: controller.signal });
+   * await events.opened;
+   * daemon.emitEvent("lifecycle", { action: "instance-started", source: "/1.0/instances/c1" });
+   * for await (const event of events) {
+   *   console.log(event.metadata.action, event.metadata.source); // "instance-started" "/1.0/instances/c1"
+   *   controller.abort();
    * }
    * ```
    */

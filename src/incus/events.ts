@@ -5,6 +5,7 @@
  * @module
  */
 
+import { withProject } from "./project.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
@@ -247,11 +248,8 @@ export function eventsQuery(
     if (options.types.length > 0) params.set("type", options.types.join(","));
   }
   if (options.allProjects) params.set("all-projects", "true");
-  else {
-    const project = options.project ?? defaultProject;
-    if (project !== undefined) params.set("project", project);
-  }
-  return params.toString();
+  const project = options.allProjects ? undefined : options.project ?? defaultProject;
+  return withProject(params.toString(), project) ?? "";
 }
 
 /** Opens `/1.0/events?query` on the transport's connection. */
@@ -297,14 +295,21 @@ export function decodeEvent(data: unknown, target: string): IncusEvent {
  * `signal` aborts or {@linkcode EventStream.close} is called, and throws a
  * {@linkcode ConnectionError} if the daemon drops it.
  *
- * @example
- * ```ts no-eval
- * import { connect } from "@incusops/operations";
+ * @typeParam E The events it yields: {@linkcode EventFor} the `types` asked for.
  *
- * await using client = connect();
+ * @example A stream of operation events: `metadata` is the operation
+ * ```ts
+ * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * await using client = connect({ socket: daemon.path });
  * await using events = client.events({ types: ["operation"] });
+ * await events.opened;
+ * const op = daemon.createOperation({ durationMs: 10 });
  * for await (const event of events) {
- *   console.log(event.type, event.metadata);
+ *   console.log(event.metadata.id === op.id, event.metadata.status); // true "Running", then "Success"
+ *   if (event.metadata.status === "Success") break;
  * }
  * ```
  */
@@ -381,13 +386,17 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @returns The next event, or the end.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * await using events = client.events({ types: ["lifecycle"] });
+   * await events.opened;
+   * daemon.emitEvent("lifecycle", { action: "instance-started", source: "/1.0/instances/c1" });
    * const { value } = await events.next();
-   * console.log(value?.metadata);
+   * console.log(value?.metadata.action); // "instance-started"
    * ```
    */
   async next(): Promise<IteratorResult<E, undefined>> {
@@ -417,12 +426,14 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @returns The end.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const events = client.events();
-   * await events.return();
+   * console.log(await events.return()); // { done: true, value: undefined }
    * ```
    */
   async return(): Promise<IteratorResult<E, undefined>> {
@@ -434,12 +445,15 @@ export class EventStream<E extends EventBase = IncusEvent>
    * Closes the stream and resolves once its socket is closed.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const events = client.events();
    * await events.close();
+   * console.log((await events.next()).done); // true
    * ```
    */
   async close(): Promise<void> {
@@ -454,12 +468,19 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @returns The stream itself.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
-   * for await (const event of client.events({ signal: AbortSignal.timeout(5_000) })) {
-   *   console.log(event.type);
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const controller = new AbortController();
+   * const events = client.events({ signal: controller.signal });
+   * await events.opened;
+   * daemon.emitEvent("logging", { message: "hello", level: "info", context: {} });
+   * for await (const event of events) {
+   *   if (event.type === "logging") console.log(event.metadata.message); // "hello"
+   *   controller.abort();
    * }
    * ```
    */

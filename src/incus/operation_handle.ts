@@ -16,7 +16,8 @@ import { applyMutator, type Mutator } from "../core/mutator.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import { operationId } from "./operation_id.ts";
-import type { CallOptions, Operations, WaitOptions } from "./operations/mod.ts";
+import type { Operations } from "./operations/mod.ts";
+import type { CallOptions, WaitOptions, WatchOptions } from "./operations/options.ts";
 import type { WebSocketOptions } from "./transport/websocket.ts";
 
 /**
@@ -228,9 +229,7 @@ export class OperationHandle<O extends Operation = Operation> {
    * }
    * ```
    */
-  async *watch(
-    options: CallOptions & { pollMs?: number } = {},
-  ): AsyncGenerator<O, void, undefined> {
+  async *watch(options: WatchOptions = {}): AsyncGenerator<O, void, undefined> {
     for await (const state of this.#operations.watch(this.id, this.#scoped(options))) {
       this.#last = state as O;
       yield state as O;

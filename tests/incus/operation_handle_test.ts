@@ -10,6 +10,7 @@ import {
   OperationFailedError,
   OperationHandle,
   OperationNotFoundError,
+  OperationTimeoutError,
   ProtocolError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
@@ -72,10 +73,11 @@ Deno.test("handle: the collection's errors, unchanged", async () => {
   assertEquals(handle.operation?.status, "Failure");
   await assertRejects(() => handle.cancel(), NotCancellableError);
 
-  const running = client.operations.handle(daemon.createOperation());
+  const running = client.operations.handle(daemon.createOperation().id);
   await assertRejects(() => running.cancel(), NotCancellableError);
-  const timedOut = await assertRejects(() => running.wait({ timeout: 20 }));
-  assertEquals((timedOut as Error).name, "TimeoutError");
+  const timedOut = await assertRejects(() => running.wait({ timeout: 20 }), OperationTimeoutError);
+  assertEquals(timedOut.name, "TimeoutError");
+  assertEquals(running.operation?.status, "Running", "the timeout's last state is kept");
   const aborted = await assertRejects(() => running.wait({ signal: AbortSignal.abort("stop") }));
   assertEquals(aborted, "stop");
 
