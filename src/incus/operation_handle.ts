@@ -15,7 +15,7 @@ import {
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
-import { operationId } from "./operation_id.ts";
+import { operationRef } from "./operation_id.ts";
 import type { Operations } from "./operations/mod.ts";
 import type { CallOptions, WaitOptions, WatchOptions } from "./operations/options.ts";
 import type { WebSocketOptions } from "./transport/websocket.ts";
@@ -93,19 +93,15 @@ export class OperationHandle<O extends Operation = Operation> {
     idOrOperation: string | O,
     options: OperationHandleOptions = {},
   ) {
-    if (typeof idOrOperation === "string") {
-      this.id = operationId(idOrOperation);
-    } else if (idOrOperation !== null && typeof idOrOperation === "object") {
-      this.id = operationId(idOrOperation.id);
-      this.#last = idOrOperation;
-    } else {
+    if (idOrOperation === null || !["string", "object"].includes(typeof idOrOperation)) {
       throw new InvalidArgumentError(
         `invalid operation ${describeValue(idOrOperation)}: expected an id or an operation`,
       );
     }
-    const known = this.#last?.project;
-    this.project = options.project ??
-      (typeof known === "string" && known !== "" ? known : undefined);
+    const { id, project } = operationRef(idOrOperation);
+    this.id = id;
+    this.project = options.project ?? project;
+    if (typeof idOrOperation === "object") this.#last = idOrOperation;
     this.#operations = operations;
   }
 

@@ -46,6 +46,8 @@ Deno.test("handle(operation): its project scopes every call; the call's project 
   assertEquals((await handle.refresh()).project, "p1");
   await assertRejects(() => handle.refresh({ project: "other" }), OperationNotFoundError);
   assertEquals(client.operations.handle(op, { project: "p2" }).project, "p2");
+  // A handle is an operation reference too: the collection takes it, with its project.
+  assertEquals((await client.operations.get(handle)).id, op.id);
   await handle.cancel();
   await assertRejects(() => handle.wait(), OperationCancelledError);
   assertEquals(handle.operation?.status, "Cancelled", "the error's operation is kept");
