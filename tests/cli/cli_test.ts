@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 import { startWatch } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -47,7 +47,8 @@ async function spawn(env: Record<string, string>, ...args: string[]) {
 }
 
 Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --show-secrets", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const secret = "0123456789abcdef".repeat(4);
   const a = daemon.createOperation({ description: "Creating instance", mayCancel: true });
   const b = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": secret } } });
@@ -95,7 +96,8 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
 });
 
 Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
   setTimeout(() => daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } }), 50);
   setTimeout(() => daemon.finish(op.id, { status: "Success" }), 150);
@@ -118,7 +120,8 @@ Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", as
 });
 
 Deno.test("cli cancel, delete and query", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const cancellable = daemon.createOperation({ mayCancel: true });
   const fixed = daemon.createOperation();
   assertEquals((await cli(daemon.path, "cancel", cancellable.id)).code, 0);
@@ -157,7 +160,8 @@ Deno.test("cli as a process: exit 4 naming the socket; usage on stderr with exit
 });
 
 Deno.test("cli watch prints operation events until SIGINT, then exits 0", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const watch = startWatch({ INCUS_SOCKET: daemon.path });
   await watch.listening();
   const op = daemon.createOperation({ description: "Watched op" });
@@ -170,7 +174,8 @@ Deno.test("cli watch prints operation events until SIGINT, then exits 0", async 
 });
 
 Deno.test("cli remotes from config.yml: unix remote, <remote>:<id>, unknown remote", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
   try {
     await Deno.writeTextFile(
@@ -291,7 +296,8 @@ Deno.test("deno task demo runs without a daemon and shows every step", async () 
 });
 
 Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with stage and speed", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
   const progress = { stage: "unpack", percent: "40", speed: "48000000" };
   setTimeout(() => daemon.update(op.id, { progress }), 300);
@@ -318,7 +324,8 @@ Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with sta
 
 for (const flavor of ["incus", "lxd"] as const) {
   Deno.test(`cli --project and --all-projects (${flavor} fake): lists, shows and waits per project`, async () => {
-    await using daemon = await FakeDaemon.start({ flavor });
+    await using t = await fake({ flavor });
+    const { daemon } = t;
     const home = daemon.createOperation({ description: "In default" });
     const web = daemon.createOperation({ description: "In web", project: "web", durationMs: 30 });
     const ids = async (...args: string[]) => {

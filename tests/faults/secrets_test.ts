@@ -4,16 +4,16 @@
  */
 
 import { assert, assertEquals, assertLess, assertRejects } from "@std/assert";
-import { connect, ConnectionError } from "../../mod.ts";
+import { ConnectionError } from "../../mod.ts";
 import { execStatus } from "../../src/incus/exec.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 import { openSockets } from "../_process.ts";
 
 const SECRET = "5ec4e7".repeat(10);
 
 Deno.test("8.21 websocket/exec secrets never appear in errors, their causes or inspections", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": SECRET } } });
   const error = await assertRejects(
     () => client.operations.websocket(op.id, SECRET),
@@ -59,8 +59,8 @@ Deno.test("8.21b the library never logs: no console output anywhere in src/ but 
 });
 
 Deno.test("8.24 10,000 calls, each aborted right away: no growth in sockets or memory", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   const run = async (count: number) => {
     for (let i = 0; i < count; i++) {

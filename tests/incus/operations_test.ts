@@ -4,6 +4,7 @@ import {
   assertInstanceOf,
   assertRejects,
   assertStringIncludes,
+  assertThrows,
 } from "@std/assert";
 import {
   connect,
@@ -14,23 +15,15 @@ import {
   OperationNotFoundError,
   StatusCode,
 } from "../../mod.ts";
-import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
+import type { WaitFlavor } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 
 const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
 const MISSING = "00000000-0000-4000-8000-000000000000";
 
 /** A fake daemon and a client; `events: false` makes waits use `/wait` slices only. */
-async function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
-  const daemon = await FakeDaemon.start({ flavor, retentionMs });
-  const client = connect({ socket: daemon.path, waitSliceMs: 1_000, events });
-  return {
-    daemon,
-    client,
-    async [Symbol.asyncDispose]() {
-      await client.close();
-      await daemon.close();
-    },
-  };
+function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
+  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events } });
 }
 
 Deno.test("list: flattened, oldest first, recursion 0 gives ids", async () => {
@@ -81,6 +74,13 @@ Deno.test("mutator errors reject the call with that error", async () => {
     t.client.operations.list({}, () => Promise.reject(boom))
   );
   assertEquals(rejected, boom);
+  const finished = t.daemon.createOperation({ durationMs: 10 });
+  const late = async () => {
+    await Promise.resolve();
+    throw boom;
+  };
+  assertEquals(await t.client.operations.wait(finished.id, {}, late).catch((e) => e), boom);
+  assertEquals(await t.client.query("/1.0", {}, late).catch((e) => e), boom);
 });
 
 Deno.test("listByStatus: every status key present, grouped", async () => {
@@ -238,6 +238,11 @@ Deno.test("an already aborted signal rejects at once and sends nothing", async (
       () => t.client.operations.list({ signal }),
       () => t.client.operations.cancel(op.id, { signal }),
       () => t.client.query("/1.0", { signal }),
+      () => t.client.operations.waitAll([op.id], { signal }),
+      () => t.client.exec("c1", ["true"], { signal }),
+      async () => {
+        for await (const _ of t.client.operations.watch(op.id, { signal })) break;
+      },
     ]
   ) {
     const error = await assertRejects(call);
@@ -286,11 +291,20 @@ Deno.test("wait: Incus failure answer for an op already gone still reports the f
 Deno.test("wait: bad timeouts are refused before anything is sent", async () => {
   await using t = await setup();
   const op = t.daemon.createOperation();
-  for (const timeout of [-1, NaN, Infinity, "5" as unknown as number]) {
+  for (const timeout of [-1, NaN, Infinity, -Infinity, "5" as unknown as number]) {
     await assertRejects(
       () => t.client.operations.wait(op.id, { timeout }),
       InvalidArgumentError,
       "invalid timeout",
+    );
+    await assertRejects(
+      () => t.client.operations.waitAll([op.id], { timeout }),
+      InvalidArgumentError,
+    );
+    await assertRejects(() => t.client.query("/1.0", { timeout }), InvalidArgumentError);
+    assertThrows(
+      () => connect({ socket: t.daemon.path, requestTimeout: timeout }),
+      InvalidArgumentError,
     );
   }
   assertEquals(t.daemon.requests.length, 0);
@@ -360,20 +374,25 @@ Deno.test("wait: a /wait slice the daemon never answers is retried, not fatal", 
 });
 
 Deno.test("wait: the caller's deadline wins over a daemon that never answers", async () => {
-  await using t = await setup();
-  const op = t.daemon.createOperation();
-  const stalled = Promise.withResolvers<void>();
-  t.daemon.interceptor = async () => {
-    await stalled.promise;
-    return new Response("late");
-  };
-  try {
-    const error = await assertRejects(
-      () => t.client.operations.wait(op.id, { timeout: 300 }),
-      DOMException,
-    );
-    assertEquals(error.name, "TimeoutError");
-  } finally {
-    stalled.resolve();
+  // With events (a silent events connection) and with /wait long-polls only.
+  for (const events of [true, false]) {
+    await using t = await setup("incus", undefined, events);
+    const op = t.daemon.createOperation();
+    t.daemon.eventsMode = "silent";
+    const stalled = Promise.withResolvers<void>();
+    t.daemon.interceptor = async (_request, url) => {
+      if (url.pathname.endsWith("/events")) return undefined;
+      await stalled.promise;
+      return new Response("late");
+    };
+    try {
+      const error = await assertRejects(
+        () => t.client.operations.wait(op.id, { timeout: 300 }),
+        DOMException,
+      );
+      assertEquals(error.name, "TimeoutError");
+    } finally {
+      stalled.resolve();
+    }
   }
 });
