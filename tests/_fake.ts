@@ -86,3 +86,16 @@ export async function until(
 export function requestsTo(daemon: FakeDaemon, suffix: string): number {
   return daemon.requests.filter((request) => request.path.endsWith(suffix)).length;
 }
+
+/**
+ * How many times the daemon was asked for operations (lists and single
+ * GETs, `/wait` aside): a waiter on events has read its operation once this
+ * grew after it subscribed, so what the daemon does next reaches it only
+ * through events, a reconnect or a resync.
+ */
+export function operationReads(daemon: FakeDaemon): number {
+  return daemon.requests.filter((request) =>
+    request.method === "GET" && request.path.startsWith("/1.0/operations") &&
+    !request.path.endsWith("/wait")
+  ).length;
+}

@@ -262,7 +262,7 @@ Deno.test("close() rejects calls in flight with a ConnectionError; later calls t
   const op = daemon.createOperation();
   const client = connect({ socket: daemon.path });
   const waiting = client.operations.wait(op.id);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await until(() => daemon.eventStreams === 1); // in flight
   client.close();
   await assertRejects(() => waiting, ConnectionError, "closed");
   await assertRejects(() => client.operations.list(), ConnectionError, "closed");

@@ -12,7 +12,7 @@ import {
   type Progress,
 } from "../../mod.ts";
 import type { FakeDaemon } from "../../src/testing/mod.ts";
-import { fake, until } from "../_fake.ts";
+import { fake, operationReads, until } from "../_fake.ts";
 
 const waits = (daemon: FakeDaemon) =>
   daemon.requests.filter((r) => r.path.endsWith("/wait")).length;
@@ -110,7 +110,8 @@ Deno.test("wait: the events socket dropped mid-wait reconnects, catches up and r
   const { daemon, client } = t;
   const op = daemon.createOperation();
   const waiting = client.operations.wait(op.id);
-  await until(() => daemon.eventStreams === 1);
+  // Subscribed and caught up: the finish below can only be learnt by reconnecting.
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent"; // the finish below is never sent as an event
   daemon.dropEventStreams();
   daemon.finish(op.id, { status: "Success" });
@@ -124,7 +125,7 @@ Deno.test("wait: a silent events connection counts as dead after silenceMs", asy
   const op = daemon.createOperation();
   daemon.eventsMode = "silent";
   const waiting = client.operations.wait(op.id);
-  await until(() => daemon.eventStreams === 1);
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.finish(op.id, { status: "Success" });
   assertEquals((await waiting).status, "Success");
   assert(daemon.eventStreamsOpened >= 2, "reconnected after the silence");
@@ -137,8 +138,8 @@ Deno.test("wait: a final event lost on a live connection is caught by the resync
   const { daemon, client } = t;
   const ops = Array.from({ length: 20 }, () => daemon.createOperation());
   const waiting = Promise.all(ops.map((op) => client.operations.wait(op.id, { timeout: 5_000 })));
-  await until(() => daemon.eventStreams === 1);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // every waiter has read its operation
+  // Every waiter has read its operation (one batched list).
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent";
   const before = daemon.requests.length;
   for (const op of ops) daemon.finish(op.id, { status: "Success" });
@@ -159,8 +160,7 @@ Deno.test("wait: without the sweep, the same lost event would be a not-found (th
   const { daemon, client } = t;
   const op = daemon.createOperation();
   const waiting = client.operations.wait(op.id, { timeout: 5_000 });
-  await until(() => daemon.eventStreams === 1);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent";
   daemon.finish(op.id, { status: "Success" });
   await assertRejects(() => waiting, OperationNotFoundError, "finished");
@@ -204,7 +204,12 @@ Deno.test("wait: onProgress gets parsed progress, with events and without", asyn
     const op = daemon.createOperation();
     const seen: Progress[] = [];
     const waiting = client.operations.wait(op.id, { onProgress: (p) => seen.push(p) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The wait is under way: subscribed and caught up, or long-polling.
+    await until(() =>
+      events
+        ? daemon.eventStreams === 1 && operationReads(daemon) >= 1
+        : daemon.requests.some((request) => request.path.includes(op.id))
+    );
     daemon.update(op.id, { progress: { stage: "unpack", percent: "40", speed: "1000" } });
     await until(() => seen.length >= 1);
     daemon.update(op.id, { download_progress: "rootfs: 80% (2.00MB/s)", progress: null });
