@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
-import { fake } from "../_fake.ts";
+import { fake, operationReads, until } from "../_fake.ts";
 import { startWatch } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -99,9 +99,19 @@ Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", as
   await using t = await fake();
   const { daemon } = t;
   const op = daemon.createOperation();
-  setTimeout(() => daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } }), 50);
-  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 150);
-  const ok = await cli(daemon.path, "wait", op.id, "--timeout", "10s");
+  let live = "";
+  const waiting = run(["wait", op.id, "--timeout", "10s"], {
+    stdout: () => {},
+    stderr: (text) => live += text,
+    terminal: false,
+    connect: { socket: daemon.path },
+  });
+  // Progress once the wait is subscribed; the end once the progress line is out.
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
+  daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } });
+  await until(() => live.includes("50% unpack"));
+  daemon.finish(op.id, { status: "Success" });
+  const ok = { code: await waiting, stderr: live };
   assertEquals(ok.code, 0, ok.stderr);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)} [##########..........] 50% unpack`);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)}: Success`);
@@ -300,15 +310,20 @@ Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with sta
   const { daemon } = t;
   const op = daemon.createOperation();
   const progress = { stage: "unpack", percent: "40", speed: "48000000" };
-  setTimeout(() => daemon.update(op.id, { progress }), 300);
-  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 450);
   let stderr = "";
-  const code = await run(["wait", op.id, "--timeout", "10s"], {
+  const running = run(["wait", op.id, "--timeout", "10s"], {
     stdout: () => {},
     stderr: (text) => stderr += text,
     terminal: true,
     connect: { socket: daemon.path },
   });
+  // The spinner first; progress once the wait is subscribed; the end once the bar is drawn.
+  await until(() => stderr.includes("waiting"));
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
+  daemon.update(op.id, { progress });
+  await until(() => stderr.includes("40% unpack"));
+  daemon.finish(op.id, { status: "Success" });
+  const code = await running;
   assertEquals(code, 0, stderr);
   const label = op.id.slice(0, 8);
   // Frames redrawn in place: a spinner before any progress, then the bar.
