@@ -43,6 +43,7 @@ for (const daemon of DAEMONS) {
       );
       assertEquals([output.exitCode, output.stdoutText], [0, "hello\n"]);
       assert(proxy.swallowed > 0, "the proxy held a close");
+      // deno-lint-ignore no-console -- the figure the README quotes
       console.log(`  abort settled after ${abortMs.toFixed(0)} ms`);
     }
   });
@@ -61,6 +62,7 @@ for (const daemon of DAEMONS) {
       peak = Math.max(peak, Deno.memoryUsage().rss);
     }
     const grown = (peak - before) / MiB;
+    // deno-lint-ignore no-console -- the figure the README quotes
     console.log(`  RSS grew ${grown.toFixed(1)} MiB in 3 s of an unread flood`);
     assertLess(grown, 64, `RSS grew ${grown.toFixed(1)} MiB`);
     // Reading resumes the flow: 64 MiB arrive.
