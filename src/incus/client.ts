@@ -640,6 +640,7 @@ export class Client implements Disposable, AsyncDisposable {
       query,
       options.signal,
       () => this.#streams.delete(stream),
+      options.maxQueued,
     );
     this.#streams.add(stream);
     return stream;

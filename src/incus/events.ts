@@ -229,7 +229,20 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
   allProjects?: boolean;
   /** Ends the stream: the iteration finishes cleanly (no error). */
   signal?: AbortSignal;
+  /**
+   * The most events kept unread. A reader that falls further behind a
+   * flooding daemon ends the stream: its socket is closed at once (memory
+   * stays bounded), the queued events are dropped, and the next read
+   * rejects with a {@linkcode ConnectionError} saying so (events were lost
+   * from then on: subscribe again and re-read what you track).
+   *
+   * @default {10_000}
+   */
+  maxQueued?: number;
 }
+
+/** The most events an {@linkcode EventStream} keeps unread by default. */
+export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 
@@ -317,7 +330,8 @@ export class EventStream<E extends EventBase = IncusEvent>
   implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
-  readonly #queue: IncusEvent[] = [];
+  #queue: IncusEvent[] = [];
+  readonly #maxQueued: number;
   readonly #target: string;
   #socket: WebSocket | undefined;
   #waiting: PromiseWithResolvers<void> | undefined;
@@ -334,9 +348,23 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param query The `/1.0/events` query.
    * @param signal Ends the stream.
    * @param onEnd Called once when the stream ends.
+   * @param maxQueued The most events kept unread (see {@linkcode EventsOptions.maxQueued}).
    */
-  constructor(transport: Transport, query: string, signal?: AbortSignal, onEnd?: () => void) {
+  constructor(
+    transport: Transport,
+    query: string,
+    signal?: AbortSignal,
+    onEnd?: () => void,
+    maxQueued: number | undefined = DEFAULT_MAX_QUEUED_EVENTS,
+  ) {
+    maxQueued ??= DEFAULT_MAX_QUEUED_EVENTS;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1) {
+      throw new InvalidArgumentError(
+        `invalid maxQueued ${describeValue(maxQueued)}: expected an integer >= 1`,
+      );
+    }
     this.#target = transport.target;
+    this.#maxQueued = maxQueued;
     this.#signal = signal;
     this.#onEnd = onEnd;
     if (signal?.aborted) {
@@ -352,11 +380,13 @@ export class EventStream<E extends EventBase = IncusEvent>
       }
       this.#socket = socket;
       socket.addEventListener("message", (message) => {
+        if (this.#ended) return; // closing: nothing more is kept
         try {
           this.#queue.push(decodeEvent(message.data, this.#target));
         } catch (error) {
           this.#fail(error);
         }
+        if (this.#queue.length > this.#maxQueued) this.#overflow();
         this.#wake();
       });
       socket.addEventListener("close", () => {
@@ -501,6 +531,19 @@ export class EventStream<E extends EventBase = IncusEvent>
     }
     if (this.#socket !== undefined) closeIfOpen(this.#socket);
     this.#wake();
+  }
+
+  /** The reader fell more than `maxQueued` events behind: drop the queue and end with an error. */
+  #overflow(): void {
+    this.#queue = [];
+    this.#fail(
+      new ConnectionError(
+        `/1.0/events: the reader fell more than ${this.#maxQueued} events behind ` +
+          `${this.#target}; the stream was closed and its queued events dropped (read faster, ` +
+          `or raise maxQueued)`,
+        { status: 0, method: "GET", path: "/1.0/events", target: this.#target },
+      ),
+    );
   }
 
   #fail(error: unknown): void {
