@@ -10,7 +10,9 @@ import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/er
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import type { Transport } from "./transport/transport.ts";
-import { closeIfOpen, closeWebSocket, openWebSocket } from "./transport/websocket.ts";
+import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
+import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
+import { openPacedWebSocket } from "./transport/paced_websocket.ts";
 
 /**
  * Event types the daemons send (`network-acl`: Incus's network ACL logs);
@@ -265,19 +267,23 @@ export function eventsQuery(
   return withProject(params.toString(), project) ?? "";
 }
 
-/** Opens `/1.0/events?query` on the transport's connection. */
+/**
+ * Opens `/1.0/events?query` on a connection of its own to the transport's
+ * daemon (one that can be unref'd while idle, see {@linkcode refSocket}).
+ */
 export async function openEventSocket(
   transport: Transport,
   query: string,
   signal?: AbortSignal,
-): Promise<WebSocket> {
-  return await openWebSocket(
+): Promise<EventSocket> {
+  const paced = await openPacedWebSocket(
     transport,
     "/1.0/events",
     query,
     "no such project, or this client may not read events",
-    { signal },
+    signal,
   );
+  return eventSocket(paced);
 }
 
 /** Decodes one event message; throws {@linkcode ProtocolError} for garbage. */

@@ -69,6 +69,16 @@ export class PacedWebSocket {
     return !this.#ended && !this.#closeSent;
   }
 
+  /** Lets a pending read keep the process alive (the default). */
+  ref(): void {
+    if (!this.#ended) this.#conn.ref();
+  }
+
+  /** Lets the process end while a read is pending (an idle connection). */
+  unref(): void {
+    if (!this.#ended) this.#conn.unref();
+  }
+
   /** Resolves once the connection is closed. */
   get closed(): Promise<void> {
     return this.#done.promise;
