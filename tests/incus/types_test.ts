@@ -183,4 +183,9 @@ Deno.test("types: handles carry the operation's type", async () => {
   assertType<IsExact<typeof refreshed, ExecOperation>>(true);
   const status = await byId.refresh({}, (op) => op.status);
   assertEquals(status, "Running");
+
+  const recorded = await client.execRecorded("c1", ["true"]);
+  const recordedCode = recorded.operation.metadata?.return;
+  assertType<IsExact<typeof recordedCode, number | undefined>>(true);
+  assertEquals([recorded.exitCode, recordedCode], [0, 0]);
 });
