@@ -39,7 +39,10 @@ export interface OperationHandleOptions {
  * (`operation`), and the calls of `client.operations` bound to it, with the
  * same options and errors. Every call updates `operation` with what it
  * learnt (a failed wait too: from the error's operation). Get one from
- * `client.operations.handle(idOrOperation)` or `client.startOperation()`.
+ * `client.operations.handle(idOrOperation)` (an id, a `/1.0/operations/<id>`
+ * path, an operation that `client.query()` resolved, or `process.id` of
+ * `client.exec()`), or from `client.startOperation()`. A handle is itself an
+ * operation reference: `client.operations.wait(handle)` works too.
  *
  * @typeParam O The operation's type ({@linkcode ExecOperation} for an exec).
  *
