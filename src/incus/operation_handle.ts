@@ -7,13 +7,11 @@
  */
 
 import {
-  InvalidArgumentError,
   OperationCancelledError,
   OperationFailedError,
   OperationTimeoutError,
 } from "../core/errors.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
-import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import { operationRef } from "./operation_id.ts";
 import type { Operations } from "./operations/mod.ts";
@@ -96,11 +94,6 @@ export class OperationHandle<O extends Operation = Operation> {
     idOrOperation: string | O,
     options: OperationHandleOptions = {},
   ) {
-    if (idOrOperation === null || !["string", "object"].includes(typeof idOrOperation)) {
-      throw new InvalidArgumentError(
-        `invalid operation ${describeValue(idOrOperation)}: expected an id or an operation`,
-      );
-    }
     const { id, project } = operationRef(idOrOperation);
     this.id = id;
     this.project = options.project ?? project;
