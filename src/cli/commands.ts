@@ -1,39 +1,28 @@
 /**
  * The `incusops` commands: list, show, wait, cancel, delete, watch, query.
- * `run()` returns the exit code: 0 success, 1 operation failed, cancelled
- * or refused by the server, 2 usage error, 3 timeout, 4 connection error.
+ * `run()` returns the exit code ({@linkcode ExitCode}).
  *
  * @module
  */
 
-import { type Client, connect, type ConnectOptions } from "../incus/client.ts";
-import {
-  ConnectionError,
-  IncusError,
-  InvalidArgumentError,
-  OperationCancelledError,
-  OperationFailedError,
-} from "../../mod.ts";
+import { type Client, connect, type ConnectOptions, connectRemote } from "../incus/client.ts";
 import type { Operation, OperationStatus } from "../incus/operation.ts";
-import { loadConfig } from "../incus/transport/remote.ts";
+import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
 import { parseProgress } from "../incus/progress.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
-import { type Format, formatOperations, FORMATS, maskSecrets, toYaml } from "./format.ts";
+import {
+  columnsFor,
+  forDisplay,
+  type Format,
+  formatOperations,
+  FORMATS,
+  toJson,
+  toYaml,
+} from "./format.ts";
 import { ProgressDisplay } from "./progress.ts";
+import { describeFailure, ExitCode } from "./exit_codes.ts";
 
-/** Exit codes. */
-export const ExitCode = {
-  /** Success. */
-  Ok: 0,
-  /** An operation failed or was cancelled, or the server refused. */
-  Failed: 1,
-  /** The command line is wrong. */
-  Usage: 2,
-  /** `--timeout` passed. */
-  Timeout: 3,
-  /** The daemon cannot be reached. */
-  Connection: 4,
-} as const;
+export { describeFailure, ExitCode } from "./exit_codes.ts";
 
 /** Where the CLI writes, and how it connects (tests and the demo replace these). */
 export interface CliIo {
@@ -43,6 +32,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether standard error is a terminal (progress bars) or not (plain lines). */
   terminal: boolean;
+  /** Whether escape codes are forbidden (`NO_COLOR`; default: `Deno.noColor`). */
+  noColor?: boolean;
   /** Connection options given by the caller (e.g. the demo's socket). */
   connect?: ConnectOptions;
   /** Ends `watch` (default: Ctrl-C). */
@@ -57,13 +48,27 @@ Usage: incusops <command> [options]
 Commands:
   list [--format table|json|yaml|csv] [--status running,...] [--project P] [--all-projects]
   show <id> [--format yaml|json]
-  wait <id>... [--timeout 30s]          progress bar on a terminal, plain lines otherwise
+  wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
+                                        progress on stderr (a bar on a terminal), then
+                                        the final operations on stdout (none with --quiet)
   cancel <id>                           (delete <id> is the same on Incus/LXD)
   watch [--project P] [--all-projects]  live operation events until Ctrl-C
   query [-X METHOD] [-d JSON] [--wait] <path>
 
-Options: --remote <name> (or <remote>:<id>), --show-secrets, --help
-Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection
+Options: --remote <name> (or <remote>:<id>), -p/--project, --show-secrets, --help, --version
+Durations need a unit: 500ms, 30s, 2m, 1h.
+The socket: INCUS_SOCKET / INCUS_DIR or LXD_SOCKET / LXD_DIR (used alone), else the usual
+places; config.yml (INCUS_CONF, else ~/.config/incus or ~/.config/lxc) is read only for
+--remote, <remote>:<id>, or when no socket variable is set (its default-remote).
+
+Exit codes:
+  0  success
+  1  the operation failed or was cancelled, or the server refused (not found, forbidden...)
+  2  usage error (bad option, id, path or duration; nothing was sent)
+  3  --timeout passed (the operation keeps running)
+  4  connection: the daemon or config.yml cannot be used, or Deno lacks a permission
+     (the message names the flag to add)
+  5  protocol: something answered, but not as an Incus/LXD daemon does
 `;
 
 function option(args: ParsedArgs, name: string): string | undefined {
@@ -80,13 +85,28 @@ function target(args: ParsedArgs, value: string): { remote?: string; id: string 
   return { remote: option(args, "remote"), id: value };
 }
 
-function open(io: CliIo, remote: string | undefined, project?: string): Client {
+/** Whether a variable names the socket (an unreadable one counts: `connect()` names the flag). */
+function socketNamed(): boolean {
+  return SOCKET_VARIABLES.some((name) => {
+    try {
+      return !!Deno.env.get(name);
+    } catch {
+      return true;
+    }
+  });
+}
+
+/**
+ * The client of a command. config.yml is read only for a remote: one
+ * named, or, when no variable names a socket, its `default-remote` (as
+ * the incus CLI; `local` when there is no config).
+ */
+async function open(io: CliIo, remote: string | undefined, project?: string): Promise<Client> {
   const options: ConnectOptions = { ...io.connect };
-  // Like the incus CLI: without a remote, the config's default-remote ("local" when none).
-  if (remote !== undefined) options.remote = remote;
-  else if (io.connect === undefined) options.remote = loadConfig().defaultRemote;
   if (project !== undefined) options.project = project;
-  return connect(options);
+  if (remote !== undefined) return await connectRemote(remote, options);
+  if (io.connect !== undefined || socketNamed()) return connect(options);
+  return await connectRemote(undefined, options);
 }
 
 function formatOf(args: ParsedArgs, fallback: Format): Format {
@@ -148,11 +168,12 @@ function statusesOf(args: ParsedArgs): string[] | undefined {
 async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOf(args, "table");
   const statuses = statusesOf(args);
-  await using client = open(io, option(args, "remote"), option(args, "project"));
-  let ops = await client.operations.list({ allProjects: args.options.has("all-projects") });
+  const allProjects = args.options.has("all-projects");
+  await using client = await open(io, option(args, "remote"), option(args, "project"));
+  let ops = await client.operations.list({ allProjects });
   if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
-  if (!args.options.has("show-secrets")) ops = maskSecrets(ops);
-  io.stdout(formatOperations(ops, format) + "\n");
+  ops = forDisplay(ops, { mask: !args.options.has("show-secrets") });
+  io.stdout(await formatOperations(ops, format, columnsFor({ allProjects })) + "\n");
   return ExitCode.Ok;
 }
 
@@ -164,10 +185,11 @@ async function show(args: ParsedArgs, io: CliIo): Promise<number> {
       `show prints yaml or json, not ${format}: incusops show <id> --format json`,
     );
   }
-  await using client = open(io, remote, option(args, "project"));
-  let op = await client.operations.get(id);
-  if (!args.options.has("show-secrets")) op = maskSecrets(op);
-  io.stdout((format === "json" ? JSON.stringify(op, null, 2) : toYaml(op)) + "\n");
+  await using client = await open(io, remote, option(args, "project"));
+  const op = forDisplay(await client.operations.get(id), {
+    mask: !args.options.has("show-secrets"),
+  });
+  io.stdout((format === "json" ? toJson(op) : await toYaml(op)) + "\n");
   return ExitCode.Ok;
 }
 
@@ -175,15 +197,25 @@ async function wait(args: ParsedArgs, io: CliIo): Promise<number> {
   const { remote, ids: wanted } = ids(args, "many");
   const timeoutText = option(args, "timeout");
   const timeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
-  const display = new ProgressDisplay({ write: io.stderr, terminal: io.terminal });
+  const quiet = args.options.has("quiet");
+  const format = formatOf(args, "table");
+  const display = new ProgressDisplay({
+    write: io.stderr,
+    terminal: io.terminal,
+    escapes: !(io.noColor ?? Deno.noColor),
+  });
   try {
-    await using client = open(io, remote, option(args, "project"));
+    await using client = await open(io, remote, option(args, "project"));
     const label = (op: Operation) => op.id.slice(0, 8);
     const finals = await client.operations.waitAll(wanted, {
       timeout,
       onProgress: (progress, op) => display.progress(label(op), progress),
     });
     for (const op of finals) display.done(label(op), op.status);
+    if (!quiet) {
+      const shown = forDisplay(finals, { mask: !args.options.has("show-secrets") });
+      io.stdout(await formatOperations(shown, format) + "\n");
+    }
     return ExitCode.Ok;
   } finally {
     display.close();
@@ -192,14 +224,14 @@ async function wait(args: ParsedArgs, io: CliIo): Promise<number> {
 
 async function cancel(args: ParsedArgs, io: CliIo): Promise<number> {
   const { remote, ids: [id] } = ids(args, "one");
-  await using client = open(io, remote, option(args, "project"));
+  await using client = await open(io, remote, option(args, "project"));
   await client.operations.cancel(id);
   io.stdout(`${id}: cancel requested\n`);
   return ExitCode.Ok;
 }
 
 async function watch(args: ParsedArgs, io: CliIo): Promise<number> {
-  await using client = open(io, option(args, "remote"), option(args, "project"));
+  await using client = await open(io, option(args, "remote"), option(args, "project"));
   const controller = new AbortController();
   const stop = () => controller.abort();
   io.signal?.addEventListener("abort", stop, { once: true });
@@ -249,14 +281,14 @@ async function query(args: ParsedArgs, io: CliIo): Promise<number> {
       throw new UsageError(`-d must be JSON, got ${JSON.stringify(data.slice(0, 40))}`);
     }
   }
-  await using client = open(io, remote, option(args, "project"));
+  await using client = await open(io, remote, option(args, "project"));
   let result = await client.query(path, {
     method: method as "GET",
     body,
     wait: args.options.has("wait"),
   });
-  if (!args.options.has("show-secrets")) result = maskSecrets(result);
-  io.stdout(JSON.stringify(result, null, 2) + "\n");
+  result = forDisplay(result, { mask: !args.options.has("show-secrets") });
+  io.stdout(toJson(result) + "\n");
   return ExitCode.Ok;
 }
 
@@ -270,26 +302,6 @@ const COMMANDS: Record<string, (args: ParsedArgs, io: CliIo) => Promise<number>>
   query,
 };
 
-/** The exit code and one-line message for an error. */
-export function describeFailure(error: unknown): { code: number; message: string } {
-  const text = error instanceof Error ? error.message : String(error);
-  if (error instanceof UsageError || error instanceof InvalidArgumentError) {
-    return { code: ExitCode.Usage, message: `${text} (see incusops --help)` };
-  }
-  if (error instanceof DOMException && error.name === "TimeoutError") {
-    return {
-      code: ExitCode.Timeout,
-      message: `${text}; the operation keeps running (raise --timeout)`,
-    };
-  }
-  if (error instanceof ConnectionError) return { code: ExitCode.Connection, message: text };
-  if (error instanceof OperationFailedError || error instanceof OperationCancelledError) {
-    return { code: ExitCode.Failed, message: text };
-  }
-  if (error instanceof IncusError) return { code: ExitCode.Failed, message: text };
-  return { code: ExitCode.Failed, message: text };
-}
-
 /**
  * Runs one command line and resolves with its exit code; messages go to
  * `io` (one line per error on stderr), never thrown.
@@ -301,6 +313,10 @@ export function describeFailure(error: unknown): { code: number; message: string
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     const args = parseArgs(argv);
+    if (args.options.has("version")) {
+      io.stdout(`incusops ${await version()}\n`);
+      return ExitCode.Ok;
+    }
     if (args.options.has("help") || args.command === "" || args.command === "help") {
       (args.command === "" && !args.options.has("help") ? io.stderr : io.stdout)(USAGE);
       return args.command === "" && !args.options.has("help") ? ExitCode.Usage : ExitCode.Ok;
@@ -315,4 +331,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr(`incusops: ${message.split("\n")[0]}\n`);
     return code;
   }
+}
+
+/** The package version, from deno.json (read only for --version). */
+async function version(): Promise<string> {
+  const config = await import("../../deno.json", { with: { type: "json" } });
+  return String(config.default.version);
 }

@@ -9,7 +9,10 @@
  * deno run -A jsr:@incusops/operations/cli wait prod:9a8b7c6d-1234-4abc-9def-0123456789ab --timeout 2m
  * ```
  *
- * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection.
+ * Put it on PATH with `deno install -g -A -n incusops jsr:@incusops/operations/cli`.
+ *
+ * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout,
+ * 4 connection (daemon, config.yml or a Deno permission), 5 protocol.
  *
  * @example Run it from a script
  * ```ts no-eval
@@ -45,7 +48,7 @@ function writeAll(file: typeof Deno.stdout, text: string): void {
  * import { main } from "@incusops/operations/cli";
  *
  * const code = await main(["wait", "9a8b7c6d-1234-4abc-9def-0123456789ab", "--timeout", "30s"]);
- * console.log(code); // 0, 1, 2, 3 or 4
+ * console.log(code); // 0 to 5
  * ```
  */
 export function main(args: readonly string[]): Promise<number> {

@@ -14,7 +14,6 @@ import {
   type Operation,
   OperationFailedError,
   ProtocolError,
-  socketCandidates,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 
@@ -263,75 +262,6 @@ Deno.test("close() rejects calls in flight with a ConnectionError; later calls t
   await assertRejects(() => waiting, ConnectionError, "closed");
   await assertRejects(() => client.operations.list(), ConnectionError, "closed");
   client.close();
-});
-
-Deno.test("connect: socket discovery follows the documented order", () => {
-  const saved = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"].map((
-    name,
-  ) => [name, Deno.env.get(name)] as const);
-  try {
-    Deno.env.set("INCUS_SOCKET", "/a/incus.socket");
-    Deno.env.set("INCUS_DIR", "/b");
-    Deno.env.set("LXD_SOCKET", "/c/lxd.socket");
-    Deno.env.set("LXD_DIR", "/d");
-    assertEquals(socketCandidates(), [
-      "/a/incus.socket",
-      "/b/unix.socket",
-      "/run/incus/unix.socket",
-      "/var/lib/incus/unix.socket",
-      "/c/lxd.socket",
-      "/d/unix.socket",
-      "/var/snap/lxd/common/lxd/unix.socket",
-      "/var/lib/lxd/unix.socket",
-    ]);
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-  }
-});
-
-Deno.test("connect: discovery picks the first existing socket; none → error listing tries", async () => {
-  await using daemon = await FakeDaemon.start();
-  const names = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"];
-  const saved = names.map((name) => [name, Deno.env.get(name)] as const);
-  try {
-    for (const name of names) Deno.env.delete(name);
-    Deno.env.set("INCUS_SOCKET", "/tmp/incusops-missing.socket");
-    Deno.env.set("LXD_SOCKET", daemon.path);
-    // A system daemon at a fixed path comes before LXD_SOCKET in the order.
-    const system = socketCandidates().slice(1, 4).find((path) => {
-      try {
-        return Deno.statSync(path).isSocket;
-      } catch {
-        return false;
-      }
-    });
-    {
-      await using client = connect();
-      assertEquals(client.target, system ?? daemon.path);
-    }
-    Deno.env.set("INCUS_SOCKET", daemon.path);
-    {
-      await using client = connect();
-      assertEquals(client.target, daemon.path);
-      assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
-    }
-    if (system === undefined) {
-      Deno.env.set("INCUS_SOCKET", "/tmp/incusops-missing.socket");
-      Deno.env.set("LXD_SOCKET", "/tmp/incusops-missing-too.socket");
-      const error = assertThrows(() => connect(), ConnectionError);
-      assertStringIncludes(error.message, "/tmp/incusops-missing.socket");
-      assertStringIncludes(error.message, "/tmp/incusops-missing-too.socket");
-      assertStringIncludes(error.message, "connect({ socket })");
-    }
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-  }
 });
 
 Deno.test("connect: a remote must be https", () => {
