@@ -144,7 +144,7 @@ Deno.test("resolveSocket: precedence — *_SOCKET over *_DIR in a family; Incus 
 });
 
 Deno.test("resolveSocket: the default paths only when nothing is named; none found lists them", async () => {
-  await withFixtures(async ({ dir, other, file }) => {
+  await withFixtures(({ dir, other, file }) => {
     const candidates = [`${dir}/none.socket`, file, other];
     assertEquals(resolveSocket({ env: envOf({}), candidates }), { path: other, source: "search" });
     const error = assertThrows(
@@ -162,6 +162,7 @@ Deno.test("resolveSocket: the default paths only when nothing is named; none fou
       "/var/snap/lxd/common/lxd/unix.socket",
       "/var/lib/lxd/unix.socket",
     ]);
+    return Promise.resolve();
   });
 });
 
