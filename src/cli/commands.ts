@@ -6,7 +6,7 @@
  */
 
 import { type Client, connect, type ConnectOptions, connectRemote } from "../incus/client.ts";
-import type { Operation, OperationStatus } from "../incus/operation.ts";
+import { type Operation, STATUS_KEYS } from "../incus/operation.ts";
 import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
 import { parseProgress } from "../incus/progress.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
@@ -130,32 +130,11 @@ function ids(args: ParsedArgs, count: "one" | "many"): { remote?: string; ids: s
   return { remote: targets[0].remote, ids: targets.map((t) => t.id) };
 }
 
-/** Every status `--status` may name (an operation's are mostly running, success, failure, cancelled). */
-const STATUSES: readonly OperationStatus[] = [
-  "Created",
-  "Started",
-  "Stopped",
-  "Running",
-  "Cancelling",
-  "Pending",
-  "Starting",
-  "Stopping",
-  "Aborting",
-  "Freezing",
-  "Frozen",
-  "Thawed",
-  "Error",
-  "Ready",
-  "Success",
-  "Failure",
-  "Cancelled",
-];
-
 /** `--status running,success` in lower case; a misspelt status is a usage error, not an empty list. */
 function statusesOf(args: ParsedArgs): string[] | undefined {
   const statuses = option(args, "status")?.toLowerCase().split(",").map((s) => s.trim())
     .filter(Boolean);
-  const known = STATUSES.map((status) => status.toLowerCase());
+  const known: readonly string[] = STATUS_KEYS;
   const unknown = statuses?.find((status) => !known.includes(status));
   if (unknown !== undefined) {
     throw new UsageError(

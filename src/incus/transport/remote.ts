@@ -13,6 +13,7 @@
  */
 
 import { ConnectionError } from "../../core/errors.ts";
+import type { ConnectionTarget } from "./target.ts";
 
 /** Largest `config.yml` read, bytes (the incus CLI's files hold a few hundred). */
 export const MAX_CONFIG_BYTES = 256 * 1024;
@@ -43,19 +44,9 @@ export interface CliConfig {
 }
 
 /** Where a remote leads: a socket (undefined: the usual resolution) or a URL with its certificates. */
-export interface ResolvedRemote {
+export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   /** The remote's name. */
   name: string;
-  /** The socket path, for `unix://` remotes (`undefined`: resolve as `connect()` does). */
-  socket?: string;
-  /** The URL, for HTTPS remotes. */
-  url?: string;
-  /** PEM client certificate. */
-  cert?: string;
-  /** PEM client key. */
-  key?: string;
-  /** PEM pinned server certificate, when `servercerts/<remote>.crt` exists. */
-  serverCert?: string;
   /** The remote's project. */
   project?: string;
 }
