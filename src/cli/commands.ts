@@ -1,44 +1,17 @@
 /**
- * The `incusops` commands: list, show, wait, cancel, delete, watch, query.
- * `run()` returns the exit code ({@linkcode ExitCode}).
+ * The `incusops` command line: `run()` parses it, runs the command (each
+ * loaded only when used, so `list` starts without what `wait` and `watch`
+ * need) and returns the exit code ({@linkcode ExitCode}).
  *
  * @module
  */
 
-import { type Client, connect, type ConnectOptions, connectRemote } from "../incus/client.ts";
-import { type Operation, STATUS_KEYS } from "../incus/operation.ts";
-import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
-import { parseProgress } from "../incus/progress.ts";
-import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
-import {
-  columnsFor,
-  forDisplay,
-  type Format,
-  formatOperations,
-  FORMATS,
-  toJson,
-  toYaml,
-} from "./format.ts";
-import { ProgressDisplay } from "./progress.ts";
+import { parseArgs, type ParsedArgs, UsageError } from "./args.ts";
+import type { CliIo } from "./context.ts";
 import { describeFailure, ExitCode } from "./exit_codes.ts";
 
 export { describeFailure, ExitCode } from "./exit_codes.ts";
-
-/** Where the CLI writes, and how it connects (tests and the demo replace these). */
-export interface CliIo {
-  /** Standard output. */
-  stdout(text: string): void;
-  /** Standard error. */
-  stderr(text: string): void;
-  /** Whether standard error is a terminal (progress bars) or not (plain lines). */
-  terminal: boolean;
-  /** Whether escape codes are forbidden (`NO_COLOR`; default: `Deno.noColor`). */
-  noColor?: boolean;
-  /** Connection options given by the caller (e.g. the demo's socket). */
-  connect?: ConnectOptions;
-  /** Ends `watch` (default: Ctrl-C). */
-  signal?: AbortSignal;
-}
+export type { CliIo } from "./context.ts";
 
 /** The usage text. */
 export const USAGE = `incusops: Incus/LXD operations from the command line
@@ -71,214 +44,17 @@ Exit codes:
   5  protocol: something answered, but not as an Incus/LXD daemon does
 `;
 
-function option(args: ParsedArgs, name: string): string | undefined {
-  const value = args.options.get(name);
-  return value === true ? undefined : value;
-}
+type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;
 
-/** Splits `<remote>:<id>`; the remote also comes from `--remote`. */
-function target(args: ParsedArgs, value: string): { remote?: string; id: string } {
-  const colon = value.indexOf(":");
-  if (colon > 0 && !value.startsWith("/")) {
-    return { remote: value.slice(0, colon), id: value.slice(colon + 1) };
-  }
-  return { remote: option(args, "remote"), id: value };
-}
-
-/** Whether a variable names the socket (an unreadable one counts: `connect()` names the flag). */
-function socketNamed(): boolean {
-  return SOCKET_VARIABLES.some((name) => {
-    try {
-      return !!Deno.env.get(name);
-    } catch {
-      return true;
-    }
-  });
-}
-
-/**
- * The client of a command. config.yml is read only for a remote: one
- * named, or, when no variable names a socket, its `default-remote` (as
- * the incus CLI; `local` when there is no config).
- */
-async function open(io: CliIo, remote: string | undefined, project?: string): Promise<Client> {
-  const options: ConnectOptions = { ...io.connect };
-  if (project !== undefined) options.project = project;
-  if (remote !== undefined) return await connectRemote(remote, options);
-  if (io.connect !== undefined || socketNamed()) return connect(options);
-  return await connectRemote(undefined, options);
-}
-
-function formatOf(args: ParsedArgs, fallback: Format): Format {
-  const format = option(args, "format") ?? fallback;
-  if (!FORMATS.includes(format as Format)) {
-    throw new UsageError(`unknown format ${JSON.stringify(format)} (use ${FORMATS.join(", ")})`);
-  }
-  return format as Format;
-}
-
-function ids(args: ParsedArgs, count: "one" | "many"): { remote?: string; ids: string[] } {
-  if (args.positional.length === 0 || (count === "one" && args.positional.length > 1)) {
-    throw new UsageError(
-      `${args.command} needs ${count === "one" ? "one operation id" : "operation ids"}: ` +
-        `incusops ${args.command} <id>${count === "many" ? "..." : ""}`,
-    );
-  }
-  const targets = args.positional.map((value) => target(args, value));
-  const remotes = new Set(targets.map((t) => t.remote));
-  if (remotes.size > 1) throw new UsageError("all ids of one command must be on the same remote");
-  return { remote: targets[0].remote, ids: targets.map((t) => t.id) };
-}
-
-/** `--status running,success` in lower case; a misspelt status is a usage error, not an empty list. */
-function statusesOf(args: ParsedArgs): string[] | undefined {
-  const statuses = option(args, "status")?.toLowerCase().split(",").map((s) => s.trim())
-    .filter(Boolean);
-  const known: readonly string[] = STATUS_KEYS;
-  const unknown = statuses?.find((status) => !known.includes(status));
-  if (unknown !== undefined) {
-    throw new UsageError(
-      `unknown status ${JSON.stringify(unknown)} (e.g. running, success, failure, cancelled)`,
-    );
-  }
-  return statuses;
-}
-
-async function list(args: ParsedArgs, io: CliIo): Promise<number> {
-  const format = formatOf(args, "table");
-  const statuses = statusesOf(args);
-  const allProjects = args.options.has("all-projects");
-  await using client = await open(io, option(args, "remote"), option(args, "project"));
-  let ops = await client.operations.list({ allProjects });
-  if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
-  ops = forDisplay(ops, { mask: !args.options.has("show-secrets") });
-  io.stdout(await formatOperations(ops, format, columnsFor({ allProjects })) + "\n");
-  return ExitCode.Ok;
-}
-
-async function show(args: ParsedArgs, io: CliIo): Promise<number> {
-  const { remote, ids: [id] } = ids(args, "one");
-  const format = formatOf(args, "yaml");
-  if (format !== "yaml" && format !== "json") {
-    throw new UsageError(
-      `show prints yaml or json, not ${format}: incusops show <id> --format json`,
-    );
-  }
-  await using client = await open(io, remote, option(args, "project"));
-  const op = forDisplay(await client.operations.get(id), {
-    mask: !args.options.has("show-secrets"),
-  });
-  io.stdout((format === "json" ? toJson(op) : await toYaml(op)) + "\n");
-  return ExitCode.Ok;
-}
-
-async function wait(args: ParsedArgs, io: CliIo): Promise<number> {
-  const { remote, ids: wanted } = ids(args, "many");
-  const timeoutText = option(args, "timeout");
-  const timeout = timeoutText === undefined ? undefined : parseDuration(timeoutText);
-  const quiet = args.options.has("quiet");
-  const format = formatOf(args, "table");
-  const display = new ProgressDisplay({
-    write: io.stderr,
-    terminal: io.terminal,
-    escapes: !(io.noColor ?? Deno.noColor),
-  });
-  try {
-    await using client = await open(io, remote, option(args, "project"));
-    const label = (op: Operation) => op.id.slice(0, 8);
-    const finals = await client.operations.waitAll(wanted, {
-      timeout,
-      onProgress: (progress, op) => display.progress(label(op), progress),
-    });
-    for (const op of finals) display.done(label(op), op.status);
-    if (!quiet) {
-      const shown = forDisplay(finals, { mask: !args.options.has("show-secrets") });
-      io.stdout(await formatOperations(shown, format) + "\n");
-    }
-    return ExitCode.Ok;
-  } finally {
-    display.close();
-  }
-}
-
-async function cancel(args: ParsedArgs, io: CliIo): Promise<number> {
-  const { remote, ids: [id] } = ids(args, "one");
-  await using client = await open(io, remote, option(args, "project"));
-  await client.operations.cancel(id);
-  io.stdout(`${id}: cancel requested\n`);
-  return ExitCode.Ok;
-}
-
-async function watch(args: ParsedArgs, io: CliIo): Promise<number> {
-  await using client = await open(io, option(args, "remote"), option(args, "project"));
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  io.signal?.addEventListener("abort", stop, { once: true });
-  let listening = false;
-  if (io.signal === undefined) {
-    Deno.addSignalListener("SIGINT", stop);
-    listening = true;
-  }
-  try {
-    const stream = client.events({
-      types: ["operation"],
-      allProjects: args.options.has("all-projects"),
-      signal: controller.signal,
-    });
-    await stream.opened;
-    io.stderr("watching operations (Ctrl-C to stop)\n");
-    for await (const event of stream) {
-      const op = event.metadata as Operation;
-      const progress = parseProgress(op.metadata);
-      const extra = progress?.percent !== undefined ? ` ${progress.percent}%` : "";
-      io.stdout(
-        `${event.timestamp} ${op.id} ${op.status.padEnd(9)} ${op.description}${extra}\n`,
-      );
-    }
-    return ExitCode.Ok;
-  } finally {
-    if (listening) Deno.removeSignalListener("SIGINT", stop);
-    io.signal?.removeEventListener("abort", stop);
-  }
-}
-
-async function query(args: ParsedArgs, io: CliIo): Promise<number> {
-  if (args.positional.length !== 1) {
-    throw new UsageError("query needs one API path: incusops query [-X METHOD] [-d JSON] /1.0/...");
-  }
-  const { remote, id: path } = target(args, args.positional[0]);
-  const method = (option(args, "request") ?? "GET").toUpperCase();
-  if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) {
-    throw new UsageError(`unknown method ${method} (GET, POST, PUT, PATCH, DELETE)`);
-  }
-  const data = option(args, "data");
-  let body: unknown;
-  if (data !== undefined) {
-    try {
-      body = JSON.parse(data);
-    } catch {
-      throw new UsageError(`-d must be JSON, got ${JSON.stringify(data.slice(0, 40))}`);
-    }
-  }
-  await using client = await open(io, remote, option(args, "project"));
-  let result = await client.query(path, {
-    method: method as "GET",
-    body,
-    wait: args.options.has("wait"),
-  });
-  result = forDisplay(result, { mask: !args.options.has("show-secrets") });
-  io.stdout(toJson(result) + "\n");
-  return ExitCode.Ok;
-}
-
-const COMMANDS: Record<string, (args: ParsedArgs, io: CliIo) => Promise<number>> = {
-  list,
-  show,
-  wait,
-  cancel,
-  delete: cancel,
-  watch,
-  query,
+/** Each command, imported when it runs. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  list: async () => (await import("./requests.ts")).list,
+  show: async () => (await import("./requests.ts")).show,
+  cancel: async () => (await import("./requests.ts")).cancel,
+  delete: async () => (await import("./requests.ts")).cancel,
+  query: async () => (await import("./requests.ts")).query,
+  wait: async () => (await import("./follow.ts")).wait,
+  watch: async () => (await import("./follow.ts")).watch,
 };
 
 /**
@@ -300,11 +76,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       (args.command === "" && !args.options.has("help") ? io.stderr : io.stdout)(USAGE);
       return args.command === "" && !args.options.has("help") ? ExitCode.Usage : ExitCode.Ok;
     }
-    const command = COMMANDS[args.command];
-    if (command === undefined) {
+    const load = Object.hasOwn(COMMANDS, args.command) ? COMMANDS[args.command] : undefined;
+    if (load === undefined) {
       throw new UsageError(`unknown command ${JSON.stringify(args.command)}`);
     }
-    return await command(args, io);
+    return await (await load())(args, io);
   } catch (error) {
     const { code, message } = describeFailure(error);
     io.stderr(`incusops: ${message.split("\n")[0]}\n`);

@@ -26,7 +26,6 @@ import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
 import type { HubSettings } from "./operations/event_hub.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import { withProject } from "./project.ts";
-import { resolveRemote } from "./transport/remote.ts";
 import { resolveSocket } from "./transport/socket.ts";
 import type { ConnectionTarget } from "./transport/target.ts";
 import { Transport } from "./transport/transport.ts";
@@ -548,6 +547,8 @@ export async function connectRemote(
   remote?: string,
   options: ConnectOptions = {},
 ): Promise<Client> {
+  // Loaded only here: a socket or URL client never reads config.yml (nor loads @std/yaml).
+  const { resolveRemote } = await import("./transport/remote.ts");
   const { name: _, ...resolved } = await resolveRemote(remote);
   const given = Object.fromEntries(
     Object.entries(options).filter(([, value]) => value !== undefined),
