@@ -119,7 +119,23 @@ export interface Column {
 }
 
 const ID: Column = { name: "ID", cell: (op) => op.id };
-const PROJECT: Column = { name: "PROJECT", cell: (op) => op.project ?? "" };
+/**
+ * An operation's project: its `project` field (newer servers), else the
+ * `project=` of the URLs in its `resources` (no `project=` there: the
+ * default project), else unknown ("").
+ */
+export function projectOf(op: Operation): string {
+  if (typeof op.project === "string" && op.project !== "") return op.project;
+  const urls = Object.values(op.resources ?? {}).flat();
+  if (urls.length === 0) return "";
+  for (const url of urls) {
+    const project = URL.parse(String(url), "http://daemon")?.searchParams.get("project");
+    if (project) return project;
+  }
+  return "default";
+}
+
+const PROJECT: Column = { name: "PROJECT", cell: projectOf };
 const REST: Column[] = [
   { name: "TYPE", cell: (op) => op.class.toUpperCase() },
   { name: "DESCRIPTION", cell: (op) => op.description },

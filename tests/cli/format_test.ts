@@ -11,6 +11,7 @@ import {
   forDisplay,
   formatOperations,
   MAX_DISPLAY_DEPTH,
+  projectOf,
   table,
   toYaml,
 } from "../../src/cli/format.ts";
@@ -102,4 +103,15 @@ Deno.test("csv: RFC 4180 quoting by @std/csv, one line feed per row; columns ext
   const projects = await formatOperations(ops, "csv", withProject);
   assertStringIncludes(projects, "b,web,TASK,");
   assertStringIncludes(projects, "a,,TASK,");
+});
+
+Deno.test("projectOf: the project field, else project= of the resources, else default; unknown without resources", () => {
+  assertEquals(projectOf(operation("a", { project: "web" })), "web");
+  const resources = { instances: ["/1.0/instances/c1?project=shop"] };
+  assertEquals(projectOf(operation("b", { resources })), "shop");
+  assertEquals(
+    projectOf(operation("c", { resources: { instances: ["/1.0/instances/c1"] } })),
+    "default",
+  );
+  assertEquals(projectOf(operation("d", { resources: null })), "");
 });
