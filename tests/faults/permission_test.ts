@@ -6,7 +6,7 @@
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const NOBODY = "65534";
@@ -28,7 +28,8 @@ Deno.test("8.2 socket exists but permission denied (run as nobody): ConnectionEr
   if (Deno.uid() !== 0) throw new Error("this case needs root, to run a client as nobody");
   const dir = await Deno.makeTempDir({ prefix: "incusops-perm-" });
   try {
-    await using daemon = await FakeDaemon.start({ path: `${dir}/unix.socket` });
+    await using t = await fake({ path: `${dir}/unix.socket` });
+    const { daemon } = t;
     const script = `${dir}/probe.ts`;
     await Deno.writeTextFile(
       script,
@@ -77,7 +78,8 @@ Deno.test("8.2b INCUS_SOCKET in a folder nobody may enter: the CLI exits 4 namin
   const dir = await Deno.makeTempDir({ prefix: "incusops-perm-cli-" });
   try {
     await Deno.mkdir(`${dir}/locked`);
-    await using daemon = await FakeDaemon.start({ path: `${dir}/locked/unix.socket` });
+    await using t = await fake({ path: `${dir}/locked/unix.socket` });
+    const { daemon } = t;
     const cache = await readableCache(dir);
     await Deno.chmod(`${dir}/locked`, 0o700); // root's only (after the cache was made readable)
     const { stdout, stderr, code } = await new Deno.Command("setpriv", {

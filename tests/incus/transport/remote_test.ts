@@ -21,6 +21,7 @@ import {
 } from "../../../src/incus/transport/remote.ts";
 import { connect, ConnectionError, connectRemote, InvalidArgumentError } from "../../../mod.ts";
 import { FakeDaemon } from "../../../src/testing/mod.ts";
+import { scopedEnv } from "../../_env.ts";
 
 const CONFIG = `# written by "incus remote add"
 default-remote: prod
@@ -243,26 +244,20 @@ Deno.test("connectRemote: a unix remote of INCUS_CONF reaches its daemon; connec
       `${dir}/config.yml`,
       `remotes:\n  fake:\n    addr: unix://${daemon.path}\n`,
     );
-    const saved = Deno.env.get("INCUS_CONF");
-    Deno.env.set("INCUS_CONF", dir);
-    try {
-      const op = daemon.createOperation();
-      {
-        await using client = await connectRemote("fake", { project: "default" });
-        assertEquals(client.target, daemon.path);
-        assertEquals((await client.operations.list()).map((o) => o.id), [op.id]);
-      }
-      const missing = await assertRejects(() => connectRemote("missing"), ConnectionError);
-      assertStringIncludes(missing.message, 'remote "missing"');
-      const old = assertThrows(
-        () => connect({ remote: "fake" } as Parameters<typeof connect>[0]),
-        InvalidArgumentError,
-      );
-      assertStringIncludes(old.message, "connectRemote");
-    } finally {
-      if (saved === undefined) Deno.env.delete("INCUS_CONF");
-      else Deno.env.set("INCUS_CONF", saved);
+    using _env = scopedEnv({ INCUS_CONF: dir });
+    const op = daemon.createOperation();
+    {
+      await using client = await connectRemote("fake", { project: "default" });
+      assertEquals(client.target, daemon.path);
+      assertEquals((await client.operations.list()).map((o) => o.id), [op.id]);
     }
+    const missing = await assertRejects(() => connectRemote("missing"), ConnectionError);
+    assertStringIncludes(missing.message, 'remote "missing"');
+    const old = assertThrows(
+      () => connect({ remote: "fake" } as Parameters<typeof connect>[0]),
+      InvalidArgumentError,
+    );
+    assertStringIncludes(old.message, "connectRemote");
   });
 });
 
