@@ -757,7 +757,7 @@ export async function connectRemote(
   const { resolveRemote } = await import("./transport/remote.ts");
   const { name: _, ...resolved } = await resolveRemote(remote);
   const given = Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
+    Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
   );
   return connect({ ...resolved, ...given });
 }
