@@ -314,5 +314,14 @@ Deno.test("connectRemote permissions: without --allow-env a clear error naming t
       net,
     ], env);
     assertEquals(onlyConf.stdout.trim(), "ok 0", onlyConf.stderr);
+    // config.yml not readable: the error names the --allow-read to add.
+    const noRead = await child(code, [
+      "--allow-env=INCUS_CONF",
+      `--allow-read=${daemon.path}`,
+      `--allow-write=${daemon.path}`,
+      net,
+    ], env);
+    assertStringIncludes(noRead.stdout, `ConnectionError ${dir}/config.yml: Deno may not read it`);
+    assertStringIncludes(noRead.stdout, `--allow-read=${dir}/config.yml`);
   });
 });
