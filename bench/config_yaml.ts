@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * Issue 17 item 7: the config reader on hostile input. Times @std/yaml (the
  * parser `loadConfig` uses) on an 80 KB white-space line and on 8 MB of
