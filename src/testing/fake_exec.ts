@@ -118,7 +118,7 @@ export class FakeProcess {
   async run(): Promise<number | Error> {
     const { command, request } = this.#spec;
     const signal = this.#killed.signal;
-    const self = this;
+    const terminal = () => this.#terminal;
     const base: CommandEnvironment["base"] = {
       instance: this.#spec.instance,
       project: this.#spec.project,
@@ -126,7 +126,7 @@ export class FakeProcess {
       cwd: request.cwd || execEnvironment(request).HOME || "/",
       interactive: request.interactive === true,
       get terminal() {
-        return self.#terminal;
+        return terminal();
       },
       stdin: this.#stdin,
       signal,
