@@ -191,14 +191,26 @@ async function shell(context: FakeCommandContext): Promise<number> {
     await runScript(context.args[1] ?? "", context, state);
     return state.status;
   }
+  // One line at a time, as it arrives.
+  const reader = context.stdin.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  context.signal.addEventListener("abort", stop, { once: true });
   let pending = "";
-  await readAll(context.stdin, context.signal, (chunk) => {
-    pending += decoder.decode(chunk, { stream: true });
-  });
-  // Whole input first, then the lines: enough for scripted tests.
-  for (const line of pending.split("\n")) {
-    if (state.exited) break;
-    await runScript(line, context, state);
+  try {
+    while (!state.exited && !context.signal.aborted) {
+      const { done, value } = await reader.read();
+      pending += done ? "\n" : decoder.decode(value, { stream: true });
+      let end;
+      while (!state.exited && (end = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, end);
+        pending = pending.slice(end + 1);
+        await runScript(line, context, state);
+      }
+      if (done) break;
+    }
+  } finally {
+    context.signal.removeEventListener("abort", stop);
+    reader.releaseLock();
   }
   return state.status;
 }
