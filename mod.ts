@@ -33,13 +33,23 @@ export {
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
 export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
-export { isFinal, StatusCode } from "./src/incus/operation.ts";
+export {
+  isFinal,
+  OPERATION_STATUSES,
+  STATUS_KEYS,
+  StatusCode,
+  statusCodeOf,
+} from "./src/incus/operation.ts";
 export type {
+  ExecMetadata,
+  ExecOperation,
   Operation,
   OperationClass,
+  OperationFor,
   OperationsByStatus,
   OperationStatus,
   OperationStatusKey,
+  StatusCodeTable,
   StatusCodeValue,
 } from "./src/incus/operation.ts";
 export type { Mutator } from "./src/core/mutator.ts";
@@ -51,15 +61,35 @@ export type {
   WaitManyOptions,
   WaitOptions,
   WaitTuning,
-} from "./src/incus/operations/mod.ts";
+  WatchOptions,
+} from "./src/incus/operations/options.ts";
+export type { OperationRef } from "./src/incus/operation_id.ts";
 export type { RetryInfo, RetryOption, RetryPolicy } from "./src/core/retry.ts";
 export type { Backoff } from "./src/core/poll.ts";
 export { socketCandidates } from "./src/incus/transport/socket.ts";
+export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
 export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";
 export { EventStream } from "./src/incus/events.ts";
-export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/incus/events.ts";
+export type {
+  EventBase,
+  EventFor,
+  EventsOptions,
+  EventType,
+  IncusEvent,
+  LifecycleEvent,
+  LifecycleMetadata,
+  LifecycleRequestor,
+  LoggingEvent,
+  LoggingMetadata,
+  NetworkAclEvent,
+  OperationEvent,
+} from "./src/incus/events.ts";
+export { OperationHandle } from "./src/incus/operation_handle.ts";
+export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
+export { parseResources } from "./src/incus/resources.ts";
+export type { OperationResource } from "./src/incus/resources.ts";
 export { parseProgress } from "./src/incus/progress.ts";
 export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
 export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";
