@@ -145,7 +145,10 @@ export class FakeProcess {
       if (signal.aborted) resolve(128 + signal.reason);
       signal.addEventListener("abort", () => resolve(128 + signal.reason), { once: true });
     });
-    const started = command.length === 0
+    // Killed before it started (a signal sent at once): it never runs.
+    const started = signal.aborted
+      ? killed
+      : command.length === 0
       ? Promise.reject(new Error("Failed to retrieve PID of executing child process null"))
       : runCommand(command, environment);
     try {
