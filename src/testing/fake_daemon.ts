@@ -205,6 +205,20 @@ function error(code: number, message: string, httpStatus = code): Response {
  * resources, `may_cancel` (false) and error answers are those of Incus 6.0
  * or LXD 5.0 (`flavor`).
  *
+ * @example Run commands as in a real instance
+ * ```ts
+ * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start({
+ *   commands: { greet: ({ args, write }) => write(`hello ${args[0]}\n`) },
+ * });
+ * await using client = connect({ socket: daemon.path });
+ * const run = await client.exec("c1", ["sh", "-c", "greet you; exit 3"]);
+ * const { exitCode, stdoutText } = await run.output();
+ * console.log(exitCode, stdoutText); // 3 "hello you\n"
+ * ```
+ *
  * @example Test automation without a daemon
  * ```ts
  * import { connect } from "@incusops/operations";

@@ -6,11 +6,12 @@
  * (tests/integration/readme_test.ts); see tests/_readme.ts.
  */
 
-import { assert } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import {
   assertPromisedOutput,
   blockName,
+  promisedWords,
   readmeBlocks,
   ROOT_PATH,
   runExample,
@@ -56,3 +57,11 @@ for (const block of blocks) {
     });
   }
 }
+
+Deno.test("README runner: a // comment after console.log is a promise the output must keep", () => {
+  const code = 'console.log(a, b); // 3 "Linux" oops\nconsole.log(x); // 0 "hello\\n" ...\n';
+  assertEquals(promisedWords(code), ["3", "Linux", "oops", "0"]);
+  const block = { heading: "## T", line: 1, marker: "", code };
+  assertPromisedOutput(block, "3 Linux oops\n0\n");
+  assertThrows(() => assertPromisedOutput(block, "3 Linux\n0\n"), Error, "oops");
+});
