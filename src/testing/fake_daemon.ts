@@ -55,6 +55,13 @@ export interface FakeDaemonOptions {
    * @default {5000} (as Incus 6.0 and LXD 5.0)
    */
   websocketConnectMs?: number;
+  /**
+   * How long creating, starting, stopping or deleting an instance takes
+   * (`POST /1.0/instances`, `PUT /1.0/instances/<name>/state`, `DELETE`), ms.
+   *
+   * @default {50}
+   */
+  instanceOperationMs?: number;
 }
 
 /** An instance of the fake daemon (for exec). */
@@ -157,7 +164,17 @@ interface Entry {
 }
 
 const OPERATION_PATH = /^\/1\.0\/operations\/([^/]+)(\/wait|\/websocket)?$/;
-const INSTANCE_PATH = /^\/1\.0\/instances\/([^/]+)(\/exec|\/logs(?:\/.*)?)?$/;
+const INSTANCE_PATH = /^\/1\.0\/instances\/([^/]+)(\/exec|\/state|\/logs(?:\/.*)?)?$/;
+
+/** `PUT /1.0/instances/<name>/state` actions: description, state needed, state after. */
+type InstanceStatus = NonNullable<FakeInstance["status"]>;
+const ACTIONS: Record<string, [string, InstanceStatus | undefined, InstanceStatus]> = {
+  start: ["Starting instance", "Stopped", "Running"],
+  stop: ["Stopping instance", undefined, "Stopped"],
+  restart: ["Restarting instance", "Running", "Running"],
+  freeze: ["Freezing instance", "Running", "Frozen"],
+  unfreeze: ["Unfreezing instance", "Frozen", "Running"],
+};
 
 /** A JSON envelope response. */
 function envelope(body: Record<string, unknown>, status = 200): Response {
@@ -165,6 +182,17 @@ function envelope(body: Record<string, unknown>, status = 200): Response {
     status,
     headers: { "content-type": "application/json" },
   });
+}
+
+/** The 202 answer that starts an operation. */
+function created(op: Operation): Response {
+  return envelope({
+    type: "async",
+    status: "Operation created",
+    status_code: 100,
+    operation: `/1.0/operations/${op.id}`,
+    metadata: op,
+  }, 202);
 }
 
 function sync(metadata: unknown): Response {
@@ -267,6 +295,8 @@ export class FakeDaemon implements AsyncDisposable {
   /** Recorded exec output by project and log path. */
   readonly #logs = new Map<string, Uint8Array>();
   #clock = 0;
+  #generatedNames = 0;
+  readonly #instanceOperationMs: number;
 
   private constructor(path: string, dir: string | undefined, options: FakeDaemonOptions) {
     this.path = path;
@@ -275,6 +305,7 @@ export class FakeDaemon implements AsyncDisposable {
     this.flavor = options.flavor ?? "incus";
     this.#commands = { ...BUILTIN_COMMANDS, ...options.commands };
     this.#connectMs = options.websocketConnectMs ?? 5_000;
+    this.#instanceOperationMs = options.instanceOperationMs ?? 50;
     for (const instance of options.instances ?? [{ name: "c1" }]) this.setInstance(instance);
     this.#server = Deno.serve(
       { path, transport: "unix", onListen: () => {} },
@@ -616,6 +647,9 @@ export class FakeDaemon implements AsyncDisposable {
     if (url.pathname === "/1.0/events" && request.method === "GET") {
       return this.#events(request, url);
     }
+    if (url.pathname === "/1.0/instances" && request.method === "POST") {
+      return await this.#createInstance(request, project);
+    }
     if (url.pathname === "/1.0/instances" && request.method === "GET") {
       return sync(
         [...this.#instances.values()].filter((instance) => instance.project === project)
@@ -711,8 +745,74 @@ export class FakeDaemon implements AsyncDisposable {
       return sync({ name, project, type: "container", status: instance.status, status_code: code });
     }
     if (rest === "/exec" && request.method === "POST") return await this.#exec(request, instance);
+    if (rest === "/state" && request.method === "PUT") {
+      return this.#changeState(instance, await request.json().catch(() => ({})));
+    }
+    if (rest === undefined && request.method === "DELETE") {
+      if (instance.status !== "Stopped") return error(400, "Instance is running");
+      return this.#instanceOperation("Deleting instance", instance, true, () => {
+        this.#instances.delete(`${instance.project}/${instance.name}`);
+      });
+    }
     if (rest?.startsWith("/logs")) return this.#logsRoute(request.method, instance, rest);
     return error(405, "method not allowed");
+  }
+
+  async #createInstance(request: Request, project: string): Promise<Response> {
+    const body = await request.json().catch(() => ({})) as { name?: string; start?: boolean };
+    const name = body.name || `fake-${++this.#generatedNames}`;
+    const instance = { name, project, status: "Stopped" as const };
+    const exists = this.#instances.has(`${project}/${name}`);
+    return this.#instanceOperation("Creating instance", instance, true, () => {
+      if (exists) {
+        return 'Failed creating instance record: Add instance info to the database: This "instances" entry already exists';
+      }
+      this.setInstance({ ...instance, status: body.start ? "Running" : "Stopped" });
+    });
+  }
+
+  #changeState(instance: Required<FakeInstance>, body: { action?: string }): Response {
+    const action = ACTIONS[body.action ?? ""];
+    if (action === undefined) return error(400, `Unknown action ${body.action}`);
+    const [description, needed, after] = action;
+    return this.#instanceOperation(description, instance, false, () => {
+      if (instance.status === after && body.action !== "restart") {
+        return `The instance is already ${after === "Running" ? "running" : after.toLowerCase()}`;
+      }
+      if (needed !== undefined && instance.status !== needed) {
+        return `The instance isn't ${needed === "Stopped" ? "stopped" : needed.toLowerCase()}`;
+      }
+      instance.status = after;
+    });
+  }
+
+  /**
+   * An instance's task operation (create, state change, delete), as the
+   * daemons make it: not cancellable, the instance in `resources` (LXD 5.0
+   * adds `containers` on create and delete); `apply` runs when it ends after
+   * `instanceOperationMs` and returns an error text to fail it.
+   */
+  #instanceOperation(
+    description: string,
+    instance: Required<FakeInstance>,
+    withContainers: boolean,
+    apply: () => string | void,
+  ): Response {
+    const { name, project } = instance;
+    const resources = this.flavor === "lxd"
+      ? withContainers
+        ? { containers: [`/1.0/containers/${name}`], instances: [`/1.0/instances/${name}`] }
+        : { instances: [`/1.0/instances/${name}`] }
+      : this.#execResources(name, project, "websocket");
+    const entry = this.#create({ description, project, resources, metadata: null });
+    entry.timers.push(setTimeout(() => {
+      const failure = apply();
+      this.finish(
+        entry.op.id,
+        failure ? { status: "Failure", err: failure } : { status: "Success" },
+      );
+    }, this.#instanceOperationMs));
+    return created(entry.op);
   }
 
   async #exec(request: Request, instance: Required<FakeInstance>): Promise<Response> {
@@ -776,13 +876,7 @@ export class FakeDaemon implements AsyncDisposable {
       this.#tasks.add(task);
       task.finally(() => this.#tasks.delete(task));
     }
-    return envelope({
-      type: "async",
-      status: "Operation created",
-      status_code: 100,
-      operation: `/1.0/operations/${entry.op.id}`,
-      metadata: entry.op,
-    }, 202);
+    return created(entry.op);
   }
 
   /** An exec's resources: LXD 5.0 adds `containers` (its old URL) and never the project. */

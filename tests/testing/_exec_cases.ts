@@ -303,6 +303,65 @@ export const EXEC_CASES: ExecCase[] = [
       assertEquals(late.status, 500, "Only running operations can be connected");
     },
   },
+  {
+    name: "instance operations (create, start, stop, delete): not cancellable, resources, failures",
+    async run({ client, flavor }) {
+      const name = `lc-${crypto.randomUUID().slice(0, 8)}`;
+      const post = (path: string, method: "POST" | "PUT" | "DELETE", body?: unknown) =>
+        client.query<Operation>(path, { method, body });
+      const instances = [`/1.0/instances/${name}`];
+      const withContainers: Record<string, string[]> = flavor === "incus"
+        ? { instances }
+        : { containers: [`/1.0/containers/${name}`], instances };
+      const steps: [string, "POST" | "PUT", unknown, string, Record<string, string[]>][] = [
+        [
+          "/1.0/instances",
+          "POST",
+          { name, source: { type: "image", alias: "busybox" } },
+          "Creating instance",
+          withContainers,
+        ],
+        [`/1.0/instances/${name}/state`, "PUT", { action: "start" }, "Starting instance", {
+          instances,
+        }],
+        [
+          `/1.0/instances/${name}/state`,
+          "PUT",
+          { action: "stop", force: true },
+          "Stopping instance",
+          { instances },
+        ],
+      ];
+      try {
+        for (const [path, method, body, description, resources] of steps) {
+          const op = await post(path, method, body);
+          assertEquals([op.description, op.class, op.may_cancel, op.metadata], [
+            description,
+            "task",
+            false,
+            null,
+          ]);
+          assertEquals(op.resources, resources);
+          await assertRejects(() => client.operations.cancel(op.id), NotCancellableError);
+          assertEquals((await client.operations.wait(op.id)).status, "Success");
+        }
+        const again = await post(`/1.0/instances/${name}/state`, "PUT", { action: "stop" });
+        const error = await assertRejects(
+          () => client.operations.wait(again.id),
+          OperationFailedError,
+        );
+        assertEquals(error.err, "The instance is already stopped");
+      } finally {
+        const deleting = await post(`/1.0/instances/${name}`, "DELETE");
+        assertEquals([deleting.description, deleting.resources], [
+          "Deleting instance",
+          withContainers,
+        ]);
+        await client.operations.wait(deleting.id);
+      }
+      await assertRejects(() => client.query(`/1.0/instances/${name}`), IncusError);
+    },
+  },
 ];
 
 /** Asserts the never-connected exec fails as the daemons fail it. */
