@@ -326,6 +326,33 @@ function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.close() });
 }
 
+/** Messages received by a socket before its output stream existed, by socket. */
+const held = new WeakMap<WebSocket, { messages: MessageEvent[]; stop: () => void }>();
+
+/**
+ * Keeps what `socket` receives until its output stream takes it. Called as
+ * each exec socket opens: the daemon starts the command once its last
+ * socket is connected and may write to the first ones before the client
+ * has seen that last one open (messages nobody listens to are lost: the
+ * output, or its end-of-file barrier, after which the daemon waits for the
+ * client to close).
+ */
+export function holdMessages(socket: WebSocket): void {
+  const messages: MessageEvent[] = [];
+  const hold = (event: MessageEvent) => messages.push(event);
+  socket.addEventListener("message", hold);
+  held.set(socket, { messages, stop: () => socket.removeEventListener("message", hold) });
+}
+
+/** The messages held for `socket` (none if it was not held), and stops holding. */
+function releaseMessages(socket: WebSocket): MessageEvent[] {
+  const entry = held.get(socket);
+  if (entry === undefined) return [];
+  held.delete(socket);
+  entry.stop();
+  return entry.messages;
+}
+
 /**
  * The bytes a websocket carries, as a stream. An empty text message (the
  * daemons' end-of-file barrier, after which the socket is closed) or the
@@ -340,7 +367,7 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
         done = true;
         controller.close();
       };
-      socket.addEventListener("message", (event) => {
+      const onMessage = (event: MessageEvent) => {
         if (done) return;
         if (typeof event.data === "string") {
           if (event.data === "") {
@@ -350,8 +377,11 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
           return;
         }
         controller.enqueue(new Uint8Array(event.data as ArrayBuffer));
-      });
+      };
+      for (const event of releaseMessages(socket)) onMessage(event);
+      socket.addEventListener("message", onMessage);
       socket.addEventListener("close", finish);
+      if (socket.readyState === WebSocket.CLOSED) finish(); // closed while held
     },
     cancel() {
       done = true;
