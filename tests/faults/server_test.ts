@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertInstanceOf, assertLess, assertRejects } from "@std/assert";
-import { connect, IncusError } from "../../mod.ts";
+import { connect, IncusError, OperationTimeoutError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { eventLosingProxy } from "./_misbehaving.ts";
 
@@ -28,7 +28,7 @@ Deno.test("8.10 a /wait that never returns: the caller's deadline wins (long-pol
     const op = daemon.createOperation();
     const started = performance.now();
     const error = await assertRejects(() => client.operations.wait(op.id, { timeout: 300 }));
-    assertInstanceOf(error, DOMException);
+    assertInstanceOf(error, OperationTimeoutError);
     assertEquals(error.name, "TimeoutError");
     assertLess(performance.now() - started, 1_500);
     release.resolve();
