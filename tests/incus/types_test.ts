@@ -5,24 +5,23 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import {
-  connect,
-  type EventBase,
-  type ExecOperation,
-  type IncusEvent,
-  type LifecycleEvent,
-  type ListOptions,
-  type Operation,
-  type OperationEvent,
-  type OperationHandle,
-  type QueryOptions,
+import type {
+  EventBase,
+  ExecOperation,
+  IncusEvent,
+  LifecycleEvent,
+  ListOptions,
+  Operation,
+  OperationEvent,
+  OperationHandle,
+  QueryOptions,
 } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 import { assertType, type IsExact } from "./_types.ts";
 
 Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation();
 
   const options: ListOptions = { recursion: 1 };
@@ -53,8 +52,8 @@ Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", asyn
 });
 
 Deno.test("types: query() resolves unknown for GETs, the Operation for writes", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { client } = t;
 
   const server = await client.query("/1.0");
   assertType<IsExact<typeof server, unknown>>(true);
@@ -107,8 +106,8 @@ Deno.test("types: query() resolves unknown for GETs, the Operation for writes", 
 });
 
 Deno.test("types: events narrow on type, and types: [...] sets the element type", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const controller = new AbortController();
   await using all = client.events({ signal: controller.signal });
   await using operations = client.events({ types: ["operation"] });
@@ -165,8 +164,8 @@ Deno.test("types: events narrow on type, and types: [...] sets the element type"
 });
 
 Deno.test("types: handles carry the operation's type", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const exec = await client.startOperation("/1.0/instances/c1/exec", {
     body: { command: ["true"], "wait-for-websocket": false },
   });
