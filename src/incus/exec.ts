@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
-import type { Operation } from "./operation.ts";
+import type { ExecOperation, Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
 
@@ -54,7 +54,7 @@ export interface ExecStatus {
   /** Whether the exit code is 0. */
   success: boolean;
   /** The finished operation (its websocket secrets are removed). */
-  operation: Operation;
+  operation: ExecOperation;
 }
 
 /** A finished command with its collected output. */
@@ -119,7 +119,11 @@ export function withoutSecrets(operation: Operation): Operation {
 /** The exit status of a finished exec operation. */
 export function execStatus(operation: Operation): ExecStatus {
   const exitCode = Number(operation.metadata?.return ?? -1);
-  return { exitCode, success: exitCode === 0, operation: withoutSecrets(operation) };
+  return {
+    exitCode,
+    success: exitCode === 0,
+    operation: withoutSecrets(operation) as ExecOperation,
+  };
 }
 
 const decoder = new TextDecoder();

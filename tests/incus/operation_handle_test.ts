@@ -2,6 +2,7 @@
 
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
 import {
+  connect,
   InvalidArgumentError,
   NotCancellableError,
   type Operation,
@@ -12,11 +13,11 @@ import {
   OperationTimeoutError,
   ProtocolError,
 } from "../../mod.ts";
-import { fake } from "../_fake.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
 
 Deno.test("handle(id): refresh, then wait updates the last known state", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const op = daemon.createOperation();
   const handle = client.operations.handle(op.id);
   assertInstanceOf(handle, OperationHandle);
@@ -37,8 +38,8 @@ Deno.test("handle(id): refresh, then wait updates the last known state", async (
 });
 
 Deno.test("handle(operation): its project scopes every call; the call's project wins", async () => {
-  await using t = await fake({ client: { project: "other" } });
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path, project: "other" });
   const op = daemon.createOperation({ project: "p1", mayCancel: true });
   const handle = client.operations.handle(op);
   assertEquals([handle.project, handle.operation?.id], ["p1", op.id]);
@@ -55,8 +56,8 @@ Deno.test("handle(operation): its project scopes every call; the call's project 
 });
 
 Deno.test("handle: the collection's errors, unchanged", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   for (const bad of ["../instances/c1", "", null, 42, {}, { id: "x" }]) {
     assertThrows(
       () => client.operations.handle(bad as unknown as string),
@@ -89,8 +90,8 @@ Deno.test("handle: the collection's errors, unchanged", async () => {
 });
 
 Deno.test("handle.watch(): every state until the final one, each kept as the last", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const op = daemon.createOperation();
   const handle = client.operations.handle(op);
   const states: string[] = [];
@@ -104,8 +105,8 @@ Deno.test("handle.watch(): every state until the final one, each kept as the las
 });
 
 Deno.test("handle.websocket(): an fd name is looked up in metadata.fds; the secret stays hidden", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const secret = "a".repeat(64);
   const op = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": secret } } });
   const handle = client.operations.handle(op);
@@ -126,8 +127,10 @@ Deno.test("handle.websocket(): an fd name is looked up in metadata.fds; the secr
 });
 
 Deno.test("startOperation(): a handle on the started operation; a sync answer is a ProtocolError", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  // c1 in the default project and in p1 (exec needs the instance).
+  const instances = [{ name: "c1" }, { name: "c1", project: "p1" }];
+  await using daemon = await FakeDaemon.start({ instances });
+  await using client = connect({ socket: daemon.path });
   const handle = await client.startOperation("/1.0/instances/c1/exec", {
     body: { command: ["sleep", "0.05"], "wait-for-websocket": false },
     project: "p1",
@@ -154,8 +157,8 @@ Deno.test("startOperation(): a handle on the started operation; a sync answer is
 });
 
 Deno.test("query(): writes still resolve the operation (async) or the metadata (sync)", async () => {
-  await using t = await fake();
-  const { client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const started = await client.query("/1.0/instances/c1/exec", {
     method: "POST",
     body: { command: ["true"] },

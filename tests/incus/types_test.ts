@@ -5,23 +5,25 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
-import type {
-  EventBase,
-  ExecOperation,
-  IncusEvent,
-  LifecycleEvent,
-  ListOptions,
-  Operation,
-  OperationEvent,
-  OperationHandle,
-  QueryOptions,
+import {
+  connect,
+  type EventBase,
+  type EventStream,
+  type ExecOperation,
+  type IncusEvent,
+  type LifecycleEvent,
+  type ListOptions,
+  type Operation,
+  type OperationEvent,
+  type OperationHandle,
+  type QueryOptions,
 } from "../../mod.ts";
-import { fake } from "../_fake.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
 import { assertType, type IsExact } from "./_types.ts";
 
 Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const op = daemon.createOperation();
 
   const options: ListOptions = { recursion: 1 };
@@ -52,8 +54,8 @@ Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", asyn
 });
 
 Deno.test("types: query() resolves unknown for GETs, the Operation for writes", async () => {
-  await using t = await fake();
-  const { client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
 
   const server = await client.query("/1.0");
   assertType<IsExact<typeof server, unknown>>(true);
@@ -106,8 +108,8 @@ Deno.test("types: query() resolves unknown for GETs, the Operation for writes", 
 });
 
 Deno.test("types: events narrow on type, and types: [...] sets the element type", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const controller = new AbortController();
   await using all = client.events({ signal: controller.signal });
   await using operations = client.events({ types: ["operation"] });
@@ -160,12 +162,17 @@ Deno.test("types: events narrow on type, and types: [...] sets the element type"
   const names: string[] = ["operation"];
   await using runtime = client.events({ types: names });
   assertType<IsExact<typeof runtime, typeof all>>(true);
+  await using none = client.events({ types: [] });
+  assertType<IsExact<typeof none, typeof all>>(true);
+  const kept = ["lifecycle"] as const;
+  await using fromConstant = client.events({ types: kept });
+  assertType<IsExact<typeof fromConstant, EventStream<LifecycleEvent>>>(true);
   controller.abort();
 });
 
 Deno.test("types: handles carry the operation's type", async () => {
-  await using t = await fake();
-  const { daemon, client } = t;
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
   const exec = await client.startOperation("/1.0/instances/c1/exec", {
     body: { command: ["true"], "wait-for-websocket": false },
   });
@@ -182,4 +189,9 @@ Deno.test("types: handles carry the operation's type", async () => {
   assertType<IsExact<typeof refreshed, ExecOperation>>(true);
   const status = await byId.refresh({}, (op) => op.status);
   assertEquals(status, "Running");
+
+  const recorded = await client.execRecorded("c1", ["true"]);
+  const recordedCode = recorded.operation.metadata?.return;
+  assertType<IsExact<typeof recordedCode, number | undefined>>(true);
+  assertEquals([recorded.exitCode, recordedCode], [0, 0]);
 });
