@@ -32,7 +32,14 @@ export {
   ResponseTimeoutError,
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
-export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
+export {
+  IncusError,
+  MemberUnreachableError,
+  NotCancellableError,
+  OperationNotFoundError,
+} from "./src/incus/errors.ts";
+export type { MemberUnreachableInit, UnreachableMember } from "./src/incus/errors.ts";
+export type { ClusterMember, MemberListOptions, OperationsByMember } from "./src/incus/cluster.ts";
 export { isFinal, StatusCode } from "./src/incus/operation.ts";
 export type {
   Operation,

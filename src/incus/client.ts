@@ -33,6 +33,7 @@ import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
 import { Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
+import { memberName } from "./cluster.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions {
@@ -92,6 +93,22 @@ export interface ConnectOptions {
    * connection (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`).
    */
   events?: boolean | Partial<HubSettings>;
+  /**
+   * On a cluster: the member this client's work goes to by default
+   * (`target=` of {@linkcode Client.query}, e.g. where a new instance is
+   * placed), and whose operations and events lists and `events()` keep.
+   * Calls take a `target` too. Default: none (the daemon decides; every
+   * member's operations and events).
+   */
+  target?: string;
+  /**
+   * On a cluster: how long a wait keeps looking while the member running
+   * its operation cannot be reached (e.g. restarts) before rejecting with
+   * `MemberUnreachableError`, ms. Waits take `memberGraceMs` too.
+   *
+   * @default {60_000}
+   */
+  memberGraceMs?: number;
 }
 
 /** Options of {@linkcode Client.query}. */
@@ -106,6 +123,12 @@ export interface QueryOptions extends CallOptions {
   wait?: boolean;
   /** With `wait`: the wait's limit in ms. */
   timeout?: number;
+  /**
+   * On a cluster: the member to address (`?target=`), e.g. where to create
+   * an instance (default: the client's `target`). Requests about an
+   * existing instance or operation go to its member whatever the target.
+   */
+  target?: string;
 }
 
 /** Characters and sequences a query path may not hold. */
@@ -129,6 +152,8 @@ export class Client implements Disposable, AsyncDisposable {
   readonly operations: Operations;
   /** The default project of this client's calls, if set. */
   readonly project: string | undefined;
+  /** The cluster member this client addresses by default, if set. */
+  readonly member: string | undefined;
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream>();
   readonly #requests: IdempotentRequests;
@@ -142,6 +167,7 @@ export class Client implements Disposable, AsyncDisposable {
   constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
     this.project = settings.project;
+    this.member = settings.target;
     this.#requests = new IdempotentRequests(transport, settings.retry);
     this.operations = new Operations(transport, settings);
   }
@@ -199,6 +225,10 @@ export class Client implements Disposable, AsyncDisposable {
     const project = options.project ?? this.project;
     if (project !== undefined && !params.has("project") && !path.includes("project=")) {
       params.set("project", project);
+    }
+    const target = memberName(options.target) ?? this.member;
+    if (target !== undefined && !params.has("target") && !/[?&]target=/.test(path)) {
+      params.set("target", target);
     }
     const [base, inline] = path.split("?", 2);
     const query = [inline, params.toString()].filter(Boolean).join("&");
@@ -426,6 +456,7 @@ export class Client implements Disposable, AsyncDisposable {
       query,
       options.signal,
       () => this.#streams.delete(stream),
+      memberName(options.target) ?? this.member,
     );
     this.#streams.add(stream);
     return stream;
@@ -490,6 +521,8 @@ export function connect(options: ConnectOptions = {}): Client {
         : { events: options.events }),
     },
     retry: options.retry,
+    memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
+    target: memberName(options.target),
   };
   const maxResponseBytes = options.maxResponseBytes;
   if (

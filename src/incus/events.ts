@@ -44,6 +44,12 @@ export interface EventsOptions {
   allProjects?: boolean;
   /** Ends the stream: the iteration finishes cleanly (no error). */
   signal?: AbortSignal;
+  /**
+   * On a cluster: only the events of this member (their `location`). A
+   * member streams every member's events, and the daemons ignore `target`
+   * on `/1.0/events`, so the client filters.
+   */
+  target?: string;
 }
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
@@ -133,6 +139,7 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
   #signal: AbortSignal | undefined;
   #onAbort = () => this.#end();
   #onEnd: (() => void) | undefined;
+  readonly #location: string | undefined;
 
   /**
    * Made by `client.events()`; not meant to be constructed directly.
@@ -141,9 +148,17 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    * @param query The `/1.0/events` query.
    * @param signal Ends the stream.
    * @param onEnd Called once when the stream ends.
+   * @param location Only events of this cluster member.
    */
-  constructor(transport: Transport, query: string, signal?: AbortSignal, onEnd?: () => void) {
+  constructor(
+    transport: Transport,
+    query: string,
+    signal?: AbortSignal,
+    onEnd?: () => void,
+    location?: string,
+  ) {
     this.#target = transport.target;
+    this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
     if (signal?.aborted) {
@@ -160,7 +175,10 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
       this.#socket = socket;
       socket.addEventListener("message", (message) => {
         try {
-          this.#queue.push(decodeEvent(message.data, this.#target));
+          const event = decodeEvent(message.data, this.#target);
+          if (this.#location === undefined || event.location === this.#location) {
+            this.#queue.push(event);
+          }
         } catch (error) {
           this.#fail(error);
         }

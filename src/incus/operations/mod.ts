@@ -28,11 +28,18 @@ import {
   STATUS_KEYS,
   StatusCode,
 } from "../operation.ts";
-import { type Backoff, pollUntilDone, type StepResult } from "../../core/poll.ts";
+import { type Backoff, pollUntilDone, type StepContext, type StepResult } from "../../core/poll.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { RetryOption } from "../../core/retry.ts";
 import type { Envelope, Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
+import {
+  DEFAULT_MEMBER_GRACE_MS,
+  type MemberListOptions,
+  MemberWatch,
+  type OperationsByMember,
+  type Outage,
+} from "../cluster.ts";
 
 /** Options every call takes. */
 export interface CallOptions {
@@ -49,7 +56,7 @@ export interface CallOptions {
 }
 
 /** Options of {@linkcode Operations.list} and {@linkcode Operations.listByStatus}. */
-export interface ListOptions extends CallOptions {
+export interface ListOptions extends CallOptions, MemberListOptions {
   /** `1` (default): full operations; `0`: only their ids. */
   recursion?: 0 | 1;
   /** List the operations of every project. */
@@ -70,6 +77,17 @@ export interface WaitOptions extends CallOptions {
    * It must not throw (what it throws is ignored).
    */
   onProgress?: (progress: Progress, operation: Operation) => void;
+  /**
+   * On a cluster: how long the wait keeps looking (every second) while the
+   * member running the operation cannot be reached, e.g. while it
+   * restarts, ms. Then it rejects with `MemberUnreachableError`; a member
+   * back in time gives the final state, or `OperationNotFoundError` if the
+   * operation died with it. Within `timeout` and `signal` (default: the
+   * client's, 60 s).
+   *
+   * @default {60_000}
+   */
+  memberGraceMs?: number;
 }
 
 /** Catch-up reads waiting for one list, by operation id. */
@@ -89,6 +107,10 @@ export interface OperationsSettings {
   tuning?: Partial<WaitTuning>;
   /** The client's retry policy (`connect({ retry })`). */
   retry?: RetryOption;
+  /** The client's default member grace of waits, ms (`connect({ memberGraceMs })`). */
+  memberGraceMs?: number;
+  /** The client's default cluster member for lists (`connect({ target })`). */
+  target?: string;
 }
 
 /** How the waiting loop behaves; internal knobs with sensible defaults. */
@@ -163,6 +185,9 @@ export class Operations {
   #allProjects: Promise<boolean> | undefined;
   readonly #hubs = new Map<string, OperationEventHub>();
   readonly #batches = new Map<string, CatchUpBatch>();
+  readonly #members: MemberWatch;
+  readonly #memberGraceMs: number;
+  readonly #target: string | undefined;
 
   /**
    * Made by `connect()`; not meant to be constructed directly.
@@ -175,6 +200,9 @@ export class Operations {
     this.#project = settings.project;
     this.#tuning = { ...DEFAULT_TUNING, ...settings.tuning };
     this.#requests = new IdempotentRequests(transport, settings.retry);
+    this.#members = new MemberWatch(this.#requests);
+    this.#memberGraceMs = settings.memberGraceMs ?? DEFAULT_MEMBER_GRACE_MS;
+    this.#target = settings.target;
   }
 
   /**
@@ -275,14 +303,20 @@ export class Operations {
   ): Promise<R | Operation[] | string[]> {
     const recursion = options.recursion ?? 1;
     const byStatus = await this.#fetchList(options, recursion);
+    const scope = { ...options, target: options.target ?? this.#target };
     if (recursion === 0) {
       const ids: string[] = [];
       for (const urls of Object.values(byStatus)) {
         for (const url of urls as string[]) ids.push(idFromUrl(url));
       }
-      return await applyMutator(ids, mutator);
+      const checked = await this.#members.verify(ids, [], scope, "GET", COLLECTION);
+      return await applyMutator(checked, mutator);
     }
-    return await applyMutator(sortOldestFirst(byStatus as Record<string, Operation[]>), mutator);
+    const ops = sortOldestFirst(byStatus as Record<string, Operation[]>);
+    return await applyMutator(
+      await this.#members.verify(ops, ops, scope, "GET", COLLECTION),
+      mutator,
+    );
   }
 
   /**
@@ -307,12 +341,56 @@ export class Operations {
     mutator?: Mutator<OperationsByStatus, R>,
   ): Promise<R> {
     const byStatus = await this.#fetchList(options, 1) as Record<string, Operation[]>;
+    const scope = { ...options, target: options.target ?? this.#target };
+    const kept = new Set(
+      await this.#members.verify(
+        sortOldestFirst(byStatus),
+        sortOldestFirst(byStatus),
+        scope,
+        "GET",
+        COLLECTION,
+      ),
+    );
     const groups = {} as OperationsByStatus;
     for (const key of STATUS_KEYS) groups[key] = [];
     for (const [key, ops] of Object.entries(byStatus)) {
-      (groups as Record<string, Operation[]>)[key.toLowerCase()] = sortOldestFirst({ key: ops });
+      (groups as Record<string, Operation[]>)[key.toLowerCase()] = sortOldestFirst({ key: ops })
+        .filter((op) => kept.has(op));
     }
     return await applyMutator(groups, mutator);
+  }
+
+  /**
+   * Lists operations grouped by the cluster member they run on, with the
+   * members that could not be heard from (their operations are missing; no
+   * error is thrown for them). Outside a cluster the one group is `none`.
+   *
+   * @param options `target` (one member), `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the result.
+   * @returns `{ members, unreachable }`, or the mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const { members, unreachable } = await client.operations.listByMember();
+   * console.log(Object.keys(members), unreachable); // [] []
+   * ```
+   */
+  async listByMember<R = OperationsByMember>(
+    options: Omit<ListOptions, "recursion" | "partial"> = {},
+    mutator?: Mutator<OperationsByMember, R>,
+  ): Promise<R> {
+    const byStatus = await this.#fetchList(options, 1) as Record<string, Operation[]>;
+    const target = options.target ?? this.#target;
+    const grouped = await this.#members.group(sortOldestFirst(byStatus), {
+      signal: options.signal,
+      target,
+    });
+    return await applyMutator(grouped, mutator);
   }
 
   async #fetchList(options: ListOptions, recursion: 0 | 1): Promise<Record<string, unknown[]>> {
@@ -463,7 +541,7 @@ export class Operations {
     const report = progressReporter(options.onProgress);
     let seen = false;
     let events = this.#tuning.events;
-    return pollUntilDone(async ({ remaining, signal }) => {
+    const step = async ({ remaining, signal }: StepContext): Promise<StepResult<Operation>> => {
       if (events) {
         const final = await this.#waitWithEvents(uuid, options, signal, report);
         if (final !== undefined) return { done: true, value: final };
@@ -500,6 +578,17 @@ export class Operations {
       seen = true;
       report?.(answer);
       return isFinal(answer) ? { done: true, value: answer } : { done: false };
+    };
+    const outage: Outage = {};
+    const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? this.#memberGraceMs;
+    // A step that failed because a cluster member is unreachable is tried again within the grace.
+    return pollUntilDone(async (context) => {
+      try {
+        return await step(context);
+      } catch (error) {
+        await this.#members.duringOutage(uuid, error, outage, graceMs, context.signal);
+        return { done: false, pause: false };
+      }
     }, {
       timeout: options.timeout,
       signal: options.signal,
