@@ -13,7 +13,7 @@ import { openSockets } from "../_process.ts";
 
 if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
-  const [m1, m2] = cluster.members;
+  const [m1] = cluster.members;
 
   Deno.test("cluster: operations on every member are listed, grouped and awaited through m1", async () => {
     await using client = connectToMember(m1);
