@@ -249,7 +249,7 @@ export class MemberWatch {
   }
 
   /**
-   * Called when a step of a wait on `uuid` failed with `error`: rethrows it
+   * Called when an attempt of a wait on `uuid` failed with `error`: rethrows it
    * unless it is a member outage (a 5xx from a cluster with an unreachable
    * member). During an outage it pauses (1 s) and returns, so the wait
    * looks again, until `graceMs` has passed since the outage was first
@@ -294,5 +294,29 @@ export class MemberWatch {
       );
     }
     await pause(Math.min(OUTAGE_RETRY_MS, left), signal);
+  }
+}
+
+/**
+ * Runs `attempt` (one try at waiting for operation `uuid`) again each time
+ * it fails because a cluster member is unreachable, for up to `graceMs` of
+ * outage (see {@linkcode MemberWatch.duringOutage}); any other failure, and
+ * `signal`'s abort, end it.
+ */
+export async function throughOutages<T>(
+  members: MemberWatch,
+  uuid: string,
+  graceMs: number,
+  signal: AbortSignal,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  const outage: Outage = {};
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await members.duringOutage(uuid, error, outage, graceMs, signal);
+    }
   }
 }

@@ -114,6 +114,8 @@ if (CLUSTER !== undefined) {
     } finally {
       clearInterval(sampling);
     }
-    assert(during - before <= 3, `sockets went from ${before} to ${during} for 300 waits`);
+    // One events socket, plus a few pooled request connections (the catch-up
+    // reads, the release POSTs); never one per wait.
+    assert(during - before <= 6, `sockets went from ${before} to ${during} for 300 waits`);
   });
 }
