@@ -32,9 +32,19 @@ import type { ConnectionTarget } from "./transport/target.ts";
 import { Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
 import { memberName } from "./cluster.ts";
+import { memberOrigins } from "./transport/failover.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions extends ConnectionTarget {
+export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
+  /**
+   * `https://host:8443` of a remote daemon (instead of a socket); or, for a
+   * cluster, several members' URLs: the client uses the first, learns the
+   * other members from `/1.0/cluster/members`, and when the member in use
+   * stops answering moves its requests (a GET is sent again there; a write
+   * is not) and its events connection to another member. The certificates
+   * apply to every member (trust is cluster-wide).
+   */
+  url?: string | readonly string[];
   /**
    * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
    * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
@@ -519,9 +529,11 @@ export function connect(options: ConnectOptions = {}): Client {
   const common = { requestTimeout, maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
+    const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
     const transport = new Transport({
       ...common,
-      url: options.url,
+      url: urls?.[0] ?? options.url as string,
+      members: urls?.slice(1),
       cert: options.cert,
       key: options.key,
       ca,

@@ -163,6 +163,23 @@ provision() {
     done
     [ "$out" = ok ] || die "exec in c-$member does not work: $out"
   done
+  # The cluster certificate Incus makes names only 127.0.0.1, ::1 and "vm":
+  # HTTPS clients verify the member's address, so it is replaced by one
+  # naming every member (cluster-wide: every member serves it).
+  if [ ! -f "$ROOT/cluster.crt" ]; then
+    local names="DNS:vm,IP:127.0.0.1"
+    for member in "${MEMBERS[@]}"; do names="$names,IP:$(address "$member")"; done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:secp384r1 -sha384 -nodes \
+      -keyout "$ROOT/cluster.key" -out "$ROOT/cluster.crt" -days 30 -subj /CN=incusops-cluster \
+      -addext "subjectAltName=$names" -addext "basicConstraints=critical,CA:FALSE" \
+      -addext "extendedKeyUsage=serverAuth,clientAuth" \
+      -addext "keyUsage=critical,digitalSignature,keyEncipherment" >/dev/null 2>&1 ||
+      die "cannot make the cluster certificate"
+  fi
+  if ! cmp -s "$ROOT/cluster.crt" "$(dir_of m1)/cluster.crt"; then
+    cli m1 cluster update-certificate "$ROOT/cluster.crt" "$ROOT/cluster.key" >/dev/null ||
+      die "cannot install the cluster certificate"
+  fi
   if [ ! -f "$ROOT/client.crt" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -sha384 -nodes \
       -keyout "$ROOT/client.key" -out "$ROOT/client.crt" -days 30 -subj /CN=incusops-cluster \
@@ -191,7 +208,7 @@ export INCUSOPS_CLUSTER_URLS=${urls[*]}
 export INCUSOPS_CLUSTER_INSTANCES=${instances[*]}
 export INCUSOPS_CLUSTER_NETNS_PID=$(netns_pid)
 export INCUSOPS_CLUSTER_CERT=$ROOT/client.crt INCUSOPS_CLUSTER_KEY=$ROOT/client.key
-export INCUSOPS_CLUSTER_SERVER_CERT=$(dir_of m1)/cluster.crt
+export INCUSOPS_CLUSTER_SERVER_CERT=$ROOT/cluster.crt
 EOF
 }
 
