@@ -40,6 +40,8 @@ export {
 } from "./src/incus/errors.ts";
 export type { MemberUnreachableInit, UnreachableMember } from "./src/incus/errors.ts";
 export type { ClusterMember, MemberListOptions, OperationsByMember } from "./src/incus/cluster.ts";
+export { acrossFleet, DEFAULT_FLEET_CONCURRENCY, listFleet } from "./src/incus/fleet.ts";
+export type { FleetList, FleetOptions, FleetTarget, RemoteOutcome } from "./src/incus/fleet.ts";
 export {
   isFinal,
   OPERATION_STATUSES,
