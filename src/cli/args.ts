@@ -36,7 +36,14 @@ const SHORT: Record<string, string> = {
 };
 
 /** Options that take no value. */
-const FLAGS = new Set(["all-projects", "wait", "show-secrets", "help", "no-progress"]);
+const FLAGS = new Set([
+  "all-projects",
+  "all-remotes",
+  "wait",
+  "show-secrets",
+  "help",
+  "no-progress",
+]);
 
 /** Parses `args` (without the program name). */
 export function parseArgs(args: readonly string[]): ParsedArgs {

@@ -19,8 +19,9 @@ import { type Operation, STATUS_KEYS } from "../incus/operation.ts";
 import { loadConfig } from "../incus/transport/remote.ts";
 import { parseProgress } from "../incus/progress.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
-import { type Format, formatOperations, FORMATS, maskSecrets, toYaml } from "./format.ts";
+import { type Format, FORMATS, maskSecrets, toYaml } from "./format.ts";
 import { ProgressDisplay } from "./progress.ts";
+import { fleetRemotes, listMany, listOne, PARTIAL_EXIT_CODE } from "./fleet.ts";
 
 /** Exit codes. */
 export const ExitCode = {
@@ -34,6 +35,8 @@ export const ExitCode = {
   Timeout: 3,
   /** The daemon cannot be reached. */
   Connection: 4,
+  /** A list lacks the operations of cluster members or remotes that could not be heard from. */
+  Partial: PARTIAL_EXIT_CODE,
 } as const;
 
 /** Where the CLI writes, and how it connects (tests and the demo replace these). */
@@ -57,6 +60,7 @@ Usage: incusops <command> [options]
 
 Commands:
   list [--format table|json|yaml|csv] [--status running,...] [--project P] [--all-projects]
+       [--target <member>] [--remote a,b,c | --all-remotes]   LOCATION on clusters
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s]          progress bar on a terminal, plain lines otherwise
   cancel <id>                           (delete <id> is the same on Incus/LXD)
@@ -64,7 +68,8 @@ Commands:
   query [-X METHOD] [-d JSON] [--wait] <path>
 
 Options: --remote <name> (or <remote>:<id>), --show-secrets, --help
-Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection
+Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection,
+  5 partial list (cluster members or remotes not heard from: named on stderr)
 `;
 
 function option(args: ParsedArgs, name: string): string | undefined {
@@ -128,12 +133,20 @@ function statusesOf(args: ParsedArgs): string[] | undefined {
 async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOf(args, "table");
   const statuses = statusesOf(args);
+  const printing = {
+    format,
+    statuses,
+    showSecrets: args.options.has("show-secrets"),
+    stdout: io.stdout,
+    stderr: io.stderr,
+  };
+  const scope = { allProjects: args.options.has("all-projects"), target: option(args, "target") };
+  const remotes = fleetRemotes(option(args, "remote"), args.options.has("all-remotes"));
+  if (remotes.length > 1 || args.options.has("all-remotes")) {
+    return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
+  }
   await using client = open(io, option(args, "remote"), option(args, "project"));
-  let ops = await client.operations.list({ allProjects: args.options.has("all-projects") });
-  if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
-  if (!args.options.has("show-secrets")) ops = maskSecrets(ops);
-  io.stdout(formatOperations(ops, format) + "\n");
-  return ExitCode.Ok;
+  return await listOne(client, scope, printing);
 }
 
 async function show(args: ParsedArgs, io: CliIo): Promise<number> {

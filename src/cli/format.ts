@@ -103,19 +103,46 @@ export function toYaml(value: unknown, indent = ""): string {
   return scalar(value);
 }
 
+/** Extra columns: LOCATION (cluster member, last, as `incus operation list`), REMOTE (first). */
+export interface ExtraColumns {
+  /** Add LOCATION: the cluster member each operation runs on. */
+  location?: boolean;
+  /** Add REMOTE: the remote each operation came from (fleets). */
+  remote?: boolean;
+}
+
+/** Whether any operation runs on a cluster member (its `location` names one). */
+export function onCluster(ops: readonly Operation[]): boolean {
+  return ops.some((op) =>
+    op.location !== undefined && op.location !== "" && op.location !== "none"
+  );
+}
+
 /** Operations in `format`. */
-export function formatOperations(ops: Operation[], format: Format): string {
+export function formatOperations(
+  ops: Operation[],
+  format: Format,
+  extra: ExtraColumns = {},
+): string {
+  type Column = [string, (op: Operation) => string];
+  const remote: Column = ["REMOTE", (op) => (op as { remote?: string }).remote ?? ""];
+  const location: Column = ["LOCATION", (op) => op.location ?? ""];
+  const columns: Column[] = [
+    ...(extra.remote ? [remote] : []),
+    ...COLUMNS,
+    ...(extra.location ? [location] : []),
+  ];
   switch (format) {
     case "json":
       return JSON.stringify(ops, null, 2);
     case "yaml":
       return toYaml(ops);
     case "csv":
-      return ops.map((op) => COLUMNS.map(([, get]) => csvCell(get(op))).join(",")).join("\n");
+      return ops.map((op) => columns.map(([, get]) => csvCell(get(op))).join(",")).join("\n");
     default:
       return table(
-        COLUMNS.map(([name]) => name),
-        ops.map((op) => COLUMNS.map(([, get]) => get(op))),
+        columns.map(([name]) => name),
+        ops.map((op) => columns.map(([, get]) => get(op))),
       );
   }
 }
