@@ -10,6 +10,7 @@ import { assert, assertEquals } from "@std/assert";
 import type { IncusEvent, Operation } from "../../mod.ts";
 import { CLUSTER, connectToMember, startOn, type TestMember } from "./_cluster.ts";
 import { openSockets } from "../_process.ts";
+import { runReadmeExample } from "../_readme.ts";
 
 if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
@@ -117,5 +118,23 @@ if (CLUSTER !== undefined) {
     // One events socket, plus a few pooled request connections (the catch-up
     // reads, the release POSTs); never one per wait.
     assert(during - before <= 6, `sockets went from ${before} to ${during} for 300 waits`);
+  });
+
+  Deno.test("cluster: the README Clusters example works as written over HTTPS, with minimal permissions", async () => {
+    const root = cluster.root;
+    const hosts = cluster.members.map((member) => new URL(member.url).host).join(",");
+    const files = [`${root}/client.crt`, `${root}/client.key`, `${root}/cluster.crt`];
+    const out = await runReadmeExample(
+      "## Clusters and fleets",
+      ["--allow-env", `--allow-read=${files.join(",")}`, `--allow-net=${hosts}`],
+      {
+        CLUSTER_URLS: cluster.members.map((member) => member.url).join(","),
+        CLIENT_CRT: files[0],
+        CLIENT_KEY: files[1],
+        CLUSTER_CRT: files[2],
+      },
+    );
+    assert(out.startsWith("every member heard:"), out);
+    assert(out.endsWith("m1,m2,m3 0\n"), out);
   });
 }
