@@ -30,6 +30,8 @@ properties:
   os: busybox
   release: "$(/bin/busybox | head -1 | awk '{print $2}')"
 METADATA
-  tar -C "$work" -cJf "$image" metadata.yaml rootfs
+  # Written aside, then renamed: an interrupted build never leaves a partial image behind.
+  tar -C "$work" -cJf "$work/image.tar.xz" metadata.yaml rootfs
+  mv "$work/image.tar.xz" "$image"
   rm -rf "$work"
 }
