@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * Issue 16 benchmark, on the real daemons of tests/daemons/start.sh (run
  * inside the cluster's namespace, as with-daemons.sh does):
