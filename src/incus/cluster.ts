@@ -18,6 +18,7 @@
 
 import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../core/errors.ts";
 import { pause } from "../core/pause.ts";
+import { abortable } from "../core/signals.ts";
 import { describeValue } from "../core/validate.ts";
 import {
   IncusError,
@@ -111,6 +112,8 @@ function hostPort(url: string): string {
 export class MemberWatch {
   readonly #requests: IdempotentRequests;
   #clustered: Promise<boolean> | undefined;
+  /** The last look at every member for waits in an outage, shared for a second. */
+  #outageLook: { at: number; down: Promise<UnreachableMember[]> } | undefined;
 
   /** @param requests The client's GETs. */
   constructor(requests: IdempotentRequests) {
@@ -249,6 +252,18 @@ export class MemberWatch {
   }
 
   /**
+   * The members down, as one look shared by every wait in an outage for a
+   * second (300 waits on a dead member's operations probe once, not 300 times).
+   */
+  #downForOutage(signal: AbortSignal): Promise<UnreachableMember[]> {
+    const now = performance.now();
+    if (this.#outageLook === undefined || now - this.#outageLook.at > OUTAGE_RETRY_MS) {
+      this.#outageLook = { at: now, down: this.unheard([]).catch(() => []) };
+    }
+    return abortable(this.#outageLook.down, signal);
+  }
+
+  /**
    * Called when an attempt of a wait on `uuid` failed with `error`: rethrows it
    * unless it is a member outage (a 5xx from a cluster with an unreachable
    * member). During an outage it pauses (1 s) and returns, so the wait
@@ -268,7 +283,7 @@ export class MemberWatch {
     ) {
       throw error;
     }
-    const down = await this.unheard([], { signal }).catch(() => []);
+    const down = await this.#downForOutage(signal);
     if (down.length === 0) throw error;
     // The member the daemon's text names, when it names one of them.
     const named = addressesIn(error.message);

@@ -9,7 +9,7 @@ import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operati
 import type { ListOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
 import { COLLECTION } from "./sighting.ts";
-import type { OperationsByMember } from "../cluster.ts";
+import { memberName, type OperationsByMember } from "../cluster.ts";
 
 const ALL_PROJECTS_EXTENSION = "operations_get_query_all_projects";
 
@@ -28,8 +28,8 @@ export class Lister {
   /** The operations (`recursion: 1`), oldest first, or their ids (`recursion: 0`). */
   async list(options: ListOptions): Promise<Operation[] | string[]> {
     const recursion = options.recursion ?? 1;
+    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
     const groups = await this.fetch(options, recursion);
-    const scope = { ...options, target: options.target ?? this.#context.target };
     if (recursion === 0) {
       const ids: string[] = [];
       for (const urls of Object.values(groups)) {
@@ -43,9 +43,9 @@ export class Lister {
 
   /** The operations grouped by lower-case status; every status key present. */
   async listByStatus(options: ListOptions): Promise<OperationsByStatus> {
+    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
     const byStatus = await this.fetch(options, 1) as Record<string, Operation[]>;
     const all = sortOldestFirst(byStatus);
-    const scope = { ...options, target: options.target ?? this.#context.target };
     const kept = new Set(await this.#context.members.verify(all, all, scope, "GET", COLLECTION));
     const groups = {} as OperationsByStatus;
     for (const key of STATUS_KEYS) groups[key] = [];
@@ -58,11 +58,9 @@ export class Lister {
 
   /** The operations grouped by cluster member, with the members not heard from. */
   async listByMember(options: ListOptions): Promise<OperationsByMember> {
+    const target = memberName(options.target) ?? this.#context.target;
     const all = sortOldestFirst(await this.fetch(options, 1) as Record<string, Operation[]>);
-    return await this.#context.members.group(all, {
-      signal: options.signal,
-      target: options.target ?? this.#context.target,
-    });
+    return await this.#context.members.group(all, { signal: options.signal, target });
   }
 
   /** The server's status groups for `options`' scope. */
