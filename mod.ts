@@ -8,7 +8,7 @@
  * ```ts no-eval
  * import { connect } from "@incusops/operations";
  *
- * await using client = connect(); // INCUS_SOCKET, /var/lib/incus/unix.socket, ...
+ * await using client = connect(); // INCUS_SOCKET (alone), else /run/incus/unix.socket, ...
  * const op = await client.query<{ id: string }>("/1.0/instances/c1/exec", {
  *   method: "POST",
  *   body: { command: ["sleep", "2"], "wait-for-websocket": false },
@@ -100,7 +100,5 @@ export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
 export { parseResources } from "./src/incus/resources.ts";
 export type { OperationResource } from "./src/incus/resources.ts";
 export { parseProgress } from "./src/incus/progress.ts";
-export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
-export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";
 export type { Progress } from "./src/incus/progress.ts";
 export type { HubSettings } from "./src/incus/operations/event_hub.ts";

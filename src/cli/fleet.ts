@@ -3,7 +3,7 @@
  * `--target <member>`, `--remote a,b,c` / `--all-remotes` across many
  * remotes (a REMOTE column), and partial lists: what was heard is printed,
  * the missing members or remotes are named on stderr, and the exit code is
- * 5 (`ExitCode.Partial`).
+ * 6 (`ExitCode.Partial`).
  *
  * @module
  */
@@ -13,7 +13,8 @@ import { MemberUnreachableError } from "../incus/errors.ts";
 import { type FleetTarget, listFleet } from "../incus/fleet.ts";
 import type { Operation } from "../incus/operation.ts";
 import { loadConfig } from "../incus/transport/remote.ts";
-import { type Format, formatOperations, maskSecrets, onCluster } from "./format.ts";
+import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
+import { ExitCode } from "./exit_codes.ts";
 
 /** What `list` prints with, and where. */
 export interface ListPrinting {
@@ -23,6 +24,8 @@ export interface ListPrinting {
   statuses?: string[];
   /** Print secrets in clear. */
   showSecrets: boolean;
+  /** Operations of every project (a PROJECT column). */
+  allProjects?: boolean;
   /** Standard output. */
   stdout(text: string): void;
   /** Standard error. */
@@ -30,13 +33,13 @@ export interface ListPrinting {
 }
 
 /** The exit code of a list that lacks some members' or remotes' operations. */
-export const PARTIAL_EXIT_CODE = 5;
+export const PARTIAL_EXIT_CODE: number = ExitCode.Partial;
 
 function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
   const kept = printing.statuses === undefined
     ? ops
     : ops.filter((op) => printing.statuses!.includes(op.status.toLowerCase()));
-  return printing.showSecrets ? kept : maskSecrets(kept);
+  return forDisplay(kept, { mask: !printing.showSecrets });
 }
 
 /**
@@ -59,7 +62,8 @@ export async function listOne(
     missing = error.members.map((member) => `${member.name} (${member.address})`).join(", ");
   }
   const location = onCluster(ops) || missing !== "" || options.target !== undefined;
-  printing.stdout(formatOperations(shown(ops, printing), printing.format, { location }) + "\n");
+  const columns = columnsFor({ allProjects: printing.allProjects, location });
+  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
   if (missing === "") return 0;
   printing.stderr(
     `incusops: partial list: cluster member(s) ${missing} could not be heard from; ` +
@@ -69,9 +73,9 @@ export async function listOne(
 }
 
 /** The remotes `--remote a,b,c` or `--all-remotes` name (image servers left out). */
-export function fleetRemotes(remote: string | undefined, all: boolean): string[] {
+export async function fleetRemotes(remote: string | undefined, all: boolean): Promise<string[]> {
   if (all) {
-    const config = loadConfig();
+    const config = await loadConfig();
     return Object.entries(config.remotes)
       .filter(([, entry]) => entry.protocol !== "simplestreams" && !entry.public)
       .map(([name]) => name);
@@ -93,12 +97,12 @@ export async function listMany(
   const targets: FleetTarget[] = remotes.map((name) => name);
   const fleet = await listFleet(targets, options);
   const ops = fleet.operations;
-  printing.stdout(
-    formatOperations(shown(ops, printing), printing.format, {
-      remote: true,
-      location: onCluster(ops),
-    }) + "\n",
-  );
+  const columns = columnsFor({
+    allProjects: printing.allProjects,
+    remote: true,
+    location: onCluster(ops),
+  });
+  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
   for (const outcome of fleet.outcomes) {
     if (outcome.ok) continue;
     const error = outcome.error;

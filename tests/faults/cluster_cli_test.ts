@@ -1,10 +1,10 @@
 /**
  * The incusops CLI on the real 3-member cluster and a fleet of remotes
  * (config.yml): LOCATION on the cluster, --target, a list across the
- * cluster, the standalone Incus and LXD and a stopped remote (exit 5, the
+ * cluster, the standalone Incus and LXD and a stopped remote (exit 6, the
  * stopped one named on stderr, the others printed), and a partial cluster
  * list once m3 is killed (what was heard printed, m3 and its address named,
- * exit 5).
+ * exit 6).
  */
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
@@ -39,7 +39,7 @@ if (CLUSTER !== undefined) {
     return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
   };
 
-  Deno.test("8.29 cluster: incusops list: LOCATION, --target, a fleet with a stopped remote, a partial cluster (exit 5)", async () => {
+  Deno.test("8.29 cluster: incusops list: LOCATION, --target, a fleet with a stopped remote, a partial cluster (exit 6)", async () => {
     const conf = await Deno.makeTempDir({ prefix: "incusops-fleet-" });
     await using client = connectToMember(m1);
     const remotes = [`  cl:\n    addr: unix://${m1.socket}\n    protocol: incus`];
@@ -75,20 +75,20 @@ if (CLUSTER !== undefined) {
       assert(onM3.stdout.trim().split("\n").every((line) => line.endsWith(",m3")), onM3.stdout);
 
       const many = await cli(conf, "list", "--remote", [...fleet, "down"].join(","));
-      assertEquals(many.code, 5, many.stderr);
+      assertEquals(many.code, 6, many.stderr);
       assertStringIncludes(many.stdout, "REMOTE");
       for (const op of ops) assertStringIncludes(many.stdout, op.id);
       assertStringIncludes(many.stderr, "down: not heard from");
       assert(!many.stderr.includes("cl:"), many.stderr);
       const all = await cli(conf, "list", "--all-remotes", "--format", "json");
-      assertEquals(all.code, 5, all.stderr);
+      assertEquals(all.code, 6, all.stderr);
       const heard = new Set(JSON.parse(all.stdout).map((op: { remote: string }) => op.remote));
       assert(heard.has("cl"), [...heard].join());
 
       await killMember(m3);
       try {
         const partial = await cli(conf, "list", "--remote", "cl");
-        assertEquals(partial.code, 5, partial.stderr);
+        assertEquals(partial.code, 6, partial.stderr);
         assertStringIncludes(partial.stdout, ops[0].id);
         assert(!partial.stdout.includes(ops[2].id));
         assertStringIncludes(partial.stderr, `m3 (${m3.url})`);
