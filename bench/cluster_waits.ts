@@ -112,7 +112,7 @@ async function failover() {
     serverCert: await Deno.readTextFile(env("INCUSOPS_CLUSTER_SERVER_CERT")),
   });
   const ops = await Promise.all(
-    [1, 2].map((i) => exec(client, member(i).instance, ["sleep", "1"])),
+    [1, 2].map((i) => exec(client, member(i).instance, ["sleep", "8"])),
   );
   let resolved = 0;
   const waits = client.operations.waitAll(ops, { timeout: 60_000 }).then(() => {
