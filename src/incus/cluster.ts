@@ -70,7 +70,7 @@ export interface MemberListOptions {
 }
 
 /** Longest a probe of one member may take, ms (a forwarded request to a member just lost can hang ~10 s). */
-const PROBE_TIMEOUT_MS = 3_000;
+const PROBE_TIMEOUT_MS = 5_000;
 /** Pause between looks at an operation whose member is unreachable, ms. */
 const OUTAGE_RETRY_MS = 1_000;
 /** The default member grace of waits, ms. */

