@@ -38,9 +38,20 @@ import { withProject } from "./project.ts";
 import { resolveSocket } from "./transport/socket.ts";
 import type { ConnectionTarget } from "./transport/target.ts";
 import { type Envelope, Transport } from "./transport/transport.ts";
+import { memberName } from "./cluster.ts";
+import { memberOrigins } from "./transport/failover.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions extends ConnectionTarget {
+export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
+  /**
+   * `https://host:8443` of a remote daemon (instead of a socket); or, for a
+   * cluster, several members' URLs: the client uses the first, learns the
+   * other members from `/1.0/cluster/members`, and when the member in use
+   * stops answering moves its requests (a GET is sent again there; a write
+   * is not) and its events connection to another member. The certificates
+   * apply to every member (trust is cluster-wide).
+   */
+  url?: string | readonly string[];
   /**
    * Path of the daemon's Unix socket, used alone. Default: the one named by
    * `INCUS_SOCKET` or `$INCUS_DIR/unix.socket`, `LXD_SOCKET` or
@@ -82,6 +93,22 @@ export interface ConnectOptions extends ConnectionTarget {
    * connection (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`).
    */
   events?: boolean | Partial<HubSettings>;
+  /**
+   * On a cluster: the member this client's work goes to by default
+   * (`target=` of {@linkcode Client.query}, e.g. where a new instance is
+   * placed), and whose operations and events lists and `events()` keep.
+   * Calls take a `target` too. Default: none (the daemon decides; every
+   * member's operations and events).
+   */
+  target?: string;
+  /**
+   * On a cluster: how long a wait keeps looking while the member running
+   * its operation cannot be reached (e.g. restarts) before rejecting with
+   * `MemberUnreachableError`, ms. Waits take `memberGraceMs` too.
+   *
+   * @default {60_000}
+   */
+  memberGraceMs?: number;
 }
 
 /**
@@ -123,6 +150,12 @@ export interface QueryOptions extends CallOptions {
    * @default {no limit}
    */
   timeout?: number;
+  /**
+   * On a cluster: the member to address (`?target=`), e.g. where to create
+   * an instance (default: the client's `target`). Requests about an
+   * existing instance or operation go to its member whatever the target.
+   */
+  target?: string;
 }
 
 /** Options of {@linkcode Client.startOperation}. */
@@ -196,6 +229,8 @@ export class Client implements Disposable, AsyncDisposable {
   readonly operations: Operations;
   /** The default project of this client's calls, if set. */
   readonly project: string | undefined;
+  /** The cluster member this client addresses by default, if set. */
+  readonly member: string | undefined;
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
@@ -209,6 +244,7 @@ export class Client implements Disposable, AsyncDisposable {
   constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
     this.project = settings.project;
+    this.member = settings.target;
     this.#requests = new IdempotentRequests(transport, settings.retry);
     this.operations = new Operations(transport, settings, this.#requests);
   }
@@ -421,7 +457,13 @@ export class Client implements Disposable, AsyncDisposable {
           `without "..", "#", white space or encoded separators`,
       );
     }
-    const { base, query, project } = splitQuery(path, options, this.project);
+    const split = splitQuery(path, options, this.project);
+    const { base, project } = split;
+    let query = split.query;
+    const target = memberName(options.target) ?? this.member;
+    if (target !== undefined && !new URLSearchParams(query).has("target")) {
+      query = `${query}${query ? "&" : ""}target=${encodeURIComponent(target)}`;
+    }
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
@@ -639,6 +681,7 @@ export class Client implements Disposable, AsyncDisposable {
       options.signal,
       () => this.#streams.delete(stream),
       options.maxQueued,
+      memberName(options.target) ?? this.member,
     );
     this.#streams.add(stream);
     return stream;
@@ -716,6 +759,8 @@ export function connect(options: ConnectOptions = {}): Client {
         : { events: options.events }),
     },
     retry: options.retry,
+    memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
+    target: memberName(options.target),
   };
   const maxResponseBytes = options.maxResponseBytes;
   if (
@@ -731,9 +776,11 @@ export function connect(options: ConnectOptions = {}): Client {
   const common = { requestTimeout, maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
+    const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
     const transport = new Transport({
       ...common,
-      url: options.url,
+      url: urls?.[0] ?? options.url as string,
+      members: urls?.slice(1),
       cert: options.cert,
       key: options.key,
       ca,

@@ -241,6 +241,12 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
    * @default {10_000}
    */
   maxQueued?: number;
+  /**
+   * On a cluster: only the events of this member (their `location`). A
+   * member streams every member's events, and the daemons ignore `target`
+   * on `/1.0/events`, so the client filters.
+   */
+  target?: string;
 }
 
 /** The most events an {@linkcode EventStream} keeps unread by default. */
@@ -346,6 +352,7 @@ export class EventStream<E extends EventBase = IncusEvent>
   #signal: AbortSignal | undefined;
   #onAbort = () => this.#end();
   #onEnd: (() => void) | undefined;
+  readonly #location: string | undefined;
 
   /**
    * Made by `client.events()`; not meant to be constructed directly.
@@ -355,6 +362,7 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param signal Ends the stream.
    * @param onEnd Called once when the stream ends.
    * @param maxQueued The most events kept unread (see {@linkcode EventsOptions.maxQueued}).
+   * @param location Only events of this cluster member.
    */
   constructor(
     transport: Transport,
@@ -362,6 +370,7 @@ export class EventStream<E extends EventBase = IncusEvent>
     signal?: AbortSignal,
     onEnd?: () => void,
     maxQueued: number | undefined = DEFAULT_MAX_QUEUED_EVENTS,
+    location?: string,
   ) {
     maxQueued ??= DEFAULT_MAX_QUEUED_EVENTS;
     if (!Number.isInteger(maxQueued) || maxQueued < 1) {
@@ -371,6 +380,7 @@ export class EventStream<E extends EventBase = IncusEvent>
     }
     this.#target = transport.target;
     this.#maxQueued = maxQueued;
+    this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
     if (signal?.aborted) {
@@ -388,7 +398,10 @@ export class EventStream<E extends EventBase = IncusEvent>
       socket.addEventListener("message", (message) => {
         if (this.#ended) return; // closing: nothing more is kept
         try {
-          this.#queue.push(decodeEvent(message.data, this.#target));
+          const event = decodeEvent(message.data, this.#target);
+          if (this.#location === undefined || event.location === this.#location) {
+            this.#queue.push(event);
+          }
         } catch (error) {
           this.#fail(error);
         }

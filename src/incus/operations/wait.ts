@@ -24,6 +24,7 @@ import type { Sighting } from "./sighting.ts";
 import { followEvents } from "./wait_events.ts";
 import { pollStates, waitWithSlices } from "./wait_slices.ts";
 import { cancelAfterGivingUp } from "./cancel.ts";
+import { throughOutages } from "../cluster.ts";
 
 /** A deadline several waits share (`waitAll`'s `timeout`). */
 export interface SharedDeadline {
@@ -101,7 +102,8 @@ export async function waitFinal(
     last = sighting;
     report?.(sighting.operation);
   };
-  try {
+  const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
+  const attempt = async (): Promise<Sighting> => {
     signal.throwIfAborted();
     if (context.tuning.events) {
       for await (const sighting of followEvents(context, id, options, signal)) {
@@ -117,6 +119,10 @@ export async function waitFinal(
       }
     }
     return await waitWithSlices(context, id, options, signal, deadline?.at, see);
+  };
+  try {
+    // On a cluster, an attempt that failed because a member is unreachable is made again.
+    return await throughOutages(context.members, id, graceMs, signal, attempt);
   } catch (error) {
     const callerAborted = options.signal?.aborted === true;
     const timedOut = !callerAborted && deadline?.signal.aborted === true;

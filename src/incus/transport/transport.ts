@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Failover, memberOrigins } from "./failover.ts";
 import { readBytesLimited, readTextLimited } from "../../core/body.ts";
 import { type Deadline, Deadlines } from "../../core/deadlines.ts";
 import {
@@ -27,6 +28,12 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   requestTimeout?: number;
   /** Largest response body accepted, in bytes. */
   maxResponseBytes?: number;
+  /**
+   * With `url`: other members of the same cluster (HTTPS URLs) to move to
+   * when the one in use stops answering; more are learned from
+   * `/1.0/cluster/members`. See `failover.ts`.
+   */
+  members?: readonly string[];
 }
 
 /** What a successful (`sync` or `async`) answer holds. */
@@ -94,12 +101,14 @@ class ClientClosed extends Error {}
  * errors.
  */
 export class Transport {
-  /** The socket path or URL requests go to. */
-  readonly target: string;
+  /** The socket path or URL requests go to (another member's after a failover). */
+  target: string;
   /** The pooled Deno HTTP client (shared with websockets). */
   readonly httpClient: Deno.HttpClient;
-  /** `http://127.0.0.1` for a socket, the remote's origin otherwise. */
-  readonly origin: string;
+  /** `http://127.0.0.1` for a socket, the remote's origin otherwise (changes on failover). */
+  origin: string;
+  /** Cluster failover, with `members`. */
+  readonly failover: Failover | undefined;
   readonly #isSocket: boolean;
   readonly #requestTimeout: number;
   readonly #maxResponseBytes: number;
@@ -121,6 +130,9 @@ export class Transport {
       }
       this.target = url.origin;
       this.origin = url.origin;
+      this.failover = target.members === undefined
+        ? undefined
+        : new Failover(memberOrigins([url.origin, ...target.members]));
       this.#isSocket = false;
       const ca = target.ca === undefined ? undefined : [target.ca].flat();
       this.#clientOptions = { cert: target.cert, key: target.key, caCerts: ca };
@@ -128,6 +140,7 @@ export class Transport {
     } else {
       const path = target.socket!;
       this.target = path;
+      this.failover = undefined;
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
@@ -246,8 +259,40 @@ export class Transport {
     });
   }
 
-  /** Sends a request and reads its answer with `read`, mapping every failure. */
+  /** Points requests at another cluster member's origin (failover). */
+  moveTo(origin: string): void {
+    this.origin = origin;
+    this.target = origin;
+  }
+
+  /**
+   * Sends a request; with failover, learns the members first and, when the
+   * member in use does not answer, moves to another and sends a GET again
+   * there (a write is never sent twice: its error is thrown, the next call
+   * goes to the new member).
+   */
   async #send<T>(
+    method: string,
+    path: string,
+    init: RequestInit,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    if (this.failover === undefined) return await this.#sendOnce(method, path, init, read);
+    await this.failover.learn(this, init.signal);
+    const origin = this.origin;
+    try {
+      return await this.#sendOnce(method, path, init, read);
+    } catch (error) {
+      if (!unanswered(error) || !(await this.failover.moveOff(this, origin, init.signal))) {
+        throw error;
+      }
+      if (method !== "GET") throw error;
+      return await this.#sendOnce(method, path, init, read);
+    }
+  }
+
+  /** Sends a request and reads its answer with `read`, mapping every failure. */
+  async #sendOnce<T>(
     method: string,
     path: string,
     init: RequestInit,
@@ -411,6 +456,12 @@ function redirectError(
       `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
     { status: response.status, method, path, target },
   );
+}
+
+/** Whether `error` means nothing answered (not a refusal, not a closed client). */
+function unanswered(error: unknown): boolean {
+  return error instanceof ConnectionError && error.status === 0 &&
+    !(error instanceof ProtocolError);
 }
 
 /** Says what is wrong with a socket path, and how to fix it. */
