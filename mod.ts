@@ -32,7 +32,14 @@ export {
   ResponseTimeoutError,
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
-export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
+export {
+  AuthenticationError,
+  IncusError,
+  NotCancellableError,
+  OperationNotFoundError,
+} from "./src/incus/errors.ts";
+export type { AuthenticationErrorInit } from "./src/incus/errors.ts";
+export type { GetToken, GetTokenOptions } from "./src/incus/transport/auth.ts";
 export {
   isFinal,
   OPERATION_STATUSES,

@@ -617,6 +617,12 @@ export class Client implements Disposable, AsyncDisposable {
   }
 }
 
+/** How connectRemote names the remote and the fix in authentication errors (not public). */
+const AUTH_CONTEXT = Symbol("authContext");
+interface InternalAuthOptions {
+  [AUTH_CONTEXT]?: { remoteName: string; authHint: string };
+}
+
 /**
  * Connects to an Incus or LXD daemon: over its Unix socket, or to a remote
  * over HTTPS with a client certificate (`url`, `cert`, `key`, and `ca` or
@@ -697,7 +703,13 @@ export function connect(options: ConnectOptions = {}): Client {
       }: expected a number of bytes >= 1, or Infinity`,
     );
   }
-  const common = { requestTimeout, maxResponseBytes };
+  const common = {
+    requestTimeout,
+    maxResponseBytes,
+    token: options.token,
+    getToken: options.getToken,
+    ...(options as InternalAuthOptions)[AUTH_CONTEXT],
+  };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
     const transport = new Transport({
@@ -755,9 +767,19 @@ export async function connectRemote(
 ): Promise<Client> {
   // Loaded only here: a socket or URL client never reads config.yml (nor loads @std/yaml).
   const { resolveRemote } = await import("./transport/remote.ts");
-  const { name: _, ...resolved } = await resolveRemote(remote);
+  const { name, oidcConfigDir, ...resolved } = await resolveRemote(remote);
   const given = Object.fromEntries(
     Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
   );
-  return connect({ ...resolved, ...given });
+  const merged: ConnectOptions & InternalAuthOptions = { ...resolved, ...given };
+  if (oidcConfigDir !== undefined && merged.token === undefined && merged.getToken === undefined) {
+    const { oidcTokenSource } = await import("./transport/oidc_tokens.ts");
+    merged.getToken = oidcTokenSource(oidcConfigDir, name);
+    merged[AUTH_CONTEXT] = {
+      remoteName: name,
+      authHint: `log in again with the incus CLI (any command on the remote, e.g. ` +
+        `"incus info ${name}:", opens the OIDC login)`,
+    };
+  }
+  return connect(merged);
 }

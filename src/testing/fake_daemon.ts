@@ -25,6 +25,14 @@ export interface FakeDaemonOptions {
    * `all-projects` is ignored on operation lists (as LXD 5.0 does).
    */
   flavor?: WaitFlavor;
+  /**
+   * Demand `authorization: Bearer <bearerToken>` on every request and
+   * websocket, as Incus with OIDC does: any other answers HTTP 401 naming
+   * the issuer `https://issuer.fake.invalid` in `X-Incus-OIDC-Issuer`.
+   *
+   * @default {undefined} (no check)
+   */
+  bearerToken?: string;
 }
 
 /** What to create with {@linkcode FakeDaemon.createOperation}. */
@@ -158,6 +166,8 @@ export class FakeDaemon implements AsyncDisposable {
   eventsPingSeconds: number | undefined;
   /** How many `/1.0/events` websockets were accepted in all. */
   eventStreamsOpened = 0;
+  /** The bearer token demanded (change it to revoke the old one); see {@linkcode FakeDaemonOptions.bearerToken}. */
+  bearerToken: string | undefined;
   readonly #listeners = new Set<EventListener>();
   readonly #retentionMs: number;
   readonly #entries = new Map<string, Entry>();
@@ -172,6 +182,7 @@ export class FakeDaemon implements AsyncDisposable {
     this.#dir = dir;
     this.#retentionMs = options.retentionMs ?? 5_000;
     this.flavor = options.flavor ?? "incus";
+    this.bearerToken = options.bearerToken;
     this.#server = Deno.serve(
       { path, transport: "unix", onListen: () => {} },
       (request) => this.#handle(request),
@@ -448,6 +459,15 @@ export class FakeDaemon implements AsyncDisposable {
   async #handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     this.requests.push({ method: request.method, path: url.pathname, search: url.search });
+    if (
+      this.bearerToken !== undefined &&
+      request.headers.get("authorization") !== `Bearer ${this.bearerToken}`
+    ) {
+      const response = error(401, "Failed to authenticate: token refused");
+      response.headers.set("x-incus-oidc-issuer", "https://issuer.fake.invalid");
+      response.headers.set("x-incus-oidc-clientid", "incusops-fake");
+      return response;
+    }
     if (this.interceptor !== undefined) {
       const replaced = await this.interceptor(request, url);
       if (replaced !== undefined) return replaced;

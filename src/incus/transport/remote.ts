@@ -31,6 +31,8 @@ export interface RemoteConfig {
   project?: string;
   /** Whether it is a public image server. */
   public?: boolean;
+  /** `tls` (client certificate) or `oidc` (the incus CLI's stored OIDC tokens). */
+  authType?: string;
 }
 
 /** A parsed `config.yml`. */
@@ -49,6 +51,8 @@ export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   name: string;
   /** The remote's project. */
   project?: string;
+  /** For an `auth_type: oidc` remote: the folder whose `oidctokens/<name>.json` holds its tokens. */
+  oidcConfigDir?: string;
 }
 
 /** Reads an environment variable; throws `Deno.errors.NotCapable` when not permitted. */
@@ -170,6 +174,7 @@ function toConfig(dir: string, tree: unknown): CliConfig {
         protocol: text(own(entry, "protocol")),
         project,
         public: text(own(entry, "public")) === "true",
+        authType: text(own(entry, "auth_type")),
       };
     }
   }
@@ -250,6 +255,16 @@ export async function resolveRemote(
     throw fail(`unsupported address ${JSON.stringify(remote.addr)} (expected unix:// or https://)`);
   }
   const pem = (file: string) => readSmallFile(`${config.dir}/${file}`, MAX_PEM_BYTES);
+  if (remote.authType === "oidc") {
+    // Bearer tokens instead of a client certificate, as the incus CLI does.
+    return {
+      name: remoteName,
+      url: remote.addr,
+      serverCert: await pem(`servercerts/${remoteName}.crt`),
+      project: remote.project,
+      oidcConfigDir: config.dir,
+    };
+  }
   const cert = await pem(`clientcerts/${remoteName}.crt`) ?? await pem("client.crt");
   const key = await pem(`clientcerts/${remoteName}.key`) ?? await pem("client.key");
   if (cert === undefined || key === undefined) {
