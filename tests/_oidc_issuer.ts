@@ -20,6 +20,8 @@ export interface MintOptions {
   expiresIn?: number;
   /** Signs with a key the JWKS does not hold. */
   foreignKey?: boolean;
+  /** For a refresh token: answer this fixed access token instead of a minted one. */
+  accessToken?: string;
 }
 
 /** A running test issuer. */
@@ -136,7 +138,7 @@ export async function startIssuer(
         refreshTokens.delete(refresh);
         refreshTokens.set(next, claims);
         return json({
-          access_token: await mint(claims),
+          access_token: claims.accessToken ?? await mint(claims),
           token_type: "Bearer",
           refresh_token: next,
           expires_in: 3600,

@@ -168,6 +168,8 @@ export class FakeDaemon implements AsyncDisposable {
   eventStreamsOpened = 0;
   /** The bearer token demanded (change it to revoke the old one); see {@linkcode FakeDaemonOptions.bearerToken}. */
   bearerToken: string | undefined;
+  /** The issuer a bearer refusal names in `X-Incus-OIDC-Issuer` (client id `incusops-fake`). */
+  bearerIssuer = "https://issuer.fake.invalid";
   readonly #listeners = new Set<EventListener>();
   readonly #retentionMs: number;
   readonly #entries = new Map<string, Entry>();
@@ -464,7 +466,7 @@ export class FakeDaemon implements AsyncDisposable {
       request.headers.get("authorization") !== `Bearer ${this.bearerToken}`
     ) {
       const response = error(401, "Failed to authenticate: token refused");
-      response.headers.set("x-incus-oidc-issuer", "https://issuer.fake.invalid");
+      response.headers.set("x-incus-oidc-issuer", this.bearerIssuer);
       response.headers.set("x-incus-oidc-clientid", "incusops-fake");
       return response;
     }

@@ -249,7 +249,10 @@ export async function resolveRemote(
   }
   if (remote.addr.startsWith("unix:")) {
     const path = remote.addr.replace(/^unix:\/\//, "");
-    return { name: remoteName, socket: path === "" ? undefined : path, project: remote.project };
+    const socket = path === "" ? undefined : path;
+    const resolved: ResolvedRemote = { name: remoteName, socket, project: remote.project };
+    if (remote.authType === "oidc") resolved.oidcConfigDir = config.dir;
+    return resolved;
   }
   if (!remote.addr.startsWith("https://")) {
     throw fail(`unsupported address ${JSON.stringify(remote.addr)} (expected unix:// or https://)`);

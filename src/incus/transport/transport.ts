@@ -119,6 +119,12 @@ export class Transport {
   constructor(target: TransportTarget) {
     this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.remoteName = target.remoteName ??
+      (target.url === undefined ? target.socket! : URL.parse(target.url)?.origin ?? target.url);
+    // Checked before a client exists: a refused token leaves nothing open.
+    this.auth = target.token === undefined && target.getToken === undefined
+      ? undefined
+      : new BearerAuth(target, { hint: target.authHint, remote: this.remoteName });
     if (target.url !== undefined) {
       const url = URL.parse(target.url);
       if (url === null || url.protocol !== "https:") {
@@ -152,10 +158,6 @@ export class Transport {
         throw this.#connectionError(error, "connect()", "");
       }
     }
-    this.remoteName = target.remoteName ?? this.target;
-    this.auth = target.token === undefined && target.getToken === undefined
-      ? undefined
-      : new BearerAuth(target, { hint: target.authHint, remote: this.remoteName });
   }
 
   #createClient(): Deno.HttpClient {
