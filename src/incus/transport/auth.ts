@@ -79,6 +79,8 @@ export class BearerAuth {
   /** Every token handed out, to scrub from texts (at most the last few). */
   readonly #seen: string[] = [];
   #refreshing: Promise<string> | undefined;
+  /** How many forced refreshes were made. */
+  refreshes = 0;
   /** The issuer the server named in its last refusal. */
   issuer: string | undefined;
   /** The client id the server named in its last refusal. */
@@ -128,7 +130,10 @@ export class BearerAuth {
     let token: string;
     if (forceRefresh) {
       // Requests refused together share one refresh.
-      this.#refreshing ??= this.#ask(signal, true).finally(() => this.#refreshing = undefined);
+      this.#refreshing ??= this.#ask(signal, true).finally(() => {
+        this.#refreshing = undefined;
+        this.refreshes++;
+      });
       token = await this.#refreshing;
     } else {
       token = await this.#ask(signal, false);

@@ -174,8 +174,9 @@ function toConfig(dir: string, tree: unknown): CliConfig {
         protocol: text(own(entry, "protocol")),
         project,
         public: text(own(entry, "public")) === "true",
-        authType: text(own(entry, "auth_type")),
       };
+      const authType = text(own(entry, "auth_type"));
+      if (authType !== undefined) config.remotes[name].authType = authType;
     }
   }
   config.defaultRemote = text(own(tree, "default-remote")) ?? "local";

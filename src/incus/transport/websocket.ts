@@ -76,7 +76,16 @@ export function openWebSocket(
     });
   return attempt(false).catch(async (error) => {
     const first = refusal(error);
-    if (first === undefined) throw error;
+    if (first === undefined) {
+      // Over TLS Deno does not say why a handshake failed: ask the server
+      // whether it takes the token (a refusal throws the AuthenticationError,
+      // after one forced refresh with getToken), and retry once if it was refreshed.
+      if (!(error instanceof ConnectionError) || error.status !== 0) throw error;
+      const refreshes = auth.refreshes;
+      await transport.request("GET", "/1.0", { signal: options.signal });
+      if (auth.refreshes === refreshes) throw error;
+      return await attempt(false);
+    }
     if (!auth.refreshable) throw refused(first);
     return await attempt(true).catch((again) => {
       const second = refusal(again);
