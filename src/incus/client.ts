@@ -21,6 +21,7 @@ import {
   ExecProcess,
   execStatus,
   type ExecStreamOptions,
+  holdMessages,
   instanceName,
 } from "./exec.ts";
 import {
@@ -434,9 +435,12 @@ export class Client implements Disposable, AsyncDisposable {
     });
     const fds = (started.metadata?.fds ?? {}) as Record<string, string>;
     const opened = await Promise.allSettled(
-      Object.entries(fds).map(async ([fd, secret]) =>
-        [fd, await this.operations.websocket(started.id, secret, { signal })] as const
-      ),
+      Object.entries(fds).map(async ([fd, secret]) => {
+        const socket = await this.operations.websocket(started.id, secret, { signal });
+        // Output may come before the other sockets are open.
+        if (fd !== "control") holdMessages(socket);
+        return [fd, socket] as const;
+      }),
     );
     const sockets = Object.fromEntries(
       opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),

@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
-import type { Operation } from "./operation.ts";
+import type { ExecOperation, Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
 
@@ -54,7 +54,7 @@ export interface ExecStatus {
   /** Whether the exit code is 0. */
   success: boolean;
   /** The finished operation (its websocket secrets are removed). */
-  operation: Operation;
+  operation: ExecOperation;
 }
 
 /** A finished command with its collected output. */
@@ -119,7 +119,11 @@ export function withoutSecrets(operation: Operation): Operation {
 /** The exit status of a finished exec operation. */
 export function execStatus(operation: Operation): ExecStatus {
   const exitCode = Number(operation.metadata?.return ?? -1);
-  return { exitCode, success: exitCode === 0, operation: withoutSecrets(operation) };
+  return {
+    exitCode,
+    success: exitCode === 0,
+    operation: withoutSecrets(operation) as ExecOperation,
+  };
 }
 
 const decoder = new TextDecoder();
@@ -322,6 +326,33 @@ function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.close() });
 }
 
+/** Messages received by a socket before its output stream existed, by socket. */
+const held = new WeakMap<WebSocket, { messages: MessageEvent[]; stop: () => void }>();
+
+/**
+ * Keeps what `socket` receives until its output stream takes it. Called as
+ * each exec socket opens: the daemon starts the command once its last
+ * socket is connected and may write to the first ones before the client
+ * has seen that last one open (messages nobody listens to are lost: the
+ * output, or its end-of-file barrier, after which the daemon waits for the
+ * client to close).
+ */
+export function holdMessages(socket: WebSocket): void {
+  const messages: MessageEvent[] = [];
+  const hold = (event: MessageEvent) => messages.push(event);
+  socket.addEventListener("message", hold);
+  held.set(socket, { messages, stop: () => socket.removeEventListener("message", hold) });
+}
+
+/** The messages held for `socket` (none if it was not held), and stops holding. */
+function releaseMessages(socket: WebSocket): MessageEvent[] {
+  const entry = held.get(socket);
+  if (entry === undefined) return [];
+  held.delete(socket);
+  entry.stop();
+  return entry.messages;
+}
+
 /**
  * The bytes a websocket carries, as a stream. An empty text message (the
  * daemons' end-of-file barrier, after which the socket is closed) or the
@@ -336,7 +367,7 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
         done = true;
         controller.close();
       };
-      socket.addEventListener("message", (event) => {
+      const onMessage = (event: MessageEvent) => {
         if (done) return;
         if (typeof event.data === "string") {
           if (event.data === "") {
@@ -346,8 +377,11 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
           return;
         }
         controller.enqueue(new Uint8Array(event.data as ArrayBuffer));
-      });
+      };
+      for (const event of releaseMessages(socket)) onMessage(event);
+      socket.addEventListener("message", onMessage);
       socket.addEventListener("close", finish);
+      if (socket.readyState === WebSocket.CLOSED) finish(); // closed while held
     },
     cancel() {
       done = true;
