@@ -5,6 +5,8 @@
  */
 
 import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { AuthenticationError } from "./errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
@@ -630,7 +632,9 @@ interface InternalAuthOptions {
 /**
  * Connects to an Incus or LXD daemon: over its Unix socket, or to a remote
  * over HTTPS with a client certificate (`url`, `cert`, `key`, and `ca` or
- * `serverCert`); {@linkcode connectRemote} for the remotes of `config.yml`.
+ * `serverCert`) and/or a bearer token (`token` or `getToken`; a refused
+ * token throws {@linkcode AuthenticationError}); {@linkcode connectRemote}
+ * for the remotes of `config.yml`.
  * Nothing is sent until the first call.
  *
  * The socket: `socket` as given; else the one `INCUS_SOCKET` or
@@ -735,8 +739,12 @@ export function connect(options: ConnectOptions = {}): Client {
  * `~/.config/lxc`): its address, client certificate
  * (`client.crt`/`client.key` or `clientcerts/<remote>.*`), pinned
  * `servercerts/<remote>.crt` and project. `local` is always the local
- * socket (resolved as {@linkcode connect} does). Options given override
- * the remote's. Deno permissions: `--allow-env=INCUS_CONF,HOME` and
+ * socket (resolved as {@linkcode connect} does). A remote with
+ * `auth_type: oidc` uses the incus CLI's `oidctokens/<remote>.json`,
+ * refreshed at the issuer and written back (mode 0600) when expired or
+ * refused; without usable tokens, an {@linkcode AuthenticationError} says
+ * to log in with the incus CLI first. Options given override the remote's.
+ * Deno permissions: `--allow-env=INCUS_CONF,HOME` and
  * `--allow-read` of the config folder, besides the connection's own.
  *
  * @param remote The remote's name. Default: the config's `default-remote`
