@@ -181,4 +181,4 @@ try {
     "oidc.audience": "",
   });
 }
-console.log(JSON.stringify({ result, outputs, tokens }));
+Deno.stdout.writeSync(new TextEncoder().encode(`${JSON.stringify({ result, outputs, tokens })}\n`));
