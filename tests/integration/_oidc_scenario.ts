@@ -54,6 +54,13 @@ try {
     const run = await client.exec("c1", ["sh", "-c", "echo with a token; exit 3"]);
     const output = await run.output();
     result.exec = [output.stdoutText, output.exitCode];
+    // /wait long-polls (no events connection) carry the token too.
+    await using polling = connect({ url, serverCert, token: valid, events: false });
+    const polled = await polling.query<{ id: string }>("/1.0/instances/c1/exec", {
+      method: "POST",
+      body: { command: ["sleep", "0.2"], "wait-for-websocket": false },
+    });
+    result.longPoll = (await polling.operations.wait(polled.id, { timeout: 30_000 })).status;
     outputs.push(Deno.inspect(client, { depth: 8, showHidden: true }));
   }
   // Without a token the server answers "untrusted".
@@ -150,6 +157,23 @@ try {
     mode: (info.mode! & 0o777).toString(8),
     files: [...Deno.readDirSync(`${conf}/oidctokens`)].map((entry) => entry.name).sort(),
   };
+  // The incus CLI itself reads the tokens written back (the same format).
+  const incus = await new Deno.Command("incus", {
+    args: ["query", "sso:/1.0"],
+    env: { INCUS_CONF: conf },
+    stdin: "null",
+  }).output().catch((error) => ({
+    code: -1,
+    stdout: new Uint8Array(),
+    stderr: new TextEncoder().encode(String(error)),
+  }));
+  const incusOut = new TextDecoder().decode(incus.stdout);
+  outputs.push(new TextDecoder().decode(incus.stderr));
+  result.incusCli = [
+    incus.code,
+    incusOut.includes('"auth": "trusted"'),
+    new TextDecoder().decode(incus.stderr).slice(0, 300),
+  ];
   // The incusops CLI on those remotes.
   const cli = async (...args: string[]) => {
     const output = await new Deno.Command(Deno.execPath(), {

@@ -56,6 +56,7 @@ for (const daemon of DAEMONS.filter((daemon) => daemon.name === "incus")) {
       assertEquals(result.waited, "Success");
       assertEquals(result.event, true);
       assertEquals(result.exec, ["with a token\n", 3]);
+      assertEquals(result.longPoll, "Success");
       const refused = result.refused as Record<string, unknown>;
       for (const kind of ["expired", "audience", "foreign", "garbage"]) {
         const [name, status, namedIssuer, message] = refused[kind] as [
@@ -78,6 +79,8 @@ for (const daemon of DAEMONS.filter((daemon) => daemon.name === "incus")) {
       );
       assertEquals(written.files, ["sso.json", "stale.json"], "no temporary file left");
       assertEquals(result.cliList, [0, true]);
+      // The incus CLI (6.0.4) reads the tokens as written back.
+      assertEquals((result.incusCli as unknown[]).slice(0, 2), [0, true], String(result.incusCli));
       const [code, stale] = result.cliStale as [number, string[]];
       assertEquals(code, 4);
       assertEquals(stale.length, 1, stale.join("\n"));
