@@ -63,6 +63,48 @@ try {
     result.longPoll = (await polling.operations.wait(polled.id, { timeout: 30_000 })).status;
     outputs.push(Deno.inspect(client, { depth: 8, showHidden: true }));
   }
+  // A client certificate and a token together.
+  {
+    const made = await new Deno.Command("openssl", {
+      args: [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=incusops-oidc",
+        "-keyout",
+        `${dir}/client.key`,
+        "-out",
+        `${dir}/client.crt`,
+      ],
+      stderr: "null",
+    }).output();
+    if (!made.success) throw new Error("openssl failed");
+    const cert = await Deno.readTextFile(`${dir}/client.crt`);
+    const key = await Deno.readTextFile(`${dir}/client.key`);
+    const name = `incusops-oidc-${crypto.randomUUID().slice(0, 8)}`;
+    await local.query("/1.0/certificates", {
+      method: "POST",
+      body: { type: "client", name, certificate: cert.replace(/-----[A-Z ]+-----|\s+/g, "") },
+    });
+    try {
+      await using both = connect({ url, serverCert, cert, key, token: valid });
+      const server = await both.query<{ auth: string; auth_user_method: string }>("/1.0");
+      result.certAndToken = [server.auth, server.auth_user_method];
+    } finally {
+      const fingerprints = await local.query<string[]>("/1.0/certificates");
+      for (const path of fingerprints) {
+        const entry = await local.query<{ name: string }>(path);
+        if (entry.name === name) await local.query(path, { method: "DELETE" });
+      }
+    }
+  }
   // Without a token the server answers "untrusted".
   {
     await using anonymous = connect({ url, serverCert });

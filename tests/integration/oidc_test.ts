@@ -52,6 +52,7 @@ for (const daemon of DAEMONS.filter((daemon) => daemon.name === "incus")) {
       };
       assertEquals(result.auth, ["trusted", "incusops@example.test"]);
       assertEquals(result.anonymous, "untrusted");
+      assertEquals((result.certAndToken as string[])[0], "trusted", String(result.certAndToken));
       assertEquals(result.listed, true);
       assertEquals(result.waited, "Success");
       assertEquals(result.event, true);
