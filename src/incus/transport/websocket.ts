@@ -55,6 +55,54 @@ export function openWebSocket(
   hint: string,
   options: WebSocketOptions = {},
 ): Promise<WebSocket> {
+  const auth = transport.auth;
+  if (auth === undefined) return openOnce(transport, path, query, hint, options);
+  options.signal?.throwIfAborted();
+  // With a bearer token: the header on the handshake, and with getToken one
+  // forced refresh and one retry when the daemon refuses it (HTTP 401).
+  const signal = options.signal ?? new AbortController().signal;
+  const attempt = async (forceRefresh: boolean) =>
+    await openOnce(transport, path, query, hint, options, {
+      authorization: await auth.header(signal, forceRefresh),
+    });
+  const refusal = (error: unknown) =>
+    error instanceof ConnectionError && error.status === 401 ? error : undefined;
+  const refused = (error: ConnectionError) =>
+    auth.refused(`HTTP ${error.status} on the websocket handshake`, {
+      status: 401,
+      method: "GET",
+      path,
+      remote: transport.remoteName,
+    });
+  return attempt(false).catch(async (error) => {
+    const first = refusal(error);
+    if (first === undefined) {
+      // Over TLS Deno does not say why a handshake failed: ask the server
+      // whether it takes the token (a refusal throws the AuthenticationError,
+      // after one forced refresh with getToken), and retry once if it was refreshed.
+      if (!(error instanceof ConnectionError) || error.status !== 0) throw error;
+      const refreshes = auth.refreshes;
+      await transport.request("GET", "/1.0", { signal: options.signal });
+      if (auth.refreshes === refreshes) throw error;
+      return await attempt(false);
+    }
+    if (!auth.refreshable) throw refused(first);
+    return await attempt(true).catch((again) => {
+      const second = refusal(again);
+      throw second === undefined ? again : refused(second);
+    });
+  });
+}
+
+/** Opens the websocket once, with `headers` on the handshake. */
+function openOnce(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  options: WebSocketOptions,
+  headers?: Record<string, string>,
+): Promise<WebSocket> {
   const { signal } = options;
   signal?.throwIfAborted();
   if (transport.closed) {
@@ -67,7 +115,10 @@ export function openWebSocket(
   }
   const origin = transport.origin.replace(/^http/, "ws");
   const url = query === "" ? `${origin}${path}` : `${origin}${path}?${query}`;
-  const socket = new WebSocket(url, { client: transport.httpClient } as unknown as string[]);
+  const init = headers === undefined
+    ? { client: transport.httpClient }
+    : { client: transport.httpClient, headers };
+  const socket = new WebSocket(url, init as unknown as string[]);
   socket.binaryType = "arraybuffer";
   return new Promise<WebSocket>((resolve, reject) => {
     const fail = (error: unknown) => {
