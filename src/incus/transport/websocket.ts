@@ -55,16 +55,39 @@ export function openWebSocket(
   hint: string,
   options: WebSocketOptions = {},
 ): Promise<WebSocket> {
+  return withBearer(
+    transport,
+    path,
+    options.signal,
+    (headers) => openOnce(transport, path, query, hint, options, headers),
+  );
+}
+
+/**
+ * Opens a websocket with `open`, adding the client's bearer token (if any)
+ * to the handshake's headers: with `getToken`, one forced refresh and one
+ * retry when the daemon refuses it (HTTP 401), then an
+ * `AuthenticationError`. Over TLS, where Deno's `WebSocket` does not say why
+ * a handshake failed, the server is asked whether it takes the token.
+ *
+ * @param transport The client's transport (its `auth`).
+ * @param path The websocket's path, for errors.
+ * @param signal Aborts the opening.
+ * @param open Opens the websocket once with the given handshake headers.
+ * @returns What `open` resolves with.
+ */
+export function withBearer<T>(
+  transport: Transport,
+  path: string,
+  signal: AbortSignal | undefined,
+  open: (headers?: Record<string, string>) => Promise<T>,
+): Promise<T> {
   const auth = transport.auth;
-  if (auth === undefined) return openOnce(transport, path, query, hint, options);
-  options.signal?.throwIfAborted();
-  // With a bearer token: the header on the handshake, and with getToken one
-  // forced refresh and one retry when the daemon refuses it (HTTP 401).
-  const signal = options.signal ?? new AbortController().signal;
+  if (auth === undefined) return open();
+  signal?.throwIfAborted();
+  const tokenSignal = signal ?? new AbortController().signal;
   const attempt = async (forceRefresh: boolean) =>
-    await openOnce(transport, path, query, hint, options, {
-      authorization: await auth.header(signal, forceRefresh),
-    });
+    await open({ authorization: await auth.header(tokenSignal, forceRefresh) });
   const refusal = (error: unknown) =>
     error instanceof ConnectionError && error.status === 401 ? error : undefined;
   const refused = (error: ConnectionError) =>
@@ -82,7 +105,7 @@ export function openWebSocket(
       // after one forced refresh with getToken), and retry once if it was refreshed.
       if (!(error instanceof ConnectionError) || error.status !== 0) throw error;
       const refreshes = auth.refreshes;
-      await transport.request("GET", "/1.0", { signal: options.signal });
+      await transport.request("GET", "/1.0", { signal });
       if (auth.refreshes === refreshes) throw error;
       return await attempt(false);
     }
