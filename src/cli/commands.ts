@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Client, connect, type ConnectOptions } from "../incus/client.ts";
+import { type Client, connect, type ConnectOptions } from "../../mod.ts";
 import {
   ConnectionError,
   IncusError,
@@ -14,9 +14,9 @@ import {
   OperationCancelledError,
   OperationFailedError,
 } from "../../mod.ts";
-import type { Operation, OperationStatus } from "../incus/operation.ts";
-import { loadConfig } from "../incus/transport/remote.ts";
-import { parseProgress } from "../incus/progress.ts";
+import type { Operation, OperationStatus } from "../../mod.ts";
+import { loadConfig } from "../../mod.ts";
+import { parseProgress } from "../../mod.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
 import { type Format, formatOperations, FORMATS, maskSecrets, toYaml } from "./format.ts";
 import { ProgressDisplay } from "./progress.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Operation } from "../incus/operation.ts";
+import type { Operation } from "../../mod.ts";
 
 /** Output formats. */
 export type Format = "table" | "json" | "yaml" | "csv";

@@ -33,7 +33,7 @@ export * from "./errors.ts";
 export type { HeadersSource } from "./http.ts";
 export { OperationList } from "./list.ts";
 export type { OperationPage } from "./list.ts";
-export { Code, codeName } from "./operation.ts";
+export { Code, codeName, httpStatusOf } from "./operation.ts";
 export type { Any, CodeName, Operation, Status } from "./operation.ts";
 export {
   ConnectionError,

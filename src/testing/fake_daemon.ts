@@ -5,9 +5,8 @@
  * @module
  */
 
-import type { Operation, OperationStatus, StatusCodeValue } from "../incus/operation.ts";
-import { StatusCode } from "../incus/operation.ts";
-import { whenClosed } from "../incus/transport/websocket.ts";
+import type { Operation, OperationStatus, StatusCodeValue } from "../../mod.ts";
+import { StatusCode } from "../../mod.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";
@@ -414,7 +413,7 @@ export class FakeDaemon implements AsyncDisposable {
     this.#entries.clear();
     const sockets = [...this.#listeners].map(({ socket }) => socket);
     this.dropEventStreams();
-    await Promise.all(sockets.map(whenClosed));
+    await Promise.all(sockets.map(closed));
     await this.#server.shutdown();
     if (this.#dir !== undefined) await Deno.remove(this.#dir, { recursive: true });
   }
@@ -572,3 +571,11 @@ const FINAL: ReadonlySet<number> = new Set([
   StatusCode.Failure,
   StatusCode.Cancelled,
 ]);
+
+/** Resolves once `socket` is closed. */
+function closed(socket: WebSocket): Promise<void> {
+  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) =>
+    socket.addEventListener("close", () => resolve(), { once: true })
+  );
+}

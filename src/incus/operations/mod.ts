@@ -439,7 +439,7 @@ export class Operations {
    * import { connect } from "@incusops/operations";
    *
    * await using client = connect();
-   * const started = await client.query("/1.0/instances/c1/state", {
+   * const started = await client.query<{ id: string }>("/1.0/instances/c1/state", {
    *   method: "PUT",
    *   body: { action: "restart", timeout: 30 },
    * });
