@@ -1,20 +1,24 @@
 /**
  * A client for the operations API of Incus and LXD: list, get, wait for,
- * cancel and delete operations, over the daemon's Unix socket or HTTPS.
- * Waiting and cancelling honour `AbortSignal`s and deadlines, and every call
- * takes a mutator applied to its result.
+ * watch, cancel and delete operations, run commands over operation
+ * websockets and follow the event stream, over the daemon's Unix socket or
+ * HTTPS. Waiting and cancelling honour `AbortSignal`s and deadlines, and
+ * every call takes a mutator applied to its result. Every error is an
+ * `IncusOpsError`.
  *
- * @example Quick start
- * ```ts no-eval
+ * @example Quick start (on the fake daemon; `connect()` alone finds a real one)
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect(); // INCUS_SOCKET, /var/lib/incus/unix.socket, ...
- * const op = await client.query<{ id: string }>("/1.0/instances/c1/exec", {
- *   method: "POST",
- *   body: { command: ["sleep", "2"], "wait-for-websocket": false },
- * });
- * const final = await client.operations.wait(op.id, { timeout: 10_000 });
- * console.log(final.status, final.metadata?.return);
+ * await using daemon = await FakeDaemon.start();
+ * const { id } = daemon.createOperation({ durationMs: 20 });
+ *
+ * await using client = connect({ socket: daemon.path });
+ * assertEquals(await client.operations.list({}, (ops) => ops.map((op) => op.status)), ["Running"]);
+ * const final = await client.operations.wait(id, { timeout: 10_000 });
+ * assertEquals(final.status, "Success");
  * ```
  *
  * @module

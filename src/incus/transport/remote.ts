@@ -98,15 +98,23 @@ function readIfExists(path: string): string | undefined {
 /**
  * Reads the first `config.yml` found (or the built-in `local` remote only).
  *
- * @param dirs The folders to search (default: {@linkcode configDirs}).
+ * @param dirs The folders to search, first match wins.
+ * @default {configDirs()}
  * @returns The configuration.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { loadConfig } from "@incusops/operations";
+ * import { assertEquals } from "@std/assert";
  *
- * const config = loadConfig();
- * console.log(config.defaultRemote, Object.keys(config.remotes));
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${dir}/config.yml`,
+ *   "default-remote: prod\nremotes:\n  prod:\n    addr: https://prod.example:8443\n",
+ * );
+ * const config = loadConfig([dir]);
+ * assertEquals([config.defaultRemote, Object.keys(config.remotes)], ["prod", ["local", "prod"]]);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function loadConfig(dirs: string[] = configDirs()): CliConfig {
@@ -141,16 +149,21 @@ export function loadConfig(dirs: string[] = configDirs()): CliConfig {
  * {@linkcode ConnectionError} naming the remote and the fix when it is
  * unknown, an image server, or lacks a client certificate.
  *
- * @param name The remote's name.
- * @param config The parsed configuration (default: {@linkcode loadConfig}).
+ * @param name The remote's name; unset: the config's `default-remote`.
+ * @param config The parsed configuration.
+ * @default {loadConfig()}
  * @returns Where it leads.
  *
  * @example
- * ```ts no-eval
- * import { resolveRemote } from "@incusops/operations";
+ * ```ts
+ * import { loadConfig, resolveRemote } from "@incusops/operations";
+ * import { assertEquals } from "@std/assert";
  *
- * const remote = resolveRemote("prod");
- * console.log(remote.url ?? remote.socket);
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/config.yml`, "remotes:\n  here:\n    addr: unix:///tmp/x.sock\n");
+ * const remote = resolveRemote("here", loadConfig([dir]));
+ * assertEquals(remote.url ?? remote.socket, "/tmp/x.sock");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function resolveRemote(name?: string, config: CliConfig = loadConfig()): ResolvedRemote {

@@ -23,10 +23,13 @@ function env(name: string): string | undefined {
  * @returns The candidate paths, without duplicates.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { socketCandidates } from "@incusops/operations";
+ * import { assert } from "@std/assert";
  *
- * console.log(socketCandidates());
+ * const paths = socketCandidates();
+ * assert(paths.includes("/var/lib/incus/unix.socket"));
+ * assert(paths.indexOf("/run/incus/unix.socket") < paths.indexOf("/var/lib/lxd/unix.socket"));
  * ```
  */
 export function socketCandidates(): string[] {

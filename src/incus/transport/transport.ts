@@ -30,9 +30,17 @@ export interface TransportTarget {
   key?: string;
   /** PEM CA certificate(s) the server certificate must chain to (remote). */
   ca?: string | string[];
-  /** Longest time one request may take before it is abandoned, in ms. */
+  /**
+   * Longest time one request may take before it is abandoned, in ms.
+   *
+   * @default {60_000}
+   */
   requestTimeout?: number;
-  /** Largest response body accepted, in bytes. */
+  /**
+   * Largest response body accepted, in bytes (64 MiB).
+   *
+   * @default {67_108_864}
+   */
   maxResponseBytes?: number;
 }
 

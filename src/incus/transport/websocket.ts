@@ -9,7 +9,18 @@ import { ConnectionError, InvalidArgumentError } from "../../core/errors.ts";
 import { operationId } from "../operation_id.ts";
 import type { Transport } from "./transport.ts";
 
-/** Options of {@linkcode openOperationWebSocket}. */
+/**
+ * Options of `client.operations.websocket(id, secret, options)`, which
+ * opens one websocket of an operation.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketOptions } from "@incusops/operations";
+ *
+ * const options: WebSocketOptions = { signal: AbortSignal.timeout(5_000) };
+ * console.log(options.signal?.aborted); // false
+ * ```
+ */
 export interface WebSocketOptions {
   /** Aborts the opening; the call rejects with the signal's reason. */
   signal?: AbortSignal;
