@@ -13,12 +13,13 @@
  * import { assertEquals } from "@std/assert";
  *
  * await using daemon = await FakeDaemon.start();
- * const { id } = daemon.createOperation({ durationMs: 20 });
+ * const { id } = daemon.createOperation();
  *
  * await using client = connect({ socket: daemon.path });
  * assertEquals(await client.operations.list({}, (ops) => ops.map((op) => op.status)), ["Running"]);
- * const final = await client.operations.wait(id, { timeout: 10_000 });
- * assertEquals(final.status, "Success");
+ * const final = client.operations.wait(id, { timeout: 10_000 });
+ * daemon.finish(id, { status: "Success" });
+ * assertEquals((await final).status, "Success");
  * ```
  *
  * @module

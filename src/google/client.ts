@@ -226,7 +226,7 @@ export function connectLongRunning(options: LongRunningOptions): LongRunningOper
  *
  * await using service = await FakeLongRunning.start();
  * const running = service.createOperation({ metadata: { "@type": "Progress", percent: 40 } });
- * service.createOperation({ durationMs: 0 });
+ * service.finish(service.createOperation().name);
  *
  * const operations = connectLongRunning({ baseUrl: service.baseUrl });
  * const names: string[] = [];
