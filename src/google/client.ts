@@ -46,7 +46,7 @@ export interface LongRunningOptions {
    * 60 s apart, 600 s in all, on DEADLINE_EXCEEDED, UNAVAILABLE, HTTP
    * 503/504 and failed connections.
    *
-   * @default {{ initial: 100, multiplier: 1.3, max: 60_000, deadline: 600_000, jitter: true }}
+   * @default {DEFAULT_RETRY}
    */
   retry?: RetryOption;
   /**
@@ -66,7 +66,7 @@ export interface LongRunningOptions {
    * Pauses between polls of `wait` when the server has no `:wait` method
    * (api_core's polling defaults, jittered).
    *
-   * @default {{ initial: 1_000, multiplier: 1.5, max: 20_000, jitter: true }}
+   * @default {initial 1_000, multiplier 1.5, max 20_000, jitter true}
    */
   polling?: Partial<Backoff>;
   /**
