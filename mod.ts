@@ -38,13 +38,20 @@ export {
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
 export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
-export { isFinal, StatusCode } from "./src/incus/operation.ts";
+export {
+  isFinal,
+  OPERATION_STATUSES,
+  STATUS_KEYS,
+  StatusCode,
+  statusCodeOf,
+} from "./src/incus/operation.ts";
 export type {
   Operation,
   OperationClass,
   OperationsByStatus,
   OperationStatus,
   OperationStatusKey,
+  StatusCodeTable,
   StatusCodeValue,
 } from "./src/incus/operation.ts";
 export type { Mutator } from "./src/core/mutator.ts";
@@ -56,10 +63,13 @@ export type {
   WaitManyOptions,
   WaitOptions,
   WaitTuning,
-} from "./src/incus/operations/mod.ts";
+  WatchOptions,
+} from "./src/incus/operations/options.ts";
+export type { OperationRef } from "./src/incus/operation_id.ts";
 export type { RetryInfo, RetryOption, RetryPolicy } from "./src/core/retry.ts";
 export type { Backoff } from "./src/core/poll.ts";
 export { socketCandidates } from "./src/incus/transport/socket.ts";
+export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
 export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";

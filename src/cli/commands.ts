@@ -13,8 +13,9 @@ import {
   InvalidArgumentError,
   OperationCancelledError,
   OperationFailedError,
+  OperationTimeoutError,
 } from "../../mod.ts";
-import type { Operation, OperationStatus } from "../../mod.ts";
+import { type Operation, STATUS_KEYS } from "../../mod.ts";
 import { loadConfig } from "../../mod.ts";
 import { parseProgress } from "../../mod.ts";
 import { parseArgs, type ParsedArgs, parseDuration, UsageError } from "./args.ts";
@@ -110,32 +111,11 @@ function ids(args: ParsedArgs, count: "one" | "many"): { remote?: string; ids: s
   return { remote: targets[0].remote, ids: targets.map((t) => t.id) };
 }
 
-/** Every status `--status` may name (an operation's are mostly running, success, failure, cancelled). */
-const STATUSES: readonly OperationStatus[] = [
-  "Created",
-  "Started",
-  "Stopped",
-  "Running",
-  "Cancelling",
-  "Pending",
-  "Starting",
-  "Stopping",
-  "Aborting",
-  "Freezing",
-  "Frozen",
-  "Thawed",
-  "Error",
-  "Ready",
-  "Success",
-  "Failure",
-  "Cancelled",
-];
-
 /** `--status running,success` in lower case; a misspelt status is a usage error, not an empty list. */
 function statusesOf(args: ParsedArgs): string[] | undefined {
   const statuses = option(args, "status")?.toLowerCase().split(",").map((s) => s.trim())
     .filter(Boolean);
-  const known = STATUSES.map((status) => status.toLowerCase());
+  const known: readonly string[] = STATUS_KEYS;
   const unknown = statuses?.find((status) => !known.includes(status));
   if (unknown !== undefined) {
     throw new UsageError(
@@ -276,7 +256,10 @@ export function describeFailure(error: unknown): { code: number; message: string
   if (error instanceof UsageError || error instanceof InvalidArgumentError) {
     return { code: ExitCode.Usage, message: `${text} (see incusops --help)` };
   }
-  if (error instanceof DOMException && error.name === "TimeoutError") {
+  if (
+    error instanceof OperationTimeoutError ||
+    error instanceof DOMException && error.name === "TimeoutError"
+  ) {
     return {
       code: ExitCode.Timeout,
       message: `${text}; the operation keeps running (raise --timeout)`,

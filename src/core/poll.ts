@@ -7,6 +7,7 @@
  */
 
 import { pause } from "./pause.ts";
+import { anySignal } from "./signals.ts";
 import { duration } from "./validate.ts";
 
 /**
@@ -53,6 +54,12 @@ export interface PollOptions {
   pauseIfFasterThan?: number;
   /** Message of the `TimeoutError`. */
   timeoutMessage?: string;
+  /**
+   * Makes the error the wait rejects with when `timeout` passes.
+   *
+   * @default {undefined} (a `DOMException` named `TimeoutError` with `timeoutMessage`)
+   */
+  timeoutError?: () => unknown;
 }
 
 /** The delay before step `attempt` (0-based) under `backoff`. */
@@ -71,17 +78,15 @@ export async function pollUntilDone<T>(
   options: PollOptions,
 ): Promise<T> {
   const timeout = duration("timeout", options.timeout);
-  const { signal } = options;
-  signal?.throwIfAborted();
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(signal!.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
+  options.signal?.throwIfAborted();
   const deadline = timeout === undefined ? undefined : performance.now() + timeout;
+  const expiry = timeout === undefined ? undefined : new AbortController();
   const timer = timeout === undefined ? undefined : setTimeout(() =>
-    controller.abort(
-      new DOMException(options.timeoutMessage ?? `timed out after ${timeout} ms`, "TimeoutError"),
+    expiry!.abort(
+      options.timeoutError?.() ??
+        new DOMException(options.timeoutMessage ?? `timed out after ${timeout} ms`, "TimeoutError"),
     ), timeout);
-  const stopped = controller.signal;
+  const stopped = anySignal(options.signal, expiry?.signal) ?? new AbortController().signal;
   try {
     let pauses = 0;
     for (let attempt = 0;; attempt++) {
@@ -108,6 +113,5 @@ export async function pollUntilDone<T>(
     }
   } finally {
     clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
   }
 }

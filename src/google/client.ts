@@ -9,6 +9,11 @@
 import { InvalidArgumentError, OperationCancelledError, ProtocolError } from "../core/errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
+import {
+  DEFAULT_LONG_POLL_SLICE_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from "../core/defaults.ts";
 import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
 import {
   DEFAULT_RETRY,
@@ -172,9 +177,6 @@ export interface WaitResult {
 }
 
 const DEFAULT_POLLING: Backoff = { initial: 1_000, multiplier: 1.5, max: 20_000, jitter: true };
-const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const DEFAULT_WAIT_SLICE_MS = 30_000;
-const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** Time allowed past a `:wait` slice for its answer. */
 const WAIT_GRACE_MS = 10_000;
 /** A `:wait` that took this long waited server-side: poll again at once. */
@@ -281,7 +283,7 @@ export class LongRunningOperations {
     this.#waitMethod = options.waitMethod;
     this.#waitSliceMs = Math.max(
       1_000,
-      duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_WAIT_SLICE_MS,
+      duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS,
     );
     this.#rest = new RestClient({
       baseUrl,

@@ -8,6 +8,7 @@
  */
 
 import { readTextLimited } from "../core/body.ts";
+import { anySignal } from "../core/signals.ts";
 import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../core/errors.ts";
 import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
 import { RpcError } from "./errors.ts";
@@ -79,26 +80,25 @@ export class RestClient {
     const { signal } = request;
     signal?.throwIfAborted();
     const fullPath = this.#basePath + path;
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(signal!.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const attempt = new AbortController();
     const limit = request.timeout ?? this.#target.requestTimeout;
-    const timer = setTimeout(() => controller.abort(new AttemptTimeout()), limit);
+    const timer = setTimeout(() => attempt.abort(new AttemptTimeout()), limit);
+    const stopped = anySignal(signal, attempt.signal)!;
     const query = request.query?.toString();
     const url = `${this.#base}${path}${query ? `?${query}` : ""}`;
     try {
-      const headers = await this.#headers(controller.signal, request.body !== undefined);
+      const headers = await this.#headers(stopped, request.body !== undefined);
       let response: Response;
       try {
         response = await fetch(url, {
           method,
           headers,
           client: this.#target.client,
-          signal: controller.signal,
+          signal: stopped,
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
         });
       } catch (error) {
-        if (controller.signal.aborted) throw error;
+        if (stopped.aborted) throw error;
         throw this.#connectionError(error, method, fullPath);
       }
       const text = await readTextLimited(
@@ -114,7 +114,7 @@ export class RestClient {
       if (!response.ok) throw rpcError(text, response, method, fullPath);
       return decodeJson(text, response.status, method, fullPath, this.#origin);
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+      const reason = stopped.aborted ? stopped.reason : undefined;
       if (reason instanceof AttemptTimeout) {
         throw new ResponseTimeoutError(
           `${method} ${fullPath}: no complete answer from ${this.#origin} within ${limit} ms`,
@@ -125,7 +125,6 @@ export class RestClient {
       throw error;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
     }
   }
 

@@ -8,12 +8,8 @@ import { ConnectionError, InvalidArgumentError } from "../core/errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation } from "./operation.ts";
-import {
-  type CallOptions,
-  Operations,
-  type OperationsSettings,
-  type WaitOptions,
-} from "./operations/mod.ts";
+import { Operations } from "./operations/mod.ts";
+import type { CallOptions, OperationsSettings, WaitOptions } from "./operations/options.ts";
 import { resolveRetry, type RetryOption } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
 import {
@@ -29,13 +25,15 @@ import {
 import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
 import type { HubSettings } from "./operations/event_hub.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
+import { withProject } from "./project.ts";
 import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
+import type { ConnectionTarget } from "./transport/target.ts";
 import { Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions {
+export interface ConnectOptions extends ConnectionTarget {
   /**
    * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
    * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
@@ -45,20 +43,6 @@ export interface ConnectOptions {
   remote?: string;
   /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
   socket?: string;
-  /** `https://host:8443` of a remote daemon (instead of a socket). */
-  url?: string;
-  /** PEM client certificate for a remote (trusted by the server). */
-  cert?: string;
-  /** PEM private key of `cert`. */
-  key?: string;
-  /** PEM CA certificate(s) the remote's certificate must chain to. */
-  ca?: string | string[];
-  /**
-   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
-   * as the only CA. The certificate is always verified; there is no
-   * "skip verify".
-   */
-  serverCert?: string;
   /** Default project of every call (the server's default when unset). */
   project?: string;
   /** Longest time one HTTP request may take, ms (default 60 s). */
@@ -143,7 +127,7 @@ export class Client implements Disposable, AsyncDisposable {
     this.#transport = transport;
     this.project = settings.project;
     this.#requests = new IdempotentRequests(transport, settings.retry);
-    this.operations = new Operations(transport, settings);
+    this.operations = new Operations(transport, settings, this.#requests);
   }
 
   /** The socket path or remote URL this client talks to. */
@@ -195,13 +179,10 @@ export class Client implements Disposable, AsyncDisposable {
       );
     }
     const timeout = duration("timeout", options.timeout);
-    const params = new URLSearchParams(options.query);
     const project = options.project ?? this.project;
-    if (project !== undefined && !params.has("project") && !path.includes("project=")) {
-      params.set("project", project);
-    }
     const [base, inline] = path.split("?", 2);
-    const query = [inline, params.toString()].filter(Boolean).join("&");
+    const extra = new URLSearchParams(options.query).toString();
+    const query = withProject([inline, extra].filter(Boolean).join("&"), project) ?? "";
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
@@ -342,7 +323,7 @@ export class Client implements Disposable, AsyncDisposable {
       if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
         throw new InvalidArgumentError(`unexpected exec log path ${JSON.stringify(path)}`);
       }
-      const query = project === undefined ? undefined : `project=${encodeURIComponent(project)}`;
+      const query = withProject(undefined, project);
       const bytes = await this.#transport.requestBytes("GET", path, {
         query,
         signal: options.signal,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { withProject } from "./project.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
@@ -60,11 +61,8 @@ export function eventsQuery(options: EventsOptions, defaultProject: string | und
     if (options.types.length > 0) params.set("type", options.types.join(","));
   }
   if (options.allProjects) params.set("all-projects", "true");
-  else {
-    const project = options.project ?? defaultProject;
-    if (project !== undefined) params.set("project", project);
-  }
-  return params.toString();
+  const project = options.allProjects ? undefined : options.project ?? defaultProject;
+  return withProject(params.toString(), project) ?? "";
 }
 
 /** Opens `/1.0/events?query` on the transport's connection. */

@@ -6,9 +6,62 @@
  */
 
 /**
- * Every status code an Incus or LXD operation (or instance, or event) can
- * carry. Codes 100–199 are "in progress" states, 200 is success and 400–401
- * are failures.
+ * The table of every status an Incus or LXD operation (or instance, or
+ * event) can carry, by name: codes 100–199 are "in progress" states, 200 is
+ * success and 400–401 are failures. This is the one source of the statuses:
+ * {@linkcode OperationStatus}, {@linkcode StatusCodeValue},
+ * {@linkcode STATUS_KEYS} and {@linkcode OPERATION_STATUSES} derive from it.
+ * The status text the server sends is the name, except for
+ * `OperationCreated`, whose text is "Created".
+ *
+ * @example
+ * ```ts
+ * import type { StatusCodeTable } from "@incusops/operations";
+ *
+ * const running: StatusCodeTable["Running"] = 103;
+ * console.log(running);
+ * ```
+ */
+export interface StatusCodeTable {
+  /** The operation was created (status text "Created"). */
+  readonly OperationCreated: 100;
+  /** Started. */
+  readonly Started: 101;
+  /** Stopped. */
+  readonly Stopped: 102;
+  /** Running. */
+  readonly Running: 103;
+  /** Cancelling. */
+  readonly Cancelling: 104;
+  /** Pending. */
+  readonly Pending: 105;
+  /** Starting. */
+  readonly Starting: 106;
+  /** Stopping. */
+  readonly Stopping: 107;
+  /** Aborting. */
+  readonly Aborting: 108;
+  /** Freezing. */
+  readonly Freezing: 109;
+  /** Frozen. */
+  readonly Frozen: 110;
+  /** Thawed. */
+  readonly Thawed: 111;
+  /** Error. */
+  readonly Error: 112;
+  /** Ready. */
+  readonly Ready: 113;
+  /** Finished successfully (final). */
+  readonly Success: 200;
+  /** Finished with an error (final). */
+  readonly Failure: 400;
+  /** Cancelled (final). */
+  readonly Cancelled: 401;
+}
+
+/**
+ * Every status code an Incus or LXD operation can carry, by name (see
+ * {@linkcode StatusCodeTable}).
  *
  * @example Test an operation's code
  * ```ts
@@ -18,42 +71,25 @@
  * console.log(code === StatusCode.Success); // true
  * ```
  */
-export const StatusCode = {
-  /** The operation was created. */
+export const StatusCode: StatusCodeTable = Object.freeze({
   OperationCreated: 100,
-  /** Started. */
   Started: 101,
-  /** Stopped. */
   Stopped: 102,
-  /** Running. */
   Running: 103,
-  /** Cancelling. */
   Cancelling: 104,
-  /** Pending. */
   Pending: 105,
-  /** Starting. */
   Starting: 106,
-  /** Stopping. */
   Stopping: 107,
-  /** Aborting. */
   Aborting: 108,
-  /** Freezing. */
   Freezing: 109,
-  /** Frozen. */
   Frozen: 110,
-  /** Thawed. */
   Thawed: 111,
-  /** Error. */
   Error: 112,
-  /** Ready. */
   Ready: 113,
-  /** Finished successfully (final). */
   Success: 200,
-  /** Finished with an error (final). */
   Failure: 400,
-  /** Cancelled (final). */
   Cancelled: 401,
-} as const;
+});
 
 /**
  * One of the numeric values of {@linkcode StatusCode}.
@@ -66,11 +102,12 @@ export const StatusCode = {
  * console.log(code); // 103
  * ```
  */
-export type StatusCodeValue = typeof StatusCode[keyof typeof StatusCode];
+export type StatusCodeValue = StatusCodeTable[keyof StatusCodeTable];
 
 /**
  * The human-readable status of an operation, as the server spells it in
- * `status` ("Running", "Success", ...).
+ * `status` ("Running", "Success", ...): the names of
+ * {@linkcode StatusCodeTable}, with "Created" for `OperationCreated`.
  *
  * @example
  * ```ts
@@ -80,24 +117,51 @@ export type StatusCodeValue = typeof StatusCode[keyof typeof StatusCode];
  * console.log(status);
  * ```
  */
-export type OperationStatus =
-  | "Created"
-  | "Started"
-  | "Stopped"
-  | "Running"
-  | "Cancelling"
-  | "Pending"
-  | "Starting"
-  | "Stopping"
-  | "Aborting"
-  | "Freezing"
-  | "Frozen"
-  | "Thawed"
-  | "Error"
-  | "Ready"
-  | "Success"
-  | "Failure"
-  | "Cancelled";
+export type OperationStatus = Exclude<keyof StatusCodeTable, "OperationCreated"> | "Created";
+
+/** The status text of a {@linkcode StatusCodeTable} name. */
+function statusText(name: keyof StatusCodeTable): OperationStatus {
+  return name === "OperationCreated" ? "Created" : name;
+}
+
+/**
+ * Every status text, in code order ("Created", "Started", ..., "Cancelled").
+ *
+ * @example
+ * ```ts
+ * import { OPERATION_STATUSES } from "@incusops/operations";
+ *
+ * console.log(OPERATION_STATUSES.length); // 17
+ * ```
+ */
+export const OPERATION_STATUSES: readonly OperationStatus[] = Object.freeze(
+  (Object.keys(StatusCode) as (keyof StatusCodeTable)[]).map(statusText),
+);
+
+const CODE_OF_STATUS: ReadonlyMap<string, StatusCodeValue> = new Map(
+  (Object.entries(StatusCode) as [keyof StatusCodeTable, StatusCodeValue][]).map((
+    [name, code],
+  ) => [statusText(name), code]),
+);
+
+/**
+ * The code of a status text.
+ *
+ * @param status A status as the server spells it ("Running").
+ * @returns Its code (103).
+ *
+ * @example
+ * ```ts
+ * import { statusCodeOf } from "@incusops/operations";
+ *
+ * console.log(statusCodeOf("Cancelled")); // 401
+ * ```
+ */
+export function statusCodeOf(status: OperationStatus): StatusCodeValue {
+  const code = CODE_OF_STATUS.get(status);
+  if (code === undefined) throw new TypeError(`unknown operation status ${JSON.stringify(status)}`);
+  return code;
+}
 
 /**
  * The class of an operation: a background `task`, a `websocket` operation
@@ -118,10 +182,13 @@ export type OperationClass = "task" | "websocket" | "token";
  * `/1.0/operations/<id>`.
  *
  * @example Read an operation
- * ```ts no-eval
+ * ```ts
  * import { connect, type Operation } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
  *
- * await using client = connect();
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation({ description: "Creating instance" });
+ * await using client = connect({ socket: daemon.path });
  * const ops: Operation[] = await client.operations.list();
  * for (const op of ops) console.log(op.id, op.status, op.description);
  * ```
@@ -174,10 +241,13 @@ export type OperationStatusKey = Lowercase<OperationStatus>;
  * Every known status key is present; statuses without operations hold `[]`.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
  *
- * await using client = connect();
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation();
+ * await using client = connect({ socket: daemon.path });
  * const { running, failure } = await client.operations.listByStatus();
  * console.log(running.length, failure.length);
  * ```
@@ -210,23 +280,17 @@ export function isFinal(operationOrCode: Pick<Operation, "status_code"> | number
   return FINAL_CODES.has(code);
 }
 
-/** The status keys that every {@linkcode OperationsByStatus} holds. */
-export const STATUS_KEYS: readonly OperationStatusKey[] = [
-  "created",
-  "started",
-  "stopped",
-  "running",
-  "cancelling",
-  "pending",
-  "starting",
-  "stopping",
-  "aborting",
-  "freezing",
-  "frozen",
-  "thawed",
-  "error",
-  "ready",
-  "success",
-  "failure",
-  "cancelled",
-];
+/**
+ * The status keys that every {@linkcode OperationsByStatus} holds: each of
+ * {@linkcode OPERATION_STATUSES} in lower case.
+ *
+ * @example
+ * ```ts
+ * import { STATUS_KEYS } from "@incusops/operations";
+ *
+ * console.log(STATUS_KEYS.includes("running")); // true
+ * ```
+ */
+export const STATUS_KEYS: readonly OperationStatusKey[] = Object.freeze(
+  OPERATION_STATUSES.map((status) => status.toLowerCase() as OperationStatusKey),
+);

@@ -1,5 +1,6 @@
 /**
- * Validation of the operation ids that end up in a URL.
+ * Validation of the operation ids that end up in a URL, and of the
+ * references (an id, or an operation) every call takes.
  *
  * @module
  */
@@ -10,6 +11,23 @@ import { describeValue } from "../core/validate.ts";
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const OPERATION_ID = new RegExp(`^(?:/1\\.0/operations/)?(${UUID})$`);
 const BARE_UUID = new RegExp(`^${UUID}$`);
+
+/**
+ * What names an operation in every call: its UUID, the
+ * `/1.0/operations/<uuid>` path an async answer gives, or an object with
+ * an `id` (an `Operation`, or a handle). An object's `project`, when it has
+ * one, is the project the call acts in unless the call names another.
+ *
+ * @example
+ * ```ts
+ * import type { OperationRef } from "@incusops/operations";
+ *
+ * const byId: OperationRef = "9a8b7c6d-1234-4abc-9def-0123456789ab";
+ * const byObject: OperationRef = { id: byId, project: "default" };
+ * console.log(byId, byObject.id);
+ * ```
+ */
+export type OperationRef = string | { readonly id: string; readonly project?: string };
 
 /**
  * Returns the operation id in `value` (a UUID, or the `/1.0/operations/<uuid>`
@@ -24,8 +42,23 @@ export function operationId(value: unknown): string {
     throw new InvalidArgumentError(
       `invalid operation id ${
         describeValue(value)
-      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab"`,
+      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab", or an operation`,
     );
   }
   return match[1];
+}
+
+/**
+ * The id and project of an {@linkcode OperationRef}, checked; throws
+ * {@linkcode InvalidArgumentError} for anything else.
+ */
+export function operationRef(value: unknown): { id: string; project: string | undefined } {
+  if (value !== null && typeof value === "object" && "id" in value) {
+    const project = (value as { project?: unknown }).project;
+    return {
+      id: operationId(value.id),
+      project: typeof project === "string" && project !== "" ? project : undefined,
+    };
+  }
+  return { id: operationId(value), project: undefined };
 }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Operation, OperationStatus, StatusCodeValue } from "../../mod.ts";
-import { StatusCode } from "../../mod.ts";
+import type { Operation } from "../../mod.ts";
+import { StatusCode, statusCodeOf } from "../../mod.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";
@@ -97,26 +97,6 @@ interface Entry {
   finished: PromiseWithResolvers<void>;
   timers: ReturnType<typeof setTimeout>[];
 }
-
-const CODES: Record<OperationStatus, StatusCodeValue> = {
-  Created: StatusCode.OperationCreated,
-  Started: StatusCode.Started,
-  Stopped: StatusCode.Stopped,
-  Running: StatusCode.Running,
-  Cancelling: StatusCode.Cancelling,
-  Pending: StatusCode.Pending,
-  Starting: StatusCode.Starting,
-  Stopping: StatusCode.Stopping,
-  Aborting: StatusCode.Aborting,
-  Freezing: StatusCode.Freezing,
-  Frozen: StatusCode.Frozen,
-  Thawed: StatusCode.Thawed,
-  Error: StatusCode.Error,
-  Ready: StatusCode.Ready,
-  Success: StatusCode.Success,
-  Failure: StatusCode.Failure,
-  Cancelled: StatusCode.Cancelled,
-};
 
 const OPERATION_PATH = /^\/1\.0\/operations\/([^/]+)(\/wait)?$/;
 const EXEC_PATH = /^\/1\.0\/instances\/([^/]+)\/exec$/;
@@ -285,7 +265,7 @@ export class FakeDaemon implements AsyncDisposable {
     if (entry === undefined || FINAL.has(entry.op.status_code)) return;
     const { op } = entry;
     op.status = spec.status;
-    op.status_code = CODES[spec.status];
+    op.status_code = statusCodeOf(spec.status);
     op.err = spec.status === "Failure" ? spec.err ?? "Failed" : "";
     op.may_cancel = false;
     if (spec.metadata) op.metadata = { ...op.metadata, ...spec.metadata };

@@ -7,13 +7,16 @@ import {
 } from "@std/assert";
 import {
   connect,
+  IncusOpsError,
   InvalidArgumentError,
   NotCancellableError,
   OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
+  OperationTimeoutError,
   StatusCode,
 } from "../../mod.ts";
+import type { Operation } from "../../mod.ts";
 import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
 
 const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
@@ -199,17 +202,24 @@ for (const flavor of FLAVORS) {
     assert(waits.length >= 2, `expected several /wait slices, saw ${waits.length}`);
   });
 
-  Deno.test(`wait (${flavor}): timeout rejects TimeoutError, the op keeps running`, async () => {
-    await using t = await setup(flavor);
-    const op = t.daemon.createOperation();
-    const error = await assertRejects(
-      () => t.client.operations.wait(op.id, { timeout: 150 }),
-      DOMException,
-    );
-    assertEquals(error.name, "TimeoutError");
-    assertStringIncludes(error.message, op.id);
-    assertEquals(t.daemon.operation(op.id)?.status, "Running");
-  });
+  for (const events of [true, false]) {
+    Deno.test(`wait (${flavor}, events ${events}): timeout rejects OperationTimeoutError with the last state; the op keeps running`, async () => {
+      await using t = await setup(flavor, undefined, events);
+      const op = t.daemon.createOperation();
+      const error = await assertRejects(
+        () => t.client.operations.wait(op.id, { timeout: 150 }),
+        OperationTimeoutError,
+      );
+      assertEquals(error.name, "TimeoutError");
+      assertInstanceOf(error, IncusOpsError);
+      assertEquals(error.id, op.id);
+      assertEquals(error.timeout, 150);
+      assertEquals(error.status, 0);
+      assertEquals((error.operation as Operation | undefined)?.status, "Running");
+      assertStringIncludes(error.message, op.id);
+      assertEquals(t.daemon.operation(op.id)?.status, "Running");
+    });
+  }
 }
 
 Deno.test("wait: the signal's reason rejects the wait, promptly", async () => {
@@ -370,9 +380,10 @@ Deno.test("wait: the caller's deadline wins over a daemon that never answers", a
   try {
     const error = await assertRejects(
       () => t.client.operations.wait(op.id, { timeout: 300 }),
-      DOMException,
+      OperationTimeoutError,
     );
     assertEquals(error.name, "TimeoutError");
+    assertEquals(error.id, op.id);
   } finally {
     stalled.resolve();
   }

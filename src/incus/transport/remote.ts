@@ -8,6 +8,7 @@
  */
 
 import { ConnectionError } from "../../core/errors.ts";
+import type { ConnectionTarget } from "./target.ts";
 
 /** One remote of `config.yml`. */
 export interface RemoteConfig {
@@ -32,19 +33,9 @@ export interface CliConfig {
 }
 
 /** Where a remote leads: a socket (undefined: the usual search) or a URL with its certificates. */
-export interface ResolvedRemote {
+export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   /** The remote's name. */
   name: string;
-  /** The socket path, for `unix://` remotes (`undefined`: search the usual places). */
-  socket?: string;
-  /** The URL, for HTTPS remotes. */
-  url?: string;
-  /** PEM client certificate. */
-  cert?: string;
-  /** PEM client key. */
-  key?: string;
-  /** PEM pinned server certificate, when `servercerts/<remote>.crt` exists. */
-  serverCert?: string;
   /** The remote's project. */
   project?: string;
 }

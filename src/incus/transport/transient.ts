@@ -22,7 +22,20 @@ import { DEFAULT_RETRY, type RetryPolicy } from "../../core/retry.ts";
 const RESTARTING =
   /os error (?:111|104|32|2)\b|connection closed before message completed|unexpected eof/i;
 
+/** Incus answers a `/wait` slice that ran out with this error text. */
 const DEADLINE = /deadline exceeded/i;
+
+/**
+ * Whether `error` is Incus's answer to a `/wait` slice that ran out
+ * ("context deadline exceeded"): the operation is still running.
+ *
+ * @param error Any thrown value.
+ * @returns `true` for that answer.
+ */
+export function isDeadlineExceeded(error: unknown): boolean {
+  return error instanceof IncusOpsError && !(error instanceof ConnectionError) &&
+    DEADLINE.test(error.message);
+}
 
 /**
  * Whether `error` is transient for an idempotent call: HTTP 502, 503 or
@@ -38,7 +51,7 @@ export function isTransient(error: unknown, answeredBefore: boolean): boolean {
   if (!(error instanceof ConnectionError)) {
     // Incus answers a `/wait` slice that ran out with "context deadline
     // exceeded": an answer ("still running"), not a failure to retry.
-    if (DEADLINE.test(error.message)) return false;
+    if (isDeadlineExceeded(error)) return false;
     return error.status === 502 || error.status === 503 || error.status === 504;
   }
   if (!answeredBefore || error instanceof ProtocolError || error instanceof ResponseTimeoutError) {

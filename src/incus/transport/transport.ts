@@ -16,20 +16,12 @@ import {
   ResponseTimeoutError,
 } from "../../core/errors.ts";
 import { IncusError } from "../errors.ts";
+import type { ConnectionTarget } from "./target.ts";
 import { describeValue } from "../../core/validate.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
 /** Where and how to reach the daemon. */
-export interface TransportTarget {
-  /** Path of the daemon's Unix socket. */
-  socket?: string;
-  /** `https://host:port` of a remote daemon. */
-  url?: string;
-  /** PEM client certificate (remote). */
-  cert?: string;
-  /** PEM client key (remote). */
-  key?: string;
-  /** PEM CA certificate(s) the server certificate must chain to (remote). */
-  ca?: string | string[];
+export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   /**
    * Longest time one request may take before it is abandoned, in ms.
    *
@@ -76,11 +68,6 @@ export interface RequestInit {
    */
   fresh?: boolean;
 }
-
-/** Default per-request time limit: long enough for any sync answer. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-/** Default cap on a response body: 64 MiB. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** How long an idle pooled Unix connection is kept, ms (see the constructor). */
 const UNIX_POOL_IDLE_MS = 200;

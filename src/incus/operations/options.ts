@@ -1,0 +1,201 @@
+/**
+ * The options of `client.operations`' calls, and the waiting loop's knobs.
+ *
+ * @module
+ */
+
+import type { Backoff } from "../../core/poll.ts";
+import type { RetryOption } from "../../core/retry.ts";
+import { DEFAULT_LONG_POLL_SLICE_MS } from "../../core/defaults.ts";
+import type { Operation } from "../operation.ts";
+import type { Progress } from "../progress.ts";
+import type { HubSettings } from "./event_hub.ts";
+
+/**
+ * Options every call takes.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "@incusops/operations";
+ *
+ * const options: CallOptions = { project: "default", signal: AbortSignal.timeout(5_000) };
+ * console.log(options.project);
+ * ```
+ */
+export interface CallOptions {
+  /** Aborts the call; it rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * The project to act in: else the project of the `Operation` object the
+   * call was given, else the client's `project`.
+   *
+   * @default {undefined} (the server's default project)
+   */
+  project?: string;
+  /**
+   * This call's retry policy, over the client's (`connect({ retry })`):
+   * fields to replace, or `false` for none. Only idempotent calls (GET and
+   * `/wait`) are ever retried.
+   *
+   * @default {undefined} (the client's policy)
+   */
+  retry?: RetryOption;
+}
+
+/**
+ * Options of `client.operations.list()` and `listByStatus()`.
+ *
+ * @example
+ * ```ts
+ * import type { ListOptions } from "@incusops/operations";
+ *
+ * const options: ListOptions = { allProjects: true };
+ * console.log(options);
+ * ```
+ */
+export interface ListOptions extends CallOptions {
+  /**
+   * `1`: full operations; `0`: only their ids.
+   *
+   * @default {1}
+   */
+  recursion?: 0 | 1;
+  /**
+   * List the operations of every project.
+   *
+   * @default {false}
+   */
+  allProjects?: boolean;
+}
+
+/**
+ * Options of `client.operations.wait()`.
+ *
+ * @example
+ * ```ts
+ * import type { WaitOptions } from "@incusops/operations";
+ *
+ * const options: WaitOptions = {
+ *   timeout: 60_000,
+ *   cancelOnAbort: true,
+ *   onProgress: (progress) => console.log(progress.percent),
+ * };
+ * console.log(options.timeout);
+ * ```
+ */
+export interface WaitOptions extends CallOptions {
+  /**
+   * How long to wait, in ms. When it passes the wait rejects with an
+   * `OperationTimeoutError` (`name` "TimeoutError") carrying the id and the
+   * last state seen; the operation keeps running unless `cancelOnAbort`.
+   *
+   * @default {undefined} (no limit)
+   */
+  timeout?: number;
+  /**
+   * When the wait gives up (`signal` aborts or `timeout` passes), also
+   * cancel the operation on the server (`DELETE`), best effort: the wait
+   * still rejects with the signal's reason or the `OperationTimeoutError`,
+   * with what the cancel threw, if anything, as its `cause`.
+   *
+   * @default {false}
+   */
+  cancelOnAbort?: boolean;
+  /**
+   * Called with the operation's parsed progress each time it changes
+   * (`metadata.progress` or a `*_progress` text), and with the operation.
+   * It must not throw (what it throws is ignored). Without events the wait
+   * then reads the operation every `pollMs`.
+   */
+  onProgress?: (progress: Progress, operation: Operation) => void;
+  /**
+   * Without events (`connect({ events: false })`, or events unavailable),
+   * how often a wait with `onProgress` reads the operation, ms: every state
+   * lasting longer is reported.
+   *
+   * @default {500}
+   */
+  pollMs?: number;
+}
+
+/**
+ * Options of `waitAll()`, `waitAllSettled()`, `waitAny()` and `waitRace()`:
+ * `timeout` and `signal` bound the whole call.
+ *
+ * @example
+ * ```ts
+ * import type { WaitManyOptions } from "@incusops/operations";
+ *
+ * const options: WaitManyOptions = { concurrency: 100, timeout: 120_000 };
+ * console.log(options.concurrency);
+ * ```
+ */
+export interface WaitManyOptions extends WaitOptions {
+  /**
+   * Most operations waited for at once (a whole number >= 1).
+   *
+   * @default {Infinity}
+   */
+  concurrency?: number;
+}
+
+/**
+ * Options of `client.operations.watch()`.
+ *
+ * @example
+ * ```ts
+ * import type { WatchOptions } from "@incusops/operations";
+ *
+ * const options: WatchOptions = { pollMs: 250 };
+ * console.log(options.pollMs);
+ * ```
+ */
+export interface WatchOptions extends CallOptions {
+  /**
+   * Without events, how often the operation is read, ms: every state
+   * lasting longer is reported.
+   *
+   * @default {500}
+   */
+  pollMs?: number;
+}
+
+/** How `client.operations` is set up; made by `connect()`. */
+export interface OperationsSettings {
+  /** The client's default project. */
+  project?: string;
+  /** Waiting-loop knobs. */
+  tuning?: Partial<WaitTuning>;
+  /** The client's retry policy (`connect({ retry })`). */
+  retry?: RetryOption;
+}
+
+/** How the waiting loop behaves; internal knobs with sensible defaults. */
+export interface WaitTuning {
+  /**
+   * Longest server-side `/wait` slice, ms.
+   *
+   * @default {30000}
+   */
+  maxSliceMs: number;
+  /** Pause between slices that returned early (a server that does not wait). */
+  backoff: Backoff;
+  /**
+   * Wait on the shared events connection, else on `/wait` slices only.
+   *
+   * @default {true}
+   */
+  events: boolean;
+  /** Timing of the shared events connection. */
+  hub?: Partial<HubSettings>;
+}
+
+/** The waiting loop's defaults. */
+export const DEFAULT_TUNING: WaitTuning = {
+  maxSliceMs: DEFAULT_LONG_POLL_SLICE_MS,
+  backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
+  events: true,
+};
+
+/** The default of `pollMs`. */
+export const DEFAULT_POLL_MS = 500;

@@ -1,0 +1,198 @@
+/**
+ * Waiting for one operation: on the shared events connection when it can,
+ * else polling (reads every `pollMs` to report progress, `/wait` slices
+ * otherwise); the outcome as a value or a typed error; the timeout as an
+ * `OperationTimeoutError`; optionally cancelling the operation when the
+ * wait gives up.
+ *
+ * @module
+ */
+
+import {
+  OperationCancelledError,
+  OperationFailedError,
+  OperationTimeoutError,
+} from "../../core/errors.ts";
+import { anySignal } from "../../core/signals.ts";
+import { duration } from "../../core/validate.ts";
+import { isFinal, type Operation, StatusCode } from "../operation.ts";
+import { parseProgress } from "../progress.ts";
+import { DEFAULT_POLL_MS, type WaitOptions } from "./options.ts";
+import type { OperationsContext } from "./context.ts";
+import type { Sighting } from "./sighting.ts";
+import { followEvents } from "./wait_events.ts";
+import { pollStates, waitWithSlices } from "./wait_slices.ts";
+import { cancelAfterGivingUp } from "./cancel.ts";
+
+/** A deadline several waits share (`waitAll`'s `timeout`). */
+export interface SharedDeadline {
+  /** Aborts when the deadline passes. */
+  signal: AbortSignal;
+  /** When it passes, `performance.now()` time. */
+  at: number;
+  /** The timeout it was made from, ms. */
+  ms: number;
+}
+
+/** Starts a deadline `ms` from now; `clear()` stops its timer. */
+export function startDeadline(ms: number): SharedDeadline & { clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), ms);
+  return {
+    signal: controller.signal,
+    at: performance.now() + ms,
+    ms,
+    clear: () => clearTimeout(timer),
+  };
+}
+
+/** How a wait that is part of several is controlled. */
+export interface WaitControl {
+  /** The whole call's deadline (replaces `options.timeout`). */
+  deadline?: SharedDeadline;
+  /** "No longer waited for" (another wait decided the call): not a reason to cancel. */
+  stop?: AbortSignal;
+}
+
+/** A function reporting an operation's progress when it changed, or `undefined`. */
+function progressReporter(
+  onProgress: WaitOptions["onProgress"],
+): ((operation: Operation) => void) | undefined {
+  if (onProgress === undefined) return undefined;
+  let last = "";
+  return (operation) => {
+    const progress = parseProgress(operation.metadata);
+    if (progress === undefined) return;
+    const key = JSON.stringify(progress);
+    if (key === last) return;
+    last = key;
+    try {
+      onProgress(progress, operation);
+    } catch {
+      // A reporting callback must not break the wait.
+    }
+  };
+}
+
+/**
+ * Waits until operation `id` is final and resolves with its final state,
+ * whatever the outcome. Rejects with `OperationTimeoutError` when the
+ * timeout passes, with the caller's signal's reason when it aborts.
+ */
+export async function waitFinal(
+  context: OperationsContext,
+  id: string,
+  options: WaitOptions,
+  control: WaitControl = {},
+): Promise<Sighting> {
+  const timeout = duration("timeout", options.timeout);
+  const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
+  options.signal?.throwIfAborted();
+  const own = control.deadline === undefined && timeout !== undefined
+    ? startDeadline(timeout)
+    : undefined;
+  const deadline = control.deadline ?? own;
+  const signal = anySignal(options.signal, deadline?.signal, control.stop) ??
+    new AbortController().signal;
+  const report = progressReporter(options.onProgress);
+  let last: Sighting | undefined;
+  const see = (sighting: Sighting) => {
+    last = sighting;
+    report?.(sighting.operation);
+  };
+  try {
+    signal.throwIfAborted();
+    if (context.tuning.events) {
+      for await (const sighting of followEvents(context, id, options, signal)) {
+        see(sighting);
+        if (isFinal(sighting.operation)) return sighting;
+      }
+      // Events unavailable or lost: poll from now on.
+    }
+    if (report !== undefined) {
+      for await (const sighting of pollStates(context, id, options, signal, pollMs)) {
+        see(sighting);
+        if (isFinal(sighting.operation)) return sighting;
+      }
+    }
+    return await waitWithSlices(context, id, options, signal, deadline?.at, see);
+  } catch (error) {
+    const callerAborted = options.signal?.aborted === true;
+    const timedOut = !callerAborted && deadline?.signal.aborted === true;
+    if (!callerAborted && !timedOut) throw control.stop?.aborted ? control.stop.reason : error;
+    // The last state seen; without any (Incus /wait slices tell none), the current one.
+    const seen = last ??
+      (timedOut ? await readWithin(context, id, options, deadline!.ms) : undefined);
+    const cancelError = options.cancelOnAbort
+      ? await cancelAfterGivingUp(context, id, options)
+      : undefined;
+    if (callerAborted) throw withCause(options.signal!.reason, cancelError);
+    throw new OperationTimeoutError<Operation>(id, deadline!.ms, {
+      operation: seen?.operation,
+      method: seen?.request.method,
+      path: seen?.request.path,
+      cause: cancelError,
+    });
+  } finally {
+    own?.clear();
+  }
+}
+
+/** Longest the read of the current state after a timeout may take, ms (at most the timeout). */
+const READ_AFTER_TIMEOUT_LIMIT_MS = 1_000;
+
+/**
+ * Reads operation `id` once, within `limitMs` (at most
+ * {@linkcode READ_AFTER_TIMEOUT_LIMIT_MS}), without retries; `undefined`
+ * when that fails.
+ */
+async function readWithin(
+  context: OperationsContext,
+  id: string,
+  options: WaitOptions,
+  limitMs: number,
+): Promise<Sighting | undefined> {
+  const limit = new AbortController();
+  const timer = setTimeout(() => limit.abort(), Math.min(limitMs, READ_AFTER_TIMEOUT_LIMIT_MS));
+  try {
+    return await context.read(id, { project: options.project, retry: false, signal: limit.signal });
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The caller's abort reason, with what a cancel threw as its `cause` when it has none. */
+function withCause(reason: unknown, cause: unknown): unknown {
+  if (cause !== undefined && reason instanceof Error && reason.cause === undefined) {
+    Object.defineProperty(reason, "cause", {
+      value: cause,
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
+  return reason;
+}
+
+/**
+ * Resolves a final operation (Success), or throws the error its status
+ * means, naming the request that read it.
+ */
+export function settle(sighting: Sighting): Operation {
+  const { operation, request } = sighting;
+  const init = { ...request, operation, operationStatusCode: operation.status_code };
+  switch (operation.status_code) {
+    case StatusCode.Success:
+      return operation;
+    case StatusCode.Cancelled:
+      throw new OperationCancelledError<Operation>(operation.id, init);
+    default:
+      throw new OperationFailedError<Operation>(
+        operation.id,
+        operation.err || operation.status,
+        init,
+      );
+  }
+}

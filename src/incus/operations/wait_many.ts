@@ -1,0 +1,76 @@
+/**
+ * Waiting for several operations at once, at most `concurrency` at a time,
+ * under one `timeout` and `signal`: all (`waitAll`), every outcome
+ * (`waitAllSettled`), the first success (`waitAny`), the first to finish
+ * (`waitRace`).
+ *
+ * @module
+ */
+
+import { boundedConcurrency } from "../../core/concurrency.ts";
+import { InvalidArgumentError } from "../../core/errors.ts";
+import { describeValue, duration } from "../../core/validate.ts";
+import type { Operation } from "../operation.ts";
+import { type OperationRef, operationRef } from "../operation_id.ts";
+import type { WaitManyOptions } from "./options.ts";
+import type { OperationsContext } from "./context.ts";
+import { settle, startDeadline, waitFinal } from "./wait.ts";
+
+/** How the waits' promises make the call's answer (`Promise.all`, `Promise.any`, ...). */
+export type Combine<T> = (waits: Promise<Operation>[]) => Promise<T>;
+
+/**
+ * Starts one wait per reference (all checked before anything is sent; at
+ * most `concurrency` at once), combines them with `combine`, then stops
+ * waiting for those still running (they keep running on the server). The
+ * caller's signal rejects the call with its reason.
+ */
+export async function waitMany<T>(
+  context: OperationsContext,
+  refs: readonly OperationRef[],
+  options: WaitManyOptions,
+  combine: Combine<T>,
+): Promise<T> {
+  if (!Array.isArray(refs)) {
+    throw new InvalidArgumentError(`invalid ids ${describeValue(refs)}: expected an array`);
+  }
+  const targets = refs.map(operationRef);
+  const limit = boundedConcurrency(options.concurrency ?? Infinity);
+  const timeout = duration("timeout", options.timeout);
+  duration("pollMs", options.pollMs);
+  options.signal?.throwIfAborted();
+  const deadline = timeout === undefined ? undefined : startDeadline(timeout);
+  const stop = new AbortController();
+  const single = { ...options, timeout: undefined };
+  const waits = targets.map(({ id, project }) =>
+    limit(async () => {
+      const call = { ...single, project: options.project ?? project };
+      return settle(await waitFinal(context, id, call, { deadline, stop: stop.signal }));
+    })
+  );
+  for (const wait of waits) wait.catch(() => {});
+  try {
+    const result = await combine(waits);
+    options.signal?.throwIfAborted();
+    return result;
+  } catch (error) {
+    throw options.signal?.aborted ? options.signal.reason : error;
+  } finally {
+    deadline?.clear();
+    stop.abort(new DOMException("no longer waited for", "AbortError"));
+    await Promise.allSettled(waits);
+  }
+}
+
+/** `Promise.any`, rejecting with an `AggregateError` that says what it is about. */
+export async function firstSuccess(waits: Promise<Operation>[]): Promise<Operation> {
+  try {
+    return await Promise.any(waits);
+  } catch (error) {
+    if (!(error instanceof AggregateError)) throw error;
+    throw new AggregateError(
+      error.errors,
+      `none of the ${waits.length} operations succeeded (see errors)`,
+    );
+  }
+}

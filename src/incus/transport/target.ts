@@ -1,0 +1,42 @@
+/**
+ * Where a client connects: one type for the socket, URL and certificate
+ * fields that `connect()`, the transport and `config.yml` remotes share.
+ *
+ * @module
+ */
+
+/**
+ * The daemon to reach: its Unix socket, or an HTTPS URL with a client
+ * certificate and what the server's certificate must chain to.
+ *
+ * @example
+ * ```ts
+ * import type { ConnectionTarget } from "@incusops/operations";
+ *
+ * const local: ConnectionTarget = { socket: "/var/lib/incus/unix.socket" };
+ * const remote: ConnectionTarget = { url: "https://incus.example.net:8443" };
+ * console.log(local.socket, remote.url);
+ * ```
+ */
+export interface ConnectionTarget {
+  /**
+   * Path of the daemon's Unix socket.
+   *
+   * @default {undefined} (`connect()` searches the usual paths when no `url` is given either)
+   */
+  socket?: string;
+  /** `https://host:8443` of a remote daemon (instead of a socket). */
+  url?: string;
+  /** PEM client certificate for a remote (trusted by the server). */
+  cert?: string;
+  /** PEM private key of `cert`. */
+  key?: string;
+  /** PEM CA certificate(s) the remote's certificate must chain to. */
+  ca?: string | string[];
+  /**
+   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
+   * as the only CA. The certificate is always verified; there is no
+   * "skip verify".
+   */
+  serverCert?: string;
+}
