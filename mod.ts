@@ -46,8 +46,11 @@ export {
   statusCodeOf,
 } from "./src/incus/operation.ts";
 export type {
+  ExecMetadata,
+  ExecOperation,
   Operation,
   OperationClass,
+  OperationFor,
   OperationsByStatus,
   OperationStatus,
   OperationStatusKey,
@@ -74,7 +77,24 @@ export { ExecProcess } from "./src/incus/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
 export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";
 export { EventStream } from "./src/incus/events.ts";
-export type { EventsOptions, EventType, IncusEvent, OperationEvent } from "./src/incus/events.ts";
+export type {
+  EventBase,
+  EventFor,
+  EventsOptions,
+  EventType,
+  IncusEvent,
+  LifecycleEvent,
+  LifecycleMetadata,
+  LifecycleRequestor,
+  LoggingEvent,
+  LoggingMetadata,
+  NetworkAclEvent,
+  OperationEvent,
+} from "./src/incus/events.ts";
+export { OperationHandle } from "./src/incus/operation_handle.ts";
+export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
+export { parseResources } from "./src/incus/resources.ts";
+export type { OperationResource } from "./src/incus/resources.ts";
 export { parseProgress } from "./src/incus/progress.ts";
 export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
 export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /** The real daemons a CLI-comparing benchmark runs against, with their own CLI's environment. */
 
 /** A daemon and the command line that drives it. */

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * Issue 6 benchmark: wall time of `incusops list` against `incus operation
  * list` (and `lxc operation list` on LXD), as processes, in interleaved

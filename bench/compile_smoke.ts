@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * `deno compile` smoke test of the `incusops` command line (issue 6): the
  * CLI is compiled into one binary (offline import map) in a temporary

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * Issue 5 benchmark: throughput of a 100 MB stdout stream through
  * `client.exec()` against the daemon's own CLI (`incus exec` / `lxc exec`)

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 // Serves N running operations from a FakeDaemon for bench/report.ts, in a
 // process of its own (so the server's work and allocations are not the
 // client's). Prints the socket path, then serves until stdin closes.

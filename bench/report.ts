@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * The performance report of issue 7: `deno task bench`.
  *

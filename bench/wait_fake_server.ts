@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 // A FakeDaemon in a process of its own for bench/wait_scale.ts: creates N
 // running operations, prints `{ path, ids }` as one JSON line, finishes
 // them all when a line "finish" arrives on stdin (in a random order), and

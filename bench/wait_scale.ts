@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 /**
  * Issue 4 benchmark: 1,000 concurrent `wait`s against the fake daemon (in
  * a process of its own), on the shared events connection and, as the

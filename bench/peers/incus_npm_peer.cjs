@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark reports its figures on stdout
 // Benchmark peer: the npm `incus` client (axios over the Unix socket).
 // Usage: node incus_npm_peer.cjs get|list SOCKET ID N CONCURRENCY
 // Installed by bench/report.ts into a temporary folder (NODE_PATH), never a

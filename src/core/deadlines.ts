@@ -7,9 +7,26 @@
 /** Longest single alarm, ms (~24.8 days: the timer range). */
 const MAX_ALARM_MS = 2 ** 31 - 1;
 
+/** Where {@linkcode Deadlines} reads the time and gets its alarms from (tests pass a manual one). */
+export interface Clock {
+  /** Now, in ms, on a monotonic clock. */
+  now(): number;
+  /**
+   * A signal that aborts in `ms` milliseconds. Only a listener on it may
+   * keep the process alive.
+   */
+  alarm(ms: number): AbortSignal;
+}
+
+/** The real clock: `performance.now()` and `AbortSignal.timeout()`. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  alarm: (ms) => AbortSignal.timeout(ms),
+};
+
 /** One pending time limit, made by {@linkcode Deadlines.add}. */
 export interface Deadline {
-  /** When it passes, on the `performance.now()` clock. */
+  /** When it passes, on the deadlines' clock (`performance.now()` by default). */
   readonly at: number;
   /** Called once when it passes. */
   readonly expire: () => void;
@@ -34,6 +51,7 @@ export interface Deadline {
  * each (at 3,500 requests a second, 60 s worth of dead timers: 200,000).
  */
 export class Deadlines {
+  readonly #clock: Clock;
   readonly #pending = new Set<Deadline>();
   #alarm: AbortSignal | undefined;
   #armedFor = Infinity;
@@ -45,9 +63,14 @@ export class Deadlines {
     this.#fire();
   };
 
+  /** @param clock The time source and alarms (the system's by default). */
+  constructor(clock: Clock = systemClock) {
+    this.#clock = clock;
+  }
+
   /** Calls `expire` in `ms` milliseconds, unless {@linkcode Deadlines.clear} comes first. */
   add(ms: number, expire: () => void): Deadline {
-    const deadline = { at: performance.now() + ms, expire };
+    const deadline = { at: this.#clock.now() + ms, expire };
     this.#pending.add(deadline);
     if (this.#alarm?.aborted) this.#drop(); // it went off while nobody listened
     if (deadline.at < this.#armedFor) this.#arm(deadline.at);
@@ -75,8 +98,8 @@ export class Deadlines {
     this.#drop();
     this.#armedFor = at;
     // Far deadlines wake the alarm early; #fire re-arms for what is left.
-    const ms = Math.min(MAX_ALARM_MS, Math.max(0, Math.ceil(at - performance.now())));
-    this.#alarm = AbortSignal.timeout(ms);
+    const ms = Math.min(MAX_ALARM_MS, Math.max(0, Math.ceil(at - this.#clock.now())));
+    this.#alarm = this.#clock.alarm(ms);
     this.#listen();
   }
 
@@ -96,7 +119,7 @@ export class Deadlines {
 
   #fire(): void {
     this.#armedFor = Infinity;
-    const now = performance.now();
+    const now = this.#clock.now();
     let next = Infinity;
     for (const deadline of this.#pending) {
       if (deadline.at <= now) {

@@ -4,10 +4,11 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError } from "../core/errors.ts";
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
-import type { Operation } from "./operation.ts";
+import type { Operation, OperationFor } from "./operation.ts";
+import type { OperationHandle } from "./operation_handle.ts";
 import { Operations } from "./operations/mod.ts";
 import type { CallOptions, OperationsSettings, WaitOptions } from "./operations/options.ts";
 import { resolveRetry, type RetryOption } from "../core/retry.ts";
@@ -22,14 +23,21 @@ import {
   type ExecStreamOptions,
   instanceName,
 } from "./exec.ts";
-import { type EventsOptions, eventsQuery, EventStream } from "./events.ts";
+import {
+  type EventBase,
+  type EventFor,
+  type EventsOptions,
+  eventsQuery,
+  EventStream,
+  type EventType,
+} from "./events.ts";
 import type { HubSettings } from "./operations/event_hub.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import { withProject } from "./project.ts";
 import { resolveRemote } from "./transport/remote.ts";
 import { findSocket } from "./transport/socket.ts";
 import type { ConnectionTarget } from "./transport/target.ts";
-import { Transport } from "./transport/transport.ts";
+import { type Envelope, Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
 
 /** Options of {@linkcode connect}. */
@@ -78,18 +86,58 @@ export interface ConnectOptions extends ConnectionTarget {
   events?: boolean | Partial<HubSettings>;
 }
 
+/**
+ * The HTTP methods that change something, and may start an operation.
+ *
+ * @example
+ * ```ts
+ * import type { WriteMethod } from "@incusops/operations";
+ *
+ * const method: WriteMethod = "PUT";
+ * console.log(method);
+ * ```
+ */
+export type WriteMethod = "POST" | "PUT" | "PATCH" | "DELETE";
+
 /** Options of {@linkcode Client.query}. */
 export interface QueryOptions extends CallOptions {
-  /** HTTP method (default `GET`). */
-  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /**
+   * HTTP method. A write (`POST`, `PUT`, `PATCH`, `DELETE`) resolves with
+   * the operation it started, typed as one.
+   *
+   * @default {"GET"}
+   */
+  method?: "GET" | WriteMethod;
   /** JSON body. */
   body?: unknown;
   /** Extra query parameters. */
   query?: Record<string, string>;
-  /** For an async answer: wait for the operation and resolve with the final one. */
+  /**
+   * For an async answer: wait for the operation and resolve with the final one.
+   *
+   * @default {false}
+   */
   wait?: boolean;
-  /** With `wait`: the wait's limit in ms. */
+  /**
+   * With `wait`: the wait's limit in ms.
+   *
+   * @default {undefined} (no limit)
+   */
   timeout?: number;
+}
+
+/** Options of {@linkcode Client.startOperation}. */
+export interface StartOperationOptions extends CallOptions {
+  /**
+   * HTTP method.
+   *
+   * @default {"POST"}
+   */
+  method?: WriteMethod;
+  /** JSON body. */
+  body?: unknown;
+  /** Extra query parameters. */
+  query?: Record<string, string>;
 }
 
 /** Characters and sequences a query path may not hold. */
@@ -114,7 +162,7 @@ export class Client implements Disposable, AsyncDisposable {
   /** The default project of this client's calls, if set. */
   readonly project: string | undefined;
   readonly #transport: Transport;
-  readonly #streams = new Set<EventStream>();
+  readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
 
   /**
@@ -144,41 +192,194 @@ export class Client implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Calls any API endpoint. A sync answer resolves with its `metadata`; an
-   * async answer resolves with the operation it started, or with `wait: true`
-   * with the finished operation (rejecting as {@linkcode Operations.wait}
-   * does).
+   * Calls any API endpoint with a write method (`POST`, `PUT`, `PATCH`,
+   * `DELETE`). An async answer resolves with the operation it started, or
+   * with `wait: true` with the finished operation (rejecting as
+   * {@linkcode Operations.wait} does); its type follows the path
+   * ({@linkcode OperationFor}: an {@linkcode ExecOperation} for `/exec`).
+   * A sync answer resolves with its `metadata`: type it with the other
+   * overload (`query<T>`), or use {@linkcode Client.startOperation}, which
+   * insists on an operation.
    *
    * @param path An API path starting with `/1.0`, e.g. `/1.0/instances/c1/exec`.
    * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
-   * @param mutator Applied to the result.
-   * @returns The answer's metadata or operation, or the mutator's result.
+   * @param mutator Applied to the operation.
+   * @returns The operation (the final one with `wait`), or the mutator's result.
    *
    * @example Run a command and wait for it
-   * ```ts no-eval
-   * import { connect, type Operation } from "@incusops/operations";
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
-   * const op = await client.query<Operation>("/1.0/instances/c1/exec", {
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const op = await client.query("/1.0/instances/c1/exec", {
    *   method: "POST",
-   *   body: { command: ["sleep", "1"], "wait-for-websocket": false },
+   *   body: { command: ["sleep", "0.01"], "wait-for-websocket": false },
    *   wait: true,
    * });
-   * console.log(op.metadata?.return); // 0
+   * const code: number | undefined = op.metadata?.return;
+   * console.log(code); // 0
    * ```
    */
-  async query<T = unknown, R = T>(
+  query<P extends string, R = OperationFor<P>>(
+    path: P,
+    options: QueryOptions & { method: WriteMethod },
+    mutator?: Mutator<OperationFor<P>, R>,
+  ): Promise<R>;
+  /**
+   * Calls any API endpoint with a write method, the answer typed `T`
+   * (default {@linkcode Operation}; a sync answer resolves with its
+   * `metadata`, so give its type).
+   *
+   * @param path An API path starting with `/1.0`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
+   * @param mutator Applied to the answer.
+   * @returns The answer, or the mutator's result.
+   *
+   * @example A sync write
+   * ```ts ignore
+   * import { connect } from "@incusops/operations";
+   *
+   * await using client = connect();
+   * await client.query<Record<string, never>>("/1.0/projects", {
+   *   method: "POST",
+   *   body: { name: "p1" },
+   * });
+   * ```
+   */
+  query<T = Operation, R = T>(
+    path: string,
+    options: QueryOptions & { method: WriteMethod },
+    mutator?: Mutator<T, R>,
+  ): Promise<R>;
+  /**
+   * Reads any API endpoint (`GET`): resolves with the answer's `metadata`,
+   * `unknown` unless typed with `T` (an unchecked claim about the server's
+   * answer).
+   *
+   * @param path An API path starting with `/1.0`, e.g. `/1.0/instances`.
+   * @param options `query`, `project`, `signal`, `retry`.
+   * @param mutator Applied to the metadata.
+   * @returns The metadata, or the mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const server = await client.query<{ api_version: string }>("/1.0");
+   * console.log(server.api_version); // "1.0"
+   * ```
+   */
+  query<T = unknown, R = T>(
+    path: string,
+    options?: QueryOptions & { method?: "GET" },
+    mutator?: Mutator<T, R>,
+  ): Promise<R>;
+  /**
+   * Calls any API endpoint, the method known only at run time: resolves
+   * with a sync answer's `metadata` or an async answer's operation, typed
+   * `T` (`unknown` unless given).
+   *
+   * @param path An API path starting with `/1.0`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
+   * @param mutator Applied to the answer.
+   * @returns The answer, or the mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect, type QueryOptions } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const options: QueryOptions = { method: "GET" };
+   * console.log(await client.query("/1.0", options));
+   * ```
+   */
+  query<T = unknown, R = T>(
+    path: string,
+    options?: QueryOptions,
+    mutator?: Mutator<T, R>,
+  ): Promise<R>;
+  async query<T, R>(
     path: string,
     options: QueryOptions = {},
     mutator?: Mutator<T, R>,
   ): Promise<R> {
+    const timeout = duration("timeout", options.timeout);
+    const { envelope, project } = await this.#send(path, options);
+    if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
+    const operation = envelope.metadata as Operation;
+    if (!options.wait) return await applyMutator(operation as T, mutator);
+    const waitOptions: WaitOptions = { signal: options.signal, project, timeout };
+    const final = await this.operations.wait(operation.id, waitOptions);
+    return await applyMutator(final as T, mutator);
+  }
+
+  /**
+   * Starts an operation (`POST` by default) and resolves with a handle on
+   * it: its id, its first state, and `wait`, `cancel`, `refresh`, `watch`,
+   * `websocket` bound to it. The handle's type follows the path
+   * ({@linkcode OperationFor}).
+   *
+   * @param path An API path starting with `/1.0`, e.g. `/1.0/instances/c1/state`.
+   * @param options `method`, `body`, `query`, `project`, `signal`.
+   * @param mutator Applied to the handle.
+   * @returns The handle, or the mutator's result.
+   * @throws {ProtocolError} The server answered synchronously: it started no
+   *   operation (use {@linkcode Client.query} for that endpoint).
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const handle = await client.startOperation("/1.0/instances/c1/exec", {
+   *   body: { command: ["true"], "wait-for-websocket": false },
+   * });
+   * const final = await handle.wait();
+   * console.log(final.metadata?.return); // 0
+   * ```
+   */
+  async startOperation<P extends string, R = OperationHandle<OperationFor<P>>>(
+    path: P,
+    options: StartOperationOptions = {},
+    mutator?: Mutator<OperationHandle<OperationFor<P>>, R>,
+  ): Promise<R> {
+    const method = options.method ?? "POST";
+    const { envelope, project } = await this.#send(path, { ...options, method });
+    const operation = envelope.metadata as OperationFor<P> | null;
+    if (
+      envelope.type !== "async" || operation === null || typeof operation !== "object" ||
+      typeof operation.id !== "string"
+    ) {
+      throw new ProtocolError(
+        `${method} ${path.split("?")[0]}: ${this.target} answered without starting an ` +
+          `operation (a sync answer); use client.query() for this endpoint`,
+        { status: 0, method, path: path.split("?")[0], target: this.target },
+      );
+    }
+    const handle = this.operations.handle(operation, { project: options.project ?? project });
+    return await applyMutator(handle, mutator);
+  }
+
+  /** Checks the path, adds the project, and sends the request. */
+  async #send(
+    path: string,
+    options: QueryOptions,
+  ): Promise<{ envelope: Envelope; project: string | undefined }> {
     if (typeof path !== "string" || !/^\/1\.0(?:[/?]|$)/.test(path) || BAD_PATH.test(path)) {
       throw new InvalidArgumentError(
         `invalid API path ${describeValue(path)}: expected a path such as "/1.0/instances", ` +
           `without "..", "#", white space or encoded separators`,
       );
     }
-    const timeout = duration("timeout", options.timeout);
     const project = options.project ?? this.project;
     const [base, inline] = path.split("?", 2);
     const extra = new URLSearchParams(options.query).toString();
@@ -192,12 +393,7 @@ export class Client implements Disposable, AsyncDisposable {
         body: options.body,
         signal: options.signal,
       });
-    if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
-    const operation = envelope.metadata as Operation;
-    if (!options.wait) return await applyMutator(operation as T, mutator);
-    const waitOptions: WaitOptions = { signal: options.signal, project, timeout };
-    const final = await this.operations.wait(operation.id, waitOptions);
-    return await applyMutator(final as T, mutator);
+    return { envelope, project };
   }
 
   /**
@@ -383,26 +579,36 @@ export class Client implements Disposable, AsyncDisposable {
    * events, on this client's own connection. It subscribes at once
    * (`await stream.opened` before starting what you want to observe), ends
    * cleanly when `signal` aborts or on `break`, and throws a
-   * {@linkcode ConnectionError} if the daemon drops it.
+   * {@linkcode ConnectionError} if the daemon drops it. Its events narrow
+   * on `type` ({@linkcode IncusEvent}); `types` sets the element type
+   * (`["lifecycle"]`: {@linkcode LifecycleEvent}s).
    *
+   * @typeParam T The event types asked for (inferred from `types`).
    * @param options `types` (e.g. `["operation", "lifecycle"]`), `project`, `allProjects`, `signal`.
    * @returns The stream.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const controller = new AbortController();
-   * setTimeout(() => controller.abort(), 10_000);
-   * for await (const event of client.events({ types: ["lifecycle"], signal: controller.signal })) {
-   *   console.log(event.timestamp, event.metadata);
+   * const events = client.events({ types: ["lifecycle"], signal: controller.signal });
+   * await events.opened;
+   * daemon.emitEvent("lifecycle", { action: "instance-started", source: "/1.0/instances/c1" });
+   * for await (const event of events) {
+   *   console.log(event.metadata.action, event.metadata.source); // "instance-started" "/1.0/instances/c1"
+   *   controller.abort();
    * }
    * ```
    */
-  events(options: EventsOptions = {}): EventStream {
+  events<const T extends readonly EventType[] = readonly EventType[]>(
+    options: EventsOptions<T> = {},
+  ): EventStream<EventFor<T[number]>> {
     const query = eventsQuery(options, this.project);
-    const stream: EventStream = new EventStream(
+    const stream = new EventStream<EventFor<T[number]>>(
       this.#transport,
       query,
       options.signal,

@@ -12,13 +12,47 @@ import type { Operation } from "./operation.ts";
 import type { Transport } from "./transport/transport.ts";
 import { closeIfOpen, closeWebSocket, openWebSocket } from "./transport/websocket.ts";
 
-/** Event types the daemons send; others may come with newer daemons. */
-export type EventType = "operation" | "logging" | "lifecycle" | (string & Record<never, never>);
+/**
+ * Event types the daemons send (`network-acl`: Incus's network ACL logs);
+ * others may come with newer daemons.
+ *
+ * @example
+ * ```ts
+ * import type { EventType } from "@incusops/operations";
+ *
+ * const types: EventType[] = ["operation", "lifecycle"];
+ * console.log(types);
+ * ```
+ */
+export type EventType =
+  | "operation"
+  | "logging"
+  | "lifecycle"
+  | "network-acl"
+  | (string & Record<never, never>);
 
-/** One event from `/1.0/events`. */
-export interface IncusEvent<M = unknown> {
+/**
+ * What every event from `/1.0/events` holds; `type` tells what `metadata`
+ * is.
+ *
+ * @typeParam T The event type.
+ * @typeParam M Its metadata.
+ *
+ * @example
+ * ```ts
+ * import type { EventBase } from "@incusops/operations";
+ *
+ * const event: EventBase<"ovn", unknown> = {
+ *   type: "ovn",
+ *   timestamp: "2026-01-01T00:00:00Z",
+ *   metadata: {},
+ * };
+ * console.log(event.type);
+ * ```
+ */
+export interface EventBase<T extends string = string, M = unknown> {
   /** `operation`, `logging`, `lifecycle`, ... */
-  type: EventType;
+  type: T;
   /** When the daemon sent it (RFC 3339). */
   timestamp: string;
   /** The project it belongs to (absent on old daemons). */
@@ -29,19 +63,169 @@ export interface IncusEvent<M = unknown> {
   metadata: M;
 }
 
-/** An event about an operation: its metadata is the whole operation. */
-export interface OperationEvent extends IncusEvent<Operation> {
-  /** Always `operation`. */
-  type: "operation";
+/**
+ * An event about an operation: its metadata is the whole operation.
+ *
+ * @example
+ * ```ts
+ * import type { IncusEvent } from "@incusops/operations";
+ *
+ * function describe(event: IncusEvent): string {
+ *   return event.type === "operation" ? event.metadata.status : event.type;
+ * }
+ * console.log(describe({ type: "logging", timestamp: "", metadata: { message: "hi", level: "info", context: {} } }));
+ * ```
+ */
+export interface OperationEvent extends EventBase<"operation", Operation> {}
+
+/**
+ * The metadata of a `logging` (and `network-acl`) event: one line of the
+ * daemon's log (admin clients only).
+ *
+ * @example
+ * ```ts
+ * import type { LoggingMetadata } from "@incusops/operations";
+ *
+ * const line: LoggingMetadata = { message: "Started", level: "info", context: {} };
+ * console.log(line.message);
+ * ```
+ */
+export interface LoggingMetadata {
+  /** The log message. */
+  message: string;
+  /** Its level: `debug`, `info`, `warning`, `error`, ... */
+  level: string;
+  /** Key/value context of the line. */
+  context: Record<string, string>;
 }
 
-/** Options of `client.events()`. */
-export interface EventsOptions {
-  /** Which types to receive (default: all the daemon sends). */
-  types?: EventType[];
-  /** The project (default: the client's, else the daemon's default). */
+/** A line of the daemon's log. */
+export interface LoggingEvent extends EventBase<"logging", LoggingMetadata> {}
+
+/** A line of Incus's network ACL log. */
+export interface NetworkAclEvent extends EventBase<"network-acl", LoggingMetadata> {}
+
+/**
+ * Who asked for a lifecycle change (API extension `event_lifecycle_requestor`).
+ *
+ * @example
+ * ```ts
+ * import type { LifecycleRequestor } from "@incusops/operations";
+ *
+ * const who: LifecycleRequestor = { username: "root", protocol: "unix", address: "@" };
+ * console.log(who.username);
+ * ```
+ */
+export interface LifecycleRequestor {
+  /** The user name (or certificate fingerprint). */
+  username: string;
+  /** How they authenticated: `unix`, `tls`, `oidc`, ... */
+  protocol: string;
+  /** Their address (API extension `event_lifecycle_requestor_address`). */
+  address?: string;
+}
+
+/**
+ * The metadata of a `lifecycle` event: something was created, started,
+ * renamed, deleted...
+ *
+ * @example
+ * ```ts
+ * import type { LifecycleMetadata } from "@incusops/operations";
+ *
+ * const change: LifecycleMetadata = { action: "instance-started", source: "/1.0/instances/c1" };
+ * console.log(change.action);
+ * ```
+ */
+export interface LifecycleMetadata {
+  /** What happened, e.g. `instance-started`, `operation-cancelled`. */
+  action: string;
+  /** The API URL of the object, e.g. `/1.0/instances/c1`. */
+  source: string;
+  /** Details of the action. */
+  context?: Record<string, unknown>;
+  /** Who asked for it. */
+  requestor?: LifecycleRequestor;
+  /** The object's name (API extension `event_lifecycle_name_and_project`). */
+  name?: string;
+  /** The object's project (API extension `event_lifecycle_name_and_project`). */
   project?: string;
-  /** Events of every project. */
+}
+
+/** A lifecycle event. */
+export interface LifecycleEvent extends EventBase<"lifecycle", LifecycleMetadata> {}
+
+/**
+ * One event from `/1.0/events`, narrowed by `type`: after
+ * `event.type === "operation"` its `metadata` is an {@linkcode Operation}.
+ * An unfiltered stream from a daemon newer than this library may also carry
+ * types not listed here; ask for them by name in `types` to get an
+ * {@linkcode EventBase} of that type with `unknown` metadata.
+ *
+ * @example Narrow on `type`
+ * ```ts
+ * import type { IncusEvent } from "@incusops/operations";
+ *
+ * function line(event: IncusEvent): string {
+ *   switch (event.type) {
+ *     case "operation":
+ *       return `${event.metadata.id} ${event.metadata.status}`;
+ *     case "lifecycle":
+ *       return `${event.metadata.action} ${event.metadata.source}`;
+ *     default:
+ *       return event.metadata.message;
+ *   }
+ * }
+ * console.log(line({ type: "lifecycle", timestamp: "", metadata: { action: "instance-started", source: "/1.0/instances/c1" } }));
+ * ```
+ */
+export type IncusEvent = OperationEvent | LoggingEvent | LifecycleEvent | NetworkAclEvent;
+
+/**
+ * The event type a stream of `types` yields: `EventFor<"operation">` is
+ * {@linkcode OperationEvent}; a union of names gives a union of events; any
+ * `string` (or no types) gives {@linkcode IncusEvent}; a name this library
+ * does not know gives an {@linkcode EventBase} with `unknown` metadata.
+ *
+ * @typeParam T The names in `types`.
+ *
+ * @example
+ * ```ts
+ * import type { EventFor, OperationEvent } from "@incusops/operations";
+ *
+ * const event: EventFor<"operation"> = {} as OperationEvent;
+ * console.log(event);
+ * ```
+ */
+export type EventFor<T extends string> = [T] extends [never] ? IncusEvent
+  : string extends T ? IncusEvent
+  : T extends IncusEvent["type"] ? Extract<IncusEvent, { type: T }>
+  : EventBase<T, unknown>;
+
+/**
+ * Options of `client.events()`.
+ *
+ * @typeParam T The event types asked for (inferred from `types`).
+ */
+export interface EventsOptions<T extends readonly EventType[] = readonly EventType[]> {
+  /**
+   * Which types to receive; the stream's element type follows them
+   * (`["operation"]` gives {@linkcode OperationEvent}s).
+   *
+   * @default {undefined} (every type the daemon sends)
+   */
+  types?: T;
+  /**
+   * The project.
+   *
+   * @default {undefined} (the client's project, else the daemon's default)
+   */
+  project?: string;
+  /**
+   * Events of every project.
+   *
+   * @default {false}
+   */
   allProjects?: boolean;
   /** Ends the stream: the iteration finishes cleanly (no error). */
   signal?: AbortSignal;
@@ -50,7 +234,10 @@ export interface EventsOptions {
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** Checks the options and builds the `/1.0/events` query. */
-export function eventsQuery(options: EventsOptions, defaultProject: string | undefined): string {
+export function eventsQuery(
+  options: EventsOptions<readonly EventType[]>,
+  defaultProject: string | undefined,
+): string {
   const params = new URLSearchParams();
   if (options.types !== undefined) {
     if (!Array.isArray(options.types) || options.types.some((t) => !TYPE.test(String(t)))) {
@@ -108,18 +295,26 @@ export function decodeEvent(data: unknown, target: string): IncusEvent {
  * `signal` aborts or {@linkcode EventStream.close} is called, and throws a
  * {@linkcode ConnectionError} if the daemon drops it.
  *
- * @example
- * ```ts no-eval
- * import { connect } from "@incusops/operations";
+ * @typeParam E The events it yields: {@linkcode EventFor} the `types` asked for.
  *
- * await using client = connect();
+ * @example A stream of operation events: `metadata` is the operation
+ * ```ts
+ * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * await using client = connect({ socket: daemon.path });
  * await using events = client.events({ types: ["operation"] });
+ * await events.opened;
+ * const op = daemon.createOperation({ durationMs: 10 });
  * for await (const event of events) {
- *   console.log(event.type, event.metadata);
+ *   console.log(event.metadata.id === op.id, event.metadata.status); // true "Running", then "Success"
+ *   if (event.metadata.status === "Success") break;
  * }
  * ```
  */
-export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisposable {
+export class EventStream<E extends EventBase = IncusEvent>
+  implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
   readonly #queue: IncusEvent[] = [];
@@ -191,20 +386,25 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    * @returns The next event, or the end.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * await using events = client.events({ types: ["lifecycle"] });
+   * await events.opened;
+   * daemon.emitEvent("lifecycle", { action: "instance-started", source: "/1.0/instances/c1" });
    * const { value } = await events.next();
-   * console.log(value?.metadata);
+   * console.log(value?.metadata.action); // "instance-started"
    * ```
    */
-  async next(): Promise<IteratorResult<IncusEvent>> {
+  async next(): Promise<IteratorResult<E, undefined>> {
     for (;;) {
       // Once ended by the caller (abort, close), nothing more is delivered.
       const event = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
-      if (event !== undefined) return { done: false, value: event };
+      // The daemon sends only the types asked for, so the cast holds.
+      if (event !== undefined) return { done: false, value: event as EventBase as E };
       if (this.#error !== undefined) {
         const error = this.#error;
         this.#error = undefined;
@@ -226,15 +426,17 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    * @returns The end.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const events = client.events();
-   * await events.return();
+   * console.log(await events.return()); // { done: true, value: undefined }
    * ```
    */
-  async return(): Promise<IteratorResult<IncusEvent>> {
+  async return(): Promise<IteratorResult<E, undefined>> {
     await this.close();
     return { done: true, value: undefined };
   }
@@ -243,12 +445,15 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    * Closes the stream and resolves once its socket is closed.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const events = client.events();
    * await events.close();
+   * console.log((await events.next()).done); // true
    * ```
    */
   async close(): Promise<void> {
@@ -263,12 +468,19 @@ export class EventStream implements AsyncIterableIterator<IncusEvent>, AsyncDisp
    * @returns The stream itself.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
-   * for await (const event of client.events({ signal: AbortSignal.timeout(5_000) })) {
-   *   console.log(event.type);
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const controller = new AbortController();
+   * const events = client.events({ signal: controller.signal });
+   * await events.opened;
+   * daemon.emitEvent("logging", { message: "hello", level: "info", context: {} });
+   * for await (const event of events) {
+   *   if (event.type === "logging") console.log(event.metadata.message); // "hello"
+   *   controller.abort();
    * }
    * ```
    */

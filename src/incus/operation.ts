@@ -179,7 +179,10 @@ export type OperationClass = "task" | "websocket" | "token";
 
 /**
  * An operation, exactly as Incus and LXD serve it from
- * `/1.0/operations/<id>`.
+ * `/1.0/operations/<id>`. `M` types its `metadata` (see
+ * {@linkcode ExecOperation}).
+ *
+ * @typeParam M The type of `metadata`.
  *
  * @example Read an operation
  * ```ts
@@ -193,7 +196,7 @@ export type OperationClass = "task" | "websocket" | "token";
  * for (const op of ops) console.log(op.id, op.status, op.description);
  * ```
  */
-export interface Operation {
+export interface Operation<M = Record<string, unknown>> {
   /** The UUID of the operation. */
   id: string;
   /** Its class: `task`, `websocket` or `token`. */
@@ -211,7 +214,7 @@ export interface Operation {
   /** The objects it touches, by kind: `{ instances: ["/1.0/instances/c1"] }`. */
   resources: Record<string, string[]> | null;
   /** Kind-specific data (exec return codes, websocket fds, progress...). */
-  metadata: Record<string, unknown> | null;
+  metadata: M | null;
   /** Whether `DELETE` may cancel it. */
   may_cancel: boolean;
   /** The error text when it failed, else "". */
@@ -221,6 +224,75 @@ export interface Operation {
   /** The project it belongs to (present on newer servers). */
   project?: string;
 }
+
+/**
+ * The `metadata` of an exec operation (`POST /1.0/instances/<name>/exec`):
+ * while it runs, the websocket secrets (`fds`, `wait-for-websocket` mode);
+ * once finished, the exit code (`return`) and, in `record-output` mode, the
+ * log files (`output`).
+ *
+ * @example
+ * ```ts
+ * import type { ExecMetadata } from "@incusops/operations";
+ *
+ * const done: ExecMetadata = { return: 0, output: { "1": "/1.0/instances/c1/logs/exec_1.stdout" } };
+ * console.log(done.return);
+ * ```
+ */
+export interface ExecMetadata {
+  /** The command's exit code, once it finished. */
+  return?: number;
+  /** Websocket secrets by fd (`"0"`, `"1"`, `"2"`, `"control"`), while it runs. */
+  fds?: Record<string, string>;
+  /** Log file paths by fd (`"1"`, `"2"`), `record-output` mode. */
+  output?: Record<string, string>;
+  /** Anything else the daemon adds. */
+  [key: string]: unknown;
+}
+
+/**
+ * An exec operation: an {@linkcode Operation} whose `metadata.return` is
+ * the exit code.
+ *
+ * @example
+ * ```ts
+ * import { connect, type ExecOperation } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * await using client = connect({ socket: daemon.path });
+ * const final: ExecOperation = await client.query("/1.0/instances/c1/exec", {
+ *   method: "POST",
+ *   body: { command: ["true"], "wait-for-websocket": false },
+ *   wait: true,
+ * });
+ * const code: number | undefined = final.metadata?.return;
+ * console.log(code); // 0
+ * ```
+ */
+export type ExecOperation = Operation<ExecMetadata>;
+
+/**
+ * The operation type an API path starts: {@linkcode ExecOperation} for
+ * `/1.0/instances/<name>/exec`, else {@linkcode Operation}. Used by
+ * `client.query()` and `client.startOperation()` to type their answer. It
+ * reads the path's type: write the path inline (a template literal such as
+ * `` `/1.0/instances/${name}/exec` `` keeps its shape) or `as const`; a path
+ * held in a plain `string` gives {@linkcode Operation}.
+ *
+ * @typeParam P The API path.
+ *
+ * @example
+ * ```ts
+ * import type { ExecOperation, OperationFor } from "@incusops/operations";
+ *
+ * const op: OperationFor<"/1.0/instances/c1/exec"> = {} as ExecOperation;
+ * console.log(op);
+ * ```
+ */
+export type OperationFor<P extends string> = P extends `${string}/exec` | `${string}/exec?${string}`
+  ? ExecOperation
+  : Operation;
 
 /**
  * The lower-case status keys under which `GET /1.0/operations` groups

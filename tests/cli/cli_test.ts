@@ -6,7 +6,7 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake, operationReads, until } from "../_fake.ts";
 import { startWatch } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -47,7 +47,8 @@ async function spawn(env: Record<string, string>, ...args: string[]) {
 }
 
 Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --show-secrets", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const secret = "0123456789abcdef".repeat(4);
   const a = daemon.createOperation({ description: "Creating instance", mayCancel: true });
   const b = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": secret } } });
@@ -95,11 +96,22 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
 });
 
 Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
-  setTimeout(() => daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } }), 50);
-  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 150);
-  const ok = await cli(daemon.path, "wait", op.id, "--timeout", "10s");
+  let live = "";
+  const waiting = run(["wait", op.id, "--timeout", "10s"], {
+    stdout: () => {},
+    stderr: (text) => live += text,
+    terminal: false,
+    connect: { socket: daemon.path },
+  });
+  // Progress once the wait is subscribed; the end once the progress line is out.
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
+  daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } });
+  await until(() => live.includes("50% unpack"));
+  daemon.finish(op.id, { status: "Success" });
+  const ok = { code: await waiting, stderr: live };
   assertEquals(ok.code, 0, ok.stderr);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)} [##########..........] 50% unpack`);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)}: Success`);
@@ -118,7 +130,8 @@ Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", as
 });
 
 Deno.test("cli cancel, delete and query", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const cancellable = daemon.createOperation({ mayCancel: true });
   const fixed = daemon.createOperation();
   assertEquals((await cli(daemon.path, "cancel", cancellable.id)).code, 0);
@@ -157,7 +170,8 @@ Deno.test("cli as a process: exit 4 naming the socket; usage on stderr with exit
 });
 
 Deno.test("cli watch prints operation events until SIGINT, then exits 0", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const watch = startWatch({ INCUS_SOCKET: daemon.path });
   await watch.listening();
   const op = daemon.createOperation({ description: "Watched op" });
@@ -170,7 +184,8 @@ Deno.test("cli watch prints operation events until SIGINT, then exits 0", async 
 });
 
 Deno.test("cli remotes from config.yml: unix remote, <remote>:<id>, unknown remote", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
   try {
     await Deno.writeTextFile(
@@ -291,18 +306,24 @@ Deno.test("deno task demo runs without a daemon and shows every step", async () 
 });
 
 Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with stage and speed", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
   const progress = { stage: "unpack", percent: "40", speed: "48000000" };
-  setTimeout(() => daemon.update(op.id, { progress }), 300);
-  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 450);
   let stderr = "";
-  const code = await run(["wait", op.id, "--timeout", "10s"], {
+  const running = run(["wait", op.id, "--timeout", "10s"], {
     stdout: () => {},
     stderr: (text) => stderr += text,
     terminal: true,
     connect: { socket: daemon.path },
   });
+  // The spinner first; progress once the wait is subscribed; the end once the bar is drawn.
+  await until(() => stderr.includes("waiting"));
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
+  daemon.update(op.id, { progress });
+  await until(() => stderr.includes("40% unpack"));
+  daemon.finish(op.id, { status: "Success" });
+  const code = await running;
   assertEquals(code, 0, stderr);
   const label = op.id.slice(0, 8);
   // Frames redrawn in place: a spinner before any progress, then the bar.
@@ -318,7 +339,8 @@ Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with sta
 
 for (const flavor of ["incus", "lxd"] as const) {
   Deno.test(`cli --project and --all-projects (${flavor} fake): lists, shows and waits per project`, async () => {
-    await using daemon = await FakeDaemon.start({ flavor });
+    await using t = await fake({ flavor });
+    const { daemon } = t;
     const home = daemon.createOperation({ description: "In default" });
     const web = daemon.createOperation({ description: "In web", project: "web", durationMs: 30 });
     const ids = async (...args: string[]) => {

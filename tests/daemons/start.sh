@@ -92,7 +92,9 @@ properties:
   os: busybox
   release: "$(/bin/busybox | head -1 | awk '{print $2}')"
 EOF
-  tar -C "$work" -cJf "$image" metadata.yaml rootfs
+  # Written aside, then renamed: an interrupted build never leaves a partial image behind.
+  tar -C "$work" -cJf "$work/image.tar.xz" metadata.yaml rootfs
+  mv "$work/image.tar.xz" "$image"
   rm -rf "$work"
 }
 
@@ -124,7 +126,25 @@ start_daemon() {
   die "$name did not answer on $socket (log: $ROOT/$name.log)"
 }
 
-# provision NAME CLI: pool, root disk, image, running container c1.
+# busy_retry COMMAND...: runs COMMAND, and again every 0.5 s for up to 60 s
+# while the daemon answers that an instance is busy: after a restart the
+# daemon starts c1 by itself, and a change that touches c1 meanwhile is
+# refused ("Instance is busy running a "start" operation").
+busy_retry() {
+  local out
+  for _ in $(seq 1 120); do
+    out=$("$@" 2>&1) && return 0
+    case $out in *busy*) sleep 0.5 ;; *) break ;; esac
+  done
+  echo "$out" >&2
+  return 1
+}
+
+# instance_state CLI: c1's state (RUNNING, STOPPED, ...), empty if it does not exist.
+instance_state() { $1 list c1 --format csv -c s 2>/dev/null || true; }
+
+# provision NAME CLI: pool, root disk, image, running container c1. Run again
+# on a restarted daemon (same state), it changes nothing that is already so.
 provision() {
   local name=$1 cli=$2
   if ! $cli storage show default >/dev/null 2>&1; then
@@ -136,8 +156,12 @@ provision() {
   fi
   # Privileged: the machine's /etc/subuid holds overlapping ranges for root
   # (lxd's postinst adds one inside the other), which newuidmap refuses.
-  $cli profile set default security.privileged true >/dev/null ||
-    die "$name: cannot make the default profile privileged"
+  # Set only when it differs: setting it updates every instance of the profile,
+  # which a daemon still starting c1 after a restart refuses.
+  if [ "$($cli profile get default security.privileged 2>/dev/null)" != true ]; then
+    busy_retry $cli profile set default security.privileged true ||
+      die "$name: cannot make the default profile privileged"
+  fi
   if ! $cli image alias list --format csv | grep -q '^busybox,'; then
     $cli image import "$ROOT/busybox.tar.xz" --alias busybox >/dev/null ||
       die "$name: cannot import the busybox image"
@@ -145,7 +169,11 @@ provision() {
   if ! $cli info c1 >/dev/null 2>&1; then
     $cli launch busybox c1 >/dev/null || die "$name: cannot launch c1 ($($cli info --show-log c1 2>&1 | tail -5))"
   fi
-  $cli start c1 >/dev/null 2>&1 || true
+  # Started unless it runs (or the daemon started it meanwhile, after a restart).
+  if [ "$(instance_state "$cli")" != RUNNING ] && ! busy_retry $cli start c1 &&
+    [ "$(instance_state "$cli")" != RUNNING ]; then
+    die "$name: cannot start c1 ($(instance_state "$cli"))"
+  fi
   local out=""
   for _ in $(seq 1 40); do
     out=$($cli exec c1 -- echo ok 2>&1) && [ "$out" = ok ] && break
@@ -165,6 +193,8 @@ case ",$DAEMONS," in *,incus,*)
   export INCUS_DIR=$ROOT/incus
   start_daemon incus "$INCUS_DIR" env INCUS_DIR="$INCUS_DIR" /usr/libexec/incus/incusd \
     --group root --logfile "$ROOT/incus.daemon.log"
+  # Answering is not ready: wait until its start-up is done.
+  env INCUS_DIR="$INCUS_DIR" incus admin waitready --timeout 60 || die "incus is not ready"
   provision incus "env INCUS_DIR=$INCUS_DIR incus"
   echo "export INCUS_DIR=$INCUS_DIR INCUS_SOCKET=$INCUS_DIR/unix.socket" >>"$env_file"
   ;;
@@ -173,6 +203,7 @@ case ",$DAEMONS," in *,lxd,*)
   export LXD_DIR=$ROOT/lxd
   start_daemon lxd "$LXD_DIR" env LXD_DIR="$LXD_DIR" lxd --group root \
     --logfile "$ROOT/lxd.daemon.log"
+  env LXD_DIR="$LXD_DIR" lxd waitready --timeout 60 || die "lxd is not ready"
   provision lxd "env LXD_DIR=$LXD_DIR lxc"
   echo "export LXD_DIR=$LXD_DIR LXD_SOCKET=$LXD_DIR/unix.socket" >>"$env_file"
   ;;

@@ -60,6 +60,7 @@ for (const { name } of DAEMONS) {
       const result = await outcome;
       const took = performance.now() - started;
       const label = result instanceof Error ? `${result.name}: ${result.message}` : result.status;
+      // deno-lint-ignore no-console -- the restart figure the README quotes
       console.log(
         `${name}: restarted under the wait; it ended after ${took.toFixed(0)} ms: ${label}`,
       );

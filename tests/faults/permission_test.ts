@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const NOBODY = "65534";
@@ -27,7 +27,8 @@ Deno.test("8.2 socket exists but permission denied (run as nobody): ConnectionEr
   if (Deno.uid() !== 0) throw new Error("this case needs root, to run a client as nobody");
   const dir = await Deno.makeTempDir({ prefix: "incusops-perm-" });
   try {
-    await using daemon = await FakeDaemon.start({ path: `${dir}/unix.socket` });
+    await using t = await fake({ path: `${dir}/unix.socket` });
+    const { daemon } = t;
     const script = `${dir}/probe.ts`;
     await Deno.writeTextFile(
       script,

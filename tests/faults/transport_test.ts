@@ -12,7 +12,7 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { connect, ConnectionError, ProtocolError, ResponseTimeoutError } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake, requestsTo, until } from "../_fake.ts";
 import { head, misbehaving, readHead, write } from "./_misbehaving.ts";
 
 const ID = "8d8c6c41-4b5e-4ed5-b8b3-5ba1c3b0f1a2";
@@ -126,14 +126,15 @@ Deno.test("8.9 server stalls mid-body: requestTimeout fires, the connection is r
 });
 
 Deno.test("8.23 close() during in-flight calls rejects them cleanly, and later ones", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
   const client = connect({ socket: daemon.path, events: false });
   const calls = [
     client.operations.wait(op.id).catch((e) => e),
     client.operations.wait(op.id, { timeout: 60_000 }).catch((e) => e),
   ];
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await until(() => requestsTo(daemon, "/wait") >= 2); // both in flight
   await client.close();
   for (const error of await Promise.all(calls)) {
     assertInstanceOf(error, ConnectionError);

@@ -27,6 +27,7 @@ import {
   type FakeLongRunningOptions,
   rpcErrorResponse,
 } from "../../src/testing/mod.ts";
+import { until } from "../_fake.ts";
 
 const FAST: Partial<LongRunningOptions> = {
   polling: { initial: 5, multiplier: 1.5, max: 20, jitter: false },
@@ -279,7 +280,7 @@ Deno.test("delete: DELETE {name}: forgotten, not cancelled (it runs on)", async 
   assertEquals(error.code, Code.NOT_FOUND);
   assertEquals(t.server.state(op.name).deleted, true);
   assertEquals(t.server.state(op.name).operation.error, undefined);
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await until(() => t.server.state(op.name).operation.done === true); // it ran on
   assertEquals(t.server.state(op.name).operation.done, true);
   assertEquals(t.server.state(op.name).operation.response, { "@type": "r", v: 1 });
 });

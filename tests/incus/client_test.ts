@@ -6,6 +6,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import {
+  type Client,
   connect,
   ConnectionError,
   IncusError,
@@ -16,7 +17,9 @@ import {
   ProtocolError,
   socketCandidates,
 } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake, until } from "../_fake.ts";
+import { openSockets } from "../_process.ts";
+import { scopedEnv } from "../_env.ts";
 
 const BAD_IDS = [
   "../instances/c1",
@@ -40,8 +43,8 @@ const BAD_IDS = [
 ];
 
 Deno.test("bad operation ids throw InvalidArgumentError and send nothing", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   for (const id of BAD_IDS) {
     for (
       const call of [
@@ -62,8 +65,8 @@ Deno.test("bad operation ids throw InvalidArgumentError and send nothing", async
 });
 
 Deno.test("query: a path outside the API or with traversal is refused, nothing sent", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   for (
     const path of [
       "instances",
@@ -85,8 +88,8 @@ Deno.test("query: a path outside the API or with traversal is refused, nothing s
 });
 
 Deno.test("query: sync metadata, async operation, wait for the final one", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, waitSliceMs: 1_000 });
+  await using t = await fake({ client: { waitSliceMs: 1_000 } });
+  const { client } = t;
   const info = await client.query<{ api_version: string }>("/1.0");
   assertEquals(info.api_version, "1.0");
   assertEquals(
@@ -118,8 +121,8 @@ Deno.test("query: sync metadata, async operation, wait for the final one", async
 });
 
 Deno.test("query: project and extra parameters are encoded", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, project: "p&1" });
+  await using t = await fake({ client: { project: "p&1" } });
+  const { daemon, client } = t;
   await client.query("/1.0?recursion=1", { query: { filter: "a=b c" } });
   assertEquals(daemon.requests.at(-1)?.search, "?recursion=1&filter=a%3Db+c&project=p%261");
   await client.query("/1.0", { project: "other" });
@@ -127,8 +130,8 @@ Deno.test("query: project and extra parameters are encoded", async () => {
 });
 
 Deno.test("server error envelopes become IncusError with status and text", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { client } = t;
   const error = await assertRejects(() => client.query("/1.0/nothing-here"), IncusError);
   assertEquals([error.status, error.message, error.method, error.path], [
     404,
@@ -139,17 +142,17 @@ Deno.test("server error envelopes become IncusError with status and text", async
 });
 
 Deno.test("an error inside an HTTP 200 is still an error", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon, client } = t;
   daemon.interceptor = () =>
     Response.json({ type: "error", error: "hidden failure", error_code: 500 });
-  await using client = connect({ socket: daemon.path });
   const error = await assertRejects(() => client.operations.list(), IncusError);
   assertEquals([error.status, error.message], [500, "hidden failure"]);
 });
 
 Deno.test("garbage answers are ProtocolError naming the target", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const answers = [
     () => new Response("<html>proxy</html>"),
     () => new Response('{"type":"sync","metadata":{'),
@@ -166,10 +169,10 @@ Deno.test("garbage answers are ProtocolError naming the target", async () => {
 });
 
 Deno.test("a body over maxResponseBytes is refused with a clear error", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake({ client: { maxResponseBytes: 100_000 } });
+  const { daemon, client } = t;
   const big = JSON.stringify({ type: "sync", metadata: "x".repeat(200_000) });
   daemon.interceptor = () => new Response(big);
-  await using client = connect({ socket: daemon.path, maxResponseBytes: 100_000 });
   const error = await assertRejects(() => client.operations.list(), ProtocolError);
   assertStringIncludes(error.message, "maxResponseBytes");
   daemon.interceptor = () =>
@@ -185,7 +188,8 @@ Deno.test("a body over maxResponseBytes is refused with a clear error", async ()
 });
 
 Deno.test("maxResponseBytes: Infinity reads a large chunked answer whole", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation({ description: "x".repeat(300_000) });
   const envelope = new TextEncoder().encode(
     JSON.stringify({ type: "sync", status: "Success", status_code: 200, metadata: op }),
@@ -241,24 +245,25 @@ Deno.test("a path that is not a socket says so", async () => {
 });
 
 Deno.test("a stalled answer ends at requestTimeout and releases the connection", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake({ client: { requestTimeout: 100 } });
+  const { daemon, client } = t;
   const release = Promise.withResolvers<void>();
   daemon.interceptor = async () => {
     await release.promise;
     return Response.json({ type: "sync", metadata: {} });
   };
-  await using client = connect({ socket: daemon.path, requestTimeout: 100 });
   const error = await assertRejects(() => client.operations.list(), ConnectionError);
   assertStringIncludes(error.message, "within 100 ms");
   release.resolve();
 });
 
 Deno.test("close() rejects calls in flight with a ConnectionError; later calls too", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const op = daemon.createOperation();
   const client = connect({ socket: daemon.path });
   const waiting = client.operations.wait(op.id);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await until(() => daemon.eventStreams === 1); // in flight
   client.close();
   await assertRejects(() => waiting, ConnectionError, "closed");
   await assertRejects(() => client.operations.list(), ConnectionError, "closed");
@@ -266,71 +271,58 @@ Deno.test("close() rejects calls in flight with a ConnectionError; later calls t
 });
 
 Deno.test("connect: socket discovery follows the documented order", () => {
-  const saved = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"].map((
-    name,
-  ) => [name, Deno.env.get(name)] as const);
-  try {
-    Deno.env.set("INCUS_SOCKET", "/a/incus.socket");
-    Deno.env.set("INCUS_DIR", "/b");
-    Deno.env.set("LXD_SOCKET", "/c/lxd.socket");
-    Deno.env.set("LXD_DIR", "/d");
-    assertEquals(socketCandidates(), [
-      "/a/incus.socket",
-      "/b/unix.socket",
-      "/run/incus/unix.socket",
-      "/var/lib/incus/unix.socket",
-      "/c/lxd.socket",
-      "/d/unix.socket",
-      "/var/snap/lxd/common/lxd/unix.socket",
-      "/var/lib/lxd/unix.socket",
-    ]);
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
-  }
+  using _env = scopedEnv({
+    INCUS_SOCKET: "/a/incus.socket",
+    INCUS_DIR: "/b",
+    LXD_SOCKET: "/c/lxd.socket",
+    LXD_DIR: "/d",
+  });
+  assertEquals(socketCandidates(), [
+    "/a/incus.socket",
+    "/b/unix.socket",
+    "/run/incus/unix.socket",
+    "/var/lib/incus/unix.socket",
+    "/c/lxd.socket",
+    "/d/unix.socket",
+    "/var/snap/lxd/common/lxd/unix.socket",
+    "/var/lib/lxd/unix.socket",
+  ]);
 });
 
 Deno.test("connect: discovery picks the first existing socket; none → error listing tries", async () => {
-  await using daemon = await FakeDaemon.start();
-  const names = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"];
-  const saved = names.map((name) => [name, Deno.env.get(name)] as const);
-  try {
-    for (const name of names) Deno.env.delete(name);
+  await using t = await fake();
+  const { daemon } = t;
+  using _env = scopedEnv({
+    INCUS_SOCKET: "/tmp/incusops-missing.socket",
+    INCUS_DIR: undefined,
+    LXD_SOCKET: daemon.path,
+    LXD_DIR: undefined,
+  });
+  // A system daemon at a fixed path comes before LXD_SOCKET in the order.
+  const system = socketCandidates().slice(1, 4).find((path) => {
+    try {
+      return Deno.statSync(path).isSocket;
+    } catch {
+      return false;
+    }
+  });
+  {
+    await using client = connect();
+    assertEquals(client.target, system ?? daemon.path);
+  }
+  Deno.env.set("INCUS_SOCKET", daemon.path);
+  {
+    await using client = connect();
+    assertEquals(client.target, daemon.path);
+    assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
+  }
+  if (system === undefined) {
     Deno.env.set("INCUS_SOCKET", "/tmp/incusops-missing.socket");
-    Deno.env.set("LXD_SOCKET", daemon.path);
-    // A system daemon at a fixed path comes before LXD_SOCKET in the order.
-    const system = socketCandidates().slice(1, 4).find((path) => {
-      try {
-        return Deno.statSync(path).isSocket;
-      } catch {
-        return false;
-      }
-    });
-    {
-      await using client = connect();
-      assertEquals(client.target, system ?? daemon.path);
-    }
-    Deno.env.set("INCUS_SOCKET", daemon.path);
-    {
-      await using client = connect();
-      assertEquals(client.target, daemon.path);
-      assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
-    }
-    if (system === undefined) {
-      Deno.env.set("INCUS_SOCKET", "/tmp/incusops-missing.socket");
-      Deno.env.set("LXD_SOCKET", "/tmp/incusops-missing-too.socket");
-      const error = assertThrows(() => connect(), ConnectionError);
-      assertStringIncludes(error.message, "/tmp/incusops-missing.socket");
-      assertStringIncludes(error.message, "/tmp/incusops-missing-too.socket");
-      assertStringIncludes(error.message, "connect({ socket })");
-    }
-  } finally {
-    for (const [name, value] of saved) {
-      if (value === undefined) Deno.env.delete(name);
-      else Deno.env.set(name, value);
-    }
+    Deno.env.set("LXD_SOCKET", "/tmp/incusops-missing-too.socket");
+    const error = assertThrows(() => connect(), ConnectionError);
+    assertStringIncludes(error.message, "/tmp/incusops-missing.socket");
+    assertStringIncludes(error.message, "/tmp/incusops-missing-too.socket");
+    assertStringIncludes(error.message, "connect({ socket })");
   }
 });
 
@@ -343,13 +335,33 @@ Deno.test("connect: a remote must be https", () => {
 });
 
 Deno.test("the client is disposable with using / await using", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
+  const op = daemon.createOperation();
+  const sockets = openSockets(); // the daemon's listener and the unused client of `t`
+  let pending: Promise<unknown>;
+  let kept: Client;
   {
     await using client = connect({ socket: daemon.path });
-    await client.operations.list();
+    kept = client;
+    await client.operations.list(); // a pooled connection
+    pending = client.operations.wait(op.id).catch((error) => error); // the events socket
+    await until(() => daemon.eventStreams === 1);
+    assert(openSockets() > sockets, "the client holds sockets while in use");
   }
+  // `await using` closed it: the wait in flight and any later call are refused...
+  const error = await pending;
+  assert(error instanceof ConnectionError && error.message.includes("closed"), String(error));
+  await assertRejects(() => kept.operations.list(), ConnectionError, "closed");
+  // ...and every socket it held is released (the daemon saw the events stream end).
+  await until(() => daemon.eventStreams === 0 && openSockets() <= sockets);
   {
-    await using client = connect({ socket: daemon.path });
+    using client = connect({ socket: daemon.path });
+    kept = client;
     await client.operations.list();
   }
+  // `using` (synchronous) closes it too.
+  await assertRejects(() => kept.operations.get(op.id), ConnectionError, "closed");
+  await until(() => openSockets() <= sockets);
+  assertEquals(daemon.requests.filter((r) => r.path === "/1.0/operations").length, 2);
 });

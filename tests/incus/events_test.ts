@@ -11,19 +11,15 @@ import {
   OperationNotFoundError,
   type Progress,
 } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import type { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake, operationReads, until } from "../_fake.ts";
 
 const waits = (daemon: FakeDaemon) =>
   daemon.requests.filter((r) => r.path.endsWith("/wait")).length;
 
-/** Resolves once `check` holds, polling every few ms (bounded by the test's own timeout). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
 Deno.test("events(): typed events, filtered by type, ends cleanly on abort", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const controller = new AbortController();
   const stream = client.events({ types: ["operation"], signal: controller.signal });
   await stream.opened;
@@ -44,8 +40,8 @@ Deno.test("events(): typed events, filtered by type, ends cleanly on abort", asy
 });
 
 Deno.test("events(): break closes the socket; a dropped stream throws ConnectionError", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const first = client.events();
   await first.opened;
   daemon.emitEvent("logging", { message: "one" });
@@ -64,17 +60,17 @@ Deno.test("events(): break closes the socket; a dropped stream throws Connection
 });
 
 Deno.test("events(): a refused stream rejects with the status and no secret", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon, client } = t;
   daemon.eventsMode = "refuse";
-  await using client = connect({ socket: daemon.path });
   const error = await assertRejects(() => client.events().next(), ConnectionError);
   assert(error.message.includes("/1.0/events"), error.message);
   assert(error.message.includes(daemon.path), error.message);
 });
 
 Deno.test("wait: 200 concurrent waits share one events socket and send no /wait", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const ops = Array.from({ length: 200 }, () => daemon.createOperation());
   const waiting = Promise.all(ops.map((op) => client.operations.wait(op.id)));
   await until(() => daemon.eventStreams === 1);
@@ -90,8 +86,8 @@ Deno.test("wait: 200 concurrent waits share one events socket and send no /wait"
 });
 
 Deno.test("wait: an operation that finished before the subscription resolves (catch-up read)", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   daemon.finish(op.id, { status: "Failure", err: "boom" });
   const error = await assertRejects(() => client.operations.wait(op.id), OperationFailedError);
@@ -100,9 +96,9 @@ Deno.test("wait: an operation that finished before the subscription resolves (ca
 
 Deno.test("wait: events refused → /wait long-polls, transparently (both flavors)", async () => {
   for (const flavor of ["incus", "lxd"] as const) {
-    await using daemon = await FakeDaemon.start({ flavor });
+    await using t = await fake({ flavor });
+    const { daemon, client } = t;
     daemon.eventsMode = "refuse";
-    await using client = connect({ socket: daemon.path });
     const op = daemon.createOperation({ durationMs: 50 });
     assertEquals((await client.operations.wait(op.id)).status, "Success");
     assert(waits(daemon) >= 1, "fell back to /wait");
@@ -110,11 +106,12 @@ Deno.test("wait: events refused → /wait long-polls, transparently (both flavor
 });
 
 Deno.test("wait: the events socket dropped mid-wait reconnects, catches up and resolves", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   const waiting = client.operations.wait(op.id);
-  await until(() => daemon.eventStreams === 1);
+  // Subscribed and caught up: the finish below can only be learnt by reconnecting.
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent"; // the finish below is never sent as an event
   daemon.dropEventStreams();
   daemon.finish(op.id, { status: "Success" });
@@ -123,12 +120,12 @@ Deno.test("wait: the events socket dropped mid-wait reconnects, catches up and r
 });
 
 Deno.test("wait: a silent events connection counts as dead after silenceMs", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, events: { silenceMs: 100 } });
+  await using t = await fake({ client: { events: { silenceMs: 100 } } });
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   daemon.eventsMode = "silent";
   const waiting = client.operations.wait(op.id);
-  await until(() => daemon.eventStreams === 1);
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.finish(op.id, { status: "Success" });
   assertEquals((await waiting).status, "Success");
   assert(daemon.eventStreamsOpened >= 2, "reconnected after the silence");
@@ -137,12 +134,12 @@ Deno.test("wait: a silent events connection counts as dead after silenceMs", asy
 Deno.test("wait: a final event lost on a live connection is caught by the resync sweep", async () => {
   // As LXD 5.0 under load: the connection stays up, the final event never
   // comes, and the daemon forgets the finished operation soon after.
-  await using daemon = await FakeDaemon.start({ retentionMs: 400 });
-  await using client = connect({ socket: daemon.path, events: { resyncMs: 100 } });
+  await using t = await fake({ retentionMs: 400, client: { events: { resyncMs: 100 } } });
+  const { daemon, client } = t;
   const ops = Array.from({ length: 20 }, () => daemon.createOperation());
   const waiting = Promise.all(ops.map((op) => client.operations.wait(op.id, { timeout: 5_000 })));
-  await until(() => daemon.eventStreams === 1);
-  await new Promise((resolve) => setTimeout(resolve, 50)); // every waiter has read its operation
+  // Every waiter has read its operation (one batched list).
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent";
   const before = daemon.requests.length;
   for (const op of ops) daemon.finish(op.id, { status: "Success" });
@@ -156,22 +153,22 @@ Deno.test("wait: a final event lost on a live connection is caught by the resync
 
 Deno.test("wait: without the sweep, the same lost event would be a not-found (the daemon forgot it)", async () => {
   // The control case: resyncMs longer than the daemon's memory of the operation.
-  await using daemon = await FakeDaemon.start({ retentionMs: 100 });
-  await using client = connect({
-    socket: daemon.path,
-    events: { resyncMs: 600, silenceMs: 60_000 },
+  await using t = await fake({
+    retentionMs: 100,
+    client: { events: { resyncMs: 600, silenceMs: 60_000 } },
   });
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   const waiting = client.operations.wait(op.id, { timeout: 5_000 });
-  await until(() => daemon.eventStreams === 1);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.eventsMode = "silent";
   daemon.finish(op.id, { status: "Success" });
   await assertRejects(() => waiting, OperationNotFoundError, "finished");
 });
 
 Deno.test("wait: the events socket closes shortly after the last waiter; close() mid-wait rejects", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon } = t;
   const client = connect({ socket: daemon.path, events: { idleMs: 20 } });
   const op = daemon.createOperation({ durationMs: 10 });
   await client.operations.wait(op.id);
@@ -187,8 +184,8 @@ Deno.test("wait: the events socket closes shortly after the last waiter; close()
 });
 
 Deno.test("wait: timeout and signal bound an event wait; the op keeps running", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const op = daemon.createOperation();
   const timedOut = await assertRejects(() => client.operations.wait(op.id, { timeout: 50 }));
   assertEquals((timedOut as DOMException).name, "TimeoutError");
@@ -202,12 +199,17 @@ Deno.test("wait: timeout and signal bound an event wait; the op keeps running", 
 
 Deno.test("wait: onProgress gets parsed progress, with events and without", async () => {
   for (const events of [true, false]) {
-    await using daemon = await FakeDaemon.start();
-    await using client = connect({ socket: daemon.path, events });
+    await using t = await fake({ client: { events } });
+    const { daemon, client } = t;
     const op = daemon.createOperation();
     const seen: Progress[] = [];
     const waiting = client.operations.wait(op.id, { onProgress: (p) => seen.push(p) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The wait is under way: subscribed and caught up, or long-polling.
+    await until(() =>
+      events
+        ? daemon.eventStreams === 1 && operationReads(daemon) >= 1
+        : daemon.requests.some((request) => request.path.includes(op.id))
+    );
     daemon.update(op.id, { progress: { stage: "unpack", percent: "40", speed: "1000" } });
     await until(() => seen.length >= 1);
     daemon.update(op.id, { download_progress: "rootfs: 80% (2.00MB/s)", progress: null });
@@ -222,8 +224,8 @@ Deno.test("wait: onProgress gets parsed progress, with events and without", asyn
 
 Deno.test("watch: every state until final, progress included; unknown ids throw", async () => {
   for (const events of [true, false]) {
-    await using daemon = await FakeDaemon.start();
-    await using client = connect({ socket: daemon.path, events });
+    await using t = await fake({ client: { events } });
+    const { daemon, client } = t;
     const op = daemon.createOperation();
     const states: string[] = [];
     const watching = (async () => {
@@ -245,8 +247,8 @@ Deno.test("watch: every state until final, progress included; unknown ids throw"
 });
 
 Deno.test("waitAll / waitAny: order, first failure stops the rest, concurrency, bad ids", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const ops = [30, 10, 20].map((ms) => daemon.createOperation({ durationMs: ms }));
   const all = await client.operations.waitAll(ops.map((op) => op.id), { concurrency: 2 });
   assertEquals(all.map((op) => op.id), ops.map((op) => op.id));
@@ -274,9 +276,9 @@ Deno.test("waitAll / waitAny: order, first failure stops the rest, concurrency, 
 });
 
 Deno.test("wait: the client answers the server's pings, so a quiet wait keeps its connection", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon, client } = t;
   daemon.eventsPingSeconds = 1; // ping after 1 s of silence; drop if no pong
-  await using client = connect({ socket: daemon.path });
   const op = daemon.createOperation({ durationMs: 2_500 });
   assertEquals((await client.operations.wait(op.id, { timeout: 10_000 })).status, "Success");
   assertEquals(daemon.eventStreamsOpened, 1, "never dropped for a missing pong");

@@ -1,10 +1,10 @@
 /** The pure parts of exec: request bodies, names, secrets, status. */
 
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { connect, InvalidArgumentError } from "../../mod.ts";
+import { InvalidArgumentError } from "../../mod.ts";
 import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
 import type { Operation } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { fake } from "../_fake.ts";
 
 const operation = (metadata: Record<string, unknown>): Operation => ({
   id: "8d8c6c41-4b5e-4ed5-b8b3-5ba1c3b0f1a2",
@@ -62,8 +62,8 @@ Deno.test("withoutSecrets masks every fd secret; execStatus reads metadata.retur
 });
 
 Deno.test("exec and websocket with bad input send nothing", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const before = daemon.requests.length;
   await assertRejects(() => client.exec("../x", ["true"]), InvalidArgumentError);
   await assertRejects(() => client.exec("c1", []), InvalidArgumentError);

@@ -4,6 +4,7 @@ import {
   assertInstanceOf,
   assertRejects,
   assertStringIncludes,
+  assertThrows,
 } from "@std/assert";
 import {
   connect,
@@ -17,23 +18,15 @@ import {
   StatusCode,
 } from "../../mod.ts";
 import type { Operation } from "../../mod.ts";
-import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
+import type { WaitFlavor } from "../../src/testing/mod.ts";
+import { fake, requestsTo, until } from "../_fake.ts";
 
 const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
 const MISSING = "00000000-0000-4000-8000-000000000000";
 
 /** A fake daemon and a client; `events: false` makes waits use `/wait` slices only. */
-async function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
-  const daemon = await FakeDaemon.start({ flavor, retentionMs });
-  const client = connect({ socket: daemon.path, waitSliceMs: 1_000, events });
-  return {
-    daemon,
-    client,
-    async [Symbol.asyncDispose]() {
-      await client.close();
-      await daemon.close();
-    },
-  };
+function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
+  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events } });
 }
 
 Deno.test("list: flattened, oldest first, recursion 0 gives ids", async () => {
@@ -84,6 +77,13 @@ Deno.test("mutator errors reject the call with that error", async () => {
     t.client.operations.list({}, () => Promise.reject(boom))
   );
   assertEquals(rejected, boom);
+  const finished = t.daemon.createOperation({ durationMs: 10 });
+  const late = async () => {
+    await Promise.resolve();
+    throw boom;
+  };
+  assertEquals(await t.client.operations.wait(finished.id, {}, late).catch((e) => e), boom);
+  assertEquals(await t.client.query("/1.0", {}, late).catch((e) => e), boom);
 });
 
 Deno.test("listByStatus: every status key present, grouped", async () => {
@@ -223,18 +223,29 @@ for (const flavor of FLAVORS) {
 }
 
 Deno.test("wait: the signal's reason rejects the wait, promptly", async () => {
-  await using t = await setup();
-  const op = t.daemon.createOperation();
-  const controller = new AbortController();
-  const reason = new Error("stop waiting");
-  const waiting = t.client.operations.wait(op.id, { signal: controller.signal });
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const aborted = performance.now();
-  controller.abort(reason);
-  const error = await assertRejects(() => waiting);
-  assertEquals(error, reason);
-  assert(performance.now() - aborted < 50, "abort took 50 ms or more");
-  assertEquals(t.daemon.operation(op.id)?.status, "Running");
+  for (const events of [true, false]) {
+    await using t = await setup("incus", undefined, events);
+    const op = t.daemon.createOperation();
+    // Without events, a /wait long-poll the daemon holds until the end of the test:
+    // the wait must not sit out the request in flight.
+    const release = Promise.withResolvers<void>();
+    t.daemon.interceptor = async (_request, url) => {
+      if (!url.pathname.endsWith("/wait")) return undefined;
+      await release.promise;
+      return new Response("late");
+    };
+    const controller = new AbortController();
+    const reason = new Error("stop waiting");
+    const waiting = t.client.operations.wait(op.id, { signal: controller.signal });
+    await until(() => events ? t.daemon.eventStreams === 1 : requestsTo(t.daemon, "/wait") === 1);
+    controller.abort(reason);
+    try {
+      assertEquals(await waiting.catch((error) => error), reason);
+    } finally {
+      release.resolve();
+    }
+    assertEquals(t.daemon.operation(op.id)?.status, "Running");
+  }
 });
 
 Deno.test("an already aborted signal rejects at once and sends nothing", async () => {
@@ -248,6 +259,11 @@ Deno.test("an already aborted signal rejects at once and sends nothing", async (
       () => t.client.operations.list({ signal }),
       () => t.client.operations.cancel(op.id, { signal }),
       () => t.client.query("/1.0", { signal }),
+      () => t.client.operations.waitAll([op.id], { signal }),
+      () => t.client.exec("c1", ["true"], { signal }),
+      async () => {
+        for await (const _ of t.client.operations.watch(op.id, { signal })) break;
+      },
     ]
   ) {
     const error = await assertRejects(call);
@@ -263,7 +279,7 @@ Deno.test("wait: an op finished moments ago resolves; long gone is OperationNotF
   t.daemon.finish(recent.id, { status: "Success" });
   t.daemon.finish(old.id, { status: "Success" });
   assertEquals((await t.client.operations.wait(recent.id)).status, "Success");
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await until(() => t.daemon.operation(old.id) === undefined); // the daemon forgot it
   const error = await assertRejects(
     () => t.client.operations.wait(old.id),
     OperationNotFoundError,
@@ -296,11 +312,20 @@ Deno.test("wait: Incus failure answer for an op already gone still reports the f
 Deno.test("wait: bad timeouts are refused before anything is sent", async () => {
   await using t = await setup();
   const op = t.daemon.createOperation();
-  for (const timeout of [-1, NaN, Infinity, "5" as unknown as number]) {
+  for (const timeout of [-1, NaN, Infinity, -Infinity, "5" as unknown as number]) {
     await assertRejects(
       () => t.client.operations.wait(op.id, { timeout }),
       InvalidArgumentError,
       "invalid timeout",
+    );
+    await assertRejects(
+      () => t.client.operations.waitAll([op.id], { timeout }),
+      InvalidArgumentError,
+    );
+    await assertRejects(() => t.client.query("/1.0", { timeout }), InvalidArgumentError);
+    assertThrows(
+      () => connect({ socket: t.daemon.path, requestTimeout: timeout }),
+      InvalidArgumentError,
     );
   }
   assertEquals(t.daemon.requests.length, 0);
@@ -370,21 +395,26 @@ Deno.test("wait: a /wait slice the daemon never answers is retried, not fatal", 
 });
 
 Deno.test("wait: the caller's deadline wins over a daemon that never answers", async () => {
-  await using t = await setup();
-  const op = t.daemon.createOperation();
-  const stalled = Promise.withResolvers<void>();
-  t.daemon.interceptor = async () => {
-    await stalled.promise;
-    return new Response("late");
-  };
-  try {
-    const error = await assertRejects(
-      () => t.client.operations.wait(op.id, { timeout: 300 }),
-      OperationTimeoutError,
-    );
-    assertEquals(error.name, "TimeoutError");
-    assertEquals(error.id, op.id);
-  } finally {
-    stalled.resolve();
+  // With events (a silent events connection) and with /wait long-polls only.
+  for (const events of [true, false]) {
+    await using t = await setup("incus", undefined, events);
+    const op = t.daemon.createOperation();
+    t.daemon.eventsMode = "silent";
+    const stalled = Promise.withResolvers<void>();
+    t.daemon.interceptor = async (_request, url) => {
+      if (url.pathname.endsWith("/events")) return undefined;
+      await stalled.promise;
+      return new Response("late");
+    };
+    try {
+      const error = await assertRejects(
+        () => t.client.operations.wait(op.id, { timeout: 300 }),
+        OperationTimeoutError,
+      );
+      assertEquals(error.name, "TimeoutError");
+      assertEquals(error.id, op.id);
+    } finally {
+      stalled.resolve();
+    }
   }
 });

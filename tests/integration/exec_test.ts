@@ -81,17 +81,33 @@ for (const daemon of DAEMONS) {
       env: { TERM: "xterm" },
     });
     const writer = shell.stdin.getWriter();
+    const reader = shell.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let terminal = "";
+    /** Reads the terminal until `done` holds for what it showed (or it ends). */
+    const readUntil = async (done: (text: string) => boolean) => {
+      while (!done(terminal)) {
+        const chunk = await reader.read();
+        if (chunk.done) return;
+        terminal += chunk.value;
+      }
+    };
+    const sizes = (text: string) => text.match(/^\d+ \d+\r?$/gm)?.length ?? 0;
     await writer.write(encoder.encode("stty size\n"));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await readUntil((text) => text.includes("30 100"));
     shell.resize(120, 40);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await writer.write(encoder.encode("stty size; exit 5\n"));
+    // The resize travels on the control socket, the command on stdin: ask until it shows.
+    for (let asked = 0; asked < 100 && !terminal.includes("40 120"); asked++) {
+      const before = sizes(terminal);
+      await writer.write(encoder.encode("stty size\n"));
+      await readUntil((text) => sizes(text) > before);
+    }
+    await writer.write(encoder.encode("exit 5\n"));
     writer.releaseLock();
-    const output = await shell.output();
-    assertEquals(output.exitCode, 5);
-    assertStringIncludes(output.stdoutText, "30 100");
-    assertStringIncludes(output.stdoutText, "40 120");
-    assertEquals(output.stderr.length, 0);
+    await readUntil(() => false);
+    assertEquals((await shell.status).exitCode, 5);
+    assertStringIncludes(terminal, "30 100");
+    assertStringIncludes(terminal, "40 120");
+    assertEquals((await new Response(shell.stderr).arrayBuffer()).byteLength, 0);
   });
 
   Deno.test(`${name}: an aborted signal kills a long command and closes everything`, async () => {

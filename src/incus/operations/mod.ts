@@ -27,6 +27,7 @@ import { settle, waitFinal } from "./wait.ts";
 import { firstSuccess, waitMany } from "./wait_many.ts";
 import { watchOperation } from "./watch.ts";
 import { cancelOperation } from "./cancel.ts";
+import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
 
 /** The call's options with the project of the operation object it was given, if any. */
 function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: string; call: O } {
@@ -154,6 +155,48 @@ export class Operations {
    * ```
    */
   list<R>(options: ListOptions & { recursion: 0 }, mutator: Mutator<string[], R>): Promise<R>;
+  /**
+   * Lists operations or their ids, when `recursion` is only known at run
+   * time (`0 | 1`): the result is then either.
+   *
+   * @param options `recursion`, `project`, `allProjects`, `signal`.
+   * @returns The operations (`recursion` 1 or unset) or their ids (0).
+   *
+   * @example
+   * ```ts
+   * import { connect, type ListOptions } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const options: ListOptions = { recursion: Deno.args.includes("--ids") ? 0 : 1 };
+   * console.log(await client.operations.list(options)); // []
+   * ```
+   */
+  list(options?: ListOptions): Promise<Operation[] | string[]>;
+  /**
+   * Lists operations or their ids (`recursion` known only at run time) and
+   * resolves with `mutator`'s result.
+   *
+   * @param options `recursion`, `project`, `allProjects`, `signal`.
+   * @param mutator Applied to the operations or ids.
+   * @returns The mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect, type ListOptions } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const options: ListOptions = { recursion: 1 };
+   * console.log(await client.operations.list(options, (items) => items.length)); // 0
+   * ```
+   */
+  list<R>(
+    options: ListOptions | undefined,
+    mutator: Mutator<Operation[] | string[], R>,
+  ): Promise<R>;
   async list<R>(
     options: ListOptions = {},
     // deno-lint-ignore no-explicit-any
@@ -544,6 +587,36 @@ export class Operations {
       await openOperationWebSocket(this.#context.transport, id, secret, options),
       mutator,
     );
+  }
+
+  /**
+   * A handle on one operation: its id, last known state, and this
+   * collection's calls bound to it (`wait`, `cancel`, `refresh`, `watch`,
+   * `websocket`). Nothing is sent until one of them is called.
+   *
+   * @param idOrOperation The operation's UUID or `/1.0/operations/<uuid>`
+   *   path, or the operation itself (its first known state).
+   * @param options `project` (default: the operation's, else the client's).
+   * @returns The handle.
+   * @throws {InvalidArgumentError} Not an operation id, nor an object with one.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * const op = daemon.createOperation({ durationMs: 10 });
+   * await using client = connect({ socket: daemon.path });
+   * const final = await client.operations.handle(op.id).wait();
+   * console.log(final.status); // "Success"
+   * ```
+   */
+  handle<O extends Operation = Operation>(
+    idOrOperation: string | O,
+    options: OperationHandleOptions = {},
+  ): OperationHandle<O> {
+    return new OperationHandle<O>(this, idOrOperation, options);
   }
 
   /**

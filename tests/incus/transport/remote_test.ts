@@ -13,6 +13,7 @@ import {
   resolveRemote,
 } from "../../../src/incus/transport/remote.ts";
 import { connect, ConnectionError } from "../../../mod.ts";
+import { scopedEnv } from "../../_env.ts";
 
 const CONFIG = `# written by "incus remote add"
 default-remote: prod
@@ -61,32 +62,23 @@ Deno.test("parseSimpleYaml: nested maps, comments, quotes, empty maps", () => {
 
 Deno.test("loadConfig: INCUS_CONF first, then ~/.config/incus, then ~/.config/lxc; none = local only", async () => {
   await withDir(async (dir) => {
-    const saved = { conf: Deno.env.get("INCUS_CONF"), home: Deno.env.get("HOME") };
-    try {
-      Deno.env.set("INCUS_CONF", `${dir}/conf`);
-      Deno.env.set("HOME", dir);
-      assertEquals(configDirs(), [`${dir}/conf`, `${dir}/.config/incus`, `${dir}/.config/lxc`]);
-      const none = loadConfig();
-      assertEquals(none.defaultRemote, "local");
-      assertEquals(none.remotes, { local: { addr: "unix://" } });
-      await Deno.mkdir(`${dir}/.config/lxc`, { recursive: true });
-      await Deno.writeTextFile(`${dir}/.config/lxc/config.yml`, "default-remote: fromlxc\n");
-      assertEquals(loadConfig().defaultRemote, "fromlxc");
-      await Deno.mkdir(`${dir}/.config/incus`, { recursive: true });
-      await Deno.writeTextFile(`${dir}/.config/incus/config.yml`, CONFIG);
-      assertEquals(loadConfig().dir, `${dir}/.config/incus`);
-      await Deno.mkdir(`${dir}/conf`);
-      await Deno.writeTextFile(`${dir}/conf/config.yml`, "default-remote: fromconf\n");
-      const config = loadConfig();
-      assertEquals(config.dir, `${dir}/conf`);
-      assertEquals(config.defaultRemote, "fromconf");
-      assertEquals(Object.keys(config.remotes), ["local"], "the built-in local remote");
-    } finally {
-      for (const [name, value] of [["INCUS_CONF", saved.conf], ["HOME", saved.home]] as const) {
-        if (value === undefined) Deno.env.delete(name);
-        else Deno.env.set(name, value);
-      }
-    }
+    using _env = scopedEnv({ INCUS_CONF: `${dir}/conf`, HOME: dir });
+    assertEquals(configDirs(), [`${dir}/conf`, `${dir}/.config/incus`, `${dir}/.config/lxc`]);
+    const none = loadConfig();
+    assertEquals(none.defaultRemote, "local");
+    assertEquals(none.remotes, { local: { addr: "unix://" } });
+    await Deno.mkdir(`${dir}/.config/lxc`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/.config/lxc/config.yml`, "default-remote: fromlxc\n");
+    assertEquals(loadConfig().defaultRemote, "fromlxc");
+    await Deno.mkdir(`${dir}/.config/incus`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/.config/incus/config.yml`, CONFIG);
+    assertEquals(loadConfig().dir, `${dir}/.config/incus`);
+    await Deno.mkdir(`${dir}/conf`);
+    await Deno.writeTextFile(`${dir}/conf/config.yml`, "default-remote: fromconf\n");
+    const config = loadConfig();
+    assertEquals(config.dir, `${dir}/conf`);
+    assertEquals(config.defaultRemote, "fromconf");
+    assertEquals(Object.keys(config.remotes), ["local"], "the built-in local remote");
   });
 });
 
@@ -144,15 +136,9 @@ Deno.test("resolveRemote: unknown, image server, no client certificate, bad addr
 
 Deno.test("connect({ remote }): an unknown remote throws before any connection exists", async () => {
   await withDir((dir) => {
-    const saved = Deno.env.get("INCUS_CONF");
-    Deno.env.set("INCUS_CONF", dir);
-    try {
-      const error = assertThrows(() => connect({ remote: "missing" }));
-      assertInstanceOf(error, ConnectionError);
-      assertStringIncludes(error.message, 'remote "missing"');
-    } finally {
-      if (saved === undefined) Deno.env.delete("INCUS_CONF");
-      else Deno.env.set("INCUS_CONF", saved);
-    }
+    using _env = scopedEnv({ INCUS_CONF: dir });
+    const error = assertThrows(() => connect({ remote: "missing" }));
+    assertInstanceOf(error, ConnectionError);
+    assertStringIncludes(error.message, 'remote "missing"');
   });
 });

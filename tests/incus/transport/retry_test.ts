@@ -2,9 +2,10 @@
 
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { connect, IncusError, InvalidArgumentError } from "../../../mod.ts";
-import { FakeDaemon } from "../../../src/testing/mod.ts";
+import type { FakeDaemon } from "../../../src/testing/mod.ts";
 import { isTransient } from "../../../src/incus/transport/transient.ts";
 import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../../../src/core/errors.ts";
+import { fake } from "../../_fake.ts";
 
 const FAST = { initial: 1, max: 5, jitter: false };
 
@@ -21,8 +22,8 @@ function burst(daemon: FakeDaemon, method: string, status: number, count: number
 }
 
 Deno.test("GET, list and wait are retried through 502/503/504 bursts", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, retry: FAST });
+  await using t = await fake({ client: { retry: FAST } });
+  const { daemon, client } = t;
   const op = daemon.createOperation({ description: "x" });
   for (const status of [502, 503, 504]) {
     burst(daemon, "GET", status, 3);
@@ -38,8 +39,8 @@ Deno.test("GET, list and wait are retried through 502/503/504 bursts", async () 
 });
 
 Deno.test("DELETE (cancel) is never retried; retry:false and maxAttempts are honoured", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, retry: FAST });
+  await using t = await fake({ client: { retry: FAST } });
+  const { daemon, client } = t;
   const op = daemon.createOperation({ description: "x", mayCancel: true });
   burst(daemon, "DELETE", 503, 1);
   const before = daemon.requests.length;
@@ -60,12 +61,12 @@ Deno.test("DELETE (cancel) is never retried; retry:false and maxAttempts are hon
 });
 
 Deno.test("a bad retry policy throws before anything is sent", async () => {
-  await using daemon = await FakeDaemon.start();
+  await using t = await fake();
+  const { daemon, client } = t;
   assertThrows(
     () => connect({ socket: daemon.path, retry: { multiplier: 0.5 } }),
     InvalidArgumentError,
   );
-  await using client = connect({ socket: daemon.path });
   const before = daemon.requests.length;
   await assertRejects(
     () => client.operations.get(crypto.randomUUID(), { retry: { initial: -1 } }),
@@ -101,8 +102,8 @@ Deno.test("isTransient: 5xx gateways yes; refused/reset/missing only after answe
 });
 
 Deno.test("query: GETs are retried, writes are not", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path, retry: FAST });
+  await using t = await fake({ client: { retry: FAST } });
+  const { daemon, client } = t;
   burst(daemon, "GET", 503, 2);
   const before = daemon.requests.length;
   assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");

@@ -1,0 +1,112 @@
+/**
+ * `parseResources()`: the objects an operation touches, from the URLs in its
+ * `resources`.
+ *
+ * @module
+ */
+
+import { InvalidArgumentError } from "../core/errors.ts";
+import { describeValue } from "../core/validate.ts";
+import type { Operation } from "./operation.ts";
+
+/** One object an operation touches, parsed from one URL of its `resources`. */
+export interface OperationResource {
+  /**
+   * The key the server filed the URL under: `instances`, `containers`,
+   * `storage_volumes`, `images`, ...
+   */
+  kind: string;
+  /** The object's name: the URL path's last segment, percent-decoded. */
+  name: string;
+  /**
+   * The URL's `project` parameter, if any. `undefined` means not stated:
+   * the default project, or (LXD 5.0 never states it) the operation's own.
+   */
+  project: string | undefined;
+  /** The URL's `target` parameter (a cluster member), if any. */
+  target: string | undefined;
+  /** The URL's path, without its query (`/1.0/instances/c1`). */
+  path: string;
+  /** The URL exactly as the server gave it. */
+  url: string;
+}
+
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+
+/** Percent-decodes `text`, or keeps it as it is when it is not valid encoding. */
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Parses one resource URL; never throws. */
+function parseUrl(kind: string, url: string): OperationResource {
+  const local = url.replace(ORIGIN, "");
+  const hash = local.indexOf("#");
+  const withoutHash = hash === -1 ? local : local.slice(0, hash);
+  const mark = withoutHash.indexOf("?");
+  const path = mark === -1 ? withoutHash : withoutHash.slice(0, mark);
+  const params = new URLSearchParams(mark === -1 ? "" : withoutHash.slice(mark + 1));
+  const segments = path.split("/").filter((segment) => segment !== "");
+  return {
+    kind,
+    name: decode(segments.at(-1) ?? ""),
+    project: params.get("project") ?? undefined,
+    target: params.get("target") ?? undefined,
+    path,
+    url,
+  };
+}
+
+/**
+ * The objects an operation touches, parsed from the URLs in its
+ * `resources` (`{ instances: ["/1.0/instances/c1?project=p"] }`), in the
+ * server's order: by kind, then URL. The server's data never makes it throw:
+ * a `null` or odd `resources` gives `[]`, entries that are not strings are
+ * left out, bad percent-encoding is kept as it is. The same object filed
+ * under two kinds (LXD lists an instance under `instances` and
+ * `containers`) appears once per kind.
+ *
+ * @param operation An operation, as `client.operations.get()` and the others give it.
+ * @returns One entry per URL.
+ * @throws {InvalidArgumentError} `operation` is not an object with `resources`.
+ *
+ * @example
+ * ```ts
+ * import { parseResources } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * const op = daemon.createOperation({
+ *   resources: {
+ *     instances: ["/1.0/instances/c1?project=p&target=m1"],
+ *     storage_volumes: ["/1.0/storage-pools/default/volumes/custom/v1"],
+ *   },
+ * });
+ * for (const { kind, name, project, target } of parseResources(op)) {
+ *   console.log(kind, name, project, target);
+ * }
+ * // instances c1 p m1
+ * // storage_volumes v1 undefined undefined
+ * ```
+ */
+export function parseResources(operation: Pick<Operation, "resources">): OperationResource[] {
+  if (operation === null || typeof operation !== "object" || !("resources" in operation)) {
+    throw new InvalidArgumentError(
+      `invalid operation ${describeValue(operation)}: expected an operation with "resources"`,
+    );
+  }
+  const resources: unknown = operation.resources;
+  if (resources === null || typeof resources !== "object" || Array.isArray(resources)) return [];
+  const entries: OperationResource[] = [];
+  for (const [kind, urls] of Object.entries(resources)) {
+    if (!Array.isArray(urls)) continue;
+    for (const url of urls) {
+      if (typeof url === "string") entries.push(parseUrl(kind, url));
+    }
+  }
+  return entries;
+}
