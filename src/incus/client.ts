@@ -149,11 +149,17 @@ const BAD_PATH = /[\s#\\\u0000-\u001f\u007f]|%(?:2e|2f|5c|00|23|3f)|(?:^|\/)\.\.
  * close it with `close()` or `await using`.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect();
- * console.log(client.target, await client.operations.list({ recursion: 0 }));
+ * await using daemon = await FakeDaemon.start();
+ * const op = daemon.createOperation();
+ *
+ * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+ * assertEquals(client.target, daemon.path);
+ * assertEquals(await client.operations.list({ recursion: 0 }), [op.id]);
  * ```
  */
 export class Client implements Disposable, AsyncDisposable {
@@ -542,15 +548,19 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns Resolves when everything is closed.
    *
    * @example
-   * ```ts no-eval
-   * import { connect } from "@incusops/operations";
+   * ```ts
+   * import { connect, ConnectionError } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertRejects } from "@std/assert";
    *
-   * const client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * const client = connect({ socket: daemon.path });
    * try {
    *   console.log(await client.operations.list());
    * } finally {
-   *   client.close();
+   *   await client.close();
    * }
+   * await assertRejects(() => client.operations.list(), ConnectionError); // closed
    * ```
    */
   close(): Promise<void> {

@@ -7,6 +7,7 @@
 
 import type { Operation } from "../../mod.ts";
 import { StatusCode, statusCodeOf } from "../../mod.ts";
+import { whenClosed } from "../core/websocket.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";
@@ -393,7 +394,7 @@ export class FakeDaemon implements AsyncDisposable {
     this.#entries.clear();
     const sockets = [...this.#listeners].map(({ socket }) => socket);
     this.dropEventStreams();
-    await Promise.all(sockets.map(closed));
+    await Promise.all(sockets.map(whenClosed));
     await this.#server.shutdown();
     if (this.#dir !== undefined) await Deno.remove(this.#dir, { recursive: true });
   }
@@ -551,11 +552,3 @@ const FINAL: ReadonlySet<number> = new Set([
   StatusCode.Failure,
   StatusCode.Cancelled,
 ]);
-
-/** Resolves once `socket` is closed. */
-function closed(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) =>
-    socket.addEventListener("close", () => resolve(), { once: true })
-  );
-}

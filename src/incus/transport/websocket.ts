@@ -127,13 +127,7 @@ export function openWebSocket(
   });
 }
 
-/** Resolves once `socket` is closed. */
-export function whenClosed(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) =>
-    socket.addEventListener("close", () => resolve(), { once: true })
-  );
-}
+export { whenClosed } from "../../core/websocket.ts";
 
 /** How long closing a websocket waits for the daemon's close reply, ms. */
 export const CLOSE_REPLY_MS = 2_000;
