@@ -18,16 +18,33 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 const targets: CliTarget[] = cliTargets();
 
-async function time(command: string, args: string[], env: Record<string, string>) {
+/** What a child needs from this environment to find deno's cache and its tools. */
+function inherited(): Record<string, string> {
+  return Object.fromEntries(
+    ["PATH", "HOME", "DENO_DIR"].flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
+async function time(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  clearEnv = false,
+  mayFail = false,
+) {
   const started = performance.now();
   const { success, stderr } = await new Deno.Command(command, {
     args,
     env,
+    clearEnv,
     stdout: "null",
     stderr: "piped",
   })
     .output();
-  if (!success) {
+  if (!success && !mayFail) {
     throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
   }
   return performance.now() - started;
@@ -45,7 +62,10 @@ for (const target of targets) {
   const ours: number[] = [];
   const theirs: number[] = [];
   const binary: number[] = [];
-  const env = { INCUS_SOCKET: target.socket };
+  const floor: number[] = [];
+  const loadOnly: number[] = [];
+  // Exactly this socket: the runner's LXD_SOCKET & co. would make the choice ambiguous.
+  const env = { ...inherited(), INCUS_SOCKET: target.socket };
   const ourArgs = [
     "run",
     "-A",
@@ -54,12 +74,18 @@ for (const target of targets) {
     `${ROOT}src/cli/main.ts`,
     "list",
   ];
-  await time(Deno.execPath(), ourArgs, env); // warm the module cache
+  // The parts: Deno's own start (an empty script) and loading the CLI without a request.
+  const emptyArgs = ["run", "--no-config", "data:application/javascript,"];
+  // list with a missing socket: every module of list loaded, refused before any request.
+  const noSocket = { ...env, INCUS_SOCKET: "/nonexistent/unix.socket" };
+  await time(Deno.execPath(), ourArgs, env, true); // warm the module cache
   for (let round = 0; round < ROUNDS; round++) {
     const runs = [
-      async () => ours.push(await time(Deno.execPath(), ourArgs, env)),
+      async () => ours.push(await time(Deno.execPath(), ourArgs, env, true)),
       async () => theirs.push(await time(target.cli, ["operation", "list"], target.env)),
       async () => compiled && binary.push(await time(compiled, ["list"], env)),
+      async () => floor.push(await time(Deno.execPath(), emptyArgs, env, true)),
+      async () => loadOnly.push(await time(Deno.execPath(), ourArgs, noSocket, true, true)),
     ];
     for (const runOne of round % 2 ? runs.reverse() : runs) await runOne();
   }
@@ -70,6 +96,12 @@ for (const target of targets) {
     } ms, ${target.cli} operation list ` +
       `${median(theirs).toFixed(0)} ms → ${ratio.toFixed(2)}× (goal ≤ 2×)` +
       (compiled ? `; compiled ${median(binary).toFixed(0)} ms` : ""),
+  );
+  console.log(
+    `  of which: deno run of an empty script ${median(floor).toFixed(0)} ms, ` +
+      `incusops list refused before its request (every module loaded) ${
+        median(loadOnly).toFixed(0)
+      } ms`,
   );
 }
 if (!compiled) {

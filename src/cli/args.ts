@@ -1,9 +1,12 @@
 /**
- * Command-line parsing for `incusops`: a command, positional arguments and
- * `--flag value` / `--flag=value` / `-X value` options.
+ * Command-line parsing for `incusops` with `@std/cli`'s `parseArgs`: a
+ * command, positional arguments and `--flag value` / `--flag=value` /
+ * `-X value` options; unknown options and missing values are usage errors.
  *
  * @module
  */
+
+import { parseArgs as parseStd } from "@std/cli/parse-args";
 
 /** A parsed command line. */
 export interface ParsedArgs {
@@ -11,7 +14,7 @@ export interface ParsedArgs {
   command: string;
   /** Positional arguments after the command. */
   positional: string[];
-  /** Options by long name. */
+  /** Options by long name (flags given are `true`). */
   options: Map<string, string | true>;
 }
 
@@ -26,62 +29,66 @@ export class UsageError extends Error {
   }
 }
 
-/** Short option aliases. */
-const SHORT: Record<string, string> = {
-  X: "request",
-  d: "data",
-  f: "format",
-  h: "help",
-  p: "project",
-};
+/** Options that take a value. */
+const VALUES = ["format", "status", "project", "remote", "timeout", "request", "data"] as const;
 
 /** Options that take no value. */
-const FLAGS = new Set(["all-projects", "wait", "show-secrets", "help", "no-progress"]);
+const FLAGS = [
+  "all-projects",
+  "wait",
+  "show-secrets",
+  "help",
+  "no-progress",
+  "quiet",
+  "version",
+] as const;
+
+/** Short option aliases. */
+const SHORT = { X: "request", d: "data", f: "format", h: "help", p: "project", q: "quiet" };
+
+/** The loose shape `parseArgs` resolves with. */
+type Parsed = { _: (string | number)[]; "--"?: string[]; [option: string]: unknown };
 
 /** Parses `args` (without the program name). */
 export function parseArgs(args: readonly string[]): ParsedArgs {
+  const parsed: Parsed = parseStd([...args], {
+    string: [...VALUES, "_"],
+    boolean: [...FLAGS],
+    alias: SHORT,
+    "--": true,
+    unknown: (arg: string, key?: string) => {
+      if (key === undefined) return true; // a positional argument
+      throw new UsageError(`unknown option ${arg} (see incusops --help)`);
+    },
+  });
   const options = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
+  for (const name of VALUES) {
+    const value = parsed[name];
+    if (value === undefined) continue;
+    const last = Array.isArray(value) ? value.at(-1) : value;
+    if (typeof last !== "string" || last === "") {
+      throw new UsageError(`option --${name} needs a value`);
     }
-    let name: string | undefined;
-    let value: string | undefined;
-    if (arg.startsWith("--")) {
-      const eq = arg.indexOf("=");
-      name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      if (eq >= 0) value = arg.slice(eq + 1);
-    } else if (/^-[A-Za-z]$/.test(arg)) {
-      name = SHORT[arg[1]];
-      if (name === undefined) throw new UsageError(`unknown option ${arg} (see incusops --help)`);
-    }
-    if (name === undefined) {
-      positional.push(arg);
-      continue;
-    }
-    if (FLAGS.has(name)) {
-      options.set(name, true);
-      continue;
-    }
-    if (value === undefined) {
-      value = args[++i];
-      if (value === undefined) throw new UsageError(`option --${name} needs a value`);
-    }
-    options.set(name, value);
+    options.set(name, last);
   }
+  for (const name of FLAGS) if (parsed[name] === true) options.set(name, true);
+  const positional = [...parsed._, ...(parsed["--"] ?? [])].map(String);
   const [command = "", ...rest] = positional;
   return { command, positional: rest, options };
 }
 
-/** `30s`, `500ms`, `2m`, `1h` or a number of seconds, in ms. */
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `30s`, `500ms`, `2m` or `1h`, in ms; a bare number is refused (seconds or milliseconds?). */
 export function parseDuration(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const match = /^(\d{1,9}(?:\.\d{1,9})?)(ms|s|m|h)?$/.exec(text.trim());
   if (match === null) {
     throw new UsageError(`invalid duration ${JSON.stringify(text)} (expected e.g. 30s, 500ms, 2m)`);
   }
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] ?? "s"]!;
-  return Math.round(Number(match[1]) * unit);
+  if (match[2] === undefined) {
+    throw new UsageError(
+      `duration ${JSON.stringify(text)} needs a unit: ${match[1]}s or ${match[1]}ms (also m, h)`,
+    );
+  }
+  return Math.round(Number(match[1]) * UNITS[match[2]]);
 }

@@ -20,7 +20,10 @@ const write = (file: typeof Deno.stdout) => (text: string) => {
   const bytes = encoder.encode(text);
   for (let offset = 0; offset < bytes.length;) offset += file.writeSync(bytes.subarray(offset));
 };
-const say = (text: string) => write(Deno.stdout)(`\n\x1b[1m# ${text}\x1b[0m\n`);
+/** Bold on a terminal, unless NO_COLOR: no escape codes otherwise. */
+const bold = !Deno.noColor && Deno.stdout.isTerminal();
+const say = (text: string) =>
+  write(Deno.stdout)(bold ? `\n\x1b[1m# ${text}\x1b[0m\n` : `\n# ${text}\n`);
 
 if (import.meta.main) {
   await using daemon = await FakeDaemon.start();

@@ -1,6 +1,10 @@
 /**
  * Printing operations for `incusops`: a table like `incus operation list`,
- * JSON, YAML and CSV; secrets masked unless asked for.
+ * JSON, YAML (`@std/yaml`, loaded only for yaml output) and CSV
+ * (`@std/csv`, loaded only for csv output). Whatever is printed first goes
+ * through {@linkcode forDisplay}: secrets masked unless asked for, nesting
+ * cut at {@linkcode MAX_DISPLAY_DEPTH}, without recursion (so a hostile
+ * answer cannot overflow the stack).
  *
  * @module
  */
@@ -13,109 +17,201 @@ export type Format = "table" | "json" | "yaml" | "csv";
 /** The formats `--format` accepts. */
 export const FORMATS: readonly Format[] = ["table", "json", "yaml", "csv"];
 
+/** Deepest nesting printed; anything deeper is replaced by a note. */
+export const MAX_DISPLAY_DEPTH = 64;
+
 const MASK = "********";
 const SECRET_KEYS = new Set(["secret", "secrets", "token", "fds"]);
 
 /** A token as the daemons make them (hex, 32 characters or more). */
 const TOKEN = /^[0-9a-f]{32,}$/i;
 
-/**
- * A deep copy of `value` with secrets masked: values under `fds`,
- * `secret(s)` and `token` keys, and every token-like string in the
- * metadata of a websocket operation (a migration's `control`/`fs`/`criu`
- * secrets let anyone holding them connect and read the instance).
- */
-export function maskSecrets<T>(value: T): T {
-  const walk = (node: unknown, masking: boolean, websocket: boolean): unknown => {
-    if (Array.isArray(node)) return node.map((item) => walk(item, masking, websocket));
-    if (node !== null && typeof node === "object") {
-      const record = node as Record<string, unknown>;
-      const websocketOp = record.class === "websocket";
-      return Object.fromEntries(
-        Object.entries(record).map(([key, child]) => [
-          key,
-          walk(
-            child,
-            masking || SECRET_KEYS.has(key),
-            websocket || (websocketOp && key === "metadata"),
-          ),
-        ]),
-      );
-    }
-    return typeof node === "string" && (masking || (websocket && TOKEN.test(node))) ? MASK : node;
-  };
-  return walk(value, false, false) as T;
+/** One value still to copy: where it goes, and what applies to it. */
+interface Task {
+  node: unknown;
+  holder: Record<string | number, unknown>;
+  key: string | number;
+  masking: boolean;
+  websocket: boolean;
+  depth: number;
 }
 
-const COLUMNS: [string, (op: Operation) => string][] = [
-  ["ID", (op) => op.id],
-  ["TYPE", (op) => op.class.toUpperCase()],
-  ["DESCRIPTION", (op) => op.description],
-  ["STATUS", (op) => op.status.toUpperCase()],
-  ["CANCELABLE", (op) => (op.may_cancel ? "YES" : "NO")],
-  ["CREATED", (op) => op.created_at.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC")],
+/**
+ * A copy of `value` fit to print: with `mask` (the default), values under
+ * `fds`, `secret(s)` and `token` keys, and every token-like string in the
+ * metadata of a websocket operation (a migration's `control`/`fs`/`criu`
+ * secrets let anyone holding them connect and read the instance), become
+ * `********`; maps and lists deeper than `maxDepth` become a note. It walks
+ * with its own stack: any depth is safe.
+ */
+export function forDisplay<T>(
+  value: T,
+  options: { mask?: boolean; maxDepth?: number } = {},
+): T {
+  const mask = options.mask ?? true;
+  const maxDepth = options.maxDepth ?? MAX_DISPLAY_DEPTH;
+  const root: Record<string, unknown> = {};
+  const stack: Task[] = [
+    { node: value, holder: root, key: "value", masking: false, websocket: false, depth: 0 },
+  ];
+  while (stack.length > 0) {
+    const { node, holder, key, masking, websocket, depth } = stack.pop()!;
+    if (node === null || typeof node !== "object") {
+      holder[key] = mask && typeof node === "string" && (masking || (websocket && TOKEN.test(node)))
+        ? MASK
+        : node;
+      continue;
+    }
+    if (depth >= maxDepth) {
+      holder[key] = `[nested deeper than ${maxDepth} levels: not shown]`;
+      continue;
+    }
+    if (Array.isArray(node)) {
+      const copy: unknown[] = new Array(node.length);
+      holder[key] = copy;
+      for (let i = node.length - 1; i >= 0; i--) {
+        stack.push({
+          node: node[i],
+          holder: copy as unknown as Record<number, unknown>,
+          key: i,
+          masking,
+          websocket,
+          depth: depth + 1,
+        });
+      }
+      continue;
+    }
+    const record = node as Record<string, unknown>;
+    const websocketOp = record.class === "websocket";
+    const copy: Record<string, unknown> = {};
+    holder[key] = copy;
+    const entries = Object.entries(record);
+    for (const [child] of entries) {
+      // An own slot first (keeps the order, and "__proto__" stays a plain key).
+      Object.defineProperty(copy, child, { enumerable: true, writable: true, configurable: true });
+    }
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [child, inner] = entries[i];
+      stack.push({
+        node: inner,
+        holder: copy,
+        key: child,
+        masking: masking || SECRET_KEYS.has(child),
+        websocket: websocket || (websocketOp && child === "metadata"),
+        depth: depth + 1,
+      });
+    }
+  }
+  return root.value as T;
+}
+
+/** {@linkcode forDisplay} with secrets masked. */
+export function maskSecrets<T>(value: T): T {
+  return forDisplay(value);
+}
+
+/** A column of the table and CSV output. */
+export interface Column {
+  /** The header. */
+  name: string;
+  /** The cell of one operation. */
+  cell: (op: Operation) => string;
+}
+
+const ID: Column = { name: "ID", cell: (op) => op.id };
+/**
+ * An operation's project: its `project` field (newer servers), else the
+ * `project=` of the URLs in its `resources` (no `project=` there: the
+ * default project), else unknown ("").
+ */
+export function projectOf(op: Operation): string {
+  if (typeof op.project === "string" && op.project !== "") return op.project;
+  const urls = Object.values(op.resources ?? {}).flat();
+  if (urls.length === 0) return "";
+  for (const url of urls) {
+    const project = URL.parse(String(url), "http://daemon")?.searchParams.get("project");
+    if (project) return project;
+  }
+  return "default";
+}
+
+const PROJECT: Column = { name: "PROJECT", cell: projectOf };
+const REST: Column[] = [
+  { name: "TYPE", cell: (op) => op.class.toUpperCase() },
+  { name: "DESCRIPTION", cell: (op) => op.description },
+  { name: "STATUS", cell: (op) => op.status.toUpperCase() },
+  { name: "CANCELABLE", cell: (op) => (op.may_cancel ? "YES" : "NO") },
+  {
+    name: "CREATED",
+    cell: (op) => op.created_at.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC"),
+  },
 ];
 
-/** A boxed table like the incus CLI's. */
-export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+/** What decides the columns (more may come, such as the cluster member). */
+export interface ColumnChoice {
+  /** Operations of every project: a PROJECT column after ID. */
+  allProjects?: boolean;
+}
+
+/** The columns of a listing, as `incus operation list` shows them. */
+export function columnsFor(choice: ColumnChoice = {}): Column[] {
+  return [ID, ...(choice.allProjects ? [PROJECT] : []), ...REST];
+}
+
+/** A boxed table like the incus CLI's; built with loops, for any number of rows. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = headers.map((header) => header.length);
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i], row[i].length);
+  }
   const rule = "+" + widths.map((w) => "-".repeat(w + 2)).join("+") + "+";
-  const line = (cells: string[]) =>
+  const line = (cells: readonly string[]) =>
     "|" + cells.map((cell, i) => ` ${cell.padEnd(widths[i])} `).join("|") + "|";
-  return [rule, line(headers), rule, ...rows.flatMap((row) => [line(row), rule])].join("\n");
+  const lines = [rule, line(headers), rule];
+  for (const row of rows) lines.push(line(row), rule);
+  return lines.join("\n");
 }
 
-function csvCell(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** CSV rows as `incus ... --format csv` prints them (RFC 4180 quoting, one `\n` per row). */
+async function csv(rows: readonly (readonly string[])[]): Promise<string> {
+  const { stringify } = await import("@std/csv/stringify");
+  const lines: string[] = [];
+  for (const row of rows) lines.push(stringify([[...row]]).slice(0, -2));
+  return lines.join("\n");
 }
 
-/** YAML for plain JSON data (maps, lists, scalars), as `incus ... show` prints it. */
-export function toYaml(value: unknown, indent = ""): string {
-  const scalar = (v: unknown): string => {
-    if (v === null || v === undefined) return "null";
-    if (typeof v === "string") {
-      return v === "" ||
-          /^[\s\-?:,\[\]{}#&*!|>'"%@`]|[:#]\s|\s$|^(true|false|null|yes|no|~|[\d.+-]+)$/i.test(v)
-        ? JSON.stringify(v)
-        : v;
-    }
-    return String(v);
-  };
-  if (Array.isArray(value)) {
-    if (value.length === 0) return "[]";
-    return value.map((item) => {
-      const inner = toYaml(item, indent + "  ");
-      return item !== null && typeof item === "object" && Object.keys(item).length > 0
-        ? `${indent}- ${inner.trimStart()}`
-        : `${indent}- ${inner}`;
-    }).join("\n");
-  }
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value);
-    if (entries.length === 0) return "{}";
-    return entries.map(([key, child]) => {
-      if (child !== null && typeof child === "object" && Object.keys(child).length > 0) {
-        return `${indent}${key}:\n${toYaml(child, indent + "  ")}`;
-      }
-      return `${indent}${key}: ${toYaml(child, indent + "  ")}`;
-    }).join("\n");
-  }
-  return scalar(value);
+/** YAML for plain data (maps, lists, scalars), as `incus ... show` prints it. */
+export async function toYaml(value: unknown): Promise<string> {
+  const { stringify } = await import("@std/yaml/stringify");
+  return stringify(value as Record<string, unknown>, { lineWidth: -1 }).trimEnd();
 }
 
-/** Operations in `format`. */
-export function formatOperations(ops: Operation[], format: Format): string {
+/** JSON, two-space indented. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/**
+ * Operations in `format` (already passed through {@linkcode forDisplay}).
+ *
+ * @param ops The operations.
+ * @param format The format.
+ * @param columns The table and CSV columns (default {@linkcode columnsFor}`()`).
+ */
+export async function formatOperations(
+  ops: Operation[],
+  format: Format,
+  columns: readonly Column[] = columnsFor(),
+): Promise<string> {
   switch (format) {
     case "json":
-      return JSON.stringify(ops, null, 2);
+      return toJson(ops);
     case "yaml":
-      return toYaml(ops);
-    case "csv":
-      return ops.map((op) => COLUMNS.map(([, get]) => csvCell(get(op))).join(",")).join("\n");
-    default:
-      return table(
-        COLUMNS.map(([name]) => name),
-        ops.map((op) => COLUMNS.map(([, get]) => get(op))),
-      );
+      return await toYaml(ops);
+    default: {
+      const rows = ops.map((op) => columns.map((column) => column.cell(op)));
+      if (format === "csv") return await csv(rows);
+      return table(columns.map((column) => column.name), rows);
+    }
   }
 }

@@ -9,13 +9,26 @@
  * deno run -A jsr:@incusops/operations/cli wait prod:9a8b7c6d-1234-4abc-9def-0123456789ab --timeout 2m
  * ```
  *
- * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout, 4 connection.
+ * Put it on PATH with `deno install -g -A -n incusops jsr:@incusops/operations/cli`.
  *
- * @example Run it from a script
- * ```ts no-eval
- * import { main } from "@incusops/operations/cli";
+ * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout,
+ * 4 connection (daemon, config.yml or a Deno permission), 5 protocol.
  *
- * Deno.exit(await main(["list", "--format", "json"]));
+ * @example Run it from a script, on the fake daemon, capturing its output
+ * ```ts
+ * import { run } from "@incusops/operations/cli";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation({ description: "Creating instance" });
+ * let stdout = "";
+ * const code = await run(["list", "--format", "json"], {
+ *   stdout: (text) => stdout += text,
+ *   stderr: (text) => console.error(text),
+ *   terminal: false,
+ *   connect: { socket: daemon.path },
+ * });
+ * console.log(code, JSON.parse(stdout)[0].description); // 0 "Creating instance"
  * ```
  *
  * @module
@@ -41,11 +54,11 @@ function writeAll(file: typeof Deno.stdout, text: string): void {
  * @returns The exit code.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { main } from "@incusops/operations/cli";
  *
- * const code = await main(["wait", "9a8b7c6d-1234-4abc-9def-0123456789ab", "--timeout", "30s"]);
- * console.log(code); // 0, 1, 2, 3 or 4
+ * const code = await main(["--version"]); // prints "incusops <version>"
+ * console.log(code); // 0 (0 to 5, see ExitCode)
  * ```
  */
 export function main(args: readonly string[]): Promise<number> {

@@ -1,7 +1,8 @@
 /**
  * Progress display for `incusops wait`: a bar with stage, percent and
  * speed on a terminal (a spinner while an operation reports no progress),
- * plain lines otherwise.
+ * plain lines otherwise. With `NO_COLOR` the bar is redrawn with carriage
+ * returns and spaces only: no escape codes.
  *
  * @module
  */
@@ -14,6 +15,8 @@ export interface ProgressSink {
   write(text: string): void;
   /** Whether it is a terminal (redraw in place) or not (plain lines). */
   terminal: boolean;
+  /** Whether escape codes may be written (`false` under `NO_COLOR`; default `true`). */
+  escapes?: boolean;
 }
 
 const SPINNER = ["|", "/", "-", "\\"];
@@ -49,6 +52,7 @@ export class ProgressDisplay {
   #spin = 0;
   #timer: ReturnType<typeof setInterval> | undefined;
   #current = "";
+  #drawn = 0;
 
   /**
    * @param sink Where to write.
@@ -77,7 +81,7 @@ export class ProgressDisplay {
 
   /** An operation ended. */
   done(label: string, outcome: string): void {
-    if (this.#sink.terminal) this.#sink.write("\r\x1b[2K");
+    if (this.#sink.terminal) this.#sink.write(this.#clear());
     this.#current = "";
     this.#sink.write(`${label}: ${outcome}\n`);
   }
@@ -85,12 +89,21 @@ export class ProgressDisplay {
   /** Stops the spinner. */
   close(): void {
     clearInterval(this.#timer);
-    if (this.#sink.terminal && this.#current !== "") this.#sink.write("\r\x1b[2K");
+    if (this.#sink.terminal && this.#current !== "") this.#sink.write(this.#clear());
+  }
+
+  /** Returns to the start of the line, erasing what was drawn. */
+  #clear(): string {
+    if (this.#sink.escapes ?? true) return "\r\x1b[2K";
+    const blank = `\r${" ".repeat(this.#drawn)}\r`;
+    this.#drawn = 0;
+    return blank;
   }
 
   #draw(): void {
     const spinner = SPINNER[this.#spin++ % SPINNER.length];
     const text = this.#current === "" ? `${spinner} waiting` : `${spinner} ${this.#current}`;
-    this.#sink.write(`\r\x1b[2K${text}`);
+    this.#sink.write(`${this.#clear()}${text}`);
+    this.#drawn = text.length;
   }
 }

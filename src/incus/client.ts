@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
+import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
@@ -34,8 +34,7 @@ import {
 import type { HubSettings } from "./operations/event_hub.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import { withProject } from "./project.ts";
-import { resolveRemote } from "./transport/remote.ts";
-import { findSocket } from "./transport/socket.ts";
+import { resolveSocket } from "./transport/socket.ts";
 import type { ConnectionTarget } from "./transport/target.ts";
 import { type Envelope, Transport } from "./transport/transport.ts";
 import { closeWebSocket } from "./transport/websocket.ts";
@@ -43,28 +42,41 @@ import { closeWebSocket } from "./transport/websocket.ts";
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions extends ConnectionTarget {
   /**
-   * A remote of the incus/lxc command line's `config.yml` (`INCUS_CONF`,
-   * `~/.config/incus`, `~/.config/lxc`): its address, client certificate
-   * (`client.crt`/`client.key` or `clientcerts/<remote>.*`), pinned
-   * `servercerts/<remote>.crt` and project. Other options override them.
+   * Path of the daemon's Unix socket, used alone. Default: the one named by
+   * `INCUS_SOCKET` or `$INCUS_DIR/unix.socket`, `LXD_SOCKET` or
+   * `$LXD_DIR/unix.socket` (used alone too: refused when missing or not a
+   * socket, and when an Incus and an LXD variable disagree); only when none
+   * is set, the first socket found of {@linkcode socketCandidates}.
+   *
+   * @default {undefined} (the socket the variables name, else the search)
    */
-  remote?: string;
-  /** Path of the daemon's Unix socket. Default: the first found of {@linkcode socketCandidates}. */
   socket?: string;
-  /** Default project of every call (the server's default when unset). */
+  /**
+   * Default project of every call.
+   *
+   * @default {undefined} (the server's default project)
+   */
   project?: string;
-  /** Longest time one HTTP request may take, ms (default 60 s). */
+  /**
+   * Longest time one HTTP request may take, ms.
+   *
+   * @default {60_000}
+   */
   requestTimeout?: number;
   /**
-   * Largest response body accepted, bytes (default 64 MiB). A chunked
-   * answer (no `content-length`: Incus and LXD send lists over 4 KiB so) is
-   * read piece by piece to be capped; `Infinity` lifts the cap and takes
-   * Deno's one-call read (~10 µs less per chunked answer on this machine).
+   * Largest response body accepted, bytes (64 MiB). A chunked answer (no
+   * `content-length`: Incus and LXD send lists over 4 KiB so) is read piece
+   * by piece to be capped; `Infinity` lifts the cap and takes Deno's
+   * one-call read (cheaper, see README's Performance section).
+   *
+   * @default {67_108_864}
    */
   maxResponseBytes?: number;
   /**
-   * Longest server-side `/wait` slice of a wait, ms (default 30 s; whole
-   * seconds, at least 1 s). Shorter slices notice a dead daemon sooner.
+   * Longest server-side `/wait` slice of a wait, ms (whole seconds, at least
+   * 1 s). Shorter slices notice a dead daemon sooner.
+   *
+   * @default {30_000}
    */
   waitSliceMs?: number;
   /**
@@ -75,13 +87,18 @@ export interface ConnectOptions extends ConnectionTarget {
    * daemon), unanswered requests and HTTP 502/503/504. Fields given here
    * replace those defaults; `false` turns retrying off. Calls take a
    * `retry` option too.
+   *
+   * @default {undefined} (the policy above)
    */
   retry?: RetryOption;
   /**
-   * Wait on one shared `/1.0/events` connection (default `true`), falling
-   * back to `/wait` long-polls when events are unavailable; `false` uses
-   * `/wait` long-polls only. An object keeps events on and tunes the shared
-   * connection (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`).
+   * Wait on one shared `/1.0/events` connection, falling back to `/wait`
+   * long-polls when events are unavailable; `false` uses `/wait` long-polls
+   * only. An object keeps events on and tunes the shared connection
+   * (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`,
+   * `settleMs`, `resyncMs`: see {@linkcode HubSettings}).
+   *
+   * @default {true}
    */
   events?: boolean | Partial<HubSettings>;
 }
@@ -630,18 +647,29 @@ export class Client implements Disposable, AsyncDisposable {
 }
 
 /**
- * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
- * first found of {@linkcode socketCandidates}), or to a remote over HTTPS with
- * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`).
+ * Connects to an Incus or LXD daemon: over its Unix socket, or to a remote
+ * over HTTPS with a client certificate (`url`, `cert`, `key`, and `ca` or
+ * `serverCert`); {@linkcode connectRemote} for the remotes of `config.yml`.
  * Nothing is sent until the first call.
+ *
+ * The socket: `socket` as given; else the one `INCUS_SOCKET` or
+ * `$INCUS_DIR/unix.socket` names, or `LXD_SOCKET` or `$LXD_DIR/unix.socket`
+ * (checked at once: it must exist and be a socket; no other is tried; an
+ * Incus and an LXD variable naming different sockets are refused as
+ * ambiguous); only when none is set, the first socket found of
+ * {@linkcode socketCandidates}.
  *
  * Deno permissions for a socket: `--allow-read=<path> --allow-write=<path>
  * --allow-net=unix:<path>,127.0.0.1:80` (requests name the host 127.0.0.1 but
- * go over the socket), and `--allow-env` for the socket search.
+ * go over the socket), and, without `socket`,
+ * `--allow-env=INCUS_SOCKET,INCUS_DIR,LXD_SOCKET,LXD_DIR` (the variables are
+ * never skipped: unreadable, they are an error naming the flag).
  *
  * @param options Where and how to connect.
  * @returns A client; close it, or use `await using`.
- * @throws {ConnectionError} No socket was given and none of the usual paths exists.
+ * @throws {ConnectionError} The socket a variable names is missing or not a
+ * socket; the variables disagree or may not be read; none was named and none
+ * of the usual paths is a socket. The message names the path and the fix.
  *
  * @example Local daemon
  * ```ts no-eval
@@ -665,12 +693,11 @@ export class Client implements Disposable, AsyncDisposable {
  * ```
  */
 export function connect(options: ConnectOptions = {}): Client {
-  if (options.remote !== undefined) {
-    const { name: _, ...remote } = resolveRemote(options.remote);
-    const given = Object.fromEntries(
-      Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
+  if ((options as { remote?: unknown } | undefined)?.remote !== undefined) {
+    throw new InvalidArgumentError(
+      "connect({ remote }) is now await connectRemote(remote, options): config.yml is read " +
+        "asynchronously",
     );
-    return connect({ ...remote, ...given });
   }
   const requestTimeout = duration("requestTimeout", options.requestTimeout);
   const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
@@ -711,18 +738,55 @@ export function connect(options: ConnectOptions = {}): Client {
     });
     return new Client(transport, settings);
   }
-  let socket = options.socket;
-  if (socket === undefined) {
-    const found = findSocket();
-    if (found.path === undefined) {
-      throw new ConnectionError(
-        `no Incus or LXD socket found; tried ${found.tried.join(", ")}. Start the daemon, ` +
-          `set INCUS_SOCKET or LXD_SOCKET to its unix.socket, or pass connect({ socket }) ` +
-          `(Deno needs --allow-env and --allow-read to search)`,
-        { status: 0, method: "CONNECT", path: "", target: found.tried.join(", ") },
-      );
-    }
-    socket = found.path;
-  }
+  const { path: socket } = resolveSocket({ socket: options.socket });
   return new Client(new Transport({ ...common, socket }), settings);
+}
+
+/**
+ * Connects to a remote of the incus/lxc command line's `config.yml`
+ * (`INCUS_CONF` alone when set, else `~/.config/incus`, then
+ * `~/.config/lxc`): its address, client certificate
+ * (`client.crt`/`client.key` or `clientcerts/<remote>.*`), pinned
+ * `servercerts/<remote>.crt` and project. `local` is always the local
+ * socket (resolved as {@linkcode connect} does). Options given override
+ * the remote's. Deno permissions: `--allow-env=INCUS_CONF,HOME` and
+ * `--allow-read` of the config folder, besides the connection's own.
+ *
+ * @param remote The remote's name. Default: the config's `default-remote`
+ * (`local` when there is no config).
+ * @param options Overrides of what the remote says, and the client's settings.
+ * @returns A client; close it, or use `await using`.
+ * @throws {ConnectionError} The remote is unknown, an image server, lacks
+ * a client certificate, or config.yml cannot be read (not permitted, not a
+ * regular file, too large, not YAML): the message names it and the fix.
+ *
+ * @example
+ * ```ts
+ * import { connectRemote } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${dir}/config.yml`,
+ *   `remotes:\n  fake:\n    addr: unix://${daemon.path}\n`,
+ * );
+ * Deno.env.set("INCUS_CONF", dir);
+ * await using client = await connectRemote("fake");
+ * console.log(await client.operations.list()); // []
+ * Deno.env.delete("INCUS_CONF");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function connectRemote(
+  remote?: string,
+  options: ConnectOptions = {},
+): Promise<Client> {
+  // Loaded only here: a socket or URL client never reads config.yml (nor loads @std/yaml).
+  const { resolveRemote } = await import("./transport/remote.ts");
+  const { name: _, ...resolved } = await resolveRemote(remote);
+  const given = Object.fromEntries(
+    Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
+  );
+  return connect({ ...resolved, ...given });
 }

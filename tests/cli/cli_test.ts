@@ -287,10 +287,12 @@ Deno.test("deno task demo runs without a daemon and shows every step", async () 
       MAP,
       decodeURIComponent(new URL("src/cli/demo.ts", ROOT).pathname),
     ],
+    env: { NO_COLOR: "1" },
     stdin: "null",
   }).output();
   const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
   assertEquals(output.code, 0, text);
+  assertEquals(text.includes("\x1b"), false, "NO_COLOR (and no terminal): no escape codes");
   for (
     const expected of [
       "$ incusops list",

@@ -1,7 +1,8 @@
 /**
  * Fault matrix case 2: the socket exists but the user may not use it. A
  * client run as `nobody` gets a ConnectionError naming the socket and the
- * fix (join the incus-admin/lxd group, or run as root).
+ * fix (join the incus-admin/lxd group, or run as root); the CLI with
+ * INCUS_SOCKET in a folder it may not enter exits 4 naming that socket.
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
@@ -66,6 +67,48 @@ try {
     assertStringIncludes(result.message, daemon.path);
     assertStringIncludes(result.message, "permission denied");
     assertStringIncludes(result.message, "incus-admin");
+    assertEquals(daemon.requests.length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("8.2b INCUS_SOCKET in a folder nobody may enter: the CLI exits 4 naming it, no other socket tried", async () => {
+  if (Deno.uid() !== 0) throw new Error("this case needs root, to run a client as nobody");
+  const dir = await Deno.makeTempDir({ prefix: "incusops-perm-cli-" });
+  try {
+    await Deno.mkdir(`${dir}/locked`);
+    await using t = await fake({ path: `${dir}/locked/unix.socket` });
+    const { daemon } = t;
+    const cache = await readableCache(dir);
+    await Deno.chmod(`${dir}/locked`, 0o700); // root's only (after the cache was made readable)
+    const { stdout, stderr, code } = await new Deno.Command("setpriv", {
+      args: [
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        "--clear-groups",
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--no-config",
+        "--cached-only",
+        "--import-map",
+        decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname),
+        decodeURIComponent(new URL("src/cli/main.ts", ROOT).pathname),
+        "list",
+      ],
+      env: {
+        DENO_DIR: cache,
+        INCUS_SOCKET: daemon.path,
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      },
+      clearEnv: true,
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    assertEquals(code, 4, text);
+    assertEquals(new TextDecoder().decode(stdout), "");
+    assertStringIncludes(text, `${daemon.path} named by INCUS_SOCKET`);
+    assertStringIncludes(text, "cannot be entered");
     assertEquals(daemon.requests.length, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });

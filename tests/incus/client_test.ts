@@ -15,11 +15,9 @@ import {
   type Operation,
   OperationFailedError,
   ProtocolError,
-  socketCandidates,
 } from "../../mod.ts";
 import { fake, until } from "../_fake.ts";
 import { openSockets } from "../_process.ts";
-import { scopedEnv } from "../_env.ts";
 
 const BAD_IDS = [
   "../instances/c1",
@@ -268,62 +266,6 @@ Deno.test("close() rejects calls in flight with a ConnectionError; later calls t
   await assertRejects(() => waiting, ConnectionError, "closed");
   await assertRejects(() => client.operations.list(), ConnectionError, "closed");
   client.close();
-});
-
-Deno.test("connect: socket discovery follows the documented order", () => {
-  using _env = scopedEnv({
-    INCUS_SOCKET: "/a/incus.socket",
-    INCUS_DIR: "/b",
-    LXD_SOCKET: "/c/lxd.socket",
-    LXD_DIR: "/d",
-  });
-  assertEquals(socketCandidates(), [
-    "/a/incus.socket",
-    "/b/unix.socket",
-    "/run/incus/unix.socket",
-    "/var/lib/incus/unix.socket",
-    "/c/lxd.socket",
-    "/d/unix.socket",
-    "/var/snap/lxd/common/lxd/unix.socket",
-    "/var/lib/lxd/unix.socket",
-  ]);
-});
-
-Deno.test("connect: discovery picks the first existing socket; none → error listing tries", async () => {
-  await using t = await fake();
-  const { daemon } = t;
-  using _env = scopedEnv({
-    INCUS_SOCKET: "/tmp/incusops-missing.socket",
-    INCUS_DIR: undefined,
-    LXD_SOCKET: daemon.path,
-    LXD_DIR: undefined,
-  });
-  // A system daemon at a fixed path comes before LXD_SOCKET in the order.
-  const system = socketCandidates().slice(1, 4).find((path) => {
-    try {
-      return Deno.statSync(path).isSocket;
-    } catch {
-      return false;
-    }
-  });
-  {
-    await using client = connect();
-    assertEquals(client.target, system ?? daemon.path);
-  }
-  Deno.env.set("INCUS_SOCKET", daemon.path);
-  {
-    await using client = connect();
-    assertEquals(client.target, daemon.path);
-    assertEquals((await client.query<{ api_version: string }>("/1.0")).api_version, "1.0");
-  }
-  if (system === undefined) {
-    Deno.env.set("INCUS_SOCKET", "/tmp/incusops-missing.socket");
-    Deno.env.set("LXD_SOCKET", "/tmp/incusops-missing-too.socket");
-    const error = assertThrows(() => connect(), ConnectionError);
-    assertStringIncludes(error.message, "/tmp/incusops-missing.socket");
-    assertStringIncludes(error.message, "/tmp/incusops-missing-too.socket");
-    assertStringIncludes(error.message, "connect({ socket })");
-  }
 });
 
 Deno.test("connect: a remote must be https", () => {

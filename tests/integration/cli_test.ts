@@ -16,15 +16,22 @@ import {
 } from "./_daemons.ts";
 import { DENO_DIR, MAIN, MAP, startWatch } from "../_cli.ts";
 
-/** Runs `incusops` as a process on `daemon` (no config.yml: "local", found through INCUS_SOCKET). */
-async function incusopsOn(daemon: RealDaemon, ...args: string[]) {
+/** Runs `incusops` as a process with exactly `env` (plus DENO_DIR and PATH). */
+async function incusopsWith(env: Record<string, string>, ...args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-    env: { INCUS_SOCKET: daemon.socket, HOME: "/nonexistent", DENO_DIR },
+    // Only what is given: the runner's INCUS_*/LXD_* would name other sockets.
+    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: true,
     stdin: "null",
   }).output();
   const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
   return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** Runs `incusops` as a process on `daemon` (no config.yml, no HOME: found through INCUS_SOCKET). */
+function incusopsOn(daemon: RealDaemon, ...args: string[]) {
+  return incusopsWith({ INCUS_SOCKET: daemon.socket, HOME: "/nonexistent" }, ...args);
 }
 
 for (const daemon of DAEMONS) {
@@ -46,15 +53,62 @@ for (const daemon of DAEMONS) {
     assertStringIncludes(refused.stderr, "cannot be cancelled");
     const timedOut = await incusops("wait", running.id, "--timeout", "500ms");
     assertEquals(timedOut.code, 3);
-    const done = await incusops("wait", running.id, "--timeout", "30s");
+    const done = await incusops("wait", running.id, "--timeout", "30s", "--format", "json");
     assertEquals(done.code, 0, done.stderr);
     assertStringIncludes(done.stderr, `${running.id.slice(0, 8)}: Success`);
+    const [final] = JSON.parse(done.stdout);
+    assertEquals([final.id, final.status, final.metadata.return], [running.id, "Success", 0]);
     const failing = await startExec(client, daemon, ["/no/such/command"]);
     const failed = await incusops("wait", failing.id);
     assertEquals(failed.code, 1);
     assertEquals(failed.stderr.trim().split("\n").length, 1);
     const instance = JSON.parse((await incusops("query", "/1.0/instances/c1")).stdout);
     assertEquals(instance.name, "c1");
+    const missing = await incusops("query", "/1.0/instances/no-such-instance");
+    assertEquals(missing.code, 1);
+    assertStringIncludes(missing.stderr, "GET /1.0/instances/no-such-instance: ");
+    const bare = await incusops("wait", running.id, "--timeout", "500");
+    assertEquals(bare.code, 2);
+    assertStringIncludes(bare.stderr, "needs a unit");
+  });
+}
+
+Deno.test("the socket a variable names is the daemon answering: LXD_SOCKET reaches LXD, INCUS_SOCKET Incus; both set is refused", async () => {
+  const server = async (env: Record<string, string>) => {
+    const out = await incusopsWith(env, "query", "/1.0");
+    assertEquals(out.code, 0, out.stderr);
+    return JSON.parse(out.stdout).environment.server;
+  };
+  for (const daemon of DAEMONS) {
+    const variable = daemon.name === "incus" ? "INCUS_SOCKET" : "LXD_SOCKET";
+    assertEquals(await server({ [variable]: daemon.socket }), daemon.name);
+    const dir = daemon.socket.replace(/\/unix\.socket$/, "");
+    assertEquals(await server({ [variable.replace("SOCKET", "DIR")]: dir }), daemon.name);
+  }
+  if (DAEMONS.length === 2) {
+    const [incus, lxd] = DAEMONS;
+    const both = await incusopsWith(
+      { INCUS_SOCKET: incus.socket, LXD_SOCKET: lxd.socket },
+      "query",
+      "/1.0",
+    );
+    assertEquals(both.code, 4);
+    assertStringIncludes(both.stderr, "name different daemons");
+  }
+  const typo = await incusopsWith({ INCUS_SOCKET: "/tmp/incusops-typo.sock" }, "list");
+  assertEquals(typo.code, 4);
+  assertStringIncludes(typo.stderr, "/tmp/incusops-typo.sock named by INCUS_SOCKET");
+});
+
+for (const daemon of DAEMONS) {
+  Deno.test(`${daemon.name}: incusops list --all-projects shows a PROJECT column`, async () => {
+    await using client = connectTo(daemon);
+    const running = await startSleep(client, daemon, 2);
+    const all = await incusopsOn(daemon, "list", "--all-projects");
+    assertEquals(all.code, 0, all.stderr);
+    assertMatch(all.stdout, /\| ID +\| PROJECT +\| TYPE +\|/);
+    assertMatch(all.stdout, new RegExp(`\\| ${running.id} \\| default +\\| TASK \\|`));
+    await client.operations.wait(running.id, { timeout: 30_000 });
   });
 }
 
@@ -102,7 +156,10 @@ for (const daemon of DAEMONS) {
       const running = await startSleep(client, daemon, 3);
       const csv = await conf("list", "--remote", "real", "--format", "csv", "--all-projects");
       assertEquals(csv.code, 0, csv.stderr);
-      assertMatch(csv.stdout, new RegExp(`^${running.id},TASK,Executing command,RUNNING,NO,`, "m"));
+      assertMatch(
+        csv.stdout,
+        new RegExp(`^${running.id},default,TASK,Executing command,RUNNING,NO,`, "m"),
+      );
       const yaml = await conf("show", `real:${running.id}`);
       assertEquals(yaml.code, 0, yaml.stderr);
       assertStringIncludes(yaml.stdout, `id: ${running.id}\n`);

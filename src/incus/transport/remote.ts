@@ -1,14 +1,25 @@
 /**
  * Remotes as the incus and lxc command lines know them: `config.yml` in
- * `INCUS_CONF`, `~/.config/incus` or `~/.config/lxc`, with `client.crt` /
- * `client.key` (or per-remote `clientcerts/<remote>.crt/.key`) and pinned
- * `servercerts/<remote>.crt`.
+ * `INCUS_CONF` (alone when set), else `~/.config/incus` or `~/.config/lxc`,
+ * with `client.crt` / `client.key` (or per-remote `clientcerts/<remote>.crt/.key`)
+ * and pinned `servercerts/<remote>.crt`.
+ *
+ * The file is parsed with `@std/yaml`, loaded only when a config is read.
+ * Only a regular file under {@linkcode MAX_CONFIG_BYTES} is read (never a
+ * FIFO or a device), names are own properties only, and `local` always
+ * means the local socket, as in the incus CLI.
  *
  * @module
  */
 
 import { ConnectionError } from "../../core/errors.ts";
 import type { ConnectionTarget } from "./target.ts";
+
+/** Largest `config.yml` read, bytes (the incus CLI's files hold a few hundred). */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** Largest certificate or key file read, bytes. */
+const MAX_PEM_BYTES = 64 * 1024;
 
 /** One remote of `config.yml`. */
 export interface RemoteConfig {
@@ -24,15 +35,15 @@ export interface RemoteConfig {
 
 /** A parsed `config.yml`. */
 export interface CliConfig {
-  /** The folder it was read from. */
+  /** The folder it was read from ("" when none was found). */
   dir: string;
   /** `default-remote`. */
   defaultRemote: string;
-  /** The remotes by name. */
+  /** The remotes by name (a prototype-less record: only own names). */
   remotes: Record<string, RemoteConfig>;
 }
 
-/** Where a remote leads: a socket (undefined: the usual search) or a URL with its certificates. */
+/** Where a remote leads: a socket (undefined: the usual resolution) or a URL with its certificates. */
 export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   /** The remote's name. */
   name: string;
@@ -40,98 +51,161 @@ export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   project?: string;
 }
 
-type Tree = { [key: string]: Tree | string };
+/** Reads an environment variable; throws `Deno.errors.NotCapable` when not permitted. */
+export type EnvReader = (name: string) => string | undefined;
 
-/** Reads the YAML subset `config.yml` uses: nested `key: value` maps, comments, quotes. */
-export function parseSimpleYaml(text: string): Tree {
-  const root: Tree = {};
-  const stack: { indent: number; node: Tree }[] = [{ indent: -1, node: root }];
-  for (const raw of text.split("\n")) {
-    const line = raw.replace(/\s+#.*$/, "").replace(/^#.*$/, "");
-    if (line.trim() === "") continue;
-    const indent = line.length - line.trimStart().length;
-    const match = /^([^:]+):\s*(.*)$/.exec(line.trim());
-    if (match === null) continue; // lists and other forms config.yml does not use
-    while (stack.length > 1 && stack[stack.length - 1].indent >= indent) stack.pop();
-    const parent = stack[stack.length - 1].node;
-    const key = match[1].trim().replace(/^["']|["']$/g, "");
-    const value = match[2].trim();
-    if (value === "") {
-      const child: Tree = {};
-      parent[key] = child;
-      stack.push({ indent, node: child });
-    } else if (value !== "{}") {
-      parent[key] = value.replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1");
-    } else parent[key] = {};
-  }
-  return root;
+function configError(message: string, target: string): ConnectionError {
+  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", target });
 }
 
-/** The folders searched for `config.yml`, in order. */
-export function configDirs(): string[] {
-  const home = Deno.env.get("HOME");
-  const dirs: string[] = [];
-  const conf = Deno.env.get("INCUS_CONF");
-  if (conf) dirs.push(conf);
-  if (home) dirs.push(`${home}/.config/incus`, `${home}/.config/lxc`);
-  return dirs;
-}
+const notPermitted = (error: unknown) =>
+  error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
 
-function readIfExists(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
+/**
+ * The folders searched for `config.yml`: `INCUS_CONF` alone when set (as
+ * the incus CLI does; `HOME` is then not read), else `~/.config/incus`
+ * then `~/.config/lxc`; none without `HOME`.
+ *
+ * @param env Reads a variable (default `Deno.env.get`).
+ * @returns The folders, in order.
+ * @throws {ConnectionError} The variables may not be read: names `--allow-env`.
+ */
+export function configDirs(env: EnvReader = (name) => Deno.env.get(name)): string[] {
+  const read = (name: string) => {
+    try {
+      return env(name) || undefined;
+    } catch (error) {
+      if (!notPermitted(error)) throw error;
+      throw configError(
+        `cannot read ${name} to find config.yml: run deno with --allow-env=INCUS_CONF,HOME ` +
+          `(or pass connect({ socket }) / connect({ url }) instead of a remote)`,
+        name,
+      );
+    }
+  };
+  const conf = read("INCUS_CONF");
+  if (conf !== undefined) return [conf];
+  const home = read("HOME");
+  return home === undefined ? [] : [`${home}/.config/incus`, `${home}/.config/lxc`];
 }
 
 /**
- * Reads the first `config.yml` found (or the built-in `local` remote only).
- *
- * @param dirs The folders to search, first match wins.
- * @default {configDirs()}
- * @returns The configuration.
- *
- * @example
- * ```ts
- * import { loadConfig } from "@incusops/operations";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(
- *   `${dir}/config.yml`,
- *   "default-remote: prod\nremotes:\n  prod:\n    addr: https://prod.example:8443\n",
- * );
- * const config = loadConfig([dir]);
- * assertEquals([config.defaultRemote, Object.keys(config.remotes)], ["prod", ["local", "prod"]]);
- * await Deno.remove(dir, { recursive: true });
- * ```
+ * Reads a regular file of at most `limit` bytes; `undefined` when it does
+ * not exist. A FIFO, device or directory (also behind a symlink) is refused
+ * without being opened, and the read stops at the limit.
  */
-export function loadConfig(dirs: string[] = configDirs()): CliConfig {
-  for (const dir of dirs) {
-    const text = readIfExists(`${dir}/config.yml`);
-    if (text === undefined) continue;
-    const tree = parseSimpleYaml(text);
-    const remotes: Record<string, RemoteConfig> = { local: { addr: "unix://" } };
-    const listed = tree.remotes;
-    if (listed !== undefined && typeof listed === "object") {
-      for (const [name, entry] of Object.entries(listed)) {
-        if (typeof entry !== "object") continue;
-        remotes[name] = {
-          addr: String(entry.addr ?? ""),
-          protocol: typeof entry.protocol === "string" ? entry.protocol : undefined,
-          project: typeof entry.project === "string" ? entry.project : undefined,
-          public: entry.public === "true",
-        };
-      }
+async function readSmallFile(path: string, limit: number): Promise<string | undefined> {
+  const fail = (why: string) => configError(`${path}: ${why}`, path);
+  let file: Deno.FsFile;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) {
+      throw fail(
+        `not a regular file (${
+          info.isFifo ? "a FIFO" : info.isDirectory ? "a directory" : "a device or socket"
+        }); it is not read`,
+      );
     }
-    const defaultRemote = typeof tree["default-remote"] === "string"
-      ? tree["default-remote"]
-      : "local";
-    return { dir, defaultRemote, remotes };
+    if (info.size > limit) throw fail(`${info.size} bytes, over the ${limit}-byte limit`);
+    file = await Deno.open(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof Deno.errors.NotCapable) {
+      throw fail(`Deno may not read it: run deno with --allow-read=${path}`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) throw fail("permission denied");
+    throw error;
   }
-  return { dir: dirs[0] ?? "", defaultRemote: "local", remotes: { local: { addr: "unix://" } } };
+  try {
+    // The file may have grown or been swapped since the stat: read at most limit + 1 bytes.
+    const buffer = new Uint8Array(limit + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const read = await file.read(buffer.subarray(length));
+      if (read === null) break;
+      length += read;
+    }
+    if (length > limit) throw fail(`over the ${limit}-byte limit`);
+    return new TextDecoder().decode(buffer.subarray(0, length));
+  } finally {
+    file.close();
+  }
+}
+
+/** `value` when it is a string (YAML's failsafe schema makes every scalar one). */
+const text = (value: unknown): string | undefined => typeof value === "string" ? value : undefined;
+
+/** An own property of a parsed YAML mapping, never an inherited one. */
+function own(node: unknown, key: string): unknown {
+  return node !== null && typeof node === "object" && Object.hasOwn(node, key)
+    ? (node as Record<string, unknown>)[key]
+    : undefined;
+}
+
+/** The built-in remote: the local daemon, resolved as `connect()` does. */
+const LOCAL: RemoteConfig = { addr: "unix://" };
+
+function builtIn(dir: string): CliConfig {
+  const remotes: Record<string, RemoteConfig> = Object.create(null);
+  remotes.local = { ...LOCAL };
+  return { dir, defaultRemote: "local", remotes };
+}
+
+/** Turns parsed YAML into a configuration; `local` stays the local socket. */
+function toConfig(dir: string, tree: unknown): CliConfig {
+  const config = builtIn(dir);
+  const listed = own(tree, "remotes");
+  if (listed !== null && typeof listed === "object") {
+    for (const name of Object.keys(listed)) {
+      const entry = own(listed, name);
+      if (entry === null || typeof entry !== "object") continue;
+      const project = text(own(entry, "project"));
+      if (name === "local") {
+        // Like the incus CLI: "local" cannot be pointed at another daemon.
+        config.remotes.local = project === undefined ? { ...LOCAL } : { ...LOCAL, project };
+        continue;
+      }
+      config.remotes[name] = {
+        addr: text(own(entry, "addr")) ?? "",
+        protocol: text(own(entry, "protocol")),
+        project,
+        public: text(own(entry, "public")) === "true",
+      };
+    }
+  }
+  config.defaultRemote = text(own(tree, "default-remote")) ?? "local";
+  return config;
+}
+
+/**
+ * Reads the first `config.yml` found in `dirs` (or the built-in `local`
+ * remote only), loading `@std/yaml` on first use.
+ *
+ * @param dirs The folders to search (default: {@linkcode configDirs}).
+ * @returns The configuration.
+ * @throws {ConnectionError} The file is not a regular file, too large, not
+ * permitted, or not valid YAML: the message names it.
+ */
+export async function loadConfig(dirs: readonly string[] = configDirs()): Promise<CliConfig> {
+  for (const dir of dirs) {
+    const path = `${dir}/config.yml`;
+    const source = await readSmallFile(path, MAX_CONFIG_BYTES);
+    if (source === undefined) continue;
+    const { parse } = await import("@std/yaml/parse");
+    let tree: unknown;
+    try {
+      tree = parse(source, { schema: "failsafe" });
+    } catch (error) {
+      const why = error instanceof RangeError
+        ? "nested too deeply"
+        : error instanceof Error
+        ? error.message.split("\n")[0]
+        : String(error);
+      throw configError(`${path}: not a usable config.yml: ${why}`, path);
+    }
+    return toConfig(dir, tree);
+  }
+  return builtIn(dirs[0] ?? "");
 }
 
 /**
@@ -140,24 +214,15 @@ export function loadConfig(dirs: string[] = configDirs()): CliConfig {
  * {@linkcode ConnectionError} naming the remote and the fix when it is
  * unknown, an image server, or lacks a client certificate.
  *
- * @param name The remote's name; unset: the config's `default-remote`.
- * @param config The parsed configuration.
- * @default {loadConfig()}
+ * @param name The remote's name.
+ * @param config The parsed configuration (default: {@linkcode loadConfig}).
  * @returns Where it leads.
- *
- * @example
- * ```ts
- * import { loadConfig, resolveRemote } from "@incusops/operations";
- * import { assertEquals } from "@std/assert";
- *
- * const dir = await Deno.makeTempDir();
- * await Deno.writeTextFile(`${dir}/config.yml`, "remotes:\n  here:\n    addr: unix:///tmp/x.sock\n");
- * const remote = resolveRemote("here", loadConfig([dir]));
- * assertEquals(remote.url ?? remote.socket, "/tmp/x.sock");
- * await Deno.remove(dir, { recursive: true });
- * ```
  */
-export function resolveRemote(name?: string, config: CliConfig = loadConfig()): ResolvedRemote {
+export async function resolveRemote(
+  name?: string,
+  config?: CliConfig,
+): Promise<ResolvedRemote> {
+  config ??= await loadConfig();
   const remoteName = name ?? config.defaultRemote;
   const fail = (why: string) =>
     new ConnectionError(`remote "${remoteName}": ${why}`, {
@@ -166,7 +231,7 @@ export function resolveRemote(name?: string, config: CliConfig = loadConfig()): 
       path: "",
       target: remoteName,
     });
-  const remote = config.remotes[remoteName];
+  const remote = Object.hasOwn(config.remotes, remoteName) ? config.remotes[remoteName] : undefined;
   if (remote === undefined) {
     const known = Object.keys(config.remotes).join(", ");
     throw fail(
@@ -184,9 +249,9 @@ export function resolveRemote(name?: string, config: CliConfig = loadConfig()): 
   if (!remote.addr.startsWith("https://")) {
     throw fail(`unsupported address ${JSON.stringify(remote.addr)} (expected unix:// or https://)`);
   }
-  const own = (ext: string) => readIfExists(`${config.dir}/clientcerts/${remoteName}.${ext}`);
-  const cert = own("crt") ?? readIfExists(`${config.dir}/client.crt`);
-  const key = own("key") ?? readIfExists(`${config.dir}/client.key`);
+  const pem = (file: string) => readSmallFile(`${config.dir}/${file}`, MAX_PEM_BYTES);
+  const cert = await pem(`clientcerts/${remoteName}.crt`) ?? await pem("client.crt");
+  const key = await pem(`clientcerts/${remoteName}.key`) ?? await pem("client.key");
   if (cert === undefined || key === undefined) {
     throw fail(
       `no client certificate: expected ${config.dir}/client.crt and client.key ` +
@@ -198,7 +263,7 @@ export function resolveRemote(name?: string, config: CliConfig = loadConfig()): 
     url: remote.addr,
     cert,
     key,
-    serverCert: readIfExists(`${config.dir}/servercerts/${remoteName}.crt`),
+    serverCert: await pem(`servercerts/${remoteName}.crt`),
     project: remote.project,
   };
 }

@@ -1,67 +1,181 @@
 /**
- * Where a local Incus or LXD daemon listens.
+ * Which local Incus or LXD socket to use: one named explicitly
+ * (`connect({ socket })`, `INCUS_SOCKET`, `INCUS_DIR`, `LXD_SOCKET`,
+ * `LXD_DIR`) is used alone and never replaced by another; the usual places
+ * are searched only when nothing names one.
  *
  * @module
  */
 
-/** Reads an environment variable, `undefined` when unset or not permitted. */
-function env(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined;
-  }
-}
+import { ConnectionError } from "../../core/errors.ts";
 
 /**
- * The Unix socket paths tried, in order, when `connect()` is given neither a
- * `socket` nor a `url`: `INCUS_SOCKET`, `$INCUS_DIR/unix.socket`,
- * `/run/incus/unix.socket`, `/var/lib/incus/unix.socket`, `LXD_SOCKET`,
- * `$LXD_DIR/unix.socket`, `/var/snap/lxd/common/lxd/unix.socket`,
- * `/var/lib/lxd/unix.socket`.
+ * The environment variables that name a daemon's socket, by family
+ * (`*_SOCKET` before `*_DIR`): `connect()` reads them (so needs
+ * `--allow-env` for them) when no `socket` is given.
  *
- * @returns The candidate paths, without duplicates.
+ * @example
+ * ```ts
+ * import { SOCKET_VARIABLES } from "@incusops/operations";
+ *
+ * console.log(`--allow-env=${SOCKET_VARIABLES.join(",")}`);
+ * ```
+ */
+export const SOCKET_VARIABLES = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"] as const;
+
+/**
+ * The Unix socket paths searched, in order, when nothing names a socket
+ * (no `connect({ socket })`, no `INCUS_SOCKET`, `INCUS_DIR`, `LXD_SOCKET`
+ * or `LXD_DIR`): Incus's, then LXD's (snap, then package).
+ *
+ * @returns The default paths.
  *
  * @example
  * ```ts
  * import { socketCandidates } from "@incusops/operations";
- * import { assert } from "@std/assert";
  *
- * const paths = socketCandidates();
- * assert(paths.includes("/var/lib/incus/unix.socket"));
- * assert(paths.indexOf("/run/incus/unix.socket") < paths.indexOf("/var/lib/lxd/unix.socket"));
+ * console.log(socketCandidates()[0]); // "/run/incus/unix.socket"
  * ```
  */
 export function socketCandidates(): string[] {
-  const incusDir = env("INCUS_DIR");
-  const lxdDir = env("LXD_DIR");
-  const paths = [
-    env("INCUS_SOCKET"),
-    incusDir && `${incusDir}/unix.socket`,
+  return [
     "/run/incus/unix.socket",
     "/var/lib/incus/unix.socket",
-    env("LXD_SOCKET"),
-    lxdDir && `${lxdDir}/unix.socket`,
     "/var/snap/lxd/common/lxd/unix.socket",
     "/var/lib/lxd/unix.socket",
   ];
-  return [...new Set(paths.filter((path): path is string => !!path))];
 }
 
-/** Whether `path` is a Unix socket we may see. */
-function isSocket(path: string): boolean {
+/** What the socket resolution reads; tests replace it so that the machine does not matter. */
+export interface SocketSources {
+  /** `connect({ socket })`: used as given. */
+  socket?: string;
+  /** Reads a variable; throws `Deno.errors.NotCapable` when not permitted (default `Deno.env.get`). */
+  env?: (name: string) => string | undefined;
+  /** The default paths (default {@linkcode socketCandidates}). */
+  candidates?: readonly string[];
+  /** Stats a path, following links (default `Deno.statSync`). */
+  stat?: (path: string) => Pick<Deno.FileInfo, "isSocket" | "isFile" | "isDirectory" | "isFifo">;
+}
+
+/** The socket chosen, and what named it. */
+export interface SocketChoice {
+  /** The socket path. */
+  path: string;
+  /** `connect({ socket })`, a variable's name, or `search`. */
+  source: string;
+}
+
+const denied = (error: unknown) =>
+  error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
+
+function refuse(message: string, target: string): ConnectionError {
+  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", target });
+}
+
+/** Why `path` is not a usable socket, or `undefined` when it is one (or cannot be checked). */
+function problem(path: string, stat: NonNullable<SocketSources["stat"]>): string | undefined {
   try {
-    return Deno.statSync(path).isSocket === true;
-  } catch {
-    return false;
+    const info = stat(path);
+    if (info.isSocket === true) return undefined;
+    const kind = info.isFile
+      ? "a regular file"
+      : info.isDirectory
+      ? "a directory"
+      : info.isFifo
+      ? "a FIFO"
+      : "not a socket";
+    return `it is ${kind}, not the daemon's Unix socket`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "it does not exist; is the daemon running?";
+    // Without --allow-read the path cannot be checked: the first request says what to add.
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    if (error instanceof Deno.errors.PermissionDenied) {
+      return "permission denied (a folder on its path cannot be entered); add your user to the " +
+        "incus-admin (or lxd) group, or run as root";
+    }
+    return `it cannot be inspected (${error instanceof Error ? error.message : String(error)})`;
   }
 }
 
 /**
- * The first candidate that is a socket, or `undefined` with the list of
- * paths tried.
+ * Chooses the socket `connect()` uses. Precedence, safest first:
+ * `connect({ socket })` as given; else the variables, each family as its own
+ * CLI reads them (`INCUS_SOCKET`, else `$INCUS_DIR/unix.socket`; `LXD_SOCKET`,
+ * else `$LXD_DIR/unix.socket`), refused as ambiguous when an Incus and an
+ * LXD variable name different sockets; a named socket must exist and be a
+ * socket, else a {@linkcode ConnectionError} names it and the variable.
+ * Only when nothing names one are the {@linkcode socketCandidates} searched.
+ * When the variables cannot be read (no `--allow-env`), it refuses and names
+ * the flag rather than search without them.
+ *
+ * @param sources The option, and what to read (replaceable in tests).
+ * @returns The socket and what named it.
+ * @throws {ConnectionError} Naming the path (or the paths tried) and the fix.
  */
-export function findSocket(): { path: string | undefined; tried: string[] } {
-  const tried = socketCandidates();
-  return { path: tried.find(isSocket), tried };
+export function resolveSocket(sources: SocketSources = {}): SocketChoice {
+  if (sources.socket !== undefined) return { path: sources.socket, source: "connect({ socket })" };
+  const env = sources.env ?? ((name: string) => Deno.env.get(name));
+  const stat = sources.stat ?? Deno.statSync;
+  const values = new Map<string, string>();
+  const unreadable: string[] = [];
+  for (const name of SOCKET_VARIABLES) {
+    try {
+      const value = env(name);
+      if (value) values.set(name, value);
+    } catch (error) {
+      if (!denied(error)) throw error;
+      unreadable.push(name);
+    }
+  }
+  if (unreadable.length > 0) {
+    throw refuse(
+      `cannot read ${unreadable.join(", ")}, which may name the daemon's socket: run deno with ` +
+        `--allow-env=${SOCKET_VARIABLES.join(",")}, or pass connect({ socket })`,
+      unreadable.join(", "),
+    );
+  }
+  const family = (socketName: string, dirName: string): SocketChoice | undefined => {
+    const socket = values.get(socketName);
+    if (socket !== undefined) return { path: socket, source: socketName };
+    const dir = values.get(dirName);
+    return dir === undefined ? undefined : { path: `${dir}/unix.socket`, source: dirName };
+  };
+  const incus = family("INCUS_SOCKET", "INCUS_DIR");
+  const lxd = family("LXD_SOCKET", "LXD_DIR");
+  if (incus !== undefined && lxd !== undefined && incus.path !== lxd.path) {
+    throw refuse(
+      `${incus.source} (${incus.path}) and ${lxd.source} (${lxd.path}) name different ` +
+        `daemons; unset the one you do not mean, or pass connect({ socket })`,
+      `${incus.path}, ${lxd.path}`,
+    );
+  }
+  const named = incus ?? lxd;
+  if (named !== undefined) {
+    const why = problem(named.path, stat);
+    if (why !== undefined) {
+      throw refuse(
+        `cannot use the socket ${named.path} named by ${named.source}: ${why} ` +
+          `(fix or unset ${named.source}; no other socket is tried)`,
+        named.path,
+      );
+    }
+    return named;
+  }
+  const tried = [...(sources.candidates ?? socketCandidates())];
+  let notPermitted = false;
+  for (const path of tried) {
+    try {
+      if (stat(path).isSocket === true) return { path, source: "search" };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) notPermitted = true;
+    }
+  }
+  throw refuse(
+    `no Incus or LXD socket found; tried ${tried.join(", ")}` +
+      (notPermitted ? ` (Deno may not look: run deno with --allow-read=${tried.join(",")})` : "") +
+      `. Start the daemon, set INCUS_SOCKET or LXD_SOCKET to its unix.socket, or pass ` +
+      `connect({ socket })`,
+    tried.join(", "),
+  );
 }

@@ -1,0 +1,80 @@
+/**
+ * The `incusops` commands that make one request: list, show, cancel
+ * (and delete), query.
+ *
+ * @module
+ */
+
+import { type ParsedArgs, UsageError } from "./args.ts";
+import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { columnsFor, forDisplay, formatOperations, toJson, toYaml } from "./format.ts";
+
+/** `list`: the operations, as a table or as data. */
+export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
+  const format = formatOf(args, "table");
+  const statuses = statusesOf(args);
+  const allProjects = args.options.has("all-projects");
+  await using client = await open(io, option(args, "remote"), option(args, "project"));
+  let ops = await client.operations.list({ allProjects });
+  if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
+  ops = forDisplay(ops, { mask: !args.options.has("show-secrets") });
+  io.stdout(await formatOperations(ops, format, columnsFor({ allProjects })) + "\n");
+  return ExitCode.Ok;
+}
+
+/** `show <id>`: one operation, as yaml or json. */
+export async function show(args: ParsedArgs, io: CliIo): Promise<number> {
+  const { remote, ids: [id] } = ids(args, "one");
+  const format = formatOf(args, "yaml");
+  if (format !== "yaml" && format !== "json") {
+    throw new UsageError(
+      `show prints yaml or json, not ${format}: incusops show <id> --format json`,
+    );
+  }
+  await using client = await open(io, remote, option(args, "project"));
+  const op = forDisplay(await client.operations.get(id), {
+    mask: !args.options.has("show-secrets"),
+  });
+  io.stdout((format === "json" ? toJson(op) : await toYaml(op)) + "\n");
+  return ExitCode.Ok;
+}
+
+/** `cancel <id>` (and `delete <id>`). */
+export async function cancel(args: ParsedArgs, io: CliIo): Promise<number> {
+  const { remote, ids: [id] } = ids(args, "one");
+  await using client = await open(io, remote, option(args, "project"));
+  await client.operations.cancel(id);
+  io.stdout(`${id}: cancel requested\n`);
+  return ExitCode.Ok;
+}
+
+/** `query <path>`: any endpoint, the JSON answer. */
+export async function query(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positional.length !== 1) {
+    throw new UsageError("query needs one API path: incusops query [-X METHOD] [-d JSON] /1.0/...");
+  }
+  const { remote, id: path } = target(args, args.positional[0]);
+  const method = (option(args, "request") ?? "GET").toUpperCase();
+  if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) {
+    throw new UsageError(`unknown method ${method} (GET, POST, PUT, PATCH, DELETE)`);
+  }
+  const data = option(args, "data");
+  let body: unknown;
+  if (data !== undefined) {
+    try {
+      body = JSON.parse(data);
+    } catch {
+      throw new UsageError(`-d must be JSON, got ${JSON.stringify(data.slice(0, 40))}`);
+    }
+  }
+  await using client = await open(io, remote, option(args, "project"));
+  let result = await client.query(path, {
+    method: method as "GET",
+    body,
+    wait: args.options.has("wait"),
+  });
+  result = forDisplay(result, { mask: !args.options.has("show-secrets") });
+  io.stdout(toJson(result) + "\n");
+  return ExitCode.Ok;
+}
