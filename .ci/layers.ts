@@ -20,7 +20,7 @@ interface Layer {
   holds: (path: string) => boolean;
   /** Whether a module of this layer may import `target` (repository-relative). */
   mayImport: (target: string) => boolean;
-  /** Whether imports outside the repository (jsr:, npm:, node:) are allowed. */
+  /** Whether imports outside the repository other than `@std` (jsr:, npm:, node:) are allowed. */
   external: boolean;
   /** The rule, as printed when it is broken. */
   rule: string;
@@ -172,7 +172,8 @@ for (const [path, module] of [...modules].sort(([a], [b]) => a.localeCompare(b))
     const where = `${path}:${lines.join(",")}`;
     const target = relative(resolved.specifier);
     if (target === undefined) {
-      if (!layer.external) {
+      // The standard library is allowed everywhere (loaded lazily where it is used).
+      if (!layer.external && !/^(jsr:)?@std\//.test(dependency.specifier)) {
         problems.push(
           `${where} imports ${dependency.specifier} (no runtime dependency in ${layer.name})`,
         );
