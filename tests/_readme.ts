@@ -1,23 +1,165 @@
 /**
- * Runs a README example as written, in a subprocess with only the given
+ * Runs README examples as written, in a subprocess with only the given
  * permissions: the published names resolve to this checkout, std through
  * the offline import map.
+ *
+ * Every ```ts block of README.md is an example that runs. Its fence may
+ * carry one marker after `ts`:
+ * - `real-daemon`: it needs a real Incus or LXD (tests/integration runs
+ *   it on both; the fake-daemon run skips it);
+ * - `ignore`: not a program (e.g. alternative import lines); never run.
+ * A `console.log(...); // text` line promises its output: every word of
+ * `text` (quotes stripped) must appear in what the block prints.
  */
 
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 
 const ROOT = new URL("../", import.meta.url);
 
 /** The checkout's root folder, as a path. */
 export const ROOT_PATH: string = decodeURIComponent(ROOT.pathname);
 
+/** One ```ts block of README.md. */
+export interface ReadmeBlock {
+  /** The nearest heading above it (e.g. "## Quick start"). */
+  heading: string;
+  /** Its first line's number in README.md (1-based). */
+  line: number;
+  /** The marker after `ts` in its fence ("" when none). */
+  marker: string;
+  /** Its code. */
+  code: string;
+}
+
+/** Every ```ts block of README.md, in order. */
+export async function readmeBlocks(): Promise<ReadmeBlock[]> {
+  const lines = (await Deno.readTextFile(new URL("README.md", ROOT))).split("\n");
+  const blocks: ReadmeBlock[] = [];
+  let heading = "";
+  for (let i = 0; i < lines.length; i++) {
+    if (/^#{1,6} /.test(lines[i])) heading = lines[i];
+    const fence = /^```ts(?:\s+(.*))?$/.exec(lines[i]);
+    if (fence === null) {
+      // Skip other fenced blocks whole, so a "#" line inside is no heading.
+      if (lines[i].startsWith("```")) {
+        while (++i < lines.length && !lines[i].startsWith("```"));
+      }
+      continue;
+    }
+    const start = i + 1;
+    while (++i < lines.length && !lines[i].startsWith("```"));
+    blocks.push({
+      heading,
+      line: start + 1,
+      marker: (fence[1] ?? "").trim(),
+      code: lines.slice(start, i).join("\n") + "\n",
+    });
+  }
+  return blocks;
+}
+
+/** Whether a block starts its own fakes (imports `./testing`) and needs no daemon. */
+export function selfContained(block: ReadmeBlock): boolean {
+  return /from "(jsr:)?@incusops\/operations\/testing"/.test(block.code);
+}
+
+/** A short name for a block in test names. */
+export function blockName(block: ReadmeBlock): string {
+  return `${block.heading.replace(/^#+ /, "")} (README.md:${block.line})`;
+}
+
+/**
+ * What a block's `console.log(...); // text` comments promise: the words of
+ * each comment, quotes stripped (words with `\` or `...` are left out).
+ */
+export function promisedWords(code: string): string[] {
+  const words: string[] = [];
+  for (const line of code.split("\n")) {
+    const comment = /console\.log\(.*\);?\s*\/\/\s*(.+)$/.exec(line)?.[1];
+    if (comment === undefined) continue;
+    for (const raw of comment.split(/\s+/)) {
+      const word = raw.replace(/^["'`]+|["'`,]+$/g, "");
+      if (word !== "" && !word.includes("\\") && !word.includes("...") && !word.includes("…")) {
+        words.push(word);
+      }
+    }
+  }
+  return words;
+}
+
+/** Asserts `stdout` holds every word the block's comments promise. */
+export function assertPromisedOutput(block: ReadmeBlock, stdout: string): void {
+  for (const word of promisedWords(block.code)) {
+    assert(
+      stdout.includes(word),
+      `README.md:${block.line}: the output lacks ${JSON.stringify(word)} its comment promises:\n` +
+        stdout,
+    );
+  }
+}
+
+/** The Deno flags a README example needs on a Unix socket (the README's minimal set). */
+export function socketPermissions(socket: string): string[] {
+  return [
+    "--allow-env",
+    `--allow-read=${socket},${ROOT_PATH}`,
+    `--allow-write=${socket}`,
+    `--allow-net=unix:${socket},127.0.0.1:80`,
+  ];
+}
+
+/**
+ * Runs `code` with `permissions` and `env`; asserts it exits 0 and
+ * resolves with its stdout.
+ */
+export async function runExample(
+  code: string,
+  permissions: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "incusops-readme-" });
+  try {
+    const script = `${dir}/example.ts`;
+    await Deno.writeTextFile(script, code);
+    const offline = JSON.parse(
+      await Deno.readTextFile(new URL(".ci/offline-imports.json", ROOT)),
+    ).imports;
+    const exports = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).exports;
+    const published = Object.fromEntries(
+      Object.entries(exports as Record<string, string>).flatMap(([name, file]) => {
+        const target = new URL(file, ROOT).href;
+        const specifier = `@incusops/operations${name.slice(1)}`;
+        return [[`jsr:${specifier}`, target], [specifier, target]];
+      }),
+    );
+    const map = `${dir}/import_map.json`;
+    await Deno.writeTextFile(map, JSON.stringify({ imports: { ...offline, ...published } }));
+    const inherited = Object.fromEntries(
+      ["PATH", "HOME", "DENO_DIR"].flatMap((key) => {
+        const value = Deno.env.get(key);
+        return value === undefined ? [] : [[key, value]];
+      }),
+    );
+    const { code: exit, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--no-config", "--import-map", map, ...permissions, script],
+      env: { ...inherited, ...env },
+      clearEnv: true,
+    }).output();
+    assertEquals(exit, 0, new TextDecoder().decode(stderr));
+    return new TextDecoder().decode(stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** The first ```ts block after `heading` in README.md. */
 export async function readmeExample(heading: string): Promise<string> {
   const readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  const start = readme.indexOf(heading);
-  const match = /```ts\n([\s\S]*?)```/.exec(readme.slice(start));
-  if (start < 0 || match === null) throw new Error(`README has no code block under ${heading}`);
-  return match[1];
+  const at = readme.indexOf(heading);
+  const headingLine = readme.slice(0, at).split("\n").length;
+  const block = at < 0 ? undefined : (await readmeBlocks()).find((b) => b.line > headingLine);
+  if (block === undefined) throw new Error(`README has no code block under ${heading}`);
+  return block.code;
 }
 
 /**
@@ -30,36 +172,5 @@ export async function runReadmeExample(
   permissions: string[],
   env: Record<string, string> = {},
 ): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "incusops-readme-" });
-  try {
-    const script = `${dir}/example.ts`;
-    await Deno.writeTextFile(script, await readmeExample(heading));
-    const offline = JSON.parse(
-      await Deno.readTextFile(new URL(".ci/offline-imports.json", ROOT)),
-    ).imports;
-    const exports = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).exports;
-    const published = Object.fromEntries(
-      Object.entries(exports as Record<string, string>).map(([name, file]) => [
-        `jsr:@incusops/operations${name.slice(1)}`,
-        new URL(file, ROOT).href,
-      ]),
-    );
-    const map = `${dir}/import_map.json`;
-    await Deno.writeTextFile(map, JSON.stringify({ imports: { ...offline, ...published } }));
-    const inherited = Object.fromEntries(
-      ["PATH", "HOME", "DENO_DIR"].flatMap((key) => {
-        const value = Deno.env.get(key);
-        return value === undefined ? [] : [[key, value]];
-      }),
-    );
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--import-map", map, ...permissions, script],
-      env: { ...inherited, ...env },
-      clearEnv: true,
-    }).output();
-    assertEquals(code, 0, new TextDecoder().decode(stderr));
-    return new TextDecoder().decode(stdout);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  return await runExample(await readmeExample(heading), permissions, env);
 }

@@ -21,6 +21,7 @@ import {
   ExecProcess,
   execStatus,
   type ExecStreamOptions,
+  holdMessages,
   instanceName,
 } from "./exec.ts";
 import {
@@ -432,13 +433,16 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The running process, or the mutator's result.
    *
    * @example Collect the output
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start(); // instance c1, a few commands
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * const run = await client.exec("c1", ["sh", "-c", "echo out; echo err >&2; exit 3"]);
    * const { exitCode, stdoutText, stderrText } = await run.output();
-   * console.log(exitCode, stdoutText, stderrText); // 3 "out\n" "err\n"
+   * assertEquals([exitCode, stdoutText, stderrText], [3, "out\n", "err\n"]);
    * ```
    */
   async exec<R = ExecProcess>(
@@ -459,9 +463,12 @@ export class Client implements Disposable, AsyncDisposable {
     });
     const fds = (started.metadata?.fds ?? {}) as Record<string, string>;
     const opened = await Promise.allSettled(
-      Object.entries(fds).map(async ([fd, secret]) =>
-        [fd, await this.operations.websocket(started.id, secret, { signal })] as const
-      ),
+      Object.entries(fds).map(async ([fd, secret]) => {
+        const socket = await this.operations.websocket(started.id, secret, { signal });
+        // Output may come before the other sockets are open.
+        if (fd !== "control") holdMessages(socket);
+        return [fd, socket] as const;
+      }),
     );
     const sockets = Object.fromEntries(
       opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
@@ -507,12 +514,17 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The exit code and the recorded output, or the mutator's result.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const { exitCode, stdoutText } = await client.execRecorded("c1", ["uname", "-a"]);
-   * console.log(exitCode, stdoutText);
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * const { exitCode, stdoutText } = await client.execRecorded("c1", ["echo", "recorded"], {
+   *   timeout: 10_000,
+   * });
+   * assertEquals([exitCode, stdoutText], [0, "recorded\n"]);
    * ```
    */
   async execRecorded<R = ExecOutput>(
@@ -665,31 +677,45 @@ export class Client implements Disposable, AsyncDisposable {
  * `--allow-env=INCUS_SOCKET,INCUS_DIR,LXD_SOCKET,LXD_DIR` (the variables are
  * never skipped: unreadable, they are an error naming the flag).
  *
+ * What `connect()` checks at once, before returning (nothing is sent):
+ * its options (a bad duration, retry policy, `maxResponseBytes` or a URL
+ * that is not `https:` throws {@linkcode InvalidArgumentError}); which
+ * socket to use, and that it exists and is a socket (else a
+ * {@linkcode ConnectionError} naming the path, the variable that named it and
+ * the fix); the Deno permission to read the socket variables. What it cannot
+ * check without a request (the daemon is up, the user may open the socket,
+ * the server's certificate) fails the first call with a `ConnectionError`
+ * naming the path or URL and the fix.
+ *
  * @param options Where and how to connect.
  * @returns A client; close it, or use `await using`.
  * @throws {ConnectionError} The socket a variable names is missing or not a
  * socket; the variables disagree or may not be read; none was named and none
  * of the usual paths is a socket. The message names the path and the fix.
+ * @throws {InvalidArgumentError} A bad option; nothing was sent.
  *
- * @example Local daemon
- * ```ts no-eval
+ * @example Local daemon (here the fake one)
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect({ socket: "/var/lib/incus/unix.socket" });
- * console.log(await client.operations.list());
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation();
+ * await using client = connect({ socket: daemon.path }); // or connect(): INCUS_SOCKET, ...
+ * assertEquals((await client.operations.list()).length, 1);
  * ```
  *
- * @example Remote daemon
- * ```ts no-eval
- * import { connect } from "@incusops/operations";
+ * @example Remote daemon: nothing is sent until the first call
+ * ```ts
+ * import { connect, InvalidArgumentError } from "@incusops/operations";
+ * import { assertEquals, assertThrows } from "@std/assert";
  *
- * await using client = connect({
- *   url: "https://incus.example.net:8443",
- *   cert: await Deno.readTextFile("client.crt"),
- *   key: await Deno.readTextFile("client.key"),
- *   serverCert: await Deno.readTextFile("servercerts/remote.crt"),
- * });
- * console.log(await client.operations.list());
+ * // With its files: connect({ url, cert: await Deno.readTextFile("client.crt"),
+ * //   key: await Deno.readTextFile("client.key"), serverCert: await Deno.readTextFile(...) })
+ * await using client = connect({ url: "https://incus.example.net:8443" });
+ * assertEquals(client.target, "https://incus.example.net:8443");
+ * assertThrows(() => connect({ url: "http://incus.example.net:8443" }), InvalidArgumentError);
  * ```
  */
 export function connect(options: ConnectOptions = {}): Client {

@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
-import type { Operation } from "./operation.ts";
+import type { ExecOperation, Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
 
@@ -54,7 +54,7 @@ export interface ExecStatus {
   /** Whether the exit code is 0. */
   success: boolean;
   /** The finished operation (its websocket secrets are removed). */
-  operation: Operation;
+  operation: ExecOperation;
 }
 
 /** A finished command with its collected output. */
@@ -119,7 +119,11 @@ export function withoutSecrets(operation: Operation): Operation {
 /** The exit status of a finished exec operation. */
 export function execStatus(operation: Operation): ExecStatus {
   const exitCode = Number(operation.metadata?.return ?? -1);
-  return { exitCode, success: exitCode === 0, operation: withoutSecrets(operation) };
+  return {
+    exitCode,
+    success: exitCode === 0,
+    operation: withoutSecrets(operation) as ExecOperation,
+  };
 }
 
 const decoder = new TextDecoder();
@@ -152,16 +156,19 @@ export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8
  * `output()` to collect everything. Made by `client.exec()`.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect();
+ * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+ * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
  * await using process = await client.exec("c1", ["cat"], { stdin: "piped" });
  * const writer = process.stdin.getWriter();
  * await writer.write(new TextEncoder().encode("hello\n"));
- * await writer.close();
+ * await writer.close(); // end of input
  * const { exitCode, stdoutText } = await process.output();
- * console.log(exitCode, stdoutText); // 0 "hello\n"
+ * assertEquals([exitCode, stdoutText], [0, "hello\n"]);
  * ```
  */
 export class ExecProcess implements AsyncDisposable {
@@ -227,13 +234,16 @@ export class ExecProcess implements AsyncDisposable {
    * @param signal The signal number.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * await using process = await client.exec("c1", ["sleep", "60"]);
    * process.kill(9);
-   * console.log((await process.status).exitCode);
+   * assertEquals((await process.status).exitCode, 137); // 128 + SIGKILL
    * ```
    */
   kill(signal = 15): void {
@@ -247,12 +257,21 @@ export class ExecProcess implements AsyncDisposable {
    * @param height Rows.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * await using shell = await client.exec("c1", ["sh"], { interactive: true, stdin: "piped" });
-   * shell.resize(120, 40);
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * await using shell = await client.exec("c1", ["stty", "size"], {
+   *   interactive: true,
+   *   width: 80,
+   *   height: 24,
+   * });
+   * shell.resize(120, 40); // the terminal's new size, sent over the control socket
+   * const { exitCode } = await shell.output();
+   * assertEquals(exitCode, 0);
    * ```
    */
   resize(width: number, height: number): void {
@@ -268,13 +287,16 @@ export class ExecProcess implements AsyncDisposable {
    * @returns The exit code and the output, as bytes and as text.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const run = await client.exec("c1", ["echo", "hello"]);
-   * const { exitCode, stdoutText } = await run.output();
-   * console.log(exitCode, stdoutText); // 0 "hello\n"
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * const run = await client.exec("c1", ["sh", "-c", "echo hello; echo oops >&2; exit 3"]);
+   * const { exitCode, stdoutText, stderrText } = await run.output();
+   * assertEquals([exitCode, stdoutText, stderrText], [3, "hello\n", "oops\n"]);
    * ```
    */
   async output(): Promise<ExecOutput> {
@@ -290,12 +312,15 @@ export class ExecProcess implements AsyncDisposable {
    * Closes every socket (the command may keep running on the server).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const run = await client.exec("c1", ["sleep", "1"]);
-   * run.close();
+   * run.close(); // closes its websockets (`await using` would kill it first)
+   * await run.status.catch(() => {});
    * ```
    */
   close(): void {
@@ -322,6 +347,33 @@ function emptyStream(): ReadableStream<Uint8Array> {
   return new ReadableStream({ start: (controller) => controller.close() });
 }
 
+/** Messages received by a socket before its output stream existed, by socket. */
+const held = new WeakMap<WebSocket, { messages: MessageEvent[]; stop: () => void }>();
+
+/**
+ * Keeps what `socket` receives until its output stream takes it. Called as
+ * each exec socket opens: the daemon starts the command once its last
+ * socket is connected and may write to the first ones before the client
+ * has seen that last one open (messages nobody listens to are lost: the
+ * output, or its end-of-file barrier, after which the daemon waits for the
+ * client to close).
+ */
+export function holdMessages(socket: WebSocket): void {
+  const messages: MessageEvent[] = [];
+  const hold = (event: MessageEvent) => messages.push(event);
+  socket.addEventListener("message", hold);
+  held.set(socket, { messages, stop: () => socket.removeEventListener("message", hold) });
+}
+
+/** The messages held for `socket` (none if it was not held), and stops holding. */
+function releaseMessages(socket: WebSocket): MessageEvent[] {
+  const entry = held.get(socket);
+  if (entry === undefined) return [];
+  held.delete(socket);
+  entry.stop();
+  return entry.messages;
+}
+
 /**
  * The bytes a websocket carries, as a stream. An empty text message (the
  * daemons' end-of-file barrier, after which the socket is closed) or the
@@ -336,7 +388,7 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
         done = true;
         controller.close();
       };
-      socket.addEventListener("message", (event) => {
+      const onMessage = (event: MessageEvent) => {
         if (done) return;
         if (typeof event.data === "string") {
           if (event.data === "") {
@@ -346,8 +398,11 @@ function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
           return;
         }
         controller.enqueue(new Uint8Array(event.data as ArrayBuffer));
-      });
+      };
+      for (const event of releaseMessages(socket)) onMessage(event);
+      socket.addEventListener("message", onMessage);
       socket.addEventListener("close", finish);
+      if (socket.readyState === WebSocket.CLOSED) finish(); // closed while held
     },
     cancel() {
       done = true;

@@ -7,13 +7,11 @@
  */
 
 import {
-  InvalidArgumentError,
   OperationCancelledError,
   OperationFailedError,
   OperationTimeoutError,
 } from "../core/errors.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
-import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import { operationRef } from "./operation_id.ts";
 import type { Operations } from "./operations/mod.ts";
@@ -39,7 +37,10 @@ export interface OperationHandleOptions {
  * (`operation`), and the calls of `client.operations` bound to it, with the
  * same options and errors. Every call updates `operation` with what it
  * learnt (a failed wait too: from the error's operation). Get one from
- * `client.operations.handle(idOrOperation)` or `client.startOperation()`.
+ * `client.operations.handle(idOrOperation)` (an id, a `/1.0/operations/<id>`
+ * path, an operation that `client.query()` resolved, or `process.id` of
+ * `client.exec()`), or from `client.startOperation()`. A handle is itself an
+ * operation reference: `client.operations.wait(handle)` works too.
  *
  * @typeParam O The operation's type ({@linkcode ExecOperation} for an exec).
  *
@@ -93,11 +94,6 @@ export class OperationHandle<O extends Operation = Operation> {
     idOrOperation: string | O,
     options: OperationHandleOptions = {},
   ) {
-    if (idOrOperation === null || !["string", "object"].includes(typeof idOrOperation)) {
-      throw new InvalidArgumentError(
-        `invalid operation ${describeValue(idOrOperation)}: expected an id or an operation`,
-      );
-    }
     const { id, project } = operationRef(idOrOperation);
     this.id = id;
     this.project = options.project ?? project;

@@ -8,6 +8,17 @@
 import type { Operation } from "../../mod.ts";
 import { StatusCode, statusCodeOf } from "../../mod.ts";
 import { whenClosed } from "../core/websocket.ts";
+import { BUILTIN_COMMANDS, type FakeCommand } from "./fake_commands.ts";
+import {
+  execEnvironment,
+  execLogPaths,
+  type ExecRequest,
+  ExecSession,
+  type FakeProcess,
+  newSecret,
+  runTask,
+  type WebSocketEndpoints,
+} from "./fake_exec.ts";
 
 /** Which daemon's `/wait` answers the fake imitates. */
 export type WaitFlavor = "incus" | "lxd";
@@ -25,6 +36,51 @@ export interface FakeDaemonOptions {
    * `all-projects` is ignored on operation lists (as LXD 5.0 does).
    */
   flavor?: WaitFlavor;
+  /**
+   * The instances exec can run in.
+   *
+   * @default {[{ name: "c1" }]} (one running instance `c1` in the default project)
+   */
+  instances?: FakeInstance[];
+  /**
+   * Scripted commands, by name, over the built-in set (`echo`, `cat`,
+   * `sh`, `sleep`, `true`, `false`, `uname`, `pwd`, `stty`); see
+   * {@linkcode FakeCommand}.
+   */
+  commands?: Record<string, FakeCommand>;
+  /**
+   * How long an exec's client has to connect its websockets before the
+   * operation fails with "Timed out waiting for websockets to connect", ms.
+   *
+   * @default {5000} (as Incus 6.0 and LXD 5.0)
+   */
+  websocketConnectMs?: number;
+  /**
+   * How long creating, starting, stopping or deleting an instance takes
+   * (`POST /1.0/instances`, `PUT /1.0/instances/<name>/state`, `DELETE`), ms.
+   *
+   * @default {50}
+   */
+  instanceOperationMs?: number;
+}
+
+/** An instance of the fake daemon (for exec). */
+export interface FakeInstance {
+  /** Its name. */
+  name: string;
+  /**
+   * Its project.
+   *
+   * @default {"default"}
+   */
+  project?: string;
+  /**
+   * Its state: exec answers 400 "Instance is not running" when stopped and
+   * "Instance is frozen" when frozen.
+   *
+   * @default {"Running"}
+   */
+  status?: "Running" | "Stopped" | "Frozen";
 }
 
 /** What to create with {@linkcode FakeDaemon.createOperation}. */
@@ -38,7 +94,14 @@ export interface OperationSpec {
   /** Resources (default `{}`). */
   resources?: Record<string, string[]>;
   /** Metadata (default `{}`). */
-  metadata?: Record<string, unknown>;
+  metadata?: Record<string, unknown> | null;
+  /**
+   * Makes it a `websocket` operation with these sockets: a secret for each
+   * name goes into `metadata.fds`, and the function is called with the
+   * server side of the socket once a client connects to
+   * `/1.0/operations/<id>/websocket?secret=…` (`client.operations.websocket()`).
+   */
+  websockets?: Record<string, (socket: WebSocket) => void>;
   /** Project (default `"default"`). */
   project?: string;
   /** Finish it on its own after this many ms. */
@@ -97,10 +160,21 @@ interface Entry {
   op: Operation;
   finished: PromiseWithResolvers<void>;
   timers: ReturnType<typeof setTimeout>[];
+  websockets?: WebSocketEndpoints;
 }
 
-const OPERATION_PATH = /^\/1\.0\/operations\/([^/]+)(\/wait)?$/;
-const EXEC_PATH = /^\/1\.0\/instances\/([^/]+)\/exec$/;
+const OPERATION_PATH = /^\/1\.0\/operations\/([^/]+)(\/wait|\/websocket)?$/;
+const INSTANCE_PATH = /^\/1\.0\/instances\/([^/]+)(\/exec|\/state|\/logs(?:\/.*)?)?$/;
+
+/** `PUT /1.0/instances/<name>/state` actions: description, state needed, state after. */
+type InstanceStatus = NonNullable<FakeInstance["status"]>;
+const ACTIONS: Record<string, [string, InstanceStatus | undefined, InstanceStatus]> = {
+  start: ["Starting instance", "Stopped", "Running"],
+  stop: ["Stopping instance", undefined, "Stopped"],
+  restart: ["Restarting instance", "Running", "Running"],
+  freeze: ["Freezing instance", "Running", "Frozen"],
+  unfreeze: ["Unfreezing instance", "Frozen", "Running"],
+};
 
 /** A JSON envelope response. */
 function envelope(body: Record<string, unknown>, status = 200): Response {
@@ -108,6 +182,17 @@ function envelope(body: Record<string, unknown>, status = 200): Response {
     status,
     headers: { "content-type": "application/json" },
   });
+}
+
+/** The 202 answer that starts an operation. */
+function created(op: Operation): Response {
+  return envelope({
+    type: "async",
+    status: "Operation created",
+    status_code: 100,
+    operation: `/1.0/operations/${op.id}`,
+    metadata: op,
+  }, 202);
 }
 
 function sync(metadata: unknown): Response {
@@ -123,9 +208,44 @@ function error(code: number, message: string, httpStatus = code): Response {
  * the daemons' semantics: operations grouped by lower-case status, finished
  * operations kept for 5 s then gone (404), `/wait?timeout=` slices answered
  * the Incus or the LXD way, `DELETE` refused (400) for operations that may
- * not be cancelled, and error envelopes. `POST /1.0/instances/<name>/exec`
- * starts an operation that runs `sleep N` for N seconds, fails for commands
- * other than `sleep`, `true` and `echo`.
+ * not be cancelled, and error envelopes.
+ *
+ * It runs commands as the daemons do (`POST /1.0/instances/<name>/exec`,
+ * so `client.exec()` and `client.execRecorded()` work unchanged) in a set
+ * of instances (default: `c1`, running), from a small scripted set:
+ *
+ * | command              | does                                                        |
+ * | -------------------- | ----------------------------------------------------------- |
+ * | `echo [-n] ARGS`     | prints ARGS                                                 |
+ * | `cat`                | copies stdin to stdout                                      |
+ * | `sh -c SCRIPT`, `sh` | runs `;`/`&&`/`\|\|`-separated commands of this set, quoting, `$VAR`, `$?`, `>&2`, `exit N` |
+ * | `sleep SECONDS`      | waits; a signal (control socket) ends it with 128 + signal  |
+ * | `true`, `false`      | exit 0, exit 1                                              |
+ * | `uname [-s\|-a]`     | prints `Linux`                                              |
+ * | `pwd`, `stty size`   | the working directory, the terminal's size                  |
+ * | anything else        | exit 127: the operation fails with "Command not found"      |
+ *
+ * plus your own (`commands: { name: (context) => exitCode }`, see
+ * {@linkcode FakeCommand}). Exec with `wait-for-websocket` is a `websocket`
+ * operation with fds `0`, `1`, `2` and `control` (`0` and `control` under a
+ * terminal); without it, a `task` whose `record-output` logs are served under
+ * `/1.0/instances/<name>/logs/`. The exit code is in `metadata.return`;
+ * resources, `may_cancel` (false) and error answers are those of Incus 6.0
+ * or LXD 5.0 (`flavor`).
+ *
+ * @example Run commands as in a real instance
+ * ```ts
+ * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start({
+ *   commands: { greet: ({ args, write }) => write(`hello ${args[0]}\n`) },
+ * });
+ * await using client = connect({ socket: daemon.path });
+ * const run = await client.exec("c1", ["sh", "-c", "greet you; exit 3"]);
+ * const { exitCode, stdoutText } = await run.output();
+ * console.log(exitCode, stdoutText); // 3 "hello you\n"
+ * ```
  *
  * @example Test automation without a daemon
  * ```ts
@@ -165,13 +285,28 @@ export class FakeDaemon implements AsyncDisposable {
   readonly #dir: string | undefined;
   readonly #closing = new AbortController();
   readonly #closed = Promise.withResolvers<void>();
+  readonly #instances = new Map<string, Required<FakeInstance>>();
+  readonly #commands: Record<string, FakeCommand>;
+  readonly #connectMs: number;
+  readonly #sessions = new Set<ExecSession>();
+  readonly #processes = new Set<FakeProcess>();
+  readonly #tasks = new Set<Promise<void>>();
+  readonly #operationSockets = new Set<WebSocket>();
+  /** Recorded exec output by project and log path. */
+  readonly #logs = new Map<string, Uint8Array>();
   #clock = 0;
+  #generatedNames = 0;
+  readonly #instanceOperationMs: number;
 
   private constructor(path: string, dir: string | undefined, options: FakeDaemonOptions) {
     this.path = path;
     this.#dir = dir;
     this.#retentionMs = options.retentionMs ?? 5_000;
     this.flavor = options.flavor ?? "incus";
+    this.#commands = { ...BUILTIN_COMMANDS, ...options.commands };
+    this.#connectMs = options.websocketConnectMs ?? 5_000;
+    this.#instanceOperationMs = options.instanceOperationMs ?? 50;
+    for (const instance of options.instances ?? [{ name: "c1" }]) this.setInstance(instance);
     this.#server = Deno.serve(
       { path, transport: "unix", onListen: () => {} },
       (request) => this.#handle(request),
@@ -217,6 +352,43 @@ export class FakeDaemon implements AsyncDisposable {
    * ```
    */
   createOperation(spec: OperationSpec = {}): Operation {
+    let websockets: WebSocketEndpoints | undefined;
+    if (spec.websockets !== undefined) {
+      const handlers = spec.websockets;
+      const fds = Object.fromEntries(Object.keys(handlers).map((name) => [name, newSecret()]));
+      websockets = { fds, connected: new Set(), open: (name, socket) => handlers[name](socket) };
+      spec = { ...spec, class: "websocket", metadata: { ...spec.metadata, fds } };
+    }
+    return structuredClone(this.#create(spec, websockets).op);
+  }
+
+  /**
+   * Adds an instance, or changes one (e.g. stops it).
+   *
+   * @param instance Its name, project and state.
+   *
+   * @example
+   * ```ts
+   * import { connect, IncusError } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * daemon.setInstance({ name: "c1", status: "Stopped" });
+   * await using client = connect({ socket: daemon.path });
+   * const error = await client.exec("c1", ["true"]).catch((e) => e);
+   * console.log(error instanceof IncusError, error.status); // true 400
+   * ```
+   */
+  setInstance(instance: FakeInstance): void {
+    const project = instance.project ?? "default";
+    this.#instances.set(`${project}/${instance.name}`, {
+      name: instance.name,
+      project,
+      status: instance.status ?? "Running",
+    });
+  }
+
+  #create(spec: OperationSpec, websockets?: WebSocketEndpoints): Entry {
     const now = this.#timestamp();
     const op: Operation = {
       id: crypto.randomUUID(),
@@ -227,13 +399,13 @@ export class FakeDaemon implements AsyncDisposable {
       status: "Running",
       status_code: StatusCode.Running,
       resources: spec.resources ?? {},
-      metadata: spec.metadata ?? {},
+      metadata: spec.metadata === undefined ? {} : spec.metadata,
       may_cancel: spec.mayCancel ?? false,
       err: "",
       location: "none",
       project: spec.project ?? "default",
     };
-    const entry: Entry = { op, finished: Promise.withResolvers(), timers: [] };
+    const entry: Entry = { op, finished: Promise.withResolvers(), timers: [], websockets };
     this.#entries.set(op.id, entry);
     this.#operationEvent(op);
     if (spec.durationMs !== undefined) {
@@ -242,7 +414,7 @@ export class FakeDaemon implements AsyncDisposable {
         this.finish(op.id, { status: outcome, err: spec.err, metadata: spec.finalMetadata });
       }, spec.durationMs));
     }
-    return structuredClone(op);
+    return entry;
   }
 
   /**
@@ -388,6 +560,12 @@ export class FakeDaemon implements AsyncDisposable {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
     this.#closed.resolve();
+    for (const process of this.#processes) process.kill(9);
+    await Promise.all([...this.#sessions].map((session) => session.abort()));
+    await Promise.all(this.#tasks);
+    const operationSockets = [...this.#operationSockets];
+    for (const socket of operationSockets) socket.close();
+    await Promise.all(operationSockets.map(whenClosed));
     for (const entry of this.#entries.values()) {
       for (const timer of entry.timers) clearTimeout(timer);
     }
@@ -469,11 +647,26 @@ export class FakeDaemon implements AsyncDisposable {
     if (url.pathname === "/1.0/events" && request.method === "GET") {
       return this.#events(request, url);
     }
-    const exec = EXEC_PATH.exec(url.pathname);
-    if (exec !== null && request.method === "POST") return await this.#exec(request, project);
+    if (url.pathname === "/1.0/instances" && request.method === "POST") {
+      return await this.#createInstance(request, project);
+    }
+    if (url.pathname === "/1.0/instances" && request.method === "GET") {
+      return sync(
+        [...this.#instances.values()].filter((instance) => instance.project === project)
+          .map(({ name }) => `/1.0/instances/${name}`),
+      );
+    }
+    const instancePath = INSTANCE_PATH.exec(url.pathname);
+    if (instancePath !== null) {
+      return await this.#instanceRoute(request, project, instancePath[1], instancePath[2]);
+    }
     const match = OPERATION_PATH.exec(url.pathname);
     if (match === null) return error(404, "not found");
     const entry = this.#entries.get(match[1]);
+    // The daemons serve an operation's websockets whatever the project asked.
+    if (entry !== undefined && match[2] === "/websocket" && request.method === "GET") {
+      return this.#operationWebSocket(request, url, entry);
+    }
     if (entry === undefined || entry.op.project !== project) {
       return error(404, "Operation not found");
     }
@@ -514,7 +707,8 @@ export class FakeDaemon implements AsyncDisposable {
       return this.flavor === "incus" ? error(500, "context deadline exceeded", 200) : sync(op);
     }
     if (this.flavor === "incus" && op.status_code === StatusCode.Failure) {
-      return error(400, op.err);
+      // Incus 6.0.4 answers HTTP 200 carrying the failure's error envelope.
+      return error(400, op.err, 200);
     }
     return sync(op);
   }
@@ -527,23 +721,269 @@ export class FakeDaemon implements AsyncDisposable {
     return sync({});
   }
 
-  async #exec(request: Request, project: string): Promise<Response> {
-    const body = await request.json().catch(() => ({})) as { command?: string[] };
-    const [command, argument] = body.command ?? [];
-    const spec: OperationSpec = { project, metadata: {} };
-    if (command === "sleep") spec.durationMs = Number(argument) * 1000;
-    else if (command === "true" || command === "echo") spec.durationMs = 0;
-    else Object.assign(spec, { durationMs: 0, outcome: "Failure", err: "Command not found" });
-    // The exec's exit code appears in metadata.return when it succeeds.
-    if (spec.outcome === undefined) spec.finalMetadata = { return: 0 };
-    const op = this.createOperation(spec);
-    return envelope({
-      type: "async",
-      status: "Operation created",
-      status_code: 100,
-      operation: `/1.0/operations/${op.id}`,
-      metadata: op,
-    }, 202);
+  /** `/1.0/instances/<name>`, `.../exec`, `.../logs[/...]`. */
+  async #instanceRoute(
+    request: Request,
+    project: string,
+    name: string,
+    rest: string | undefined,
+  ): Promise<Response> {
+    const instance = this.#instances.get(`${project}/${name}`);
+    if (instance === undefined) {
+      if (this.flavor === "lxd") return error(404, "Instance not found");
+      const known = project === "default" ||
+        [...this.#instances.values()].some((i) => i.project === project);
+      return known
+        ? error(
+          404,
+          `Failed to fetch instance "${name}" in project "${project}": Instance not found`,
+        )
+        : error(404, "Project not found");
+    }
+    if (rest === undefined && request.method === "GET") {
+      const code = instance.status === "Running" ? 103 : instance.status === "Frozen" ? 110 : 102;
+      return sync({ name, project, type: "container", status: instance.status, status_code: code });
+    }
+    if (rest === "/exec" && request.method === "POST") return await this.#exec(request, instance);
+    if (rest === "/state" && request.method === "PUT") {
+      return this.#changeState(instance, await request.json().catch(() => ({})));
+    }
+    if (rest === undefined && request.method === "DELETE") {
+      if (instance.status !== "Stopped") return error(400, "Instance is running");
+      return this.#instanceOperation("Deleting instance", instance, true, () => {
+        this.#instances.delete(`${instance.project}/${instance.name}`);
+      });
+    }
+    if (rest?.startsWith("/logs")) return this.#logsRoute(request.method, instance, rest);
+    return error(405, "method not allowed");
+  }
+
+  async #createInstance(request: Request, project: string): Promise<Response> {
+    const body = await request.json().catch(() => ({})) as { name?: string; start?: boolean };
+    const name = body.name || `fake-${++this.#generatedNames}`;
+    const instance = { name, project, status: "Stopped" as const };
+    const exists = this.#instances.has(`${project}/${name}`);
+    return this.#instanceOperation("Creating instance", instance, true, () => {
+      if (exists) {
+        return 'Failed creating instance record: Add instance info to the database: This "instances" entry already exists';
+      }
+      this.setInstance({ ...instance, status: body.start ? "Running" : "Stopped" });
+    });
+  }
+
+  #changeState(instance: Required<FakeInstance>, body: { action?: string }): Response {
+    const action = ACTIONS[body.action ?? ""];
+    if (action === undefined) return error(400, `Unknown action ${body.action}`);
+    const [description, needed, after] = action;
+    return this.#instanceOperation(description, instance, false, () => {
+      if (instance.status === after && body.action !== "restart") {
+        return `The instance is already ${after === "Running" ? "running" : after.toLowerCase()}`;
+      }
+      if (needed !== undefined && instance.status !== needed) {
+        return `The instance isn't ${needed === "Stopped" ? "stopped" : needed.toLowerCase()}`;
+      }
+      instance.status = after;
+    });
+  }
+
+  /**
+   * An instance's task operation (create, state change, delete), as the
+   * daemons make it: not cancellable, the instance in `resources` (LXD 5.0
+   * adds `containers` on create and delete); `apply` runs when it ends after
+   * `instanceOperationMs` and returns an error text to fail it.
+   */
+  #instanceOperation(
+    description: string,
+    instance: Required<FakeInstance>,
+    withContainers: boolean,
+    apply: () => string | void,
+  ): Response {
+    const { name, project } = instance;
+    const resources = this.flavor === "lxd"
+      ? withContainers
+        ? { containers: [`/1.0/containers/${name}`], instances: [`/1.0/instances/${name}`] }
+        : { instances: [`/1.0/instances/${name}`] }
+      : this.#execResources(name, project, "websocket");
+    const entry = this.#create({ description, project, resources, metadata: null });
+    entry.timers.push(setTimeout(() => {
+      const failure = apply();
+      this.finish(
+        entry.op.id,
+        failure ? { status: "Failure", err: failure } : { status: "Success" },
+      );
+    }, this.#instanceOperationMs));
+    return created(entry.op);
+  }
+
+  async #exec(request: Request, instance: Required<FakeInstance>): Promise<Response> {
+    let body: ExecRequest;
+    try {
+      body = await request.json();
+    } catch (cause) {
+      return error(400, `invalid JSON body: ${(cause as Error).message}`);
+    }
+    if (body === null || typeof body !== "object") return error(400, "invalid exec request");
+    const waitForWebsocket = body["wait-for-websocket"] === true;
+    const record = body["record-output"] === true;
+    if (this.flavor === "incus" && record && waitForWebsocket) {
+      return error(400, 'Cannot use "record-output" in combination with "wait-for-websocket"');
+    }
+    if (this.flavor === "incus" && record && body.interactive === true) {
+      return error(400, 'Cannot use "interactive" in combination with "record-output"');
+    }
+    if (instance.status === "Stopped") return error(400, "Instance is not running");
+    if (instance.status === "Frozen") return error(400, "Instance is frozen");
+    const { name, project } = instance;
+    const command = Array.isArray(body.command) ? body.command.map(String) : [];
+    body.command = command;
+    const common = { instance: name, project, request: body, commands: this.#commands };
+    let entry: Entry;
+    if (waitForWebsocket) {
+      const session: ExecSession = new ExecSession({
+        ...common,
+        connectMs: this.#connectMs,
+        finish: (outcome) => this.finish(entry.op.id, outcome),
+      });
+      this.#sessions.add(session);
+      session.done.then(() => this.#sessions.delete(session));
+      entry = this.#create({
+        project,
+        class: "websocket",
+        resources: this.#execResources(name, project, "websocket"),
+        metadata: {
+          command,
+          environment: execEnvironment(body),
+          fds: session.fds,
+          interactive: body.interactive === true,
+        },
+      }, session);
+    } else {
+      entry = this.#create({
+        project,
+        resources: this.#execResources(name, project, "task"),
+        metadata: null,
+      });
+      const id = entry.op.id;
+      const task = runTask({
+        ...common,
+        record: record ? (fd, bytes) => this.#saveLog(project, name, id, fd, bytes) : undefined,
+        track: (process) => {
+          this.#processes.add(process);
+          return () => this.#processes.delete(process);
+        },
+        finish: (outcome) => this.finish(id, outcome),
+      });
+      this.#tasks.add(task);
+      task.finally(() => this.#tasks.delete(task));
+    }
+    return created(entry.op);
+  }
+
+  /** An exec's resources: LXD 5.0 adds `containers` (its old URL) and never the project. */
+  #execResources(
+    name: string,
+    project: string,
+    kind: "task" | "websocket",
+  ): Record<string, string[]> {
+    if (this.flavor === "lxd") {
+      return { containers: [`/1.0/containers/${name}`], instances: [`/1.0/instances/${name}`] };
+    }
+    const query = project === "default" ? "" : `?project=${encodeURIComponent(project)}`;
+    const url = `/1.0/instances/${name}${query}`;
+    return kind === "task" ? { containers: [url], instances: [url] } : { instances: [url] };
+  }
+
+  #saveLog(
+    project: string,
+    instance: string,
+    id: string,
+    fd: "1" | "2",
+    bytes: Uint8Array,
+  ): string {
+    const path = execLogPaths(this.flavor, instance, id)[fd];
+    this.#logs.set(`${project}${path}`, bytes);
+    return path;
+  }
+
+  /** `GET /logs`, `GET /logs/exec-output` (Incus), `GET`/`DELETE` of one log. */
+  #logsRoute(method: string, instance: Required<FakeInstance>, rest: string): Response {
+    const { name, project } = instance;
+    const base = `/1.0/instances/${name}/logs`;
+    const ours = [...this.#logs.keys()].filter((key) => key.startsWith(`${project}${base}/`))
+      .map((key) => key.slice(project.length)).sort();
+    const file = rest.slice("/logs/".length);
+    const onDisk = `/var/lib/fake/containers/${name}/${file}`;
+    if (method === "GET" && rest === "/logs") {
+      return sync(
+        this.flavor === "incus"
+          ? [`${base}/lxc.log`]
+          : [...ours, `${base}/lxc.conf`, `${base}/lxc.log`].sort(),
+      );
+    }
+    if (method === "GET" && rest === "/logs/exec-output" && this.flavor === "incus") {
+      return sync(ours);
+    }
+    if (!/^(exec-output\/)?exec_[0-9a-f-]+\.std(out|err)$/.test(file)) {
+      return error(400, `log file name ${file} not valid`);
+    }
+    const key = `${project}${base}/${file}`;
+    const bytes = this.#logs.get(key);
+    if (method === "DELETE") {
+      if (bytes === undefined) return error(404, `remove ${onDisk}: no such file or directory`);
+      this.#logs.delete(key);
+      return sync({});
+    }
+    if (method !== "GET") return error(405, "method not allowed");
+    if (bytes === undefined) {
+      // Incus answers 404, LXD 5.0 500.
+      return error(
+        this.flavor === "incus" ? 404 : 500,
+        `open ${onDisk}: no such file or directory`,
+      );
+    }
+    return new Response(bytes.slice(), {
+      headers: {
+        "content-type": "application/octet-stream",
+        "content-disposition": `inline;filename=${file.slice(file.lastIndexOf("/") + 1)}`,
+      },
+    });
+  }
+
+  /** `GET /1.0/operations/<id>/websocket?secret=…`, with the daemons' refusals. */
+  #operationWebSocket(request: Request, url: URL, entry: Entry): Response {
+    const { op, websockets } = entry;
+    if (op.class !== "websocket" || websockets === undefined) {
+      return error(500, "Only websocket operations can be connected");
+    }
+    if (op.status_code !== StatusCode.Running) {
+      return error(500, "Only running operations can be connected");
+    }
+    const secret = url.searchParams.get("secret") ?? "";
+    if (secret === "") return error(500, "missing secret");
+    const name = Object.keys(websockets.fds).find((fd) => websockets.fds[fd] === secret);
+    if (name === undefined) {
+      return this.flavor === "incus" ? error(403, "Forbidden") : error(500, "permission denied");
+    }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return error(
+        500,
+        "websocket: the client is not using the websocket protocol: " +
+          "'upgrade' token not found in 'Connection' header",
+        400,
+      );
+    }
+    const { socket, response } = Deno.upgradeWebSocket(request);
+    this.#operationSockets.add(socket);
+    socket.addEventListener("close", () => this.#operationSockets.delete(socket));
+    if (websockets.connected.has(name)) {
+      // The daemons upgrade, then drop a second connection for the same fd.
+      socket.addEventListener("open", () => socket.close());
+      return response;
+    }
+    websockets.connected.add(name);
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("open", () => websockets.open(name, socket));
+    return response;
   }
 }
 

@@ -17,4 +17,5 @@
  */
 
 export * from "./fake_daemon.ts";
+export type { FakeCommand, FakeCommandContext, FakeCommandOutput } from "./fake_commands.ts";
 export * from "./fake_longrunning.ts";

@@ -127,7 +127,9 @@ Deno.test("handle.websocket(): an fd name is looked up in metadata.fds; the secr
 });
 
 Deno.test("startOperation(): a handle on the started operation; a sync answer is a ProtocolError", async () => {
-  await using daemon = await FakeDaemon.start();
+  // c1 in the default project and in p1 (exec needs the instance).
+  const instances = [{ name: "c1" }, { name: "c1", project: "p1" }];
+  await using daemon = await FakeDaemon.start({ instances });
   await using client = connect({ socket: daemon.path });
   const handle = await client.startOperation("/1.0/instances/c1/exec", {
     body: { command: ["sleep", "0.05"], "wait-for-websocket": false },

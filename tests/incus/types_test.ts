@@ -8,6 +8,7 @@ import { assert, assertEquals } from "@std/assert";
 import {
   connect,
   type EventBase,
+  type EventStream,
   type ExecOperation,
   type IncusEvent,
   type LifecycleEvent,
@@ -161,6 +162,11 @@ Deno.test("types: events narrow on type, and types: [...] sets the element type"
   const names: string[] = ["operation"];
   await using runtime = client.events({ types: names });
   assertType<IsExact<typeof runtime, typeof all>>(true);
+  await using none = client.events({ types: [] });
+  assertType<IsExact<typeof none, typeof all>>(true);
+  const kept = ["lifecycle"] as const;
+  await using fromConstant = client.events({ types: kept });
+  assertType<IsExact<typeof fromConstant, EventStream<LifecycleEvent>>>(true);
   controller.abort();
 });
 
@@ -183,4 +189,9 @@ Deno.test("types: handles carry the operation's type", async () => {
   assertType<IsExact<typeof refreshed, ExecOperation>>(true);
   const status = await byId.refresh({}, (op) => op.status);
   assertEquals(status, "Running");
+
+  const recorded = await client.execRecorded("c1", ["true"]);
+  const recordedCode = recorded.operation.metadata?.return;
+  assertType<IsExact<typeof recordedCode, number | undefined>>(true);
+  assertEquals([recorded.exitCode, recordedCode], [0, 0]);
 });

@@ -48,7 +48,7 @@ for (const daemon of DAEMONS) {
     assertEquals((await again.refresh()).metadata?.return, 3);
   });
 
-  Deno.test(`${name}: a handle in a project cancels a real cancellable operation; resources carry the project`, async () => {
+  Deno.test(`${name}: handles in a project: an instance creation waits, a migration source cancels; resources carry the project`, async () => {
     await using client = connectTo(daemon);
     const project = uniqueName("hp");
     await client.query<Record<string, never>>("/1.0/projects", {
@@ -57,13 +57,17 @@ for (const daemon of DAEMONS) {
     });
     const instance = uniqueName("hmig");
     try {
-      await client.query("/1.0/instances", {
-        method: "POST",
+      // Creating an instance: a handle on it waits, and its resources name the new instance.
+      const creating = await client.startOperation("/1.0/instances", {
         project,
         body: { name: instance, source: { type: "image", alias: daemon.image } },
-        wait: true,
-        timeout: 60_000,
       });
+      assertEquals(creating.project, project);
+      const created = await creating.wait({ timeout: 60_000 });
+      assertEquals([created.status, creating.operation?.status], ["Success", "Success"]);
+      const made = parseResources(created).filter((r) => r.kind === "instances");
+      assertEquals(made.map((r) => r.name), [instance]);
+      assertEquals(made[0].project, name === "incus" ? project : undefined);
       // A migration source waits for a target to connect: cancellable.
       const handle = await client.startOperation(`/1.0/instances/${instance}`, {
         project,

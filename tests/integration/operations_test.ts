@@ -22,6 +22,7 @@ import {
   OperationCancelledError,
   OperationFailedError,
   OperationNotFoundError,
+  OperationTimeoutError,
   ProtocolError,
   StatusCode,
 } from "../../mod.ts";
@@ -112,6 +113,23 @@ for (const daemon of DAEMONS) {
       );
       assertEquals(error.id, op.id);
       assert(error.err.length > 0, "the server's err is carried");
+      assertEquals(error.operationStatusCode, StatusCode.Failure);
+      // The request that read the final state, never a /wait that was not sent.
+      assertEquals(error.method, "GET");
+      if (mode === "events") {
+        assert(
+          [`/1.0/operations/${op.id}`, "/1.0/operations", "/1.0/events"].includes(error.path),
+          error.path,
+        );
+        assertEquals(error.status, error.path === "/1.0/events" ? 0 : 200);
+      } else {
+        // Incus answers a failed operation's /wait with an error (its err): the
+        // client reads it back. LXD answers 200 with the failed operation.
+        const expected = name === "incus"
+          ? `/1.0/operations/${op.id}`
+          : `/1.0/operations/${op.id}/wait`;
+        assertEquals([error.path, error.status], [expected, 200]);
+      }
       const witness = await curl(daemon.socket, `/1.0/operations/${op.id}`);
       const served = witness.metadata as Operation | null;
       if (served !== null && witness.type === "sync") {
@@ -120,15 +138,22 @@ for (const daemon of DAEMONS) {
       }
     });
 
-    Deno.test(`${name} (${mode}): timeout shorter than the op rejects TimeoutError; the op keeps running`, async () => {
+    Deno.test(`${name} (${mode}): timeout shorter than the op rejects OperationTimeoutError with the running state; the op keeps running`, async () => {
       await using client = connectTo(daemon, undefined, { events: mode === "events" });
       const op = await startSleep(client, daemon, 3);
       const started = performance.now();
       const error = await assertRejects(
-        () => client.operations.wait(op.id, { timeout: 700 }),
-        DOMException,
+        () => client.operations.wait(op, { timeout: 700 }),
+        OperationTimeoutError,
       );
       assertEquals(error.name, "TimeoutError");
+      assertInstanceOf(error, IncusOpsError);
+      assertEquals([error.id, error.timeout, error.status], [op.id, 700, 0]);
+      // Incus's /wait slice that ran out answers an error body, LXD's 200 and
+      // the running operation: either way the error carries the state seen.
+      const last = error.operation as Operation | undefined;
+      assertEquals(last?.status, "Running");
+      assertEquals(last?.id, op.id);
       assert(performance.now() - started < 2_500, "the deadline won over the server's slice");
       assertEquals((await client.operations.get(op.id)).status, "Running");
       assertEquals((await client.operations.wait(op.id)).status, "Success");

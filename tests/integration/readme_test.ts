@@ -1,47 +1,33 @@
 /**
- * The README's examples (quick start, exec), run as written with the
- * documented minimal permissions against each real daemon.
+ * Every README example that talks to a daemon (every ```ts block but the
+ * self-contained ones on their own fakes and those marked `ignore`), run
+ * as written with the README's minimal permissions against each real
+ * daemon; their `// output` comments must hold. Blocks marked
+ * `real-daemon` run only here; the others also run on the fake daemon
+ * (tests/testing/readme_test.ts).
  */
 
-import { assertEquals, assertStringIncludes } from "@std/assert";
-import { ROOT_PATH, runReadmeExample } from "../_readme.ts";
+import {
+  assertPromisedOutput,
+  blockName,
+  readmeBlocks,
+  runExample,
+  selfContained,
+  socketPermissions,
+} from "../_readme.ts";
 import { DAEMONS } from "./_daemons.ts";
 
-/** The README's minimal flags for a Unix socket (read on the checkout for imports). */
-const minimal = (socket: string) => [
-  "--allow-env",
-  `--allow-read=${socket},${ROOT_PATH}`,
-  `--allow-write=${socket}`,
-  `--allow-net=unix:${socket},127.0.0.1:80`,
-];
+const blocks = (await readmeBlocks()).filter((block) =>
+  block.marker !== "ignore" && !selfContained(block)
+);
 
 for (const daemon of DAEMONS) {
-  const env = { INCUS_SOCKET: daemon.socket };
-
-  Deno.test(`${daemon.name}: the README quick start works as written, with minimal permissions`, async () => {
-    const out = await runReadmeExample("## Quick start", minimal(daemon.socket), env);
-    assertStringIncludes(out, "Executing command");
-    assertStringIncludes(out, "Success 0");
-  });
-
-  Deno.test(`${daemon.name}: the README exec example works as written, with minimal permissions`, async () => {
-    const out = await runReadmeExample(
-      "## Exec and operation websockets",
-      minimal(daemon.socket),
-      env,
-    );
-    assertEquals(out, "3 Linux oops\n6 0\n");
-  });
-
-  Deno.test(`${daemon.name}: the README waiting example works as written, with minimal permissions`, async () => {
-    const out = await runReadmeExample(
-      "## Waiting at scale: events, watch, waitAll",
-      minimal(daemon.socket),
-      env,
-    );
-    const lines = out.trim().split("\n");
-    assertEquals(lines[0], "watch: Running");
-    assertEquals(lines.at(-2), "watch: Success");
-    assertEquals(lines.at(-1), "true Success,Success,Success");
-  });
+  for (const block of blocks) {
+    Deno.test(`${daemon.name}: README runs as written, minimal permissions: ${blockName(block)}`, async () => {
+      const out = await runExample(block.code, socketPermissions(daemon.socket), {
+        INCUS_SOCKET: daemon.socket,
+      });
+      assertPromisedOutput(block, out);
+    });
+  }
 }
