@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a gate script: it reports on stdout/stderr
 /**
  * The import-boundary check of the gates: every module of the package may
  * import only downward or inside its own layer (CONTRIBUTING.md, "Layers").
