@@ -262,10 +262,17 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The answer, or the mutator's result.
    *
    * @example A sync write
-   * ```ts ignore
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * // The fake has no projects API: answer this one request as Incus does.
+   * daemon.interceptor = (request, url) =>
+   *   request.method === "POST" && url.pathname === "/1.0/projects"
+   *     ? Response.json({ type: "sync", status: "Success", status_code: 200, metadata: {} })
+   *     : undefined;
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * await client.query<Record<string, never>>("/1.0/projects", {
    *   method: "POST",
    *   body: { name: "p1" },
