@@ -37,7 +37,16 @@ export {
   ResponseTimeoutError,
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
-export { IncusError, NotCancellableError, OperationNotFoundError } from "./src/incus/errors.ts";
+export {
+  IncusError,
+  MemberUnreachableError,
+  NotCancellableError,
+  OperationNotFoundError,
+} from "./src/incus/errors.ts";
+export type { MemberUnreachableInit, UnreachableMember } from "./src/incus/errors.ts";
+export type { ClusterMember, MemberListOptions, OperationsByMember } from "./src/incus/cluster.ts";
+export { acrossFleet, DEFAULT_FLEET_CONCURRENCY, listFleet } from "./src/incus/fleet.ts";
+export type { FleetList, FleetOptions, FleetTarget, RemoteOutcome } from "./src/incus/fleet.ts";
 export {
   isFinal,
   OPERATION_STATUSES,

@@ -7,6 +7,8 @@
  * carry one marker after `ts`:
  * - `real-daemon`: it needs a real Incus or LXD (tests/integration runs
  *   it on both; the fake-daemon run skips it);
+ * - `real-cluster`: it needs the real 3-member cluster (run by
+ *   tests/integration/cluster_test.ts only);
  * - `ignore`: not a program (e.g. alternative import lines); never run.
  * A `console.log(...); // text` line promises its output: every word of
  * `text` (quotes stripped) must appear in what the block prints.

@@ -30,11 +30,21 @@ export class UsageError extends Error {
 }
 
 /** Options that take a value. */
-const VALUES = ["format", "status", "project", "remote", "timeout", "request", "data"] as const;
+const VALUES = [
+  "format",
+  "status",
+  "project",
+  "remote",
+  "target",
+  "timeout",
+  "request",
+  "data",
+] as const;
 
 /** Options that take no value. */
 const FLAGS = [
   "all-projects",
+  "all-remotes",
   "wait",
   "show-secrets",
   "help",

@@ -20,6 +20,7 @@ Usage: incusops <command> [options]
 
 Commands:
   list [--format table|json|yaml|csv] [--status running,...] [--project P] [--all-projects]
+       [--target <member>] [--remote a,b,c | --all-remotes]   LOCATION on a cluster
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
                                         progress on stderr (a bar on a terminal), then
@@ -42,6 +43,8 @@ Exit codes:
   4  connection: the daemon or config.yml cannot be used, or Deno lacks a permission
      (the message names the flag to add)
   5  protocol: something answered, but not as an Incus/LXD daemon does
+  6  partial list: cluster members or remotes not heard from (named on stderr; what was heard
+     is printed)
 `;
 
 type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;

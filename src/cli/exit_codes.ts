@@ -28,6 +28,11 @@ export const ExitCode = {
   Connection: 4,
   /** Something answered, but not as an Incus/LXD daemon does. */
   Protocol: 5,
+  /**
+   * A list lacks the operations of cluster members or remotes that could not
+   * be heard from (named on stderr); what was heard is printed.
+   */
+  Partial: 6,
 } as const;
 
 /**

@@ -147,15 +147,35 @@ const REST: Column[] = [
   },
 ];
 
-/** What decides the columns (more may come, such as the cluster member). */
+/** What decides the columns. */
 export interface ColumnChoice {
   /** Operations of every project: a PROJECT column after ID. */
   allProjects?: boolean;
+  /** Operations of a cluster: a LOCATION column last (the member), as `incus operation list`. */
+  location?: boolean;
+  /** Operations of many remotes: a REMOTE column first. */
+  remote?: boolean;
 }
+
+const LOCATION: Column = { name: "LOCATION", cell: (op) => op.location ?? "" };
+const REMOTE: Column = { name: "REMOTE", cell: (op) => (op as { remote?: string }).remote ?? "" };
 
 /** The columns of a listing, as `incus operation list` shows them. */
 export function columnsFor(choice: ColumnChoice = {}): Column[] {
-  return [ID, ...(choice.allProjects ? [PROJECT] : []), ...REST];
+  return [
+    ...(choice.remote ? [REMOTE] : []),
+    ID,
+    ...(choice.allProjects ? [PROJECT] : []),
+    ...REST,
+    ...(choice.location ? [LOCATION] : []),
+  ];
+}
+
+/** Whether any operation runs on a cluster member (its `location` names one). */
+export function onCluster(ops: readonly Operation[]): boolean {
+  return ops.some((op) =>
+    op.location !== undefined && op.location !== "" && op.location !== "none"
+  );
 }
 
 /** A boxed table like the incus CLI's; built with loops, for any number of rows. */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { fleetRemotes, listMany, listOne } from "./fleet.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -15,12 +16,22 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   const format = formatOf(args, "table");
   const statuses = statusesOf(args);
   const allProjects = args.options.has("all-projects");
+  const printing = {
+    format,
+    statuses,
+    showSecrets: args.options.has("show-secrets"),
+    allProjects,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  };
+  const scope = { allProjects, target: option(args, "target") };
+  // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
+  const remotes = await fleetRemotes(option(args, "remote"), args.options.has("all-remotes"));
+  if (remotes.length > 1 || args.options.has("all-remotes")) {
+    return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
+  }
   await using client = await open(io, option(args, "remote"), option(args, "project"));
-  let ops = await client.operations.list({ allProjects });
-  if (statuses !== undefined) ops = ops.filter((op) => statuses.includes(op.status.toLowerCase()));
-  ops = forDisplay(ops, { mask: !args.options.has("show-secrets") });
-  io.stdout(await formatOperations(ops, format, columnsFor({ allProjects })) + "\n");
-  return ExitCode.Ok;
+  return await listOne(client, scope, printing);
 }
 
 /** `show <id>`: one operation, as yaml or json. */

@@ -26,7 +26,7 @@ import { isTransient, LongRunningFailedError, RpcError } from "./errors.ts";
 import { type HeadersSource, RestClient, type RestRequest } from "./http.ts";
 import { baseUrlOf, namePath } from "./name.ts";
 import { type Any, Code, type Operation } from "./operation.ts";
-import { OperationList, type OperationPage } from "./list.ts";
+import { DEFAULT_MAX_PAGES, OperationList, type OperationPage } from "./list.ts";
 
 /** Options of {@linkcode connectLongRunning}. */
 export interface LongRunningOptions {
@@ -146,6 +146,13 @@ export interface ListOptions extends CallOptions {
   pageSize?: number;
   /** Start at this page (a `nextPageToken` from an earlier listing). */
   pageToken?: string;
+  /**
+   * The most pages one iteration fetches; a listing that goes on past it
+   * rejects with a `ProtocolError` (so does one whose page tokens repeat).
+   *
+   * @default {10_000}
+   */
+  maxPages?: number;
 }
 
 /** Options of {@linkcode LongRunningOperations.wait}. */
@@ -310,7 +317,7 @@ export class LongRunningOperations {
    * the iteration starts; a bad name or option throws here.
    *
    * @param name The collection (`operations`, the default) or its parent.
-   * @param options `filter`, `pageSize`, `pageToken`, `signal`, `timeout` (per page), `retry`.
+   * @param options `filter`, `pageSize`, `pageToken`, `maxPages`, `signal`, `timeout` (per page), `retry`.
    * @param mutator Applied to each operation.
    * @returns The operations (or the mutator's results).
    *
@@ -344,7 +351,12 @@ export class LongRunningOperations {
     const path = base.endsWith("/operations") || base === "/operations"
       ? base
       : `${base}/operations`;
-    const { filter, pageSize, pageToken } = options;
+    const { filter, pageSize, pageToken, maxPages = DEFAULT_MAX_PAGES } = options;
+    if (!Number.isInteger(maxPages) || maxPages < 1) {
+      throw new InvalidArgumentError(
+        `invalid maxPages ${describeValue(maxPages)}: expected an integer >= 1`,
+      );
+    }
     if (filter !== undefined && typeof filter !== "string") {
       throw new InvalidArgumentError(`invalid filter ${describeValue(filter)}: expected a string`);
     }
@@ -379,14 +391,16 @@ export class LongRunningOperations {
       ) {
         throw this.#shapeError("GET", path, "a ListOperationsResponse");
       }
-      if (nextPageToken && nextPageToken === token) {
-        throw this.#shapeError("GET", path, "a new nextPageToken (it repeated the last one)");
-      }
       const items: R[] = [];
       for (const op of operations) items.push(await applyMutator(op, mutator));
       return { operations: items, nextPageToken: nextPageToken || undefined };
     };
-    return new OperationList(fetchPage, pageToken);
+    return new OperationList(
+      fetchPage,
+      pageToken,
+      maxPages,
+      (why) => this.#shapeError("GET", path, why),
+    );
   }
 
   /**

@@ -8,8 +8,9 @@
  */
 
 import { readTextLimited } from "../core/body.ts";
-import { anySignal } from "../core/signals.ts";
+import { abortable, anySignal } from "../core/signals.ts";
 import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../core/errors.ts";
+
 import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
 import { RpcError } from "./errors.ts";
 
@@ -96,10 +97,17 @@ export class RestClient {
           client: this.#target.client,
           signal: stopped,
           body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          // Never followed: it would send the headers (an API key) and the
+          // body to wherever the Location points.
+          redirect: "manual",
         });
       } catch (error) {
         if (stopped.aborted) throw error;
         throw this.#connectionError(error, method, fullPath);
+      }
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw this.#redirectError(response, method, fullPath);
       }
       const text = await readTextLimited(
         response,
@@ -131,13 +139,32 @@ export class RestClient {
   async #headers(signal: AbortSignal, json: boolean): Promise<Headers> {
     const headers = new Headers(this.#target.headers);
     if (this.#target.getHeaders !== undefined) {
-      const extra = new Headers(await this.#target.getHeaders({ signal }));
+      const getHeaders = this.#target.getHeaders;
+      // Raced with the signal: a source that never settles must not outlast the call's limit.
+      const extra = new Headers(
+        await abortable(
+          new Promise<HeadersInit>((resolve) => resolve(getHeaders({ signal }))),
+          signal,
+        ),
+      );
       signal.throwIfAborted();
       for (const [key, value] of extra) headers.set(key, value);
     }
     headers.set("accept", "application/json");
     if (json) headers.set("content-type", "application/json");
     return headers;
+  }
+
+  /** Refuses a redirect, naming only the origin it points to. */
+  #redirectError(response: Response, method: string, path: string): ProtocolError {
+    const location = response.headers.get("location");
+    const url = location === null ? null : URL.parse(location, this.#base);
+    const where = url === null ? "no usable location" : url.origin;
+    return new ProtocolError(
+      `${method} ${path}: ${this.#origin} answered HTTP ${response.status}, a redirect to ` +
+        `${where}; redirects are not followed (they would carry the request's headers and body)`,
+      { status: response.status, method, path, target: this.#origin },
+    );
   }
 
   /** Explains a failed connection without repeating any header or URL secret. */

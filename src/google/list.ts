@@ -5,6 +5,9 @@
  * @module
  */
 
+/** The most pages one iteration of a listing fetches by default. */
+export const DEFAULT_MAX_PAGES = 10_000;
+
 /**
  * One page of a listing.
  *
@@ -52,19 +55,27 @@ export interface OperationPage<T> {
 export class OperationList<T> implements AsyncIterable<T> {
   readonly #fetchPage: (token: string | undefined) => Promise<OperationPage<T>>;
   readonly #firstToken: string | undefined;
+  readonly #maxPages: number;
+  readonly #refuse: (why: string) => Error;
 
   /**
    * Made by `list()`; not meant to be constructed directly.
    *
    * @param fetchPage Fetches the page of a token (`undefined` for the first).
    * @param firstToken The token of the first page to fetch.
+   * @param maxPages The most pages one iteration fetches.
+   * @param refuse Makes the error thrown when the server's tokens cycle or the pages run past `maxPages`.
    */
   constructor(
     fetchPage: (token: string | undefined) => Promise<OperationPage<T>>,
     firstToken?: string,
+    maxPages: number = DEFAULT_MAX_PAGES,
+    refuse: (why: string) => Error = (why) => new Error(why),
   ) {
     this.#fetchPage = fetchPage;
     this.#firstToken = firstToken;
+    this.#maxPages = maxPages;
+    this.#refuse = refuse;
   }
 
   /**
@@ -90,11 +101,26 @@ export class OperationList<T> implements AsyncIterable<T> {
    */
   async *pages(): AsyncGenerator<OperationPage<T>, void, undefined> {
     let token = this.#firstToken;
-    do {
+    // Every token given so far: a server whose tokens cycle (A, B, A, ...)
+    // would otherwise be listed forever.
+    const seen = new Set<string>(token === undefined || token === "" ? [] : [token]);
+    for (let count = 1;; count++) {
       const page = await this.#fetchPage(token);
-      yield page;
       token = page.nextPageToken;
-    } while (token !== undefined);
+      if (token !== undefined && seen.has(token)) {
+        throw this.#refuse(
+          "a nextPageToken it gave before (the listing would go round in a cycle)",
+        );
+      }
+      if (token !== undefined && count >= this.#maxPages) {
+        throw this.#refuse(
+          `a last page within ${this.#maxPages} pages (raise maxPages for a longer listing)`,
+        );
+      }
+      yield page;
+      if (token === undefined) return;
+      seen.add(token);
+    }
   }
 
   /**

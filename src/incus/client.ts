@@ -14,14 +14,14 @@ import type { CallOptions, OperationsSettings, WaitOptions } from "./operations/
 import { resolveRetry, type RetryOption } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
 import {
+  attachExec,
   execBody,
   type ExecOptions,
   type ExecOutput,
   execOutput,
-  ExecProcess,
+  type ExecProcess,
   execStatus,
   type ExecStreamOptions,
-  holdMessages,
   instanceName,
 } from "./exec.ts";
 import {
@@ -38,10 +38,20 @@ import { withProject } from "./project.ts";
 import { resolveSocket } from "./transport/socket.ts";
 import type { ConnectionTarget } from "./transport/target.ts";
 import { type Envelope, Transport } from "./transport/transport.ts";
-import { closeWebSocket } from "./transport/websocket.ts";
+import { memberName } from "./cluster.ts";
+import { memberOrigins } from "./transport/failover.ts";
 
 /** Options of {@linkcode connect}. */
-export interface ConnectOptions extends ConnectionTarget {
+export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
+  /**
+   * `https://host:8443` of a remote daemon (instead of a socket); or, for a
+   * cluster, several members' URLs: the client uses the first, learns the
+   * other members from `/1.0/cluster/members`, and when the member in use
+   * stops answering moves its requests (a GET is sent again there; a write
+   * is not) and its events connection to another member. The certificates
+   * apply to every member (trust is cluster-wide).
+   */
+  url?: string | readonly string[];
   /**
    * Path of the daemon's Unix socket, used alone. Default: the one named by
    * `INCUS_SOCKET` or `$INCUS_DIR/unix.socket`, `LXD_SOCKET` or
@@ -102,6 +112,22 @@ export interface ConnectOptions extends ConnectionTarget {
    * @default {true}
    */
   events?: boolean | Partial<HubSettings>;
+  /**
+   * On a cluster: the member this client's work goes to by default
+   * (`target=` of {@linkcode Client.query}, e.g. where a new instance is
+   * placed), and whose operations and events lists and `events()` keep.
+   * Calls take a `target` too. Default: none (the daemon decides; every
+   * member's operations and events).
+   */
+  target?: string;
+  /**
+   * On a cluster: how long a wait keeps looking while the member running
+   * its operation cannot be reached (e.g. restarts) before rejecting with
+   * `MemberUnreachableError`, ms. Waits take `memberGraceMs` too.
+   *
+   * @default {60_000}
+   */
+  memberGraceMs?: number;
 }
 
 /**
@@ -137,11 +163,18 @@ export interface QueryOptions extends CallOptions {
    */
   wait?: boolean;
   /**
-   * With `wait`: the wait's limit in ms.
+   * Limit of the whole call in ms: the request (within `requestTimeout`)
+   * and, with `wait`, the wait for the operation.
    *
    * @default {undefined} (no limit)
    */
   timeout?: number;
+  /**
+   * On a cluster: the member to address (`?target=`), e.g. where to create
+   * an instance (default: the client's `target`). Requests about an
+   * existing instance or operation go to its member whatever the target.
+   */
+  target?: string;
 }
 
 /** Options of {@linkcode Client.startOperation}. */
@@ -161,6 +194,42 @@ export interface StartOperationOptions extends CallOptions {
 /** Characters and sequences a query path may not hold. */
 // deno-lint-ignore no-control-regex -- control characters are what it refuses
 const BAD_PATH = /[\s#\\\u0000-\u001f\u007f]|%(?:2e|2f|5c|00|23|3f)|(?:^|\/)\.\.?(?:\/|$|\?)/i;
+
+/**
+ * Splits a query path into its base and its query (URLSearchParams
+ * semantics), merges `options.query` and adds the project unless the query
+ * names one. Throws {@linkcode InvalidArgumentError} for what is ambiguous:
+ * a second `?`, a parameter both in the path and in `options.query`, or a
+ * `project` in the path that differs from `options.project`.
+ */
+function splitQuery(
+  path: string,
+  options: QueryOptions,
+  clientProject: string | undefined,
+): { base: string; query: string; project: string | undefined } {
+  const mark = path.indexOf("?");
+  const base = mark < 0 ? path : path.slice(0, mark);
+  const inline = mark < 0 ? "" : path.slice(mark + 1);
+  const refuse = (why: string) =>
+    new InvalidArgumentError(`ambiguous API path ${describeValue(path)}: ${why}`);
+  if (inline.includes("?")) throw refuse(`a second "?" (encode it as %3F inside a value)`);
+  const params = new URLSearchParams(inline);
+  for (const [key, value] of Object.entries(options.query ?? {})) {
+    if (params.has(key)) throw refuse(`"${key}" is both in the path and in options.query`);
+    params.append(key, value);
+  }
+  const named = params.getAll("project");
+  if (named.length > 1) throw refuse(`"project" given ${named.length} times`);
+  if (named.length === 1) {
+    if (options.project !== undefined && options.project !== named[0]) {
+      throw refuse(`its project "${named[0]}" differs from options.project "${options.project}"`);
+    }
+    return { base, query: params.toString(), project: named[0] };
+  }
+  const project = options.project ?? clientProject;
+  if (project !== undefined) params.set("project", project);
+  return { base, query: params.toString(), project };
+}
 
 /**
  * A connection to one Incus or LXD daemon. Make it with {@linkcode connect};
@@ -185,6 +254,8 @@ export class Client implements Disposable, AsyncDisposable {
   readonly operations: Operations;
   /** The default project of this client's calls, if set. */
   readonly project: string | undefined;
+  /** The cluster member this client addresses by default, if set. */
+  readonly member: string | undefined;
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
@@ -198,6 +269,7 @@ export class Client implements Disposable, AsyncDisposable {
   constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
     this.project = settings.project;
+    this.member = settings.target;
     this.#requests = new IdempotentRequests(transport, settings.retry);
     this.operations = new Operations(transport, settings, this.#requests);
   }
@@ -342,11 +414,16 @@ export class Client implements Disposable, AsyncDisposable {
     mutator?: Mutator<T, R>,
   ): Promise<R> {
     const timeout = duration("timeout", options.timeout);
-    const { envelope, project } = await this.#send(path, options);
+    const started = performance.now();
+    const { envelope, project } = await this.#send(path, options, timeout);
     if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
     const operation = envelope.metadata as Operation;
     if (!options.wait) return await applyMutator(operation as T, mutator);
-    const waitOptions: WaitOptions = { signal: options.signal, project, timeout };
+    // `timeout` bounds the whole call: what the request left is the wait's.
+    const left = timeout === undefined
+      ? undefined
+      : Math.max(0, timeout - (performance.now() - started));
+    const waitOptions: WaitOptions = { signal: options.signal, project, timeout: left };
     const final = await this.operations.wait(operation.id, waitOptions);
     return await applyMutator(final as T, mutator);
   }
@@ -404,6 +481,7 @@ export class Client implements Disposable, AsyncDisposable {
   async #send(
     path: string,
     options: QueryOptions,
+    timeout?: number,
   ): Promise<{ envelope: Envelope; project: string | undefined }> {
     if (typeof path !== "string" || !/^\/1\.0(?:[/?]|$)/.test(path) || BAD_PATH.test(path)) {
       throw new InvalidArgumentError(
@@ -411,10 +489,13 @@ export class Client implements Disposable, AsyncDisposable {
           `without "..", "#", white space or encoded separators`,
       );
     }
-    const project = options.project ?? this.project;
-    const [base, inline] = path.split("?", 2);
-    const extra = new URLSearchParams(options.query).toString();
-    const query = withProject([inline, extra].filter(Boolean).join("&"), project) ?? "";
+    const split = splitQuery(path, options, this.project);
+    const { base, project } = split;
+    let query = split.query;
+    const target = memberName(options.target) ?? this.member;
+    if (target !== undefined && !new URLSearchParams(query).has("target")) {
+      query = `${query}${query ? "&" : ""}target=${encodeURIComponent(target)}`;
+    }
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
@@ -423,6 +504,9 @@ export class Client implements Disposable, AsyncDisposable {
         query,
         body: options.body,
         signal: options.signal,
+        timeout: timeout === undefined
+          ? undefined
+          : Math.min(timeout, this.#transport.requestTimeout),
       });
     return { envelope, project };
   }
@@ -468,43 +552,11 @@ export class Client implements Disposable, AsyncDisposable {
       project,
       signal,
     });
-    const fds = (started.metadata?.fds ?? {}) as Record<string, string>;
-    const opened = await Promise.allSettled(
-      Object.entries(fds).map(async ([fd, secret]) => {
-        const socket = await this.operations.websocket(started.id, secret, { signal });
-        // Output may come before the other sockets are open.
-        if (fd !== "control") holdMessages(socket);
-        return [fd, socket] as const;
-      }),
-    );
-    const sockets = Object.fromEntries(
-      opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
-    );
-    const failed = opened.find((result) => result.status === "rejected");
-    if (failed !== undefined || sockets.control === undefined || sockets["0"] === undefined) {
-      await Promise.all(Object.values(sockets).map((socket) => closeWebSocket(socket)));
-      throw failed?.reason ?? new InvalidArgumentError(
-        `the exec operation ${started.id} offered no usable websockets`,
-      );
-    }
-    const finished = this.operations.wait(started.id, { project, signal });
-    const process = new ExecProcess(started.id, sockets, finished);
-    if (signal !== undefined) {
-      const kill = () => {
-        process.kill(9);
-        process.close();
-      };
-      signal.addEventListener("abort", kill, { once: true });
-      process.status.finally(() => signal.removeEventListener("abort", kill)).catch(() => {});
-    }
-    const input = options.stdin ?? "null";
-    if (input === "null") process.stdin.close().catch(() => {});
-    else if (input !== "piped") {
-      const source = input instanceof ReadableStream ? input : ReadableStream.from([
-        typeof input === "string" ? new TextEncoder().encode(input) : input,
-      ]);
-      source.pipeTo(process.stdin).catch(() => {});
-    }
+    const process = await attachExec(this.#transport, started, {
+      stdin: options.stdin,
+      signal,
+      wait: () => this.operations.wait(started.id, { project, signal }),
+    });
     return await applyMutator(process, mutator);
   }
 
@@ -543,14 +595,22 @@ export class Client implements Disposable, AsyncDisposable {
     const name = instanceName(instance);
     const body = execBody(command, options, { waitForWebsocket: false, recordOutput: true });
     const project = options.project ?? this.project;
+    const timeout = duration("timeout", options.timeout);
+    const started = performance.now();
     const final = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
       method: "POST",
       body,
       project,
       signal: options.signal,
       wait: true,
-      timeout: options.timeout,
+      timeout,
     });
+    // `timeout` bounds the whole call, the reading of the logs included.
+    const left = () =>
+      timeout === undefined ? undefined : Math.min(
+        Math.max(0, timeout - (performance.now() - started)),
+        this.#transport.requestTimeout,
+      );
     const logs = (final.metadata?.output ?? {}) as Record<string, string>;
     const logDir = `/1.0/instances/${name}/logs/`;
     const read = async (fd: string): Promise<Uint8Array> => {
@@ -559,12 +619,17 @@ export class Client implements Disposable, AsyncDisposable {
       // Only a log file of this instance, never another path the answer names.
       const file = path.startsWith(logDir) ? path.slice(logDir.length) : "";
       if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
-        throw new InvalidArgumentError(`unexpected exec log path ${JSON.stringify(path)}`);
+        throw new ProtocolError(
+          `exec operation ${final.id}: unexpected log path ${JSON.stringify(path)} from ` +
+            `${this.#transport.target} (not read)`,
+          { status: 200, method: "GET", path: `/1.0/operations/${final.id}`, target: this.target },
+        );
       }
       const query = withProject(undefined, project);
       const bytes = await this.#transport.requestBytes("GET", path, {
         query,
         signal: options.signal,
+        timeout: left(),
       });
       if (!options.keepLogs) {
         await this.#transport.request("DELETE", path, { query }).catch(() => {});
@@ -659,6 +724,8 @@ export class Client implements Disposable, AsyncDisposable {
       query,
       options.signal,
       () => this.#streams.delete(stream),
+      options.maxQueued,
+      memberName(options.target) ?? this.member,
     );
     this.#streams.add(stream);
     return stream;
@@ -666,10 +733,13 @@ export class Client implements Disposable, AsyncDisposable {
 }
 
 /**
- * Connects to an Incus or LXD daemon: over its Unix socket, or to a remote
- * over HTTPS with a client certificate (`url`, `cert`, `key`, and `ca` or
- * `serverCert`); {@linkcode connectRemote} for the remotes of `config.yml`.
- * Nothing is sent until the first call.
+ * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
+ * first found of {@linkcode socketCandidates}), or to a remote over HTTPS with
+ * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`).
+ * Nothing is sent until the first call. A pinned `serverCert` (or `ca`) is
+ * trusted in addition to Deno's root store, not instead of it (Deno 2.9 has
+ * no client without the default roots): keep that store to CAs you trust
+ * for the remote's name. Redirects are never followed.
  *
  * The socket: `socket` as given; else the one `INCUS_SOCKET` or
  * `$INCUS_DIR/unix.socket` names, or `LXD_SOCKET` or `$LXD_DIR/unix.socket`
@@ -747,6 +817,8 @@ export function connect(options: ConnectOptions = {}): Client {
         : { events: options.events }),
     },
     retry: options.retry,
+    memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
+    target: memberName(options.target),
   };
   const maxResponseBytes = options.maxResponseBytes;
   if (
@@ -762,9 +834,11 @@ export function connect(options: ConnectOptions = {}): Client {
   const common = { requestTimeout, maxResponseBytes };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
+    const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
     const transport = new Transport({
       ...common,
-      url: options.url,
+      url: urls?.[0] ?? options.url as string,
+      members: urls?.slice(1),
       cert: options.cert,
       key: options.key,
       ca,

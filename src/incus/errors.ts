@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type ErrorInit, IncusOpsError } from "../core/errors.ts";
+import { ConnectionError, type ErrorInit, IncusOpsError } from "../core/errors.ts";
+import type { Operation } from "./operation.ts";
 
 /**
  * The Incus/LXD server refused the request: an error envelope or an HTTP
@@ -108,5 +109,72 @@ export class NotCancellableError extends IncusError {
     super(message, init);
     this.name = "NotCancellableError";
     this.id = id;
+  }
+}
+
+/** A cluster member that could not be heard from, and where it listens. */
+export interface UnreachableMember {
+  /** The member's name (`server_name`), e.g. `m3`. */
+  name: string;
+  /** Its cluster address, e.g. `https://10.0.0.3:8443` (`""` when unknown). */
+  address: string;
+}
+
+/** What a {@linkcode MemberUnreachableError} is made from. */
+export interface MemberUnreachableInit extends ErrorInit {
+  /** The members that could not be heard from. */
+  members: UnreachableMember[];
+  /** The operations that were heard (a partial list; `[]` for a wait). */
+  operations?: Operation[];
+  /** The ids of the operations heard (also for `recursion: 0` lists). */
+  ids?: string[];
+  /** The operation a wait was following, if any. */
+  operationId?: string;
+}
+
+/**
+ * A cluster answered, but one or more of its members could not be heard
+ * from: a list that would silently lack their operations, or a wait on an
+ * operation running on such a member (after the wait's member grace).
+ * `members` names them and their addresses, `operations` (and `ids`) hold
+ * what was heard, `operationId` the awaited operation. A
+ * {@linkcode ConnectionError} whose `target` is the members' addresses.
+ *
+ * @example
+ * ```ts
+ * import { ConnectionError, MemberUnreachableError } from "@incusops/operations";
+ *
+ * const error = new MemberUnreachableError("cluster member m3 is unreachable", {
+ *   members: [{ name: "m3", address: "https://10.0.0.3:8443" }],
+ * });
+ * console.log(error instanceof ConnectionError, error.members[0].name); // true "m3"
+ * ```
+ */
+export class MemberUnreachableError extends ConnectionError {
+  /** The members that could not be heard from. */
+  readonly members: UnreachableMember[];
+  /** The operations that were heard (`[]` for a wait or a list of ids). */
+  readonly operations: Operation[];
+  /** The ids of the operations that were heard. */
+  readonly ids: string[];
+  /** The operation a wait was following, if any. */
+  readonly operationId: string | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What could not be heard, and what was.
+   * @param init The members, what was heard, and the request.
+   */
+  constructor(message: string, init: MemberUnreachableInit) {
+    super(message, {
+      ...init,
+      target: init.members.map((member) => member.address || member.name).join(", "),
+    });
+    this.name = "MemberUnreachableError";
+    this.members = init.members;
+    this.operations = init.operations ?? [];
+    this.ids = init.ids ?? this.operations.map((operation) => operation.id);
+    this.operationId = init.operationId;
   }
 }

@@ -10,7 +10,9 @@ import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/er
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 import type { Transport } from "./transport/transport.ts";
-import { closeIfOpen, closeWebSocket, openWebSocket } from "./transport/websocket.ts";
+import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
+import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
+import { openPacedWebSocket } from "./transport/paced_websocket.ts";
 
 /**
  * Event types the daemons send (`network-acl`: Incus's network ACL logs);
@@ -229,7 +231,26 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
   allProjects?: boolean;
   /** Ends the stream: the iteration finishes cleanly (no error). */
   signal?: AbortSignal;
+  /**
+   * The most events kept unread. A reader that falls further behind a
+   * flooding daemon ends the stream: its socket is closed at once (memory
+   * stays bounded), the queued events are dropped, and the next read
+   * rejects with a {@linkcode ConnectionError} saying so (events were lost
+   * from then on: subscribe again and re-read what you track).
+   *
+   * @default {10_000}
+   */
+  maxQueued?: number;
+  /**
+   * On a cluster: only the events of this member (their `location`). A
+   * member streams every member's events, and the daemons ignore `target`
+   * on `/1.0/events`, so the client filters.
+   */
+  target?: string;
 }
+
+/** The most events an {@linkcode EventStream} keeps unread by default. */
+export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 
@@ -252,19 +273,23 @@ export function eventsQuery(
   return withProject(params.toString(), project) ?? "";
 }
 
-/** Opens `/1.0/events?query` on the transport's connection. */
+/**
+ * Opens `/1.0/events?query` on a connection of its own to the transport's
+ * daemon (one that can be unref'd while idle, see {@linkcode refSocket}).
+ */
 export async function openEventSocket(
   transport: Transport,
   query: string,
   signal?: AbortSignal,
-): Promise<WebSocket> {
-  return await openWebSocket(
+): Promise<EventSocket> {
+  const paced = await openPacedWebSocket(
     transport,
     "/1.0/events",
     query,
     "no such project, or this client may not read events",
-    { signal },
+    signal,
   );
+  return eventSocket(paced);
 }
 
 /** Decodes one event message; throws {@linkcode ProtocolError} for garbage. */
@@ -317,7 +342,8 @@ export class EventStream<E extends EventBase = IncusEvent>
   implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
-  readonly #queue: IncusEvent[] = [];
+  #queue: IncusEvent[] = [];
+  readonly #maxQueued: number;
   readonly #target: string;
   #socket: WebSocket | undefined;
   #waiting: PromiseWithResolvers<void> | undefined;
@@ -326,6 +352,7 @@ export class EventStream<E extends EventBase = IncusEvent>
   #signal: AbortSignal | undefined;
   #onAbort = () => this.#end();
   #onEnd: (() => void) | undefined;
+  readonly #location: string | undefined;
 
   /**
    * Made by `client.events()`; not meant to be constructed directly.
@@ -334,9 +361,26 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param query The `/1.0/events` query.
    * @param signal Ends the stream.
    * @param onEnd Called once when the stream ends.
+   * @param maxQueued The most events kept unread (see {@linkcode EventsOptions.maxQueued}).
+   * @param location Only events of this cluster member.
    */
-  constructor(transport: Transport, query: string, signal?: AbortSignal, onEnd?: () => void) {
+  constructor(
+    transport: Transport,
+    query: string,
+    signal?: AbortSignal,
+    onEnd?: () => void,
+    maxQueued: number | undefined = DEFAULT_MAX_QUEUED_EVENTS,
+    location?: string,
+  ) {
+    maxQueued ??= DEFAULT_MAX_QUEUED_EVENTS;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1) {
+      throw new InvalidArgumentError(
+        `invalid maxQueued ${describeValue(maxQueued)}: expected an integer >= 1`,
+      );
+    }
     this.#target = transport.target;
+    this.#maxQueued = maxQueued;
+    this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
     if (signal?.aborted) {
@@ -352,11 +396,16 @@ export class EventStream<E extends EventBase = IncusEvent>
       }
       this.#socket = socket;
       socket.addEventListener("message", (message) => {
+        if (this.#ended) return; // closing: nothing more is kept
         try {
-          this.#queue.push(decodeEvent(message.data, this.#target));
+          const event = decodeEvent(message.data, this.#target);
+          if (this.#location === undefined || event.location === this.#location) {
+            this.#queue.push(event);
+          }
         } catch (error) {
           this.#fail(error);
         }
+        if (this.#queue.length > this.#maxQueued) this.#overflow();
         this.#wake();
       });
       socket.addEventListener("close", () => {
@@ -501,6 +550,19 @@ export class EventStream<E extends EventBase = IncusEvent>
     }
     if (this.#socket !== undefined) closeIfOpen(this.#socket);
     this.#wake();
+  }
+
+  /** The reader fell more than `maxQueued` events behind: drop the queue and end with an error. */
+  #overflow(): void {
+    this.#queue = [];
+    this.#fail(
+      new ConnectionError(
+        `/1.0/events: the reader fell more than ${this.#maxQueued} events behind ` +
+          `${this.#target}; the stream was closed and its queued events dropped (read faster, ` +
+          `or raise maxQueued)`,
+        { status: 0, method: "GET", path: "/1.0/events", target: this.#target },
+      ),
+    );
   }
 
   #fail(error: unknown): void {

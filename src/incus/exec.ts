@@ -6,11 +6,19 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { ExecOperation, Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
-import { closeIfOpen, whenClosed } from "./transport/websocket.ts";
+import { operationId } from "./operation_id.ts";
+import { openPacedWebSocket, type PacedWebSocket } from "./transport/paced_websocket.ts";
+import { emptyStream, inputStream, outputPump } from "./exec_streams.ts";
+
+export { EXEC_BUFFER_BYTES } from "./exec_streams.ts";
+import type { Transport } from "./transport/transport.ts";
+import { withoutSecrets } from "./secrets.ts";
+
+export { withoutSecrets };
 
 /** Options of `client.exec()` and `client.execRecorded()`. */
 export interface ExecOptions {
@@ -107,15 +115,6 @@ export function execBody(
   return body;
 }
 
-/** A copy of an exec operation without its websocket secrets. */
-export function withoutSecrets(operation: Operation): Operation {
-  const metadata = operation.metadata;
-  if (metadata === null || typeof metadata !== "object" || !("fds" in metadata)) return operation;
-  const fds = metadata.fds as Record<string, unknown> | null;
-  const masked = fds === null ? null : Object.fromEntries(Object.keys(fds).map((k) => [k, "***"]));
-  return { ...operation, metadata: { ...metadata, fds: masked } };
-}
-
 /** The exit status of a finished exec operation. */
 export function execStatus(operation: Operation): ExecStatus {
   const exitCode = Number(operation.metadata?.return ?? -1);
@@ -143,17 +142,56 @@ export function execOutput(status: ExecStatus, stdout: Uint8Array, stderr: Uint8
   };
 }
 
-/** Everything a stream yields, joined. */
-export async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+/** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
+export async function collect(
+  stream: ReadableStream<Uint8Array>,
+  max = Infinity,
+  tooLarge: () => Error = () => new RangeError(`over ${max} bytes`),
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
   return concatBytes(chunks);
 }
+
+/** What {@linkcode attachExec} needs besides the started operation. */
+export interface ExecAttachOptions {
+  /** The exec's `stdin` option. */
+  stdin?: ExecStreamOptions["stdin"];
+  /** The exec's `signal`. */
+  signal?: AbortSignal;
+  /** Waits for the operation to end (called once its websockets are open). */
+  wait: () => Promise<Operation>;
+}
+
+/** The limits of one process. */
+interface ExecLimits {
+  target: string;
+  maxOutputBytes: number;
+}
+
+let createProcess: (
+  id: string,
+  sockets: Record<string, PacedWebSocket>,
+  finished: Promise<Operation>,
+  limits: ExecLimits,
+) => ExecProcess;
 
 /**
  * A command running in an instance, like `Deno.ChildProcess`: `stdin` to
  * write to, `stdout`/`stderr` to read, `status` for the exit code, and
  * `output()` to collect everything. Made by `client.exec()`.
+ *
+ * Output is read from the daemon as it is consumed: up to 4 MiB per stream
+ * ({@linkcode EXEC_BUFFER_BYTES}) is read ahead, then the client stops
+ * reading and the command blocks on its full pipe until the stream is
+ * read, as a `Deno.Command` child does. `status` resolves when the command
+ * ended, whether or not its output was read; `close()` or `await using`
+ * drops what was not read.
  *
  * @example
  * ```ts
@@ -182,46 +220,42 @@ export class ExecProcess implements AsyncDisposable {
   readonly stderr: ReadableStream<Uint8Array>;
   /** Resolves when the command ended, with its exit code. */
   readonly status: Promise<ExecStatus>;
-  readonly #sockets: WebSocket[];
-  readonly #control: WebSocket;
+  readonly #sockets: PacedWebSocket[];
+  readonly #control: PacedWebSocket;
+  readonly #limits: ExecLimits;
 
-  /**
-   * Made by `client.exec()`; not meant to be constructed directly.
-   *
-   * @param id The operation id.
-   * @param sockets The open websockets by fd name (`0`, `1`, `2`, `control`).
-   * @param finished Resolves with the finished operation.
-   */
-  constructor(id: string, sockets: Record<string, WebSocket>, finished: Promise<Operation>) {
+  static {
+    createProcess = (id, sockets, finished, limits) =>
+      new ExecProcess(id, sockets, finished, limits);
+  }
+
+  private constructor(
+    id: string,
+    sockets: Record<string, PacedWebSocket>,
+    finished: Promise<Operation>,
+    limits: ExecLimits,
+  ) {
     this.id = id;
+    this.#limits = limits;
     this.#sockets = Object.values(sockets);
     this.#control = sockets.control;
     // Interactive: fd 0 is the terminal, both ways. Otherwise 0 in, 1 and 2 out.
     const interactive = sockets["1"] === undefined;
-    const outputs = interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]];
+    const pumps = (interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]]).map(outputPump);
     this.stdin = inputStream(sockets["0"]);
-    // After its end-of-output barrier the daemon waits for us to close the
-    // socket (in interactive mode the operation only ends then).
-    this.stdout = outputStream(outputs[0]);
-    this.stderr = interactive ? emptyStream() : outputStream(outputs[1]);
-    const all = () => Promise.all(this.#sockets.map(whenClosed));
+    this.stdout = pumps[0].stream;
+    this.stderr = interactive ? emptyStream() : pumps[1].stream;
     this.status = finished.then(
       async (operation) => {
-        closeIfOpen(this.#control);
-        if (!interactive) closeIfOpen(sockets["0"]);
-        // The daemon ends each output with a barrier; don't wait forever.
-        const drained = Promise.all(outputs.map(whenClosed));
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS));
-        await Promise.race([drained, late]);
-        clearTimeout(timer);
-        this.close();
-        await all();
+        const inputs = interactive ? [this.#control] : [this.#control, sockets["0"]];
+        await Promise.all(inputs.map((socket) => socket.close()));
+        // Output still arriving is read (up to the buffer), then the streams are left to the reader.
+        await Promise.all(pumps.map((pump) => pump.settled()));
         return execStatus(operation);
       },
       async (error) => {
-        this.close();
-        await all();
+        // Given up (signal) or failed: what was sent is flushed, no reply awaited.
+        await Promise.all(this.#sockets.map((socket) => socket.end()));
         throw error;
       },
     );
@@ -282,7 +316,10 @@ export class ExecProcess implements AsyncDisposable {
   }
 
   /**
-   * Collects stdout and stderr and waits for the exit code.
+   * Collects stdout and stderr and waits for the exit code. Each stream is
+   * capped at the client's `maxResponseBytes` (64 MiB by default): past it
+   * the command is killed and the call rejects with a `ProtocolError` (read
+   * `stdout` as a stream for more).
    *
    * @returns The exit code and the output, as bytes and as text.
    *
@@ -300,9 +337,19 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   async output(): Promise<ExecOutput> {
+    const { maxOutputBytes: max, target } = this.#limits;
+    const tooLarge = (name: string) => () => {
+      this.kill(9);
+      this.close();
+      return new ProtocolError(
+        `exec operation ${this.id}: ${name} is over output()'s ${max}-byte limit; the command ` +
+          `was killed (read process.${name} as a stream, or raise maxResponseBytes)`,
+        { status: 101, method: "GET", path: `/1.0/operations/${this.id}/websocket`, target },
+      );
+    };
     const [stdout, stderr, status] = await Promise.all([
-      collect(this.stdout),
-      collect(this.stderr),
+      collect(this.stdout, max, tooLarge("stdout")),
+      collect(this.stderr, max, tooLarge("stderr")),
       this.status,
     ]);
     return execOutput(status, stdout, stderr);
@@ -324,110 +371,98 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   close(): void {
-    for (const socket of this.#sockets) closeIfOpen(socket);
+    this.#closeAll();
   }
 
   /** Kills the command if it still runs, then closes everything. */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#control.readyState === WebSocket.OPEN) this.kill(9);
-    this.close();
+    this.kill(9);
+    await this.#closeAll();
     await this.status.catch(() => {});
   }
 
+  /** Closes every socket; each waits for the daemon's reply a bounded time. */
+  #closeAll(): Promise<void> {
+    return Promise.all(this.#sockets.map((socket) => socket.close())).then(() => {});
+  }
+
   #sendControl(message: Record<string, unknown>): void {
-    if (this.#control.readyState === WebSocket.OPEN) this.#control.send(JSON.stringify(message));
+    if (this.#control.open) this.#control.send(JSON.stringify(message)).catch(() => {});
   }
 }
 
-/** How long output may still arrive after the command ended, ms. */
-const DRAIN_MS = 5_000;
-
-/** An always-empty stream. */
-function emptyStream(): ReadableStream<Uint8Array> {
-  return new ReadableStream({ start: (controller) => controller.close() });
-}
-
-/** Messages received by a socket before its output stream existed, by socket. */
-const held = new WeakMap<WebSocket, { messages: MessageEvent[]; stop: () => void }>();
-
 /**
- * Keeps what `socket` receives until its output stream takes it. Called as
- * each exec socket opens: the daemon starts the command once its last
- * socket is connected and may write to the first ones before the client
- * has seen that last one open (messages nobody listens to are lost: the
- * output, or its end-of-file barrier, after which the daemon waits for the
- * client to close).
+ * Opens the websockets of a started exec operation (`wait-for-websocket`
+ * mode) and returns its process, feeding `stdin` and wiring `signal`.
+ * Rejects with the opening's error (every socket opened is closed), or with
+ * a {@linkcode ProtocolError} naming the operation when the daemon offered
+ * no usable websockets.
  */
-export function holdMessages(socket: WebSocket): void {
-  const messages: MessageEvent[] = [];
-  const hold = (event: MessageEvent) => messages.push(event);
-  socket.addEventListener("message", hold);
-  held.set(socket, { messages, stop: () => socket.removeEventListener("message", hold) });
-}
-
-/** The messages held for `socket` (none if it was not held), and stops holding. */
-function releaseMessages(socket: WebSocket): MessageEvent[] {
-  const entry = held.get(socket);
-  if (entry === undefined) return [];
-  held.delete(socket);
-  entry.stop();
-  return entry.messages;
-}
-
-/**
- * The bytes a websocket carries, as a stream. An empty text message (the
- * daemons' end-of-file barrier, after which the socket is closed) or the
- * socket's close ends it.
- */
-function outputStream(socket: WebSocket): ReadableStream<Uint8Array> {
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      const finish = () => {
-        if (done) return;
-        done = true;
-        controller.close();
-      };
-      const onMessage = (event: MessageEvent) => {
-        if (done) return;
-        if (typeof event.data === "string") {
-          if (event.data === "") {
-            finish();
-            closeIfOpen(socket);
-          }
-          return;
-        }
-        controller.enqueue(new Uint8Array(event.data as ArrayBuffer));
-      };
-      for (const event of releaseMessages(socket)) onMessage(event);
-      socket.addEventListener("message", onMessage);
-      socket.addEventListener("close", finish);
-      if (socket.readyState === WebSocket.CLOSED) finish(); // closed while held
-    },
-    cancel() {
-      done = true;
-      closeIfOpen(socket);
-    },
+export async function attachExec(
+  transport: Transport,
+  started: Operation,
+  options: ExecAttachOptions,
+): Promise<ExecProcess> {
+  const { signal } = options;
+  const fds = started.metadata?.fds;
+  const offered = fds !== null && typeof fds === "object" ? fds as Record<string, unknown> : {};
+  const unusable = (why: string) =>
+    new ProtocolError(
+      `the exec operation ${started.id} from ${transport.target} offered no usable websockets ` +
+        `(${why}); it was started and may be waiting for them`,
+      { status: 202, method: "POST", path: "/1.0/instances/exec", target: transport.target },
+    );
+  let uuid: string;
+  try {
+    uuid = operationId(started.id);
+  } catch {
+    throw unusable("its id is not a UUID");
+  }
+  const entries = Object.entries(offered);
+  if (
+    typeof offered.control !== "string" || typeof offered["0"] !== "string" ||
+    entries.some(([fd, secret]) => !/^(?:[0-2]|control)$/.test(fd) || typeof secret !== "string")
+  ) {
+    throw unusable(`fds ${JSON.stringify(Object.keys(offered))}`);
+  }
+  const opened = await Promise.allSettled(
+    entries.map(async ([fd, secret]) =>
+      [
+        fd,
+        await openPacedWebSocket(
+          transport,
+          `/1.0/operations/${uuid}/websocket`,
+          `secret=${encodeURIComponent(secret as string)}`,
+          "wrong or used secret, or the operation ended",
+          signal,
+        ),
+      ] as const
+    ),
+  );
+  const sockets = Object.fromEntries(
+    opened.flatMap((result) => result.status === "fulfilled" ? [result.value] : []),
+  );
+  const failed = opened.find((result) => result.status === "rejected");
+  if (failed !== undefined) {
+    await Promise.all(Object.values(sockets).map((socket) => socket.close()));
+    throw failed.reason;
+  }
+  const process = createProcess(started.id, sockets, options.wait(), {
+    target: transport.target,
+    maxOutputBytes: transport.maxResponseBytes,
   });
-}
-
-/**
- * The command's input as a writable stream: each chunk is a binary message;
- * closing sends the end-of-file barrier (an empty text message).
- */
-function inputStream(socket: WebSocket): WritableStream<Uint8Array> {
-  return new WritableStream<Uint8Array>({
-    write(chunk) {
-      if (socket.readyState !== WebSocket.OPEN) {
-        throw new TypeError("the command's input is closed");
-      }
-      if (chunk.byteLength > 0) socket.send(chunk);
-    },
-    close() {
-      if (socket.readyState === WebSocket.OPEN) socket.send("");
-    },
-    abort() {
-      if (socket.readyState === WebSocket.OPEN) socket.send("");
-    },
-  });
+  if (signal !== undefined) {
+    const kill = () => process.kill(9); // then the wait rejects, which ends every socket
+    signal.addEventListener("abort", kill, { once: true });
+    process.status.finally(() => signal.removeEventListener("abort", kill)).catch(() => {});
+  }
+  const input = options.stdin ?? "null";
+  if (input === "null") process.stdin.close().catch(() => {});
+  else if (input !== "piped") {
+    const source = input instanceof ReadableStream ? input : ReadableStream.from([
+      typeof input === "string" ? new TextEncoder().encode(input) : input,
+    ]);
+    source.pipeTo(process.stdin).catch(() => {});
+  }
+  return process;
 }

@@ -2,8 +2,10 @@
 # Installs (when missing) and starts real Incus 6 and LXD 5 daemons for the
 # integration tests, each in its own loopback-only network namespace with its
 # own state directory, then gives each a dir storage pool, a busybox image and
-# a running container "c1". Writes $DAEMONS_ROOT/env with INCUS_SOCKET and
-# LXD_SOCKET. Idempotent: a daemon whose socket already answers is reused.
+# a running container "c1"; and a 3-member Incus cluster (cluster.sh, state in
+# $DAEMONS_ROOT/cluster). Writes $DAEMONS_ROOT/env with INCUS_SOCKET,
+# LXD_SOCKET and the cluster's INCUSOPS_CLUSTER_* (INCUSOPS_REAL_DAEMONS names
+# a subset, e.g. "incus,lxd" without the cluster). Idempotent: a daemon whose socket already answers is reused.
 # Fails loudly (non-zero, with the daemon's log) when a daemon cannot start.
 set -euo pipefail
 
@@ -11,7 +13,7 @@ ROOT=${DAEMONS_ROOT:-/tmp/incusops-daemons}
 # Another daemon's socket in the environment would be taken for this one's
 # (incusd/lxd then refuse to start: "already running"; the CLIs would talk to it).
 unset INCUS_SOCKET LXD_SOCKET INCUS_DIR LXD_DIR
-DAEMONS=${INCUSOPS_REAL_DAEMONS:-incus,lxd}
+DAEMONS=${INCUSOPS_REAL_DAEMONS:-incus,lxd,cluster}
 started=$(date +%s)
 log() { echo "[daemons] $*" >&2; }
 die() { echo "[daemons] ERROR: $*" >&2; exit 1; }
@@ -64,39 +66,8 @@ EOF
 }
 
 # --- image ----------------------------------------------------------------
-# A unified image tarball: metadata.yaml + rootfs/ with busybox and its applets.
-build_image() {
-  local image=$ROOT/busybox.tar.xz
-  [ -f "$image" ] && return 0
-  local work
-  work=$(mktemp -d "$ROOT/image.XXXXXX")
-  local rootfs=$work/rootfs
-  mkdir -p "$rootfs"/{bin,sbin,etc,dev,proc,sys,tmp,root,run,var/log,usr/bin,usr/sbin}
-  cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln -sf busybox "$rootfs/bin/$applet"
-  done
-  ln -sf /bin/busybox "$rootfs/sbin/init"
-  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-    >"$rootfs/etc/passwd"
-  printf 'root:x:0:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-  # init keeps one long sleep alive; no ttys to respawn.
-  printf '::sysinit:/bin/true\n::respawn:/bin/sleep 2147483647\n::shutdown:/bin/true\n' \
-    >"$rootfs/etc/inittab"
-  chmod 1777 "$rootfs/tmp"
-  cat >"$work/metadata.yaml" <<EOF
-architecture: x86_64
-creation_date: $(date +%s)
-properties:
-  description: busybox (incusops tests)
-  os: busybox
-  release: "$(/bin/busybox | head -1 | awk '{print $2}')"
-EOF
-  # Written aside, then renamed: an interrupted build never leaves a partial image behind.
-  tar -C "$work" -cJf "$work/image.tar.xz" metadata.yaml rootfs
-  mv "$work/image.tar.xz" "$image"
-  rm -rf "$work"
-}
+# shellcheck source=tests/daemons/_image.sh
+source "$(dirname "$0")/_image.sh"
 
 # --- daemons --------------------------------------------------------------
 answers() { curl -sf --max-time 3 --unix-socket "$1" http://127.0.0.1/1.0 >/dev/null 2>&1; }
@@ -185,7 +156,7 @@ provision() {
 
 mkdir -p "$ROOT"
 install_packages
-build_image
+build_image "$ROOT"
 
 env_file=$ROOT/env
 : >"$env_file"
@@ -206,6 +177,11 @@ case ",$DAEMONS," in *,lxd,*)
   env LXD_DIR="$LXD_DIR" lxd waitready --timeout 60 || die "lxd is not ready"
   provision lxd "env LXD_DIR=$LXD_DIR lxc"
   echo "export LXD_DIR=$LXD_DIR LXD_SOCKET=$LXD_DIR/unix.socket" >>"$env_file"
+  ;;
+esac
+case ",$DAEMONS," in *,cluster,*)
+  CLUSTER_ROOT=$ROOT/cluster bash "$(dirname "$0")/cluster.sh" start
+  cat "$ROOT/cluster/env" >>"$env_file"
   ;;
 esac
 echo "export INCUSOPS_REAL_DAEMONS=$DAEMONS" >>"$env_file"

@@ -32,6 +32,7 @@ stop_daemon() {
   log "$name stopped"
 }
 
+CLUSTER_ROOT=$ROOT/cluster bash "$(dirname "$0")/cluster.sh" stop
 stop_daemon incus "$ROOT/incus" "env INCUS_DIR=$ROOT/incus incus"
 stop_daemon lxd "$ROOT/lxd" "env LXD_DIR=$ROOT/lxd lxc"
 # Unmount whatever the daemons left under the state root, deepest first.

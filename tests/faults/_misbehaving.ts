@@ -137,3 +137,57 @@ export function eventLosingProxy(
     readonly dropped: number;
   };
 }
+
+/**
+ * A Unix-socket proxy in front of a daemon that passes everything through,
+ * except that on websocket connections it never completes the closing
+ * handshake: a close frame from either side is not passed on, nor is what
+ * follows it, and the client's connection stays open until the client
+ * drops it (a daemon hung in the closing handshake). `swallowed` counts
+ * the close frames it held.
+ */
+export function closeSwallowingProxy(upstream: string): Misbehaving & {
+  readonly swallowed: number;
+} {
+  let swallowed = 0;
+  const isClose = (byte: number) => (byte & 0x8f) === 0x88;
+  const proxy = misbehaving(async (client) => {
+    const server = await Deno.connect({ transport: "unix", path: upstream });
+    let websocket = false;
+    let held = false;
+    const hold = () => {
+      if (!held) swallowed++;
+      held = true;
+    };
+    const toServer = (async () => {
+      const buffer = new Uint8Array(65536);
+      for (let n; (n = await client.read(buffer)) !== null;) {
+        const text = new TextDecoder().decode(buffer.subarray(0, Math.min(n, 512)));
+        if (!websocket && /^GET \S*\/websocket[? ]/.test(text)) websocket = true;
+        else if (websocket && isClose(buffer[0])) hold();
+        if (!held) await server.write(buffer.slice(0, n)).catch(() => {});
+      }
+    })();
+    const toClient = (async () => {
+      const buffer = new Uint8Array(65536);
+      let upgraded = false;
+      for (let n; (n = await server.read(buffer)) !== null;) {
+        if (websocket && upgraded && isClose(buffer[0])) hold();
+        if (websocket) upgraded = true;
+        if (!held) await client.write(buffer.slice(0, n));
+      }
+    })();
+    try {
+      // A websocket's connection lasts as long as the client keeps it.
+      await Promise.race([toServer, toClient.then(() => websocket ? toServer : undefined)])
+        .catch(() => {});
+    } finally {
+      server.close();
+      client.close();
+      await Promise.allSettled([toServer, toClient]);
+    }
+  });
+  return Object.defineProperty(proxy, "swallowed", { get: () => swallowed }) as typeof proxy & {
+    readonly swallowed: number;
+  };
+}

@@ -5,94 +5,19 @@
  * "daemon" is Deno.serve over TLS on 127.0.0.1.
  */
 
-import { assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
-import { connect, ConnectionError } from "../../mod.ts";
+import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
+import { connect, ConnectionError, ProtocolError } from "../../mod.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+import { outcome } from "./_bounded.ts";
+import { certificates, httpsServer } from "./_certs.ts";
 
-async function openssl(dir: string, ...args: string[]): Promise<void> {
-  const { code, stderr } = await new Deno.Command("openssl", { args, cwd: dir }).output();
-  if (code !== 0) throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(stderr)}`);
-}
-
-const EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-
-/** A CA and server certificates (good, expired, wrong host) signed by it; another CA. */
-async function certificates(dir: string) {
-  const authority = (name: string, cn: string) =>
-    openssl(
-      dir,
-      "req",
-      "-x509",
-      ...EC,
-      "-days",
-      "2",
-      "-subj",
-      `/CN=${cn}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.crt`,
-    );
-  await authority("ca", "test CA");
-  await authority("other", "other CA");
-  const server = async (name: string, san: string, dates: string[]) => {
-    await openssl(
-      dir,
-      "req",
-      ...EC,
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=${san}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    await Deno.writeTextFile(
-      `${dir}/ca.cnf`,
-      "[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial\n" +
-        "policy=p\ndefault_md=sha256\ncopy_extensions=copy\n[p]\ncommonName=supplied\n",
-    );
-    await Deno.writeTextFile(`${dir}/index.txt`, "");
-    await Deno.writeTextFile(
-      `${dir}/serial`,
-      `${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}\n`,
-    );
-    await openssl(
-      dir,
-      "ca",
-      "-batch",
-      "-config",
-      "ca.cnf",
-      "-cert",
-      "ca.crt",
-      "-keyfile",
-      "ca.key",
-      "-in",
-      `${name}.csr`,
-      "-out",
-      `${name}.crt`,
-      "-notext",
-      ...dates,
-    );
-  };
-  await server("good", "IP:127.0.0.1", ["-days", "2"]);
-  await server("expired", "IP:127.0.0.1", [
-    "-startdate",
-    "20200101000000Z",
-    "-enddate",
-    "20200102000000Z",
-  ]);
-  await server("elsewhere", "DNS:elsewhere.example", ["-days", "2"]);
-  const read = (file: string) => Deno.readTextFile(`${dir}/${file}`);
-  return {
-    ca: await read("ca.crt"),
-    other: await read("other.crt"),
-    good: { cert: await read("good.crt"), key: await read("good.key") },
-    expired: { cert: await read("expired.crt"), key: await read("expired.key") },
-    elsewhere: { cert: await read("elsewhere.crt"), key: await read("elsewhere.key") },
-  };
-}
+/** What the daemons answer on `GET /1.0`, in short. */
+const SYNC_ROOT = {
+  type: "sync",
+  status: "Success",
+  status_code: 200,
+  metadata: { api_version: "1.0" },
+};
 
 Deno.test("8.20 TLS: wrong server certificate, expired, host mismatch → refused, naming the remote", async () => {
   const dir = await Deno.makeTempDir({ prefix: "incusops-tls-" });
@@ -105,44 +30,120 @@ Deno.test("8.20 TLS: wrong server certificate, expired, host mismatch → refuse
       { label: "host name mismatch", server: certs.elsewhere, ca: certs.ca, refused: true },
     ];
     for (const { label, server, ca, refused } of cases) {
-      const controller = new AbortController();
-      const served = Deno.serve(
-        {
-          hostname: "127.0.0.1",
-          port: 0,
-          cert: server.cert,
-          key: server.key,
-          signal: controller.signal,
-          onListen: () => {},
-          onError: () => new Response(null, { status: 500 }),
-        },
-        () =>
-          Response.json({
-            type: "sync",
-            status: "Success",
-            status_code: 200,
-            metadata: { api_version: "1.0" },
-          }),
+      await using daemon = httpsServer(server, () => Response.json(SYNC_ROOT));
+      await using client = connect({ url: daemon.url, ca });
+      const result = await client.query<{ api_version: string }>("/1.0").then(
+        (metadata) => metadata,
+        (error) => error,
       );
-      const url = `https://127.0.0.1:${served.addr.port}`;
-      try {
-        await using client = connect({ url, ca });
-        const result = await client.query<{ api_version: string }>("/1.0").then(
-          (metadata) => metadata,
-          (error) => error,
-        );
-        if (!refused) {
-          assertEquals(result, { api_version: "1.0" }, label);
-          continue;
-        }
-        assertInstanceOf(result, ConnectionError, label);
-        assertStringIncludes(result.message, url, label);
-        assertStringIncludes(result.message, "certificate", label);
-      } finally {
-        controller.abort();
-        await served.finished;
+      if (!refused) {
+        assertEquals(result, { api_version: "1.0" }, label);
+        continue;
+      }
+      assertInstanceOf(result, ConnectionError, label);
+      assertStringIncludes(result.message, daemon.url, label);
+      assertStringIncludes(result.message, "certificate", label);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("8.25 a redirect (HTTPS remote or socket) is a ProtocolError naming its origin; nothing is re-sent", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "incusops-tls-" });
+  try {
+    const certs = await certificates(dir);
+    const bodies: string[] = [];
+    await using other = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      async (r) => {
+        bodies.push(`${r.method} ${new URL(r.url).pathname} ${await r.text()}`);
+        return Response.json({ ...SYNC_ROOT, metadata: { stolen: true } });
+      },
+    );
+    const elsewhere = `http://127.0.0.1:${other.addr.port}`;
+    const redirect = (request: Request) =>
+      new Response(null, {
+        status: request.method === "GET" ? 302 : 307,
+        headers: { location: `${elsewhere}${new URL(request.url).pathname}?secret=S3CR3T` },
+      });
+    await using daemon = httpsServer(certs.good, redirect);
+    await using fake = await FakeDaemon.start();
+    fake.interceptor = redirect;
+    const body = { command: ["true"], environment: { DB_PASSWORD: "hunter2" } };
+    for (
+      const [label, options] of [
+        ["HTTPS remote", { url: daemon.url, ca: certs.ca }],
+        ["Unix socket", { socket: fake.path }],
+      ] as const
+    ) {
+      await using client = connect({ ...options, retry: false });
+      for (
+        const call of [
+          () => client.query("/1.0"),
+          () => client.query("/1.0/instances/c1/exec", { method: "POST", body }),
+          () => client.operations.list(),
+        ]
+      ) {
+        const error = await outcome(call()) as ProtocolError;
+        assertInstanceOf(error, ProtocolError, label);
+        assertStringIncludes(error.message, elsewhere, label);
+        assertStringIncludes(error.message, "redirect", label);
+        assert(!error.message.includes("S3CR3T"), `${label}: the location's query is not shown`);
+        assert(error.status >= 300 && error.status < 400, label);
       }
     }
+    await other.shutdown();
+    assertEquals(bodies, [], "nothing (no body, no password) reached the other origin");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+const MAP = decodeURIComponent(new URL("../../.ci/offline-imports.json", import.meta.url).pathname);
+
+/** Runs `connect({ url, serverCert }).query("/1.0")` in a child process with `env`. */
+async function queryInChild(
+  dir: string,
+  url: string,
+  pinFile: string,
+  env: Record<string, string>,
+): Promise<string> {
+  const script = `${dir}/pinned.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { connect } from ${JSON.stringify(new URL("../../mod.ts", import.meta.url).href)};
+await using client = connect({ url: Deno.args[0], serverCert: Deno.readTextFileSync(Deno.args[1]) });
+console.log(await client.query("/1.0").then((m) => JSON.stringify(m), (e) => e.name));
+`,
+  );
+  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--import-map", MAP, script, url, pinFile],
+    env,
+  }).output();
+  const answer = new TextDecoder().decode(stdout).trim();
+  if (answer === "") throw new Error(`child: ${new TextDecoder().decode(stderr)}`);
+  return answer;
+}
+
+Deno.test("8.26 pinning: the pinned certificate is added to Deno's roots, not alone (Deno 2.9 cannot narrow them)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "incusops-tls-" });
+  try {
+    const certs = await certificates(dir);
+    await Deno.writeTextFile(`${dir}/pin.crt`, certs.self.cert);
+    await using pinned = httpsServer(certs.self, () => Response.json(SYNC_ROOT));
+    await using impostor = httpsServer(certs.impostor, () => Response.json(SYNC_ROOT));
+    const root = JSON.stringify(SYNC_ROOT.metadata);
+    // The pinned server's own certificate is accepted.
+    assertEquals(await queryInChild(dir, pinned.url, `${dir}/pin.crt`, {}), root);
+    // Another CA's certificate for the same address is refused...
+    assertEquals(await queryInChild(dir, impostor.url, `${dir}/pin.crt`, {}), "ConnectionError");
+    // ...unless that CA is among Deno's roots (here through DENO_CERT; a public CA that
+    // issued one for the remote's name would do the same): the pin adds to the roots.
+    assertEquals(
+      await queryInChild(dir, impostor.url, `${dir}/pin.crt`, { DENO_CERT: `${dir}/other.crt` }),
+      root,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,7 +1,7 @@
 /** The pure parts of exec: request bodies, names, secrets, status. */
 
-import { assertEquals, assertRejects, assertThrows } from "@std/assert";
-import { InvalidArgumentError } from "../../mod.ts";
+import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "@std/assert";
+import { InvalidArgumentError, ProtocolError } from "../../mod.ts";
 import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
 import type { Operation } from "../../mod.ts";
 import { fake } from "../_fake.ts";
@@ -77,4 +77,32 @@ Deno.test("exec and websocket with bad input send nothing", async () => {
     InvalidArgumentError,
   );
   assertEquals(daemon.requests.length, before);
+});
+
+Deno.test("exec: an operation offering no usable websockets is a ProtocolError naming it (it was sent)", async () => {
+  await using t = await fake();
+  const { daemon, client } = t;
+  const offers: unknown[] = [undefined, {}, { "0": "s0" }, { "0": "s0", control: 7 }, {
+    "0": "s0",
+    control: "sc",
+    "../x": "s",
+  }];
+  for (const fds of offers) {
+    let id = "";
+    daemon.interceptor = () => {
+      const op = daemon.createOperation({ class: "websocket", metadata: { fds } });
+      id = op.id;
+      return Response.json({
+        type: "async",
+        status: "Operation created",
+        status_code: 100,
+        operation: `/1.0/operations/${op.id}`,
+        metadata: op,
+      }, { status: 202 });
+    };
+    const error = await assertRejects(() => client.exec("c1", ["true"]), ProtocolError);
+    assertStringIncludes(error.message, id);
+    assertStringIncludes(error.message, "no usable websockets");
+    assertEquals([error.method, error.status], ["POST", 202]);
+  }
 });

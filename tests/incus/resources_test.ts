@@ -1,12 +1,12 @@
 /** parseResources(): the objects an operation touches, from its `resources` URLs. */
 
 import { assertEquals, assertThrows } from "@std/assert";
-import { connect, InvalidArgumentError, type Operation, parseResources } from "../../mod.ts";
-import { FakeDaemon } from "../../src/testing/mod.ts";
+import { InvalidArgumentError, type Operation, parseResources } from "../../mod.ts";
+import { fake } from "../_fake.ts";
 
 Deno.test("parseResources(): kind, name, project, target and path of each URL", async () => {
-  await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  await using t = await fake();
+  const { daemon, client } = t;
   const created = daemon.createOperation({
     resources: {
       instances: ["/1.0/instances/c1?project=p&target=m1"],

@@ -13,7 +13,6 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import {
-  connect,
   type ConnectOptions,
   NotCancellableError,
   type Operation,
@@ -23,25 +22,12 @@ import {
   OperationTimeoutError,
   type Progress,
 } from "../../mod.ts";
-import { FakeDaemon, type WaitFlavor } from "../../src/testing/mod.ts";
-
-/** Resolves once `check` holds, polling every few ms (bounded by the test's own timeout). */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+import type { FakeDaemon, WaitFlavor } from "../../src/testing/mod.ts";
+import { fake, until } from "../_fake.ts";
 
 /** A fake daemon and a client on it. */
-async function setup(flavor: WaitFlavor = "incus", options: Partial<ConnectOptions> = {}) {
-  const daemon = await FakeDaemon.start({ flavor });
-  const client = connect({ socket: daemon.path, waitSliceMs: 1_000, ...options });
-  return {
-    daemon,
-    client,
-    async [Symbol.asyncDispose]() {
-      await client.close();
-      await daemon.close();
-    },
-  };
+function setup(flavor: WaitFlavor = "incus", options: Partial<ConnectOptions> = {}) {
+  return fake({ flavor, client: { waitSliceMs: 1_000, ...options } });
 }
 
 /** Events that never resync on their own: the final state comes from an event. */

@@ -18,7 +18,7 @@ import {
 import { DAEMONS } from "./_daemons.ts";
 
 const blocks = (await readmeBlocks()).filter((block) =>
-  block.marker !== "ignore" && !selfContained(block)
+  block.marker !== "ignore" && block.marker !== "real-cluster" && !selfContained(block)
 );
 
 for (const daemon of DAEMONS) {

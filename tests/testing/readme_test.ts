@@ -25,7 +25,7 @@ Deno.test("README: has examples, each marked at most real-daemon or ignore", () 
   assert(blocks.length >= 3, `only ${blocks.length} ts blocks found`);
   for (const block of blocks) {
     assert(
-      ["", "real-daemon", "ignore"].includes(block.marker),
+      ["", "real-daemon", "real-cluster", "ignore"].includes(block.marker),
       `${blockName(block)}: unknown marker ${JSON.stringify(block.marker)}`,
     );
   }

@@ -16,6 +16,7 @@ import type { CallOptions, WaitTuning } from "./options.ts";
 import { EventHubs } from "./event_hub.ts";
 import { CatchUp } from "./catch_up.ts";
 import { Lister } from "./list.ts";
+import { DEFAULT_MEMBER_GRACE_MS, MemberWatch } from "../cluster.ts";
 
 /** The shared state of one client's `client.operations`. */
 export class OperationsContext {
@@ -33,12 +34,19 @@ export class OperationsContext {
   readonly lister: Lister;
   /** Batched catch-up reads. */
   readonly catchUp: CatchUp;
+  /** The cluster behind the daemon, if any: its members and which answer. */
+  readonly members: MemberWatch;
+  /** How long a wait looks through a member outage, ms. */
+  readonly memberGraceMs: number;
+  /** The client's default cluster member for lists. */
+  readonly target: string | undefined;
 
   constructor(
     transport: Transport,
     requests: IdempotentRequests,
     project: string | undefined,
     tuning: WaitTuning,
+    cluster: { memberGraceMs?: number; target?: string } = {},
   ) {
     this.transport = transport;
     this.requests = requests;
@@ -47,6 +55,9 @@ export class OperationsContext {
     this.hubs = new EventHubs(transport, project, tuning.hub);
     this.lister = new Lister(this);
     this.catchUp = new CatchUp(this);
+    this.members = new MemberWatch(requests);
+    this.memberGraceMs = cluster.memberGraceMs ?? DEFAULT_MEMBER_GRACE_MS;
+    this.target = cluster.target;
   }
 
   /** `query` with the call's, else the client's, project added. */

@@ -12,6 +12,7 @@
 import { pause } from "../../core/pause.ts";
 import { abortable } from "../../core/signals.ts";
 import { decodeEvent, eventsQuery, openEventSocket } from "../events.ts";
+import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -153,6 +154,7 @@ export class OperationEventHub {
     set.add(listener);
     this.#lastNews.set(id, performance.now()); // the subscriber reads it right away
     if (this.#count++ === 0) this.#startSweeper();
+    if (this.#socket !== undefined) refSocket(this.#socket, true); // in use: keeps the process alive
     clearTimeout(this.#idle);
     this.#idle = undefined;
     let subscribed = true;
@@ -244,6 +246,8 @@ export class OperationEventHub {
       this.#settle = undefined;
       if (this.#socket === socket) this.#broadcast({ kind: "resync" });
     }, this.#settings.settleMs);
+    // Timers of the connection alone never keep the process alive (waiters have the sweeper).
+    Deno.unrefTimer(this.#settle);
   }
 
   /** Reopens the connection with backoff, then tells subscribers to catch up. */
@@ -282,6 +286,7 @@ export class OperationEventHub {
         closeIfOpen(socket);
       }
     }, period);
+    Deno.unrefTimer(this.#watchdog);
   }
 
   #stopWatchdog(): void {
@@ -302,6 +307,9 @@ export class OperationEventHub {
       this.#stopWatchdog();
       closeIfOpen(socket);
     }, this.#settings.idleMs);
+    // Idle: neither the timer nor the connection keeps a finished script alive.
+    Deno.unrefTimer(this.#idle);
+    refSocket(this.#socket, false);
   }
 
   #broadcast(notice: Notice): void {

@@ -9,6 +9,7 @@ import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operati
 import type { ListOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
 import { COLLECTION } from "./sighting.ts";
+import { memberName, type OperationsByMember } from "../cluster.ts";
 
 const ALL_PROJECTS_EXTENSION = "operations_get_query_all_projects";
 
@@ -27,26 +28,39 @@ export class Lister {
   /** The operations (`recursion: 1`), oldest first, or their ids (`recursion: 0`). */
   async list(options: ListOptions): Promise<Operation[] | string[]> {
     const recursion = options.recursion ?? 1;
+    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
     const groups = await this.fetch(options, recursion);
     if (recursion === 0) {
       const ids: string[] = [];
       for (const urls of Object.values(groups)) {
         if (Array.isArray(urls)) { for (const url of urls) ids.push(idFromUrl(String(url))); }
       }
-      return ids;
+      return await this.#context.members.verify(ids, [], scope, "GET", COLLECTION);
     }
-    return sortOldestFirst(groups as Record<string, Operation[]>);
+    const ops = sortOldestFirst(groups as Record<string, Operation[]>);
+    return await this.#context.members.verify(ops, ops, scope, "GET", COLLECTION);
   }
 
   /** The operations grouped by lower-case status; every status key present. */
   async listByStatus(options: ListOptions): Promise<OperationsByStatus> {
+    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
     const byStatus = await this.fetch(options, 1) as Record<string, Operation[]>;
+    const all = sortOldestFirst(byStatus);
+    const kept = new Set(await this.#context.members.verify(all, all, scope, "GET", COLLECTION));
     const groups = {} as OperationsByStatus;
     for (const key of STATUS_KEYS) groups[key] = [];
     for (const [key, ops] of Object.entries(byStatus)) {
-      (groups as Record<string, Operation[]>)[key.toLowerCase()] = sortOldestFirst({ key: ops });
+      (groups as Record<string, Operation[]>)[key.toLowerCase()] = sortOldestFirst({ key: ops })
+        .filter((op) => kept.has(op));
     }
     return groups;
+  }
+
+  /** The operations grouped by cluster member, with the members not heard from. */
+  async listByMember(options: ListOptions): Promise<OperationsByMember> {
+    const target = memberName(options.target) ?? this.#context.target;
+    const all = sortOldestFirst(await this.fetch(options, 1) as Record<string, Operation[]>);
+    return await this.#context.members.group(all, { signal: options.signal, target });
   }
 
   /** The server's status groups for `options`' scope. */

@@ -27,6 +27,7 @@ import { settle, waitFinal } from "./wait.ts";
 import { firstSuccess, waitMany } from "./wait_many.ts";
 import { watchOperation } from "./watch.ts";
 import { cancelOperation } from "./cancel.ts";
+import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
 
 /** The call's options with the project of the operation object it was given, if any. */
@@ -73,7 +74,7 @@ export class Operations {
     this.#context = new OperationsContext(transport, requests, settings.project, {
       ...DEFAULT_TUNING,
       ...settings.tuning,
-    });
+    }, { memberGraceMs: settings.memberGraceMs, target: settings.target });
   }
 
   /**
@@ -230,6 +231,35 @@ export class Operations {
     mutator?: Mutator<OperationsByStatus, R>,
   ): Promise<R> {
     return await applyMutator(await this.#context.lister.listByStatus(options), mutator);
+  }
+
+  /**
+   * Lists operations grouped by the cluster member they run on (their
+   * `location`), with the members that could not be heard from, whose
+   * operations are missing (no error is thrown for them). Outside a cluster
+   * the one group is `none`.
+   *
+   * @param options `target` (one member), `project`, `allProjects`, `signal`, `retry`.
+   * @param mutator Applied to the result.
+   * @returns `{ members, unreachable }`, or the mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * daemon.createOperation();
+   * await using client = connect({ socket: daemon.path });
+   * const { members, unreachable } = await client.operations.listByMember();
+   * console.log(Object.keys(members), unreachable); // ["none"] []
+   * ```
+   */
+  async listByMember<R = OperationsByMember>(
+    options: Omit<ListOptions, "recursion" | "partial"> = {},
+    mutator?: Mutator<OperationsByMember, R>,
+  ): Promise<R> {
+    return await applyMutator(await this.#context.lister.listByMember(options), mutator);
   }
 
   /**

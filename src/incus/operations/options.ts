@@ -10,6 +10,7 @@ import { DEFAULT_LONG_POLL_SLICE_MS } from "../../core/defaults.ts";
 import type { Operation } from "../operation.ts";
 import type { Progress } from "../progress.ts";
 import type { HubSettings } from "./event_hub.ts";
+import type { MemberListOptions } from "../cluster.ts";
 
 /**
  * Options every call takes.
@@ -53,7 +54,7 @@ export interface CallOptions {
  * console.log(options);
  * ```
  */
-export interface ListOptions extends CallOptions {
+export interface ListOptions extends CallOptions, MemberListOptions {
   /**
    * `1`: full operations; `0`: only their ids.
    *
@@ -116,6 +117,17 @@ export interface WaitOptions extends CallOptions {
    * @default {500}
    */
   pollMs?: number;
+  /**
+   * On a cluster: how long the wait keeps looking (every second) while the
+   * member running the operation cannot be reached, e.g. while it
+   * restarts, ms. Then it rejects with `MemberUnreachableError` naming the
+   * member and its address; a member back in time gives the final state, or
+   * `OperationNotFoundError` if the operation died with it. Always within
+   * `timeout` and `signal`.
+   *
+   * @default {60_000} (the client's `memberGraceMs`)
+   */
+  memberGraceMs?: number;
 }
 
 /**
@@ -168,6 +180,10 @@ export interface OperationsSettings {
   tuning?: Partial<WaitTuning>;
   /** The client's retry policy (`connect({ retry })`). */
   retry?: RetryOption;
+  /** The client's default member grace of waits, ms (`connect({ memberGraceMs })`). */
+  memberGraceMs?: number;
+  /** The client's default cluster member for lists (`connect({ target })`). */
+  target?: string;
 }
 
 /** How the waiting loop behaves; internal knobs with sensible defaults. */

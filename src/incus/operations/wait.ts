@@ -8,6 +8,7 @@
  * @module
  */
 
+import { withoutSecrets } from "../secrets.ts";
 import {
   OperationCancelledError,
   OperationFailedError,
@@ -23,6 +24,7 @@ import type { Sighting } from "./sighting.ts";
 import { followEvents } from "./wait_events.ts";
 import { pollStates, waitWithSlices } from "./wait_slices.ts";
 import { cancelAfterGivingUp } from "./cancel.ts";
+import { throughOutages } from "../cluster.ts";
 
 /** A deadline several waits share (`waitAll`'s `timeout`). */
 export interface SharedDeadline {
@@ -100,7 +102,8 @@ export async function waitFinal(
     last = sighting;
     report?.(sighting.operation);
   };
-  try {
+  const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
+  const attempt = async (): Promise<Sighting> => {
     signal.throwIfAborted();
     if (context.tuning.events) {
       for await (const sighting of followEvents(context, id, options, signal)) {
@@ -116,6 +119,10 @@ export async function waitFinal(
       }
     }
     return await waitWithSlices(context, id, options, signal, deadline?.at, see);
+  };
+  try {
+    // On a cluster, an attempt that failed because a member is unreachable is made again.
+    return await throughOutages(context.members, id, graceMs, signal, attempt);
   } catch (error) {
     const callerAborted = options.signal?.aborted === true;
     const timedOut = !callerAborted && deadline?.signal.aborted === true;
@@ -128,7 +135,7 @@ export async function waitFinal(
       : undefined;
     if (callerAborted) throw withCause(options.signal!.reason, cancelError);
     throw new OperationTimeoutError<Operation>(id, deadline!.ms, {
-      operation: seen?.operation,
+      operation: seen === undefined ? undefined : withoutSecrets(seen.operation),
       method: seen?.request.method,
       path: seen?.request.path,
       cause: cancelError,
@@ -182,7 +189,12 @@ function withCause(reason: unknown, cause: unknown): unknown {
  */
 export function settle(sighting: Sighting): Operation {
   const { operation, request } = sighting;
-  const init = { ...request, operation, operationStatusCode: operation.status_code };
+  // The error carries the operation without its websocket secrets.
+  const init = {
+    ...request,
+    operation: withoutSecrets(operation),
+    operationStatusCode: operation.status_code,
+  };
   switch (operation.status_code) {
     case StatusCode.Success:
       return operation;

@@ -31,12 +31,19 @@ export interface ConnectionTarget {
   cert?: string;
   /** PEM private key of `cert`. */
   key?: string;
-  /** PEM CA certificate(s) the remote's certificate must chain to. */
+  /**
+   * PEM CA certificate(s) the remote's certificate must chain to, in
+   * addition to Deno's root store (see `serverCert`).
+   */
   ca?: string | string[];
   /**
-   * The remote's own (self-signed) PEM certificate, pinned: it is trusted
-   * as the only CA. The certificate is always verified; there is no
-   * "skip verify".
+   * The remote's own (self-signed) PEM certificate, pinned. The certificate
+   * is always verified; there is no "skip verify". Not exclusive: Deno 2.9
+   * can only add a trusted certificate to its root store (Mozilla's roots,
+   * or the system's with `DENO_TLS_CA_STORE=system`, plus `DENO_CERT`), and
+   * shows no peer certificate to check afterwards, so a certificate for the
+   * remote's name from any of those CAs is accepted too. The incus command
+   * line does the same: it adds the pinned certificate to the system pool.
    */
   serverCert?: string;
 }

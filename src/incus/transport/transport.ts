@@ -5,6 +5,7 @@
  * @module
  */
 
+import { Failover, memberOrigins } from "./failover.ts";
 import { readBytesLimited, readTextLimited } from "../../core/body.ts";
 import { type Deadline, Deadlines } from "../../core/deadlines.ts";
 import {
@@ -16,6 +17,7 @@ import {
   ResponseTimeoutError,
 } from "../../core/errors.ts";
 import { IncusError } from "../errors.ts";
+import { withoutQueries } from "../secrets.ts";
 import type { ConnectionTarget } from "./target.ts";
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
@@ -34,6 +36,12 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
    * @default {67_108_864}
    */
   maxResponseBytes?: number;
+  /**
+   * With `url`: other members of the same cluster (HTTPS URLs) to move to
+   * when the one in use stops answering; more are learned from
+   * `/1.0/cluster/members`. See `failover.ts`.
+   */
+  members?: readonly string[];
 }
 
 /** What a successful (`sync` or `async`) answer holds. */
@@ -78,6 +86,7 @@ const decoder = new TextDecoder();
 interface FetchInit {
   client: Deno.HttpClient;
   signal: AbortSignal;
+  redirect: "manual";
   method?: string;
   headers?: Record<string, string>;
   body?: string;
@@ -100,12 +109,14 @@ class ClientClosed extends Error {}
  * errors.
  */
 export class Transport {
-  /** The socket path or URL requests go to. */
-  readonly target: string;
+  /** The socket path or URL requests go to (another member's after a failover). */
+  target: string;
   /** The pooled Deno HTTP client (shared with websockets). */
   readonly httpClient: Deno.HttpClient;
-  /** `http://127.0.0.1` for a socket, the remote's origin otherwise. */
-  readonly origin: string;
+  /** `http://127.0.0.1` for a socket, the remote's origin otherwise (changes on failover). */
+  origin: string;
+  /** Cluster failover, with `members`. */
+  readonly failover: Failover | undefined;
   readonly #isSocket: boolean;
   readonly #requestTimeout: number;
   readonly #maxResponseBytes: number;
@@ -127,6 +138,9 @@ export class Transport {
       }
       this.target = url.origin;
       this.origin = url.origin;
+      this.failover = target.members === undefined
+        ? undefined
+        : new Failover(memberOrigins([url.origin, ...target.members]));
       this.#isSocket = false;
       const ca = target.ca === undefined ? undefined : [target.ca].flat();
       this.#clientOptions = { cert: target.cert, key: target.key, caCerts: ca };
@@ -134,6 +148,7 @@ export class Transport {
     } else {
       const path = target.socket!;
       this.target = path;
+      this.failover = undefined;
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
@@ -162,6 +177,58 @@ export class Transport {
    * that goes missing later means a restart, not a wrong path).
    */
   answered = false;
+
+  /** Aborts when {@linkcode Transport.close} is called (raw connections end with it). */
+  get closedSignal(): AbortSignal {
+    return this.#closed.signal;
+  }
+
+  /** The largest response body accepted, bytes. */
+  get maxResponseBytes(): number {
+    return this.#maxResponseBytes;
+  }
+
+  /**
+   * Opens a connection of its own to the daemon (its Unix socket, or TLS
+   * with the client certificate and the trusted CAs), for what `fetch`
+   * cannot pace: exec's websockets, read on demand. Resolves with the
+   * connection and the `Host` to name; failures are
+   * {@linkcode ConnectionError}s naming `method path` and the fix.
+   */
+  async connectRaw(method: string, path: string): Promise<{ conn: Deno.Conn; host: string }> {
+    if (this.#closed.signal.aborted) throw this.#closedError(method, path);
+    try {
+      if (this.#isSocket) {
+        const conn = await Deno.connect({ transport: "unix", path: this.target });
+        return { conn, host: "127.0.0.1" };
+      }
+      const url = new URL(this.origin);
+      const options = this.#clientOptions;
+      const conn = await Deno.connectTls({
+        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: Number(url.port || 443),
+        caCerts: options.caCerts,
+        ...(options.cert !== undefined && options.key !== undefined
+          ? { cert: options.cert, key: options.key }
+          : {}),
+        alpnProtocols: ["http/1.1"],
+      });
+      try {
+        await conn.handshake();
+      } catch (error) {
+        conn.close();
+        throw error;
+      }
+      return { conn, host: url.host };
+    } catch (error) {
+      throw this.#connectionError(error, method, path);
+    }
+  }
+
+  /** The per-request time limit in force, ms. */
+  get requestTimeout(): number {
+    return this.#requestTimeout;
+  }
 
   /** Whether {@linkcode Transport.close} was called. */
   get closed(): boolean {
@@ -200,8 +267,40 @@ export class Transport {
     });
   }
 
-  /** Sends a request and reads its answer with `read`, mapping every failure. */
+  /** Points requests at another cluster member's origin (failover). */
+  moveTo(origin: string): void {
+    this.origin = origin;
+    this.target = origin;
+  }
+
+  /**
+   * Sends a request; with failover, learns the members first and, when the
+   * member in use does not answer, moves to another and sends a GET again
+   * there (a write is never sent twice: its error is thrown, the next call
+   * goes to the new member).
+   */
   async #send<T>(
+    method: string,
+    path: string,
+    init: RequestInit,
+    read: (response: Response) => Promise<T>,
+  ): Promise<T> {
+    if (this.failover === undefined) return await this.#sendOnce(method, path, init, read);
+    await this.failover.learn(this, init.signal);
+    const origin = this.origin;
+    try {
+      return await this.#sendOnce(method, path, init, read);
+    } catch (error) {
+      if (!unanswered(error) || !(await this.failover.moveOff(this, origin, init.signal))) {
+        throw error;
+      }
+      if (method !== "GET") throw error;
+      return await this.#sendOnce(method, path, init, read);
+    }
+  }
+
+  /** Sends a request and reads its answer with `read`, mapping every failure. */
+  async #sendOnce<T>(
     method: string,
     path: string,
     init: RequestInit,
@@ -220,7 +319,9 @@ export class Transport {
     const client = init.fresh ? this.#createClient() : this.httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
-    const request: FetchInit = { client, signal: controller.signal };
+    // Incus and LXD never redirect API calls: a redirect is never followed
+    // (it would re-send the body, perhaps in cleartext, to another origin).
+    const request: FetchInit = { client, signal: controller.signal, redirect: "manual" };
     if (method !== "GET") request.method = method;
     if (init.body !== undefined) {
       request.headers = JSON_HEADERS;
@@ -233,6 +334,10 @@ export class Transport {
       deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
       const response = await answer;
       this.answered = true;
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw redirectError(response, method, path, this.target);
+      }
       return await read(response);
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : undefined;
@@ -292,8 +397,12 @@ export class Transport {
 
   /** Explains a failed connection, naming the target and the fix. */
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const detail = error instanceof Error ? causeText(error) : String(error);
-    const init = { status: 0, method, path, target: this.target, cause: error };
+    const raw = error instanceof Error ? causeText(error) : String(error);
+    // Deno's text names the URL, whose query may hold a secret: masked, and
+    // then the original is not kept as the cause either.
+    const detail = withoutQueries(raw);
+    const cause = detail === raw ? error : new Error(detail);
+    const init = { status: 0, method, path, target: this.target, cause };
     const request = path === "" ? method : `${method} ${path}`;
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       const fix = this.#isSocket
@@ -330,6 +439,37 @@ export class Transport {
     this.#deadlines.close();
     this.httpClient.close();
   }
+}
+
+/**
+ * The error for a 3xx answer: Incus and LXD never redirect API calls, so a
+ * redirect is refused, naming only the origin it pointed to (its path and
+ * query may hold anything).
+ */
+function redirectError(
+  response: Response,
+  method: string,
+  path: string,
+  target: string,
+): ProtocolError {
+  const location = response.headers.get("location");
+  const absolute = location === null ? null : URL.parse(location);
+  const where = location === null
+    ? "no location"
+    : absolute === null || absolute.origin === "null"
+    ? "a path of the same server"
+    : absolute.origin;
+  return new ProtocolError(
+    `${method} ${path}: ${target} answered HTTP ${response.status}, a redirect to ${where}; ` +
+      `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
+    { status: response.status, method, path, target },
+  );
+}
+
+/** Whether `error` means nothing answered (not a refusal, not a closed client). */
+function unanswered(error: unknown): boolean {
+  return error instanceof ConnectionError && error.status === 0 &&
+    !(error instanceof ProtocolError);
 }
 
 /** Says what is wrong with a socket path, and how to fix it. */

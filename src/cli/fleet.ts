@@ -1,0 +1,113 @@
+/**
+ * `incusops list` on clusters and fleets: a LOCATION column on a cluster,
+ * `--target <member>`, `--remote a,b,c` / `--all-remotes` across many
+ * remotes (a REMOTE column), and partial lists: what was heard is printed,
+ * the missing members or remotes are named on stderr, and the exit code is
+ * 6 (`ExitCode.Partial`).
+ *
+ * @module
+ */
+
+import type { Client } from "../incus/client.ts";
+import { MemberUnreachableError } from "../incus/errors.ts";
+import { type FleetTarget, listFleet } from "../incus/fleet.ts";
+import type { Operation } from "../incus/operation.ts";
+import { loadConfig } from "../incus/transport/remote.ts";
+import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
+import { ExitCode } from "./exit_codes.ts";
+
+/** What `list` prints with, and where. */
+export interface ListPrinting {
+  /** Output format. */
+  format: Format;
+  /** Keep only these lower-case statuses. */
+  statuses?: string[];
+  /** Print secrets in clear. */
+  showSecrets: boolean;
+  /** Operations of every project (a PROJECT column). */
+  allProjects?: boolean;
+  /** Standard output. */
+  stdout(text: string): void;
+  /** Standard error. */
+  stderr(text: string): void;
+}
+
+/** The exit code of a list that lacks some members' or remotes' operations. */
+export const PARTIAL_EXIT_CODE: number = ExitCode.Partial;
+
+function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
+  const kept = printing.statuses === undefined
+    ? ops
+    : ops.filter((op) => printing.statuses!.includes(op.status.toLowerCase()));
+  return forDisplay(kept, { mask: !printing.showSecrets });
+}
+
+/**
+ * Lists one remote's operations (a cluster's: with LOCATION); when members
+ * could not be heard from, prints what was heard, names them on stderr and
+ * returns {@linkcode PARTIAL_EXIT_CODE}.
+ */
+export async function listOne(
+  client: Client,
+  options: { allProjects: boolean; target?: string },
+  printing: ListPrinting,
+): Promise<number> {
+  let ops: Operation[];
+  let missing = "";
+  try {
+    ops = await client.operations.list(options);
+  } catch (error) {
+    if (!(error instanceof MemberUnreachableError)) throw error;
+    ops = error.operations;
+    missing = error.members.map((member) => `${member.name} (${member.address})`).join(", ");
+  }
+  const location = onCluster(ops) || missing !== "" || options.target !== undefined;
+  const columns = columnsFor({ allProjects: printing.allProjects, location });
+  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
+  if (missing === "") return 0;
+  printing.stderr(
+    `incusops: partial list: cluster member(s) ${missing} could not be heard from; ` +
+      `their operations are missing\n`,
+  );
+  return PARTIAL_EXIT_CODE;
+}
+
+/** The remotes `--remote a,b,c` or `--all-remotes` name (image servers left out). */
+export async function fleetRemotes(remote: string | undefined, all: boolean): Promise<string[]> {
+  if (all) {
+    const config = await loadConfig();
+    return Object.entries(config.remotes)
+      .filter(([, entry]) => entry.protocol !== "simplestreams" && !entry.public)
+      .map(([name]) => name);
+  }
+  return (remote ?? "").split(",").map((name) => name.trim()).filter(Boolean);
+}
+
+/**
+ * Lists the operations of many remotes at once (bounded concurrency): one
+ * table with REMOTE (and LOCATION when a cluster is among them); remotes
+ * or members that could not be heard from are named on stderr, with the
+ * reason, and the exit code is {@linkcode PARTIAL_EXIT_CODE}.
+ */
+export async function listMany(
+  remotes: string[],
+  options: { allProjects: boolean; target?: string; project?: string },
+  printing: ListPrinting,
+): Promise<number> {
+  const targets: FleetTarget[] = remotes.map((name) => name);
+  const fleet = await listFleet(targets, options);
+  const ops = fleet.operations;
+  const columns = columnsFor({
+    allProjects: printing.allProjects,
+    remote: true,
+    location: onCluster(ops),
+  });
+  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
+  for (const outcome of fleet.outcomes) {
+    if (outcome.ok) continue;
+    const error = outcome.error;
+    const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    printing.stderr(`incusops: ${outcome.remote}: not heard from: ${why}\n`);
+  }
+  return fleet.missing.length === 0 ? 0 : PARTIAL_EXIT_CODE;
+}

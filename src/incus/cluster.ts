@@ -1,0 +1,337 @@
+/**
+ * Incus clusters: which members a list heard from, and what a wait does
+ * when the member running its operation cannot be reached.
+ *
+ * Measured on Incus 6.0.4: a member answering `GET /1.0/operations` asks
+ * every other member and silently leaves out one it cannot reach;
+ * `/1.0/cluster/members` goes on calling a dead member Online for a while
+ * (until heartbeats miss); a request forwarded to a dead member (an
+ * operation of it, `GET /1.0?target=<member>`) fails with HTTP 500 and a Go
+ * text that varies ("Unable to connect to: <address> ...", "Server isn't
+ * ready yet", "Missing event connection with target cluster member", the
+ * last one after ~10 s). So a member counts as heard when the list holds one
+ * of its operations, or when `GET /1.0?target=<member>` answers within the
+ * probe time; nothing else is trusted.
+ *
+ * @module
+ */
+
+import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../core/errors.ts";
+import { pause } from "../core/pause.ts";
+import { abortable } from "../core/signals.ts";
+import { describeValue } from "../core/validate.ts";
+import {
+  IncusError,
+  MemberUnreachableError,
+  OperationNotFoundError,
+  type UnreachableMember,
+} from "./errors.ts";
+import type { Operation } from "./operation.ts";
+import type { IdempotentRequests } from "./transport/idempotent.ts";
+
+/** A member of `GET /1.0/cluster/members?recursion=1` (the fields used here). */
+export interface ClusterMember {
+  /** Its name, e.g. `m1`. */
+  server_name: string;
+  /** Its cluster address, e.g. `https://10.0.0.1:8443`. */
+  url: string;
+  /** `Online`, `Offline`, `Evacuated`, ... as the database last saw it (it lags). */
+  status: string;
+  /** The database's note on it, e.g. "Fully operational". */
+  message?: string;
+}
+
+/** A list's operations grouped by the member they run on. */
+export interface OperationsByMember {
+  /**
+   * Every member heard from, with its operations oldest first (`[]` when
+   * it has none). Outside a cluster the one key is `none`.
+   */
+  members: Record<string, Operation[]>;
+  /** The members that could not be heard from (their operations are missing). */
+  unreachable: UnreachableMember[];
+}
+
+/** Cluster options of lists. */
+export interface MemberListOptions {
+  /**
+   * Resolve with what was heard when some cluster members could not be
+   * (default `false`: reject with {@linkcode MemberUnreachableError}, which
+   * holds what was heard).
+   *
+   * @default {false}
+   */
+  partial?: boolean;
+  /**
+   * Only this cluster member's operations. The daemons ignore `target` on
+   * `GET /1.0/operations`, so the client filters on `location`.
+   */
+  target?: string;
+}
+
+/** Longest a probe of one member may take, ms (a forwarded request to a member just lost can hang ~10 s). */
+const PROBE_TIMEOUT_MS = 5_000;
+/** Pause between looks at an operation whose member is unreachable, ms. */
+const OUTAGE_RETRY_MS = 1_000;
+/** The default member grace of waits, ms. */
+export const DEFAULT_MEMBER_GRACE_MS = 60_000;
+/** Addresses in the daemons' Go texts: `https://host:port/...` or `to: host:port`. */
+const ADDRESS_IN_TEXT = /(?:https:\/\/|connect to:? )(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):(\d+)/gi;
+
+/** The state of one wait across member outages. */
+export interface Outage {
+  /** When the member was first found unreachable (`performance.now()`). */
+  since?: number;
+}
+
+/** Checks a member name for `target`. */
+export function memberName(value: unknown, what = "target"): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
+    throw new InvalidArgumentError(
+      `invalid ${what} ${describeValue(value)}: expected a cluster member name such as "m1"`,
+    );
+  }
+  return value;
+}
+
+/** The host:port pairs a daemon's error text names. */
+export function addressesIn(text: string): string[] {
+  return [...text.matchAll(ADDRESS_IN_TEXT)].map((match) => `${match[1]}:${match[2]}`);
+}
+
+/** `https://host:port` of a member URL, as `host:port`. */
+function hostPort(url: string): string {
+  return url.replace(/^https:\/\//, "").replace(/\/.*$/, "");
+}
+
+/**
+ * What a client knows of the cluster behind its daemon: whether there is
+ * one, its members, and which of them answer. One per client.
+ */
+export class MemberWatch {
+  readonly #requests: IdempotentRequests;
+  #clustered: Promise<boolean> | undefined;
+  /** The last look at every member for waits in an outage, shared for a second. */
+  #outageLook: { at: number; down: Promise<UnreachableMember[]> } | undefined;
+
+  /** @param requests The client's GETs. */
+  constructor(requests: IdempotentRequests) {
+    this.#requests = requests;
+  }
+
+  /** Whether the daemon is a cluster member (a list's locations tell, else `GET /1.0`, once). */
+  clustered(operations: readonly Operation[], signal?: AbortSignal): Promise<boolean> {
+    for (const operation of operations) {
+      const location = operation.location;
+      if (location !== undefined && location !== "" && location !== "none") {
+        return Promise.resolve(true);
+      }
+      if (location === "none") return Promise.resolve(false);
+    }
+    this.#clustered ??= this.#requests.get("/1.0", undefined, { signal }).then(
+      (envelope) => {
+        const environment = (envelope.metadata as { environment?: { server_clustered?: unknown } })
+          ?.environment;
+        return environment?.server_clustered === true;
+      },
+      (error) => {
+        this.#clustered = undefined;
+        throw error;
+      },
+    );
+    return this.#clustered;
+  }
+
+  /** The cluster's members, as the database has them. */
+  async members(signal?: AbortSignal): Promise<ClusterMember[]> {
+    const envelope = await this.#requests.get("/1.0/cluster/members", "recursion=1", { signal });
+    return Array.isArray(envelope.metadata) ? envelope.metadata as ClusterMember[] : [];
+  }
+
+  /** Whether `member` answers a forwarded `GET /1.0?target=<member>` within the probe time. */
+  async answers(member: ClusterMember, signal?: AbortSignal): Promise<boolean> {
+    if (member.status === "Offline") return false;
+    try {
+      await this.#requests.get("/1.0", `target=${encodeURIComponent(member.server_name)}`, {
+        signal,
+        retry: false,
+        timeout: PROBE_TIMEOUT_MS,
+      });
+      return true;
+    } catch (error) {
+      signal?.throwIfAborted();
+      // The daemon itself is gone: that is not a member's outage.
+      if (error instanceof ConnectionError && !(error instanceof ResponseTimeoutError)) {
+        throw error;
+      }
+      return false;
+    }
+  }
+
+  /**
+   * The members not heard from: members without an operation in
+   * `operations` that do not answer a probe (only `target`, if given).
+   */
+  async unheard(
+    operations: readonly Operation[],
+    options: { signal?: AbortSignal; target?: string } = {},
+  ): Promise<UnreachableMember[]> {
+    if (!(await this.clustered(operations, options.signal))) return [];
+    const heard = new Set(operations.map((operation) => operation.location));
+    const members = (await this.members(options.signal)).filter((member) =>
+      !heard.has(member.server_name) &&
+      (options.target === undefined || member.server_name === options.target)
+    );
+    const answers = await Promise.all(
+      members.map((member) => this.answers(member, options.signal)),
+    );
+    return members.filter((_, index) => !answers[index]).map((member) => ({
+      name: member.server_name,
+      address: member.url,
+    }));
+  }
+
+  /**
+   * A list's operations (only `target`'s if given), checked: rejects with
+   * {@linkcode MemberUnreachableError} when a member was not heard from,
+   * unless `partial`.
+   */
+  async verify<T extends Operation | string>(
+    items: T[],
+    operations: Operation[],
+    options: MemberListOptions & { signal?: AbortSignal },
+    method: string,
+    path: string,
+  ): Promise<T[]> {
+    const target = memberName(options.target);
+    const kept = target === undefined
+      ? items
+      : items.filter((item) => typeof item === "string" || item.location === target);
+    const heard = target === undefined
+      ? operations
+      : operations.filter((operation) => operation.location === target);
+    const missing = await this.unheard(heard, { signal: options.signal, target });
+    if (missing.length === 0 || options.partial) return kept;
+    const names = missing.map((member) => `${member.name} (${member.address})`).join(", ");
+    throw new MemberUnreachableError(
+      `cluster member${missing.length > 1 ? "s" : ""} ${names} could not be heard from: ` +
+        `the list lacks ${missing.length > 1 ? "their" : "its"} operations (${kept.length} heard ` +
+        `from the others); pass partial: true to take what was heard`,
+      {
+        members: missing,
+        operations: heard,
+        ids: kept.map((item) => typeof item === "string" ? item : item.id),
+        status: 200,
+        method,
+        path,
+      },
+    );
+  }
+
+  /** Groups a list by member, with the members not heard from. */
+  async group(
+    operations: Operation[],
+    options: { signal?: AbortSignal; target?: string },
+  ): Promise<OperationsByMember> {
+    const target = memberName(options.target);
+    const kept = target === undefined
+      ? operations
+      : operations.filter((operation) => operation.location === target);
+    const unreachable = await this.unheard(kept, { signal: options.signal, target });
+    const members: Record<string, Operation[]> = {};
+    if (await this.clustered(kept, options.signal)) {
+      const missing = new Set(unreachable.map((member) => member.name));
+      for (const member of await this.members(options.signal)) {
+        if (target !== undefined && member.server_name !== target) continue;
+        if (!missing.has(member.server_name)) members[member.server_name] = [];
+      }
+    }
+    for (const operation of kept) (members[operation.location || "none"] ??= []).push(operation);
+    return { members, unreachable };
+  }
+
+  /**
+   * The members down, as one look shared by every wait in an outage for a
+   * second (300 waits on a dead member's operations probe once, not 300 times).
+   */
+  #downForOutage(signal: AbortSignal): Promise<UnreachableMember[]> {
+    const now = performance.now();
+    if (this.#outageLook === undefined || now - this.#outageLook.at > OUTAGE_RETRY_MS) {
+      this.#outageLook = { at: now, down: this.unheard([]).catch(() => []) };
+    }
+    return abortable(this.#outageLook.down, signal);
+  }
+
+  /**
+   * Called when an attempt of a wait on `uuid` failed with `error`: rethrows it
+   * unless it is a member outage (a 5xx from a cluster with an unreachable
+   * member). During an outage it pauses (1 s) and returns, so the wait
+   * looks again, until `graceMs` has passed since the outage was first
+   * seen; then it throws {@linkcode MemberUnreachableError}.
+   */
+  async duringOutage(
+    uuid: string,
+    error: unknown,
+    outage: Outage,
+    graceMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (
+      !(error instanceof IncusError) || error instanceof OperationNotFoundError ||
+      error.status < 500 || !(await this.clustered([], signal).catch(() => false))
+    ) {
+      throw error;
+    }
+    const down = await this.#downForOutage(signal);
+    if (down.length === 0) throw error;
+    // The member the daemon's text names, when it names one of them.
+    const named = addressesIn(error.message);
+    const culprits = down.filter((member) => named.includes(hostPort(member.address)));
+    const members = culprits.length > 0 ? culprits : down;
+    const now = performance.now();
+    outage.since ??= now;
+    const left = graceMs - (now - outage.since);
+    if (left <= 0) {
+      const names = members.map((member) => `${member.name} (${member.address})`).join(" or ");
+      throw new MemberUnreachableError(
+        `operation ${uuid} runs on cluster member ${names}, which could not be reached for ` +
+          `${Math.round((now - outage.since) / 1000)} s (memberGraceMs: ${graceMs}); ` +
+          `the operation may still be running there`,
+        {
+          members,
+          operationId: uuid,
+          status: error.status,
+          method: error.method,
+          path: error.path,
+          cause: error,
+        },
+      );
+    }
+    await pause(Math.min(OUTAGE_RETRY_MS, left), signal);
+  }
+}
+
+/**
+ * Runs `attempt` (one try at waiting for operation `uuid`) again each time
+ * it fails because a cluster member is unreachable, for up to `graceMs` of
+ * outage (see {@linkcode MemberWatch.duringOutage}); any other failure, and
+ * `signal`'s abort, end it.
+ */
+export async function throughOutages<T>(
+  members: MemberWatch,
+  uuid: string,
+  graceMs: number,
+  signal: AbortSignal,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  const outage: Outage = {};
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (signal.aborted) throw error;
+      await members.duringOutage(uuid, error, outage, graceMs, signal);
+    }
+  }
+}

@@ -1,0 +1,426 @@
+/**
+ * A websocket client read only on demand, for exec's streams. Deno's
+ * `WebSocket` reads every message as it arrives and has no way to pause
+ * (`WebSocketStream` needs `--unstable-net` in Deno 2.9): a command
+ * writing faster than its output is read would grow the client's memory
+ * without bound. Here a message is read from the connection only when
+ * {@linkcode PacedWebSocket.read} is called, so an unread stream stops
+ * the daemon (and the command) as a full pipe does.
+ *
+ * Just what the daemons' exec websockets use (RFC 6455 client side):
+ * binary and text messages, fragments, ping/pong and the closing handshake,
+ * bounded in time.
+ *
+ * @module
+ */
+
+import { ConnectionError, ProtocolError } from "../../core/errors.ts";
+import type { Transport } from "./transport.ts";
+
+/** One message: bytes, or text (the daemons' end-of-output barrier is an empty text). */
+export type PacedMessage = { type: "binary"; data: Uint8Array } | { type: "text"; text: string };
+
+/** How long closing waits for the daemon's close reply, ms. */
+export const PACED_CLOSE_MS = 2_000;
+/** The longest the opening handshake may take, ms. */
+const OPEN_TIMEOUT_MS = 30_000;
+/** The largest message accepted (a daemon's frames are a few KiB). */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Bytes read from the connection at a time. */
+const BLOCK_BYTES = 64 * 1024;
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The end of the connection, met inside a read. */
+class Ended extends Error {}
+
+/**
+ * An open websocket whose messages are read on demand. Made by
+ * {@linkcode openPacedWebSocket}.
+ */
+export class PacedWebSocket {
+  readonly #conn: Deno.Conn;
+  readonly #path: string;
+  readonly #target: string;
+  #pending: Uint8Array;
+  /** Reads and writes are each chained: one frame at a time. */
+  #reads: Promise<unknown> = Promise.resolve();
+  #writes: Promise<void> = Promise.resolve();
+  #closeSent = false;
+  #closeReceived = false;
+  #ended = false;
+  readonly #done = Promise.withResolvers<void>();
+  readonly #onTransportClosed = () => this.abort();
+  readonly #transportClosed: AbortSignal;
+
+  constructor(conn: Deno.Conn, rest: Uint8Array, path: string, transport: Transport) {
+    this.#conn = conn;
+    this.#pending = rest;
+    this.#path = path;
+    this.#target = transport.target;
+    this.#transportClosed = transport.closedSignal;
+    this.#transportClosed.addEventListener("abort", this.#onTransportClosed, { once: true });
+  }
+
+  /** Whether the connection is still open and no close was sent. */
+  get open(): boolean {
+    return !this.#ended && !this.#closeSent;
+  }
+
+  /** Lets a pending read keep the process alive (the default). */
+  ref(): void {
+    if (!this.#ended) this.#conn.ref();
+  }
+
+  /** Lets the process end while a read is pending (an idle connection). */
+  unref(): void {
+    if (!this.#ended) this.#conn.unref();
+  }
+
+  /** Resolves once the connection is closed. */
+  get closed(): Promise<void> {
+    return this.#done.promise;
+  }
+
+  /**
+   * The next message, or `null` once the socket is closed (by either side,
+   * or broken). Only one frame is read at a time.
+   */
+  read(): Promise<PacedMessage | null> {
+    const next = this.#reads.then(() => this.#readMessage());
+    this.#reads = next.catch(() => {});
+    return next;
+  }
+
+  /** Sends bytes (binary) or text; rejects once the socket is closing. */
+  send(data: Uint8Array | string): Promise<void> {
+    if (!this.open) return Promise.reject(this.#closedError());
+    return this.#write(
+      typeof data === "string" ? 1 : 2,
+      typeof data === "string" ? encoder.encode(data) : data,
+    );
+  }
+
+  /**
+   * Starts the closing handshake and resolves once the connection is closed:
+   * when the daemon replied, or after `limitMs` at most.
+   */
+  close(limitMs: number = PACED_CLOSE_MS): Promise<void> {
+    if (this.#ended) return this.#done.promise;
+    if (!this.#closeSent) {
+      this.#closeSent = true;
+      this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => this.abort());
+      const timer = setTimeout(() => this.abort(), limitMs);
+      this.#done.promise.then(() => clearTimeout(timer));
+      // Read (and drop) what is left until the reply comes.
+      const drain = async () => {
+        while (!this.#ended && !this.#closeReceived) {
+          if ((await this.read()) === null) break;
+        }
+        this.abort();
+      };
+      drain();
+    }
+    return this.#done.promise;
+  }
+
+  /**
+   * Closes the connection as soon as what was sent is written (a close
+   * frame included), without waiting for the daemon's reply; within
+   * {@linkcode PACED_CLOSE_MS} at most. For when the caller gave up.
+   */
+  end(): Promise<void> {
+    if (this.#ended) return this.#done.promise;
+    if (!this.#closeSent) {
+      this.#closeSent = true;
+      this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => {});
+    }
+    const timer = setTimeout(() => this.abort(), PACED_CLOSE_MS);
+    this.#writes.finally(() => {
+      clearTimeout(timer);
+      this.abort();
+    });
+    return this.#done.promise;
+  }
+
+  /** Closes the connection at once, without the handshake. */
+  abort(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#transportClosed.removeEventListener("abort", this.#onTransportClosed);
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    this.#done.resolve();
+  }
+
+  async #readMessage(): Promise<PacedMessage | null> {
+    if (this.#ended || this.#closeReceived) return null;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let type: 1 | 2 | undefined;
+    try {
+      for (;;) {
+        const [first, second] = await this.#take(2);
+        const fin = (first & 0x80) !== 0;
+        const opcode = first & 0x0f;
+        let length = second & 0x7f;
+        if (length === 126) {
+          const bytes = await this.#take(2);
+          length = (bytes[0] << 8) | bytes[1];
+        } else if (length === 127) {
+          const bytes = await this.#take(8);
+          length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
+        }
+        if (length > MAX_MESSAGE_BYTES || size + length > MAX_MESSAGE_BYTES) {
+          throw this.#protocolError(`a message over ${MAX_MESSAGE_BYTES} bytes`);
+        }
+        const mask = (second & 0x80) !== 0 ? await this.#take(4) : undefined;
+        const payload = length === 0 ? new Uint8Array(0) : await this.#take(length);
+        if (mask !== undefined) {
+          for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+        }
+        if (opcode === 8) { // close
+          this.#closeReceived = true;
+          if (!this.#closeSent) {
+            this.#closeSent = true;
+            await this.#write(8, payload.subarray(0, 2)).catch(() => {});
+          }
+          this.abort();
+          return null;
+        }
+        if (opcode === 9) { // ping
+          if (!this.#closeSent) this.#write(10, payload).catch(() => {});
+          continue;
+        }
+        if (opcode === 10) continue; // pong
+        if (opcode === 1 || opcode === 2) {
+          if (type !== undefined) {
+            throw this.#protocolError("a new message inside a fragmented one");
+          }
+          type = opcode;
+        } else if (opcode !== 0 || type === undefined) {
+          throw this.#protocolError(`an unexpected frame (opcode ${opcode})`);
+        }
+        parts.push(payload);
+        size += payload.length;
+        if (!fin) continue;
+        const data = parts.length === 1 ? parts[0] : concat(parts, size);
+        return type === 1 ? { type: "text", text: decoder.decode(data) } : { type: "binary", data };
+      }
+    } catch (error) {
+      this.abort();
+      if (error instanceof Ended || error instanceof Deno.errors.BadResource) return null;
+      if (error instanceof ProtocolError) throw error;
+      return null; // a broken connection ends the stream, as Deno's WebSocket does
+    }
+  }
+
+  /** The next `n` bytes of the connection. */
+  async #take(n: number): Promise<Uint8Array> {
+    if (this.#pending.length >= n) {
+      const out = this.#pending.subarray(0, n);
+      this.#pending = this.#pending.subarray(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = this.#pending.length;
+    out.set(this.#pending);
+    this.#pending = new Uint8Array(0);
+    while (filled < n) {
+      if (n - filled < BLOCK_BYTES) {
+        // A small rest: read a block and keep what follows for the next frames.
+        const block = new Uint8Array(BLOCK_BYTES);
+        const got = await this.#conn.read(block);
+        if (got === null) throw new Ended();
+        const used = Math.min(got, n - filled);
+        out.set(block.subarray(0, used), filled);
+        filled += used;
+        this.#pending = block.subarray(used, got);
+      } else {
+        const got = await this.#conn.read(out.subarray(filled));
+        if (got === null) throw new Ended();
+        filled += got;
+      }
+    }
+    return out;
+  }
+
+  /** Writes one masked frame (clients always mask), after the writes before it. */
+  #write(opcode: number, payload: Uint8Array): Promise<void> {
+    const frame = maskedFrame(opcode, payload);
+    const next = this.#writes.then(() => writeAll(this.#conn, frame));
+    this.#writes = next.catch(() => {});
+    return next;
+  }
+
+  #closedError(): ConnectionError {
+    return new ConnectionError(`websocket ${this.#path}: closed`, {
+      status: 0,
+      method: "GET",
+      path: this.#path,
+      target: this.#target,
+    });
+  }
+
+  #protocolError(what: string): ProtocolError {
+    return new ProtocolError(`websocket ${this.#path}: ${this.#target} sent ${what}`, {
+      status: 101,
+      method: "GET",
+      path: this.#path,
+      target: this.#target,
+    });
+  }
+}
+
+/** One client frame: FIN set, masked with a random key. */
+function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const length = payload.length;
+  const extra = length < 126 ? 0 : length < 65536 ? 2 : 8;
+  const frame = new Uint8Array(2 + extra + 4 + length);
+  frame[0] = 0x80 | opcode;
+  const view = new DataView(frame.buffer);
+  if (extra === 0) frame[1] = 0x80 | length;
+  else if (extra === 2) {
+    frame[1] = 0x80 | 126;
+    view.setUint16(2, length);
+  } else {
+    frame[1] = 0x80 | 127;
+    view.setBigUint64(2, BigInt(length));
+  }
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  frame.set(mask, 2 + extra);
+  const start = 6 + extra;
+  for (let i = 0; i < length; i++) frame[start + i] = payload[i] ^ mask[i & 3];
+  return frame;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Opens `path?query` as a {@linkcode PacedWebSocket} on a connection of its
+ * own to the transport's daemon, and resolves once the daemon accepted the
+ * upgrade. Errors name the path, the target and `hint`, never the query (it
+ * holds a secret).
+ */
+export async function openPacedWebSocket(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  signal?: AbortSignal,
+): Promise<PacedWebSocket> {
+  signal?.throwIfAborted();
+  const { conn, host } = await transport.connectRaw("GET", path);
+  const init = { status: 0, method: "GET", path, target: transport.target };
+  let reason: unknown;
+  const stop = (why: unknown) => {
+    reason ??= why;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  const onAbort = () => stop(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  transport.closedSignal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(
+    () =>
+      stop(
+        new ConnectionError(
+          `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.target}`,
+          init,
+        ),
+      ),
+    OPEN_TIMEOUT_MS,
+  );
+  try {
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    await writeAll(
+      conn,
+      encoder.encode(
+        `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
+          `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+          `Sec-WebSocket-Version: 13\r\n\r\n`,
+      ),
+    );
+    const { head, rest } = await readHead(conn);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    if (status !== 101) {
+      throw new ConnectionError(
+        `websocket ${path}: the daemon at ${transport.target} refused it` +
+          `${status === 0 ? "" : ` (HTTP ${status})`} (${hint})`,
+        { ...init, status },
+      );
+    }
+    const digest = await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID));
+    const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
+    if (accept !== expected) {
+      throw new ProtocolError(
+        `websocket ${path}: ${transport.target} accepted the upgrade without a valid ` +
+          `Sec-WebSocket-Accept (is this an Incus or LXD daemon?)`,
+        { ...init, status },
+      );
+    }
+    return new PacedWebSocket(conn, rest, path, transport);
+  } catch (error) {
+    stop(error);
+    if (reason !== error) throw reason;
+    if (error instanceof ConnectionError) throw error;
+    throw new ConnectionError(
+      `websocket ${path}: the daemon at ${transport.target} dropped it (${hint})`,
+      { ...init, cause: error instanceof Error ? new Error(error.name) : undefined },
+    );
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    transport.closedSignal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Reads an HTTP response head; what follows it is kept as `rest`. */
+async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {
+  let received = new Uint8Array(0);
+  for (;;) {
+    const block = new Uint8Array(4096);
+    const got = await conn.read(block);
+    if (got === null) throw new Ended("closed before the upgrade answer");
+    const joined = new Uint8Array(received.length + got);
+    joined.set(received);
+    joined.set(block.subarray(0, got), received.length);
+    received = joined;
+    const end = findHeadEnd(received);
+    if (end >= 0) {
+      return { head: decoder.decode(received.subarray(0, end)), rest: received.slice(end + 4) };
+    }
+    if (received.length > 16 * 1024) throw new Ended("an upgrade answer over 16 KiB");
+  }
+}
+
+function findHeadEnd(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}

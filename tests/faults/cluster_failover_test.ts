@@ -1,0 +1,55 @@
+/**
+ * HTTPS failover on the real 3-member Incus cluster: a client given only
+ * m1's URL learns m2 and m3 from /1.0/cluster/members; when m1's incusd is
+ * SIGKILLed under pending waits on m2's and m3's operations, its requests
+ * and its events connection move to a live member and the waits resolve.
+ * Runs inside the cluster's network namespace (see _cluster.ts).
+ */
+
+import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/assert";
+import { connect, MemberUnreachableError } from "../../mod.ts";
+import {
+  CLUSTER,
+  connectToMember,
+  killMember,
+  restartMember,
+  startOn,
+} from "../integration/_cluster.ts";
+
+if (CLUSTER !== undefined) {
+  const cluster = CLUSTER;
+  const [m1, m2, m3] = cluster.members;
+
+  Deno.test("8.28 cluster: HTTPS failover: m1 killed under pending waits -> they resolve via m2/m3", async () => {
+    await using client = connect({
+      url: [m1.url],
+      cert: cluster.cert,
+      key: cluster.key,
+      serverCert: cluster.serverCert,
+    });
+    await using local = connectToMember(m2);
+    const ops = await Promise.all(
+      [m2, m3].map((member) => startOn(client, member, ["sleep", "3"])),
+    );
+    const waits = client.operations.waitAll(ops, { timeout: 60_000 });
+    waits.catch(() => {});
+    // Subscribed and caught up: the waits are pending on m1's events connection.
+    await client.operations.get(ops[0]);
+    assertEquals(client.target, new URL(m1.url).origin);
+    await killMember(m1);
+    try {
+      const finals = await waits;
+      assertEquals(finals.map((op) => op.status), ["Success", "Success"]);
+      assertNotEquals(client.target, new URL(m1.url).origin);
+      assert([m2.url, m3.url].includes(client.target), client.target);
+      // Through the new member, the list names the dead one.
+      const error = await assertRejects(() => client.operations.list(), MemberUnreachableError);
+      assertEquals(error.members.map((member: { name: string }) => member.name), ["m1"]);
+      // New work goes to the new member too.
+      const again = await startOn(client, m3, ["true"]);
+      assertEquals((await client.operations.wait(again, { timeout: 30_000 })).status, "Success");
+    } finally {
+      await restartMember(m1, local);
+    }
+  });
+}

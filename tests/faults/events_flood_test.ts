@@ -1,0 +1,114 @@
+/**
+ * Fault matrix 37: a daemon flooding `/1.0/events` while the reader takes
+ * 100 ms per event. The stream keeps at most `maxQueued` events unread:
+ * past it the socket is closed and the next read rejects, so the memory
+ * stays bounded (it grew by ~150 MiB a second before).
+ */
+
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertLess,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { connect, ConnectionError, InvalidArgumentError } from "../../mod.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+import { outcome, within } from "./_bounded.ts";
+import { misbehaving, write } from "./_misbehaving.ts";
+
+const MiB = 1024 * 1024;
+const encoder = new TextEncoder();
+
+/** A server frame (unmasked, FIN) holding `text`. */
+function textFrame(text: string): Uint8Array {
+  const payload = encoder.encode(text);
+  const head = payload.length < 126
+    ? [0x81, payload.length]
+    : [0x81, 126, payload.length >> 8, payload.length & 0xff];
+  const frame = new Uint8Array(head.length + payload.length);
+  frame.set(head);
+  frame.set(payload, head.length);
+  return frame;
+}
+
+/** A daemon whose `/1.0/events` sends 1 KiB events as fast as the client takes them. */
+function eventFlood() {
+  return misbehaving(async (conn) => {
+    const buffer = new Uint8Array(65536);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buffer);
+      if (n === null) return;
+      head += new TextDecoder().decode(buffer.subarray(0, n));
+    }
+    const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? "";
+    const digest = await crypto.subtle.digest(
+      "SHA-1",
+      encoder.encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+    );
+    const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    await write(
+      conn,
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    const event = textFrame(JSON.stringify({
+      type: "logging",
+      timestamp: new Date(0).toISOString(),
+      metadata: { message: "x".repeat(1000) },
+    }));
+    const batch = new Uint8Array(event.length * 64);
+    for (let i = 0; i < 64; i++) batch.set(event, i * event.length);
+    // Until the client closes: each write waits for the client to take it.
+    for (;;) await write(conn, batch);
+  });
+}
+
+Deno.test("8.37 events: a flooding daemon and a slow reader: bounded memory, then a clear error", async () => {
+  await using daemon = eventFlood();
+  await using client = connect({ socket: daemon.path, events: false });
+  const stream = client.events();
+  await stream.opened;
+  const before = Deno.memoryUsage().rss;
+  let peak = before;
+  const sampler = setInterval(() => peak = Math.max(peak, Deno.memoryUsage().rss), 50);
+  let received = 0;
+  let error: unknown;
+  const end = performance.now() + 3_000;
+  try {
+    for await (const _ of stream) {
+      received++;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // a slow reader
+      if (performance.now() > end) break;
+    }
+  } catch (caught) {
+    error = caught;
+  } finally {
+    clearInterval(sampler);
+  }
+  const grown = (peak - before) / MiB;
+  // deno-lint-ignore no-console -- the figure the README quotes
+  console.log(`  RSS grew ${grown.toFixed(1)} MiB; ${received} events read before the error`);
+  assertLess(grown, 96, `RSS grew ${grown.toFixed(1)} MiB`);
+  assertInstanceOf(error, ConnectionError);
+  assertStringIncludes((error as Error).message, "fell more than 10000 events behind");
+});
+
+Deno.test("8.37b events: maxQueued is checked, and a reader past it gets the error at its next read", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path, events: false });
+  for (const bad of [0, -1, 1.5, NaN, "3"]) {
+    assertThrows(() => client.events({ maxQueued: bad as number }), InvalidArgumentError);
+  }
+  await using stream = client.events({ types: ["lifecycle"], maxQueued: 5 });
+  await using witness = client.events({ types: ["lifecycle"] });
+  await Promise.all([stream.opened, witness.opened]);
+  for (let i = 0; i < 20; i++) daemon.emitEvent("lifecycle", { action: `a${i}` });
+  // Once the witness has all 20, the unread stream got more than 5 of them too.
+  for (let i = 0; i < 20; i++) await within(5_000, witness.next());
+  const error = await within(5_000, outcome(stream.next())) as ConnectionError;
+  assertInstanceOf(error, ConnectionError);
+  assertStringIncludes(error.message, "fell more than 5 events behind");
+  assertEquals(await stream.next(), { done: true, value: undefined });
+});
