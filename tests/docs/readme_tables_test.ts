@@ -70,6 +70,11 @@ function fieldsOfType(symbols: Map<string, Json>, type: Json): Field[] {
     case "typeRef": {
       const { typeName, typeParams } = type.value;
       if (WRAPPERS.has(typeName)) return fieldsOfType(symbols, typeParams[0]);
+      if (typeName === "Omit") {
+        const left = (typeParams[1]?.kind === "union" ? typeParams[1].value : [typeParams[1]])
+          .map((key: Json) => key?.repr?.replace(/^"|"$/g, ""));
+        return fieldsOfType(symbols, typeParams[0]).filter((field) => !left.includes(field.name));
+      }
       return symbols.has(typeName) ? fieldsOfSymbol(symbols, typeName) : [];
     }
     case "intersection":
