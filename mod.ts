@@ -1,20 +1,25 @@
 /**
  * A client for the operations API of Incus and LXD: list, get, wait for,
- * cancel and delete operations, over the daemon's Unix socket or HTTPS.
- * Waiting and cancelling honour `AbortSignal`s and deadlines, and every call
- * takes a mutator applied to its result.
+ * watch, cancel and delete operations, run commands over operation
+ * websockets and follow the event stream, over the daemon's Unix socket or
+ * HTTPS. Waiting and cancelling honour `AbortSignal`s and deadlines, and
+ * every call takes a mutator applied to its result. Every error is an
+ * `IncusOpsError`.
  *
- * @example Quick start
- * ```ts no-eval
+ * @example Quick start (on the fake daemon; `connect()` alone finds a real one)
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect(); // INCUS_SOCKET (alone), else /run/incus/unix.socket, ...
- * const op = await client.query<{ id: string }>("/1.0/instances/c1/exec", {
- *   method: "POST",
- *   body: { command: ["sleep", "2"], "wait-for-websocket": false },
- * });
- * const final = await client.operations.wait(op.id, { timeout: 10_000 });
- * console.log(final.status, final.metadata?.return);
+ * await using daemon = await FakeDaemon.start();
+ * const { id } = daemon.createOperation();
+ *
+ * await using client = connect({ socket: daemon.path });
+ * assertEquals(await client.operations.list({}, (ops) => ops.map((op) => op.status)), ["Running"]);
+ * const final = client.operations.wait(id, { timeout: 10_000 });
+ * daemon.finish(id, { status: "Success" });
+ * assertEquals((await final).status, "Success");
  * ```
  *
  * @module
@@ -81,7 +86,7 @@ export type {
 export type { OperationRef } from "./src/incus/operation_id.ts";
 export type { RetryInfo, RetryOption, RetryPolicy } from "./src/core/retry.ts";
 export type { Backoff } from "./src/core/poll.ts";
-export { socketCandidates } from "./src/incus/transport/socket.ts";
+export { SOCKET_VARIABLES, socketCandidates } from "./src/incus/transport/socket.ts";
 export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";
 export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
@@ -106,5 +111,7 @@ export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
 export { parseResources } from "./src/incus/resources.ts";
 export type { OperationResource } from "./src/incus/resources.ts";
 export { parseProgress } from "./src/incus/progress.ts";
+export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
+export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";
 export type { Progress } from "./src/incus/progress.ts";
 export type { HubSettings } from "./src/incus/operations/event_hub.ts";

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The static gates: format, lint, type check, doc lint, publish dry run.
+# The static gates: format, lint, type check, import boundaries, doc lint,
+# doc tests (every @example type-checked, the runnable ones run), publish dry run.
 # JSR is unreachable in CI, so type checks and the publish dry run resolve
 # the std imports through .ci/offline-imports.json (same bare specifiers).
 set -euo pipefail
@@ -12,7 +13,11 @@ echo "== deno lint"; deno lint
 # Tests and benchmarks too, where the folders hold TypeScript.
 extra=$(for dir in tests bench; do if [ -n "$(find "$dir" -name '*.ts' -print -quit 2>/dev/null)" ]; then echo "$dir/"; fi; done)
 echo "== deno check ($entries $extra)"; deno check --import-map "$map" $entries $extra
+echo "== import boundaries (.ci/layers.ts)"
+deno run --allow-read --allow-run .ci/layers.ts --import-map "$map"
 echo "== deno doc --lint"; deno doc --lint $entries
+echo "== deno test --doc (mod.ts src/)"
+deno test --doc --allow-all --import-map "$map" mod.ts src/
 echo "== deno publish --dry-run"
 offline=deno.offline.json
 trap 'rm -f "$offline"' EXIT

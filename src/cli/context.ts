@@ -6,9 +6,9 @@
  * @module
  */
 
-import { type Client, connect, type ConnectOptions, connectRemote } from "../incus/client.ts";
-import { STATUS_KEYS } from "../incus/operation.ts";
-import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
+import { type Client, connect, type ConnectOptions, connectRemote } from "../../mod.ts";
+import { STATUS_KEYS } from "../../mod.ts";
+import { SOCKET_VARIABLES } from "../../mod.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import { type Format, FORMATS } from "./format.ts";
 

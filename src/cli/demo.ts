@@ -12,7 +12,7 @@
  * @module
  */
 
-import { FakeDaemon } from "../testing/fake_daemon.ts";
+import { FakeDaemon } from "../testing/mod.ts";
 import { run } from "./commands.ts";
 
 const encoder = new TextEncoder();

@@ -8,11 +8,11 @@
  * @module
  */
 
-import type { Client } from "../incus/client.ts";
-import { MemberUnreachableError } from "../incus/errors.ts";
-import { type FleetTarget, listFleet } from "../incus/fleet.ts";
-import type { Operation } from "../incus/operation.ts";
-import { loadConfig } from "../incus/transport/remote.ts";
+import type { Client } from "../../mod.ts";
+import { MemberUnreachableError } from "../../mod.ts";
+import { type FleetTarget, listFleet } from "../../mod.ts";
+import type { Operation } from "../../mod.ts";
+import { loadConfig } from "../../mod.ts";
 import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
 

@@ -12,14 +12,20 @@
  * @typeParam T The call's own result.
  * @typeParam R What the call resolves with instead.
  *
- * @example Count running operations
- * ```ts no-eval
+ * @example Count operations
+ * ```ts
  * import { connect, type Mutator, type Operation } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation();
+ * daemon.createOperation();
+ * await using client = connect({ socket: daemon.path });
  *
  * const count: Mutator<Operation[], number> = (ops) => ops.length;
- * await using client = connect();
  * const n: number = await client.operations.list({}, count);
- * console.log(n);
+ * assertEquals(n, 2);
  * ```
  */
 export type Mutator<T, R> = (value: T) => R | PromiseLike<R>;

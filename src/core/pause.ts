@@ -11,11 +11,11 @@ import { MAX_TIMER_MS } from "./validate.ts";
  * as it aborts (at once if it already has).
  *
  * It is `@std/async`'s `delay` without the dependency: resolving a package
- * specifier costs a process ~2 ms at load (measured with the offline npm map,
- * module load + first `list()` on Incus), and the library needs nothing else
- * from it. It rests on an `AbortSignal.timeout` alarm rather than
- * `setTimeout`, whose first call costs a Deno 2.9 process ~5 ms; the alarm
- * keeps the process alive only while this pause listens to it.
+ * specifier costs every process module-load time, and the library needs
+ * nothing else from it. It rests on an `AbortSignal.timeout` alarm rather
+ * than `setTimeout`, whose first call is slow in a Deno 2.9 process (figures:
+ * README, Performance); the alarm keeps the process alive only while this
+ * pause listens to it.
  *
  * @param ms The pause, in milliseconds (clamped to 0 … 2³¹ − 1).
  * @param signal Ends the pause early, rejecting with its reason.

@@ -24,30 +24,69 @@ import { describeValue } from "./validate.ts";
 import { backoffDelay, pollUntilDone, type StepContext, type StepResult } from "./poll.ts";
 
 /**
- * When and how often a failed call is tried again. The defaults
- * ({@linkcode DEFAULT_RETRY}) are google-api-core's for the
- * google.longrunning `OperationsClient`: 100 ms, ×1.3, at most 60 s
- * between attempts, 600 s in all.
+ * When and how often a failed call is tried again. Both clients start from
+ * google-api-core's backoff (100 ms, ×1.3, at most 60 s between attempts,
+ * full jitter); the budget (`deadline`) differs: 60 s for the Incus client
+ * (`connect()`: a local daemon down for a minute is down), 600 s for the
+ * google.longrunning client (`connectLongRunning()`, api_core's own, also
+ * exported there as `DEFAULT_RETRY`). A `retry` option replaces only the
+ * fields it names.
+ *
+ * @example Retry for at most 10 s, and say so
+ * ```ts
+ * import { connect, type RetryOption } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * const retry: RetryOption = {
+ *   deadline: 10_000,
+ *   onRetry: ({ attempt, delay }) => console.log(`attempt ${attempt} failed, next in ${delay} ms`),
+ * };
+ * await using daemon = await FakeDaemon.start();
+ * await using client = connect({ socket: daemon.path, retry });
+ * console.log(await client.operations.list({ retry: false })); // this call: never retried
+ * ```
  */
 export interface RetryPolicy {
-  /** Pause before the second attempt, ms. */
+  /**
+   * Pause before the second attempt, ms.
+   *
+   * @default {100}
+   */
   initial: number;
-  /** Factor applied to the pause after each failed attempt (≥ 1). */
+  /**
+   * Factor applied to the pause after each failed attempt (≥ 1).
+   *
+   * @default {1.3}
+   */
   multiplier: number;
-  /** Longest pause, ms. */
+  /**
+   * Longest pause, ms.
+   *
+   * @default {60_000}
+   */
   max: number;
   /**
    * Retry budget, ms from the first attempt: no attempt starts after it,
    * and a retry whose pause would end after it is not made (the last error
-   * is thrown instead). `Infinity` for none.
+   * is thrown instead). `Infinity` for none. The Incus client's default is
+   * 60 000, the google.longrunning client's 600 000 (api_core's).
+   *
+   * @default {60_000}
    */
   deadline: number;
   /**
    * Randomise each pause between 0 and its value ("full jitter", as
    * api_core does), so many clients do not retry in lockstep.
+   *
+   * @default {true}
    */
   jitter: boolean;
-  /** Most attempts in all, the first included (default: no limit). */
+  /**
+   * Most attempts in all, the first included. Unset: no limit (the
+   * `deadline` bounds the retries).
+   *
+   * @default {undefined}
+   */
   maxAttempts?: number;
   /** Whether an error is worth another attempt (transient). */
   predicate: (error: unknown) => boolean;
@@ -75,7 +114,20 @@ export interface RetryInfo {
  */
 export type RetryOption = Partial<RetryPolicy> | false;
 
-/** google-api-core's defaults, without a predicate (each client brings its own). */
+/**
+ * google-api-core's defaults, without a predicate (each client brings its
+ * own): 100 ms, ×1.3, at most 60 s apart, 600 s in all, full jitter. The
+ * google.longrunning client uses them as they are; the Incus client with a
+ * 60 s `deadline`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_RETRY } from "@incusops/operations/google";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(DEFAULT_RETRY.deadline, 600_000);
+ * ```
+ */
 export const DEFAULT_RETRY: Readonly<Omit<RetryPolicy, "predicate">> = Object.freeze({
   initial: 100,
   multiplier: 1.3,
@@ -105,12 +157,17 @@ export interface RetryingOptions {
  * {@linkcode InvalidArgumentError} for a bad field, before anything is sent.
  *
  * @example
- * ```ts ignore
- * const policy = resolveRetry(
- *   { ...DEFAULT_RETRY, predicate: isTransient },
- *   clientOptions.retry, // e.g. { deadline: 30_000 }
- *   callOptions.retry, // e.g. false
- * );
+ * ```ts
+ * import { DEFAULT_RETRY, resolveRetry, type RetryOption } from "./retry.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const isTransient = (error: unknown) => error instanceof TypeError;
+ * const clientOption: RetryOption = { deadline: 30_000 };
+ * const callOption: RetryOption = false;
+ * const base = { ...DEFAULT_RETRY, predicate: isTransient };
+ * assertEquals(resolveRetry(base, clientOption, callOption), false);
+ * const policy = resolveRetry(base, clientOption, undefined);
+ * assertEquals(policy !== false && policy.deadline, 30_000);
  * ```
  */
 export function resolveRetry(
@@ -184,12 +241,18 @@ function checkPolicy(policy: RetryPolicy): void {
  * `fetch`) and `remaining` (ms left of `timeout`).
  *
  * @example
- * ```ts ignore
- * const body = await retrying(
- *   ({ signal }) => fetchJson(url, { signal }),
- *   { ...DEFAULT_RETRY, predicate: (e) => e instanceof HttpError && e.status === 503 },
- *   { signal, timeout: 30_000 },
+ * ```ts
+ * import { DEFAULT_RETRY, retrying } from "./retry.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * class Unavailable extends Error {}
+ * let calls = 0;
+ * const value = await retrying(
+ *   ({ attempt }) => ++calls < 3 ? Promise.reject(new Unavailable(`try ${attempt}`)) : Promise.resolve("ok"),
+ *   { ...DEFAULT_RETRY, initial: 1, predicate: (e) => e instanceof Unavailable },
+ *   { signal: AbortSignal.timeout(30_000), timeout: 30_000 },
  * );
+ * assertEquals([value, calls], ["ok", 3]);
  * ```
  */
 export function retrying<T>(
@@ -227,12 +290,20 @@ export function retrying<T>(
  * does, the budget counted from now.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { DEFAULT_RETRY, retryingAfter } from "./retry.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const policy = { ...DEFAULT_RETRY, initial: 1, predicate: () => true };
+ * let calls = 0;
+ * const get = () => ++calls === 1 ? Promise.reject(new Error("reset")) : Promise.resolve(calls);
+ * let result: number;
  * try {
- *   return await get(signal);
+ *   result = await get(); // the happy path pays nothing for retrying
  * } catch (error) {
- *   return await retryingAfter(error, ({ signal }) => get(signal), policy, { signal });
+ *   result = await retryingAfter(error, () => get(), policy);
  * }
+ * assertEquals(result, 2);
  * ```
  */
 export function retryingAfter<T>(

@@ -46,9 +46,12 @@ export interface LongRunningOptions {
   /** A `Deno.HttpClient` to send through (proxy, CA, mTLS); you close it. */
   client?: Deno.HttpClient;
   /**
-   * Retry policy of every call (api_core's defaults: 100 ms, ×1.3, at most
+   * Retry policy of every call: fields replacing the defaults, or `false` to
+   * turn retrying off. The defaults are api_core's: 100 ms, ×1.3, at most
    * 60 s apart, 600 s in all, on DEADLINE_EXCEEDED, UNAVAILABLE, HTTP
-   * 503/504 and failed connections); `false` turns retrying off.
+   * 503/504 and failed connections.
+   *
+   * @default {DEFAULT_RETRY}
    */
   retry?: RetryOption;
   /**
@@ -58,22 +61,39 @@ export interface LongRunningOptions {
    * the requests a wait makes (`:wait` and `GET`).
    */
   methodRetry?: Partial<Record<MethodName, RetryOption>>;
-  /** Time limit of one attempt, ms (api_core's 60 s by default). */
+  /**
+   * Time limit of one attempt, ms (api_core's).
+   *
+   * @default {60_000}
+   */
   requestTimeout?: number;
   /**
    * Pauses between polls of `wait` when the server has no `:wait` method
-   * (api_core's polling defaults: 1 s, ×1.5, at most 20 s, jittered).
+   * (api_core's polling defaults, jittered).
+   *
+   * @default {initial 1_000, multiplier 1.5, max 20_000, jitter true}
    */
   polling?: Partial<Backoff>;
   /**
    * Whether the server has `POST {name}:wait`: `true` always uses it,
    * `false` never (poll with GET), unset: try it and fall back to polling
    * when the server lacks it.
+   *
+   * @default {undefined}
    */
   waitMethod?: boolean;
-  /** Longest server-side wait asked for in one `:wait` call, ms (30 s). */
+  /**
+   * Longest server-side wait asked for in one `:wait` call, ms (at least
+   * 1 000).
+   *
+   * @default {30_000}
+   */
   waitSliceMs?: number;
-  /** Largest response body accepted, bytes (64 MiB). */
+  /**
+   * Largest response body accepted, bytes (64 MiB).
+   *
+   * @default {67_108_864}
+   */
   maxResponseBytes?: number;
 }
 
@@ -99,11 +119,17 @@ export interface CallOptions {
   signal?: AbortSignal;
   /**
    * Limit for the whole call, retries included, ms; then it rejects with
-   * a `DOMException` named `TimeoutError`. Default: the retry policy's
+   * a `DOMException` named `TimeoutError`. Unset: the retry policy's
    * deadline bounds it.
+   *
+   * @default {undefined}
    */
   timeout?: number;
-  /** This call's retry policy: fields replacing the client's, or `false`. */
+  /**
+   * This call's retry policy: fields replacing the client's, or `false`.
+   *
+   * @default {undefined}
+   */
   retry?: RetryOption;
 }
 
@@ -111,7 +137,12 @@ export interface CallOptions {
 export interface ListOptions extends CallOptions {
   /** The standard list filter (AIP-160), e.g. `done = true`. */
   filter?: string;
-  /** Operations per page (the server may send fewer). */
+  /**
+   * Operations per page (the server may send fewer). Unset: the server's
+   * default.
+   *
+   * @default {undefined}
+   */
   pageSize?: number;
   /** Start at this page (a `nextPageToken` from an earlier listing). */
   pageToken?: string;
@@ -129,7 +160,9 @@ export interface WaitOptions extends CallOptions {
   /**
    * How long to wait, ms. When it passes the wait rejects with a
    * `DOMException` named `TimeoutError`; the operation keeps running.
-   * Default: no limit.
+   * Unset: no limit (pass a `signal` instead, or both).
+   *
+   * @default {undefined}
    */
   timeout?: number;
   /**
@@ -167,17 +200,22 @@ const BASE_POLICY: RetryPolicy = { ...DEFAULT_RETRY, predicate: isTransient };
  * @returns The operations API.
  *
  * @example Wait for an operation a service returned
- * ```ts no-eval
+ * ```ts
  * import { connectLongRunning } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
+ *
+ * // A real service: baseUrl "https://example.googleapis.com/v1".
+ * await using service = await FakeLongRunning.start();
+ * const build = service.createOperation({ durationMs: 20, response: { "@type": "Build", id: 42 } });
+ * const getToken = () => Promise.resolve("<token>");
  *
  * const operations = connectLongRunning({
- *   baseUrl: "https://example.googleapis.com/v1",
+ *   baseUrl: service.baseUrl,
  *   getHeaders: async () => ({ authorization: `Bearer ${await getToken()}` }),
  * });
- * const { response } = await operations.wait("operations/build-42", { timeout: 600_000 });
- * console.log(response);
- *
- * declare function getToken(): Promise<string>;
+ * const { response } = await operations.wait(build.name, { timeout: 10_000 });
+ * assertEquals(response, { "@type": "Build", id: 42 });
  * ```
  */
 export function connectLongRunning(options: LongRunningOptions): LongRunningOperations {
@@ -190,13 +228,21 @@ export function connectLongRunning(options: LongRunningOptions): LongRunningOper
  * an optional mutator applied to its result.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connectLongRunning } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+ * await using service = await FakeLongRunning.start();
+ * const running = service.createOperation({ metadata: { "@type": "Progress", percent: 40 } });
+ * service.finish(service.createOperation().name);
+ *
+ * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+ * const names: string[] = [];
  * for await (const op of operations.list("operations", { filter: "done = false" })) {
- *   console.log(op.name, op.metadata);
+ *   names.push(op.name);
  * }
+ * assertEquals(names, [running.name]);
  * ```
  */
 export class LongRunningOperations {
@@ -276,17 +322,24 @@ export class LongRunningOperations {
    * @returns The operations (or the mutator's results).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * await using service = await FakeLongRunning.start();
+   * for (let i = 0; i < 3; i++) service.createOperation({ name: `operations/op-${i}` });
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
    * const running = await Array.fromAsync(
    *   operations.list("operations", { filter: "done = false", pageSize: 100 }, (op) => op.name),
    * );
-   * for await (const page of operations.list("operations").pages()) {
-   *   console.log(page.operations.length, page.nextPageToken);
+   * assertEquals(running, ["operations/op-0", "operations/op-1", "operations/op-2"]);
+   * const sizes: number[] = [];
+   * for await (const page of operations.list("operations", { pageSize: 2 }).pages()) {
+   *   sizes.push(page.operations.length);
    * }
-   * console.log(running);
+   * assertEquals(sizes, [2, 1]);
    * ```
    */
   list<R = Operation>(
@@ -361,12 +414,17 @@ export class LongRunningOperations {
    * @throws {RpcError} The server refused (code 5 NOT_FOUND, ...).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * await using service = await FakeLongRunning.start();
+   * service.createOperation({ name: "operations/build-42", metadata: { "@type": "Step", n: 1 } });
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
    * const op = await operations.get("operations/build-42");
-   * console.log(op.done, op.metadata);
+   * assertEquals([op.done ?? false, op.metadata], [false, { "@type": "Step", n: 1 }]);
    * ```
    */
   async get<R = Operation>(
@@ -403,14 +461,17 @@ export class LongRunningOperations {
    * @throws {RpcError} The server refused (e.g. 12 UNIMPLEMENTED, 5 NOT_FOUND).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning, OperationCancelledError } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertRejects } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * await using service = await FakeLongRunning.start();
+   * service.createOperation({ name: "operations/build-42" });
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
    * await operations.cancel("operations/build-42");
-   * await operations.wait("operations/build-42").catch((error) => {
-   *   if (!(error instanceof OperationCancelledError)) throw error;
-   * });
+   * await assertRejects(() => operations.wait("operations/build-42"), OperationCancelledError);
    * ```
    */
   async cancel<R = void>(
@@ -435,11 +496,19 @@ export class LongRunningOperations {
    * @throws {RpcError} The server refused (e.g. 12 UNIMPLEMENTED, 5 NOT_FOUND).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
+   * await using service = await FakeLongRunning.start();
+   * service.createOperation({ name: "operations/build-42" });
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
    * await operations.delete("operations/build-42");
+   * // No longer served, but not cancelled: it runs on.
+   * assertEquals(service.state("operations/build-42").deleted, true);
+   * service.finish("operations/build-42");
    * ```
    */
   async delete<R = void>(
@@ -473,16 +542,24 @@ export class LongRunningOperations {
    * @returns `{ response, operation }`, or the mutator's result.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
-   * const { response } = await operations.wait("operations/build-42", {
-   *   timeout: 300_000,
-   *   signal: AbortSignal.timeout(600_000),
-   *   onProgress: (op) => console.log(op.metadata),
+   * await using service = await FakeLongRunning.start();
+   * const build = service.createOperation({ metadata: { "@type": "Step", n: 1 } });
+   * setTimeout(() => service.finish(build.name, { response: { "@type": "Build", id: 7 } }), 20);
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+   * const seen: boolean[] = [];
+   * const { response } = await operations.wait(build.name, {
+   *   timeout: 10_000,
+   *   signal: AbortSignal.timeout(20_000),
+   *   onProgress: (op) => seen.push(op.done ?? false),
    * });
-   * console.log(response);
+   * assertEquals(response, { "@type": "Build", id: 7 });
+   * assertEquals(seen.at(-1), true);
    * ```
    */
   async wait<R = WaitResult>(

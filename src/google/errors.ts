@@ -38,15 +38,15 @@ export interface RpcErrorInit extends ErrorInit {
  * status, `message` the server's text.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { Code, connectLongRunning, RpcError } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ * import { assertEquals, assertRejects } from "@std/assert";
  *
- * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
- * try {
- *   await operations.get("operations/missing");
- * } catch (error) {
- *   if (error instanceof RpcError && error.code === Code.NOT_FOUND) console.log("gone");
- * }
+ * await using service = await FakeLongRunning.start();
+ * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+ * const error = await assertRejects(() => operations.get("operations/missing"), RpcError);
+ * assertEquals([error.code, error.codeName, error.status], [Code.NOT_FOUND, "NOT_FOUND", 404]);
  * ```
  */
 export class RpcError extends IncusOpsError {
@@ -80,15 +80,19 @@ export class RpcError extends IncusOpsError {
  * `operation` is the final operation.
  *
  * @example
- * ```ts no-eval
- * import { connectLongRunning, LongRunningFailedError } from "@incusops/operations/google";
+ * ```ts
+ * import { Code, connectLongRunning, LongRunningFailedError } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ * import { assertEquals, assertRejects } from "@std/assert";
  *
- * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
- * try {
- *   await operations.wait("operations/build-1");
- * } catch (error) {
- *   if (error instanceof LongRunningFailedError) console.log(error.code, error.err);
- * }
+ * await using service = await FakeLongRunning.start();
+ * const build = service.createOperation({
+ *   durationMs: 10,
+ *   error: { code: Code.FAILED_PRECONDITION, message: "no quota" },
+ * });
+ * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+ * const error = await assertRejects(() => operations.wait(build.name), LongRunningFailedError);
+ * assertEquals([error.code, error.err], [Code.FAILED_PRECONDITION, "no quota"]);
  * ```
  */
 export class LongRunningFailedError extends OperationFailedError<Operation> {

@@ -37,13 +37,19 @@ export interface OperationPage<T> {
  * @typeParam T An operation, or what the list's mutator made of it.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connectLongRunning } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
- * const listing = operations.list("operations", { pageSize: 50 });
- * for await (const op of listing) console.log(op.name);
- * for await (const page of listing.pages()) console.log(page.operations.length);
+ * await using service = await FakeLongRunning.start();
+ * for (let i = 0; i < 3; i++) service.createOperation();
+ *
+ * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+ * const listing = operations.list("operations", { pageSize: 2 });
+ * assertEquals((await Array.fromAsync(listing)).length, 3);
+ * const pages = await Array.fromAsync(listing.pages()); // starts over
+ * assertEquals(pages.map((page) => page.operations.length), [2, 1]);
  * ```
  */
 export class OperationList<T> implements AsyncIterable<T> {
@@ -78,13 +84,19 @@ export class OperationList<T> implements AsyncIterable<T> {
    * @returns An async iterator over the pages.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
-   * for await (const page of operations.list().pages()) {
-   *   console.log(page.operations.length, page.nextPageToken);
-   * }
+   * await using service = await FakeLongRunning.start({ defaultPageSize: 2 });
+   * for (let i = 0; i < 3; i++) service.createOperation();
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+   * const tokens: (string | undefined)[] = [];
+   * for await (const page of operations.list().pages()) tokens.push(page.nextPageToken);
+   * assertEquals(tokens.length, 2);
+   * assertEquals(tokens.at(-1), undefined); // the last page
    * ```
    */
   async *pages(): AsyncGenerator<OperationPage<T>, void, undefined> {
@@ -117,11 +129,19 @@ export class OperationList<T> implements AsyncIterable<T> {
    * @returns An async iterator over the operations.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connectLongRunning } from "@incusops/operations/google";
+   * import { FakeLongRunning } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * const operations = connectLongRunning({ baseUrl: "https://example.googleapis.com/v1" });
-   * for await (const op of operations.list()) console.log(op.name, op.done === true);
+   * await using service = await FakeLongRunning.start();
+   * const op = service.createOperation({ name: "operations/build-1" });
+   * service.finish(op.name);
+   *
+   * const operations = connectLongRunning({ baseUrl: service.baseUrl });
+   * const seen: string[] = [];
+   * for await (const op of operations.list()) seen.push(`${op.name} ${op.done === true}`);
+   * assertEquals(seen, ["operations/build-1 true"]);
    * ```
    */
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {

@@ -5,20 +5,24 @@
  * for operations, with the same AbortSignal-based waiting, retry policy,
  * mutators and `OperationCancelledError` as the Incus client.
  *
- * @example Quick start
- * ```ts no-eval
+ * @example Quick start (on the fake service; a real one: its `baseUrl`, e.g. `https://example.googleapis.com/v1`)
+ * ```ts
  * import { connectLongRunning, OperationCancelledError } from "@incusops/operations/google";
+ * import { FakeLongRunning } from "@incusops/operations/testing";
+ *
+ * await using service = await FakeLongRunning.start();
+ * const build = service.createOperation({ durationMs: 20, response: { "@type": "Build", id: 42 } });
  *
  * const operations = connectLongRunning({
- *   baseUrl: "https://example.googleapis.com/v1",
- *   headers: { authorization: `Bearer ${Deno.env.get("TOKEN")}` },
+ *   baseUrl: service.baseUrl,
+ *   headers: { authorization: "Bearer <token>" },
  * });
  * for await (const op of operations.list("operations", { filter: "done = false" })) {
  *   console.log(op.name);
  * }
  * try {
- *   const { response } = await operations.wait("operations/build-42", { timeout: 600_000 });
- *   console.log(response);
+ *   const { response } = await operations.wait(build.name, { timeout: 600_000 });
+ *   console.log(response); // { "@type": "Build", id: 42 }
  * } catch (error) {
  *   if (error instanceof OperationCancelledError) console.log("cancelled");
  *   else throw error;
@@ -33,7 +37,7 @@ export * from "./errors.ts";
 export type { HeadersSource } from "./http.ts";
 export { OperationList } from "./list.ts";
 export type { OperationPage } from "./list.ts";
-export { Code, codeName } from "./operation.ts";
+export { Code, codeName, httpStatusOf } from "./operation.ts";
 export type { Any, CodeName, Operation, Status } from "./operation.ts";
 export {
   ConnectionError,

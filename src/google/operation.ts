@@ -178,7 +178,22 @@ const HTTP_OF_CODE = [
   401,
 ];
 
-/** The HTTP status of an rpc code (500 for an unknown one). */
+/**
+ * The HTTP status Google's REST mapping gives an rpc code (500 for an
+ * unknown one), e.g. to answer like a service in a fake.
+ *
+ * @param code A canonical rpc code ({@linkcode Code}).
+ * @returns The HTTP status.
+ *
+ * @example
+ * ```ts
+ * import { Code, httpStatusOf } from "@incusops/operations/google";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(httpStatusOf(Code.NOT_FOUND), 404);
+ * assertEquals(httpStatusOf(Code.UNAVAILABLE), 503);
+ * ```
+ */
 export function httpStatusOf(code: number): number {
   return HTTP_OF_CODE[code] ?? 500;
 }

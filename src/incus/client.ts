@@ -60,22 +60,36 @@ export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
    * `$LXD_DIR/unix.socket` (used alone too: refused when missing or not a
    * socket, and when an Incus and an LXD variable disagree); only when none
    * is set, the first socket found of {@linkcode socketCandidates}.
+   *
+   * @default {undefined} (the socket the variables name, else the search)
    */
   socket?: string;
-  /** Default project of every call (the server's default when unset). */
+  /**
+   * Default project of every call.
+   *
+   * @default {undefined} (the server's default project)
+   */
   project?: string;
-  /** Longest time one HTTP request may take, ms (default 60 s). */
+  /**
+   * Longest time one HTTP request may take, ms.
+   *
+   * @default {60_000}
+   */
   requestTimeout?: number;
   /**
-   * Largest response body accepted, bytes (default 64 MiB). A chunked
-   * answer (no `content-length`: Incus and LXD send lists over 4 KiB so) is
-   * read piece by piece to be capped; `Infinity` lifts the cap and takes
-   * Deno's one-call read (~10 µs less per chunked answer on this machine).
+   * Largest response body accepted, bytes (64 MiB). A chunked answer (no
+   * `content-length`: Incus and LXD send lists over 4 KiB so) is read piece
+   * by piece to be capped; `Infinity` lifts the cap and takes Deno's
+   * one-call read (cheaper, see README's Performance section).
+   *
+   * @default {67_108_864}
    */
   maxResponseBytes?: number;
   /**
-   * Longest server-side `/wait` slice of a wait, ms (default 30 s; whole
-   * seconds, at least 1 s). Shorter slices notice a dead daemon sooner.
+   * Longest server-side `/wait` slice of a wait, ms (whole seconds, at least
+   * 1 s). Shorter slices notice a dead daemon sooner.
+   *
+   * @default {30_000}
    */
   waitSliceMs?: number;
   /**
@@ -86,13 +100,18 @@ export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
    * daemon), unanswered requests and HTTP 502/503/504. Fields given here
    * replace those defaults; `false` turns retrying off. Calls take a
    * `retry` option too.
+   *
+   * @default {undefined} (the policy above)
    */
   retry?: RetryOption;
   /**
-   * Wait on one shared `/1.0/events` connection (default `true`), falling
-   * back to `/wait` long-polls when events are unavailable; `false` uses
-   * `/wait` long-polls only. An object keeps events on and tunes the shared
-   * connection (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`).
+   * Wait on one shared `/1.0/events` connection, falling back to `/wait`
+   * long-polls when events are unavailable; `false` uses `/wait` long-polls
+   * only. An object keeps events on and tunes the shared connection
+   * (`silenceMs`, `idleMs`, `reconnectForMs`, `unavailableForMs`,
+   * `settleMs`, `resyncMs`: see {@linkcode HubSettings}).
+   *
+   * @default {true}
    */
   events?: boolean | Partial<HubSettings>;
   /**
@@ -149,7 +168,7 @@ export interface QueryOptions extends CallOptions {
    * Limit of the whole call in ms: the request (within `requestTimeout`)
    * and, with `wait`, the wait for the operation.
    *
-   * @default {no limit}
+   * @default {undefined} (no limit)
    */
   timeout?: number;
   /**
@@ -219,11 +238,17 @@ function splitQuery(
  * close it with `close()` or `await using`.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect();
- * console.log(client.target, await client.operations.list({ recursion: 0 }));
+ * await using daemon = await FakeDaemon.start();
+ * const op = daemon.createOperation();
+ *
+ * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+ * assertEquals(client.target, daemon.path);
+ * assertEquals(await client.operations.list({ recursion: 0 }), [op.id]);
  * ```
  */
 export class Client implements Disposable, AsyncDisposable {
@@ -311,10 +336,17 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The answer, or the mutator's result.
    *
    * @example A sync write
-   * ```ts ignore
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * // The fake has no projects API: answer this one request as Incus does.
+   * daemon.interceptor = (request, url) =>
+   *   request.method === "POST" && url.pathname === "/1.0/projects"
+   *     ? Response.json({ type: "sync", status: "Success", status_code: 200, metadata: {} })
+   *     : undefined;
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * await client.query<Record<string, never>>("/1.0/projects", {
    *   method: "POST",
    *   body: { name: "p1" },
@@ -494,13 +526,16 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The running process, or the mutator's result.
    *
    * @example Collect the output
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start(); // instance c1, a few commands
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * const run = await client.exec("c1", ["sh", "-c", "echo out; echo err >&2; exit 3"]);
    * const { exitCode, stdoutText, stderrText } = await run.output();
-   * console.log(exitCode, stdoutText, stderrText); // 3 "out\n" "err\n"
+   * assertEquals([exitCode, stdoutText, stderrText], [3, "out\n", "err\n"]);
    * ```
    */
   async exec<R = ExecProcess>(
@@ -540,12 +575,17 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns The exit code and the recorded output, or the mutator's result.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const { exitCode, stdoutText } = await client.execRecorded("c1", ["uname", "-a"]);
-   * console.log(exitCode, stdoutText);
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * const { exitCode, stdoutText } = await client.execRecorded("c1", ["echo", "recorded"], {
+   *   timeout: 10_000,
+   * });
+   * assertEquals([exitCode, stdoutText], [0, "recorded\n"]);
    * ```
    */
   async execRecorded<R = ExecOutput>(
@@ -611,15 +651,19 @@ export class Client implements Disposable, AsyncDisposable {
    * @returns Resolves when everything is closed.
    *
    * @example
-   * ```ts no-eval
-   * import { connect } from "@incusops/operations";
+   * ```ts
+   * import { connect, ConnectionError } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertRejects } from "@std/assert";
    *
-   * const client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * const client = connect({ socket: daemon.path });
    * try {
    *   console.log(await client.operations.list());
    * } finally {
-   *   client.close();
+   *   await client.close();
    * }
+   * await assertRejects(() => client.operations.list(), ConnectionError); // closed
    * ```
    */
   close(): Promise<void> {
@@ -721,31 +765,45 @@ interface InternalAuthOptions {
  * `--allow-env=INCUS_SOCKET,INCUS_DIR,LXD_SOCKET,LXD_DIR` (the variables are
  * never skipped: unreadable, they are an error naming the flag).
  *
+ * What `connect()` checks at once, before returning (nothing is sent):
+ * its options (a bad duration, retry policy, `maxResponseBytes` or a URL
+ * that is not `https:` throws {@linkcode InvalidArgumentError}); which
+ * socket to use, and that it exists and is a socket (else a
+ * {@linkcode ConnectionError} naming the path, the variable that named it and
+ * the fix); the Deno permission to read the socket variables. What it cannot
+ * check without a request (the daemon is up, the user may open the socket,
+ * the server's certificate) fails the first call with a `ConnectionError`
+ * naming the path or URL and the fix.
+ *
  * @param options Where and how to connect.
  * @returns A client; close it, or use `await using`.
  * @throws {ConnectionError} The socket a variable names is missing or not a
  * socket; the variables disagree or may not be read; none was named and none
  * of the usual paths is a socket. The message names the path and the fix.
+ * @throws {InvalidArgumentError} A bad option; nothing was sent.
  *
- * @example Local daemon
- * ```ts no-eval
+ * @example Local daemon (here the fake one)
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect({ socket: "/var/lib/incus/unix.socket" });
- * console.log(await client.operations.list());
+ * await using daemon = await FakeDaemon.start();
+ * daemon.createOperation();
+ * await using client = connect({ socket: daemon.path }); // or connect(): INCUS_SOCKET, ...
+ * assertEquals((await client.operations.list()).length, 1);
  * ```
  *
- * @example Remote daemon
- * ```ts no-eval
- * import { connect } from "@incusops/operations";
+ * @example Remote daemon: nothing is sent until the first call
+ * ```ts
+ * import { connect, InvalidArgumentError } from "@incusops/operations";
+ * import { assertEquals, assertThrows } from "@std/assert";
  *
- * await using client = connect({
- *   url: "https://incus.example.net:8443",
- *   cert: await Deno.readTextFile("client.crt"),
- *   key: await Deno.readTextFile("client.key"),
- *   serverCert: await Deno.readTextFile("servercerts/remote.crt"),
- * });
- * console.log(await client.operations.list());
+ * // With its files: connect({ url, cert: await Deno.readTextFile("client.crt"),
+ * //   key: await Deno.readTextFile("client.key"), serverCert: await Deno.readTextFile(...) })
+ * await using client = connect({ url: "https://incus.example.net:8443" });
+ * assertEquals(client.target, "https://incus.example.net:8443");
+ * assertThrows(() => connect({ url: "http://incus.example.net:8443" }), InvalidArgumentError);
  * ```
  */
 export function connect(options: ConnectOptions = {}): Client {

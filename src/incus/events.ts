@@ -214,13 +214,13 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
    * Which types to receive; the stream's element type follows them
    * (`["operation"]` gives {@linkcode OperationEvent}s).
    *
-   * @default {every type the daemon sends}
+   * @default {undefined} (every type the daemon sends)
    */
   types?: T;
   /**
    * The project.
    *
-   * @default {the client's project, else the daemon's default}
+   * @default {undefined} (the client's project, else the daemon's default)
    */
   project?: string;
   /**

@@ -194,16 +194,19 @@ let createProcess: (
  * drops what was not read.
  *
  * @example
- * ```ts no-eval
+ * ```ts
  * import { connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ * import { assertEquals } from "@std/assert";
  *
- * await using client = connect();
+ * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+ * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
  * await using process = await client.exec("c1", ["cat"], { stdin: "piped" });
  * const writer = process.stdin.getWriter();
  * await writer.write(new TextEncoder().encode("hello\n"));
- * await writer.close();
+ * await writer.close(); // end of input
  * const { exitCode, stdoutText } = await process.output();
- * console.log(exitCode, stdoutText); // 0 "hello\n"
+ * assertEquals([exitCode, stdoutText], [0, "hello\n"]);
  * ```
  */
 export class ExecProcess implements AsyncDisposable {
@@ -265,13 +268,16 @@ export class ExecProcess implements AsyncDisposable {
    * @param signal The signal number.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
    * await using process = await client.exec("c1", ["sleep", "60"]);
    * process.kill(9);
-   * console.log((await process.status).exitCode);
+   * assertEquals((await process.status).exitCode, 137); // 128 + SIGKILL
    * ```
    */
   kill(signal = 15): void {
@@ -285,12 +291,21 @@ export class ExecProcess implements AsyncDisposable {
    * @param height Rows.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * await using shell = await client.exec("c1", ["sh"], { interactive: true, stdin: "piped" });
-   * shell.resize(120, 40);
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * await using shell = await client.exec("c1", ["stty", "size"], {
+   *   interactive: true,
+   *   width: 80,
+   *   height: 24,
+   * });
+   * shell.resize(120, 40); // the terminal's new size, sent over the control socket
+   * const { exitCode } = await shell.output();
+   * assertEquals(exitCode, 0);
    * ```
    */
   resize(width: number, height: number): void {
@@ -309,13 +324,16 @@ export class ExecProcess implements AsyncDisposable {
    * @returns The exit code and the output, as bytes and as text.
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const run = await client.exec("c1", ["echo", "hello"]);
-   * const { exitCode, stdoutText } = await run.output();
-   * console.log(exitCode, stdoutText); // 0 "hello\n"
+   * await using daemon = await FakeDaemon.start(); // runs a few commands (echo, cat, sh -c, sleep)
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * const run = await client.exec("c1", ["sh", "-c", "echo hello; echo oops >&2; exit 3"]);
+   * const { exitCode, stdoutText, stderrText } = await run.output();
+   * assertEquals([exitCode, stdoutText, stderrText], [3, "hello\n", "oops\n"]);
    * ```
    */
   async output(): Promise<ExecOutput> {
@@ -341,12 +359,15 @@ export class ExecProcess implements AsyncDisposable {
    * Closes every socket (the command may keep running on the server).
    *
    * @example
-   * ```ts no-eval
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
    *
-   * await using client = connect();
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
    * const run = await client.exec("c1", ["sleep", "1"]);
-   * run.close();
+   * run.close(); // closes its websockets (`await using` would kill it first)
+   * await run.status.catch(() => {});
    * ```
    */
   close(): void {

@@ -27,7 +27,7 @@ export interface OperationHandleOptions {
    * The project of the operation, used by every call of the handle that
    * names none.
    *
-   * @default {the operation's `project` when made from an operation, else the client's}
+   * @default {undefined} (the operation's `project` when made from an operation, else the client's)
    */
   project?: string;
 }
@@ -240,14 +240,18 @@ export class OperationHandle<O extends Operation = Operation> {
    * @returns The open `WebSocket`, or the mutator's result.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const handle = await client.startOperation("/1.0/instances/c1/console", {
-   *   body: { type: "console" },
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * const handle = await client.startOperation("/1.0/instances/c1/exec", {
+   *   body: { command: ["echo", "hi"], "wait-for-websocket": true, interactive: false },
    * });
-   * const socket = await handle.websocket("0");
+   * const socket = await handle.websocket("control");
+   * assertEquals(socket.readyState, WebSocket.OPEN);
    * socket.close();
    * ```
    */

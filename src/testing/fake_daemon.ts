@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { Operation } from "../incus/operation.ts";
-import { StatusCode, statusCodeOf } from "../incus/operation.ts";
-import { whenClosed } from "../incus/transport/websocket.ts";
+import type { Operation } from "../../mod.ts";
+import { StatusCode, statusCodeOf } from "../../mod.ts";
+import { whenClosed } from "../core/websocket.ts";
 import { BUILTIN_COMMANDS, type FakeCommand } from "./fake_commands.ts";
 import {
   execEnvironment,

@@ -8,7 +8,7 @@
  */
 
 import { concatBytes } from "../core/body.ts";
-import { whenClosed } from "../incus/transport/websocket.ts";
+import { whenClosed } from "../core/websocket.ts";
 import {
   bytesOf,
   type CommandEnvironment,

@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { Any, Operation, Status } from "../google/operation.ts";
-import { Code, codeName, httpStatusOf } from "../google/operation.ts";
+import type { Any, Operation, Status } from "../google/mod.ts";
+import { Code, codeName, httpStatusOf } from "../google/mod.ts";
 import type { RequestInterceptor } from "./fake_daemon.ts";
 
 /** Options of {@linkcode FakeLongRunning.start}. */

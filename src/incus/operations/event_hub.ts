@@ -28,30 +28,62 @@ export type Notice =
   | { kind: "resync" }
   | { kind: "lost" };
 
-/** Timing of the shared connection. */
+/**
+ * Timing of the shared events connection: `connect({ events: { ... } })`
+ * takes any of these.
+ *
+ * @example
+ * ```ts
+ * import type { HubSettings } from "@incusops/operations";
+ *
+ * const events: Partial<HubSettings> = { silenceMs: 10_000, resyncMs: 1_000 };
+ * console.log(events.silenceMs);
+ * ```
+ */
 export interface HubSettings {
-  /** Silence after which the connection counts as dead, ms (default 30 s). */
+  /**
+   * Silence after which the connection counts as dead and is replaced, ms.
+   *
+   * @default {30_000}
+   */
   silenceMs: number;
-  /** How long the connection stays open without subscribers, ms (default 1 s). */
+  /**
+   * How long the connection stays open without subscribers, ms.
+   *
+   * @default {1_000}
+   */
   idleMs: number;
-  /** How long to keep reconnecting before telling subscribers `lost`, ms (default 10 s). */
+  /**
+   * How long to keep reconnecting before telling subscribers `lost` (they
+   * fall back to `/wait` long-polls), ms.
+   *
+   * @default {10_000}
+   */
   reconnectForMs: number;
-  /** After a failure to open, how long to not try again, ms (default 30 s). */
+  /**
+   * After a failure to open (events refused), how long to not try again, ms.
+   *
+   * @default {30_000}
+   */
   unavailableForMs: number;
   /**
    * After the connection opens, when subscribers read their operations
-   * once more, ms (default 500). The daemons answer the websocket upgrade
-   * before they register the listener, so an operation that ends in that
-   * gap sends its final event to nobody.
+   * once more, ms. The daemons answer the websocket upgrade before they
+   * register the listener, so an operation that ends in that gap sends its
+   * final event to nobody.
+   *
+   * @default {500}
    */
   settleMs: number;
   /**
    * Without news of an operation for this long, its subscribers read it
-   * again, ms (default 2 s; one batched list answers them all). Incus and
-   * LXD forget a finished operation ~5 s after it ends: a final event that
-   * never came (one was seen lost on LXD 5.0.2 under load) or fell into a reconnect
+   * again, ms (one batched list answers them all). Incus and LXD forget a
+   * finished operation ~5 s after it ends: a final event that never came
+   * (one was seen lost on LXD 5.0.2 under load) or fell into a reconnect
    * then costs at most this long, instead of failing the wait with
    * `OperationNotFoundError`.
+   *
+   * @default {2_000}
    */
   resyncMs: number;
 }

@@ -593,16 +593,21 @@ export class Operations {
    * @returns The open `WebSocket`, or the mutator's result.
    *
    * @example
-   * ```ts ignore
+   * ```ts
    * import { connect, type Operation } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   * import { assertEquals } from "@std/assert";
    *
-   * await using client = connect();
-   * const op = await client.query<Operation>("/1.0/instances/c1/console", {
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
+   * // An exec waiting for its websockets (fds 0, 1, 2 and control).
+   * const op = await client.query<Operation>("/1.0/instances/c1/exec", {
    *   method: "POST",
-   *   body: { type: "console" },
+   *   body: { command: ["echo", "hi"], "wait-for-websocket": true, interactive: false },
    * });
    * const fds = op.metadata?.fds as Record<string, string>;
-   * const socket = await client.operations.websocket(op, fds["0"]);
+   * const socket = await client.operations.websocket(op, fds["control"]);
+   * assertEquals(socket.readyState, WebSocket.OPEN);
    * socket.close();
    * ```
    */

@@ -18,9 +18,17 @@ import type { Envelope, Transport } from "./transport.ts";
 export interface IdempotentOptions {
   /** Aborts the call and its retries. */
   signal?: AbortSignal;
-  /** This call's retry policy over the client's (`false`: none). */
+  /**
+   * This call's retry policy over the client's (`false`: none).
+   *
+   * @default {undefined}
+   */
   retry?: RetryOption;
-  /** Per-request timeout, ms. */
+  /**
+   * Per-request timeout, ms. Unset: the transport's `requestTimeout`.
+   *
+   * @default {undefined}
+   */
   timeout?: number;
   /** Use a connection of its own (long polls). */
   fresh?: boolean;

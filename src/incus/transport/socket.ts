@@ -9,7 +9,18 @@
 
 import { ConnectionError } from "../../core/errors.ts";
 
-/** The environment variables that name a daemon's socket, by family (`*_SOCKET` before `*_DIR`). */
+/**
+ * The environment variables that name a daemon's socket, by family
+ * (`*_SOCKET` before `*_DIR`): `connect()` reads them (so needs
+ * `--allow-env` for them) when no `socket` is given.
+ *
+ * @example
+ * ```ts
+ * import { SOCKET_VARIABLES } from "@incusops/operations";
+ *
+ * console.log(`--allow-env=${SOCKET_VARIABLES.join(",")}`);
+ * ```
+ */
 export const SOCKET_VARIABLES = ["INCUS_SOCKET", "INCUS_DIR", "LXD_SOCKET", "LXD_DIR"] as const;
 
 /**

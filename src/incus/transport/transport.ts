@@ -25,9 +25,17 @@ import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../co
 
 /** Where and how to reach the daemon. */
 export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
-  /** Longest time one request may take before it is abandoned, in ms. */
+  /**
+   * Longest time one request may take before it is abandoned, in ms.
+   *
+   * @default {60_000}
+   */
   requestTimeout?: number;
-  /** Largest response body accepted, in bytes. */
+  /**
+   * Largest response body accepted, in bytes (64 MiB).
+   *
+   * @default {67_108_864}
+   */
   maxResponseBytes?: number;
   /**
    * With `url`: other members of the same cluster (HTTPS URLs) to move to

@@ -9,7 +9,18 @@ import { ConnectionError, InvalidArgumentError } from "../../core/errors.ts";
 import { operationId } from "../operation_id.ts";
 import type { Transport } from "./transport.ts";
 
-/** Options of {@linkcode openOperationWebSocket}. */
+/**
+ * Options of `client.operations.websocket(id, secret, options)`, which
+ * opens one websocket of an operation.
+ *
+ * @example
+ * ```ts
+ * import type { WebSocketOptions } from "@incusops/operations";
+ *
+ * const options: WebSocketOptions = { signal: AbortSignal.timeout(5_000) };
+ * console.log(options.signal?.aborted); // false
+ * ```
+ */
 export interface WebSocketOptions {
   /** Aborts the opening; the call rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -190,13 +201,7 @@ function openOnce(
   });
 }
 
-/** Resolves once `socket` is closed. */
-export function whenClosed(socket: WebSocket): Promise<void> {
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) =>
-    socket.addEventListener("close", () => resolve(), { once: true })
-  );
-}
+export { whenClosed } from "../../core/websocket.ts";
 
 /** How long closing a websocket waits for the daemon's close reply, ms. */
 export const CLOSE_REPLY_MS = 2_000;
