@@ -9,7 +9,7 @@ import { fleetRemotes, listMany, listOne } from "./fleet.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { columnsFor, forDisplay, formatOperations, toJson, toYaml } from "./format.ts";
+import { forDisplay, toJson, toYaml } from "./format.ts";
 
 /** `list`: the operations, as a table or as data. */
 export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
