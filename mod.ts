@@ -38,12 +38,18 @@ export {
 } from "./src/core/errors.ts";
 export type { ErrorInit, OperationErrorInit } from "./src/core/errors.ts";
 export {
+  AuthenticationError,
   IncusError,
   MemberUnreachableError,
   NotCancellableError,
   OperationNotFoundError,
 } from "./src/incus/errors.ts";
-export type { MemberUnreachableInit, UnreachableMember } from "./src/incus/errors.ts";
+export type {
+  AuthenticationErrorInit,
+  MemberUnreachableInit,
+  UnreachableMember,
+} from "./src/incus/errors.ts";
+export type { GetToken, GetTokenOptions } from "./src/incus/transport/auth.ts";
 export type { ClusterMember, MemberListOptions, OperationsByMember } from "./src/incus/cluster.ts";
 export { acrossFleet, DEFAULT_FLEET_CONCURRENCY, listFleet } from "./src/incus/fleet.ts";
 export type { FleetList, FleetOptions, FleetTarget, RemoteOutcome } from "./src/incus/fleet.ts";

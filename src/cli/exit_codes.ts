@@ -11,7 +11,7 @@ import {
   OperationFailedError,
   ProtocolError,
 } from "../../mod.ts";
-import { IncusError } from "../../mod.ts";
+import { AuthenticationError, IncusError } from "../../mod.ts";
 import { UsageError } from "./args.ts";
 
 /** Exit codes of `incusops`. */
@@ -24,7 +24,10 @@ export const ExitCode = {
   Usage: 2,
   /** `--timeout` passed; the operation keeps running. */
   Timeout: 3,
-  /** The daemon or config.yml cannot be used, or Deno lacks a permission (named). */
+  /**
+   * The daemon or config.yml cannot be used, the server refused the bearer
+   * token, or Deno lacks a permission (named).
+   */
   Connection: 4,
   /** Something answered, but not as an Incus/LXD daemon does. */
   Protocol: 5,
@@ -58,7 +61,9 @@ export function describeFailure(error: unknown): { code: number; message: string
     };
   }
   if (error instanceof ProtocolError) return { code: ExitCode.Protocol, message: text };
-  if (error instanceof ConnectionError) return { code: ExitCode.Connection, message: text };
+  if (error instanceof ConnectionError || error instanceof AuthenticationError) {
+    return { code: ExitCode.Connection, message: text };
+  }
   if (error instanceof Deno.errors.NotCapable) {
     // Deno's text names the permission and the flag ("run again with the --allow-env flag").
     return { code: ExitCode.Connection, message: `Deno may not do this: ${text}` };

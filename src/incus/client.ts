@@ -5,6 +5,8 @@
  */
 
 import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { AuthenticationError } from "./errors.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
@@ -732,14 +734,23 @@ export class Client implements Disposable, AsyncDisposable {
   }
 }
 
+/** How connectRemote names the remote and the fix in authentication errors (not public). */
+const AUTH_CONTEXT = Symbol("authContext");
+interface InternalAuthOptions {
+  [AUTH_CONTEXT]?: { remoteName: string; authHint: string };
+}
+
 /**
  * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
  * first found of {@linkcode socketCandidates}), or to a remote over HTTPS with
- * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`).
- * Nothing is sent until the first call. A pinned `serverCert` (or `ca`) is
- * trusted in addition to Deno's root store, not instead of it (Deno 2.9 has
- * no client without the default roots): keep that store to CAs you trust
- * for the remote's name. Redirects are never followed.
+ * a client certificate (`url`, `cert`, `key`, and `ca` or `serverCert`)
+ * and/or a bearer token (`token` or `getToken`; a refused token throws
+ * {@linkcode AuthenticationError}); {@linkcode connectRemote} for the remotes
+ * of `config.yml`. Nothing is sent until the first call. A pinned
+ * `serverCert` (or `ca`) is trusted in addition to Deno's root store, not
+ * instead of it (Deno 2.9 has no client without the default roots): keep
+ * that store to CAs you trust for the remote's name. Redirects are never
+ * followed.
  *
  * The socket: `socket` as given; else the one `INCUS_SOCKET` or
  * `$INCUS_DIR/unix.socket` names, or `LXD_SOCKET` or `$LXD_DIR/unix.socket`
@@ -831,7 +842,13 @@ export function connect(options: ConnectOptions = {}): Client {
       }: expected a number of bytes >= 1, or Infinity`,
     );
   }
-  const common = { requestTimeout, maxResponseBytes };
+  const common = {
+    requestTimeout,
+    maxResponseBytes,
+    token: options.token,
+    getToken: options.getToken,
+    ...(options as InternalAuthOptions)[AUTH_CONTEXT],
+  };
   if (options.url !== undefined) {
     const ca = options.serverCert ?? options.ca;
     const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
@@ -855,8 +872,12 @@ export function connect(options: ConnectOptions = {}): Client {
  * `~/.config/lxc`): its address, client certificate
  * (`client.crt`/`client.key` or `clientcerts/<remote>.*`), pinned
  * `servercerts/<remote>.crt` and project. `local` is always the local
- * socket (resolved as {@linkcode connect} does). Options given override
- * the remote's. Deno permissions: `--allow-env=INCUS_CONF,HOME` and
+ * socket (resolved as {@linkcode connect} does). A remote with
+ * `auth_type: oidc` uses the incus CLI's `oidctokens/<remote>.json`,
+ * refreshed at the issuer and written back (mode 0600) when expired or
+ * refused; without usable tokens, an {@linkcode AuthenticationError} says
+ * to log in with the incus CLI first. Options given override the remote's.
+ * Deno permissions: `--allow-env=INCUS_CONF,HOME` and
  * `--allow-read` of the config folder, besides the connection's own.
  *
  * @param remote The remote's name. Default: the config's `default-remote`
@@ -891,9 +912,19 @@ export async function connectRemote(
 ): Promise<Client> {
   // Loaded only here: a socket or URL client never reads config.yml (nor loads @std/yaml).
   const { resolveRemote } = await import("./transport/remote.ts");
-  const { name: _, ...resolved } = await resolveRemote(remote);
+  const { name, oidcConfigDir, ...resolved } = await resolveRemote(remote);
   const given = Object.fromEntries(
     Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
   );
-  return connect({ ...resolved, ...given });
+  const merged: ConnectOptions & InternalAuthOptions = { ...resolved, ...given };
+  if (oidcConfigDir !== undefined && merged.token === undefined && merged.getToken === undefined) {
+    const { oidcTokenSource } = await import("./transport/oidc_tokens.ts");
+    merged.getToken = oidcTokenSource(oidcConfigDir, name);
+    merged[AUTH_CONTEXT] = {
+      remoteName: name,
+      authHint: `log in again with the incus CLI (any command on the remote, e.g. ` +
+        `"incus info ${name}:", opens the OIDC login)`,
+    };
+  }
+  return connect(merged);
 }

@@ -178,3 +178,52 @@ export class MemberUnreachableError extends ConnectionError {
     this.operationId = init.operationId;
   }
 }
+
+/** What an {@linkcode AuthenticationError} is made from. */
+export interface AuthenticationErrorInit extends ErrorInit {
+  /** The remote (its URL, or the config.yml remote's name) that refused. */
+  remote: string;
+  /** The OIDC issuer the server named (`X-Incus-OIDC-Issuer`), if it named one. */
+  issuer?: string;
+}
+
+/**
+ * The server (or the OIDC issuer, refreshing a `config.yml` remote's
+ * tokens) refused the bearer token: expired, for another audience,
+ * signed by an unknown key, revoked or garbage. With `getToken`, one
+ * forced refresh and one retry were tried first. It carries the remote and
+ * the issuer the server named, never the token.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, connect } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start({ bearerToken: "right" });
+ * await using client = connect({ socket: daemon.path, token: "wrong" });
+ * try {
+ *   await client.operations.list();
+ * } catch (error) {
+ *   if (error instanceof AuthenticationError) console.log(error.status, error.issuer); // 401 "https://issuer.fake.invalid"
+ * }
+ * ```
+ */
+export class AuthenticationError extends IncusError {
+  /** The remote that refused: its URL or socket, or the `config.yml` remote's name. */
+  readonly remote: string;
+  /** The OIDC issuer the server named, if any. */
+  readonly issuer: string | undefined;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was refused and the fix (never the token).
+   * @param init The status, request, remote and issuer.
+   */
+  constructor(message: string, init: AuthenticationErrorInit) {
+    super(message, init);
+    this.name = "AuthenticationError";
+    this.remote = init.remote;
+    this.issuer = init.issuer;
+  }
+}

@@ -37,6 +37,14 @@ export interface FakeDaemonOptions {
    */
   flavor?: WaitFlavor;
   /**
+   * Demand `authorization: Bearer <bearerToken>` on every request and
+   * websocket, as Incus with OIDC does: any other answers HTTP 401 naming
+   * the issuer `https://issuer.fake.invalid` in `X-Incus-OIDC-Issuer`.
+   *
+   * @default {undefined} (no check)
+   */
+  bearerToken?: string;
+  /**
    * The instances exec can run in.
    *
    * @default {[{ name: "c1" }]} (one running instance `c1` in the default project)
@@ -278,6 +286,10 @@ export class FakeDaemon implements AsyncDisposable {
   eventsPingSeconds: number | undefined;
   /** How many `/1.0/events` websockets were accepted in all. */
   eventStreamsOpened = 0;
+  /** The bearer token demanded (change it to revoke the old one); see {@linkcode FakeDaemonOptions.bearerToken}. */
+  bearerToken: string | undefined;
+  /** The issuer a bearer refusal names in `X-Incus-OIDC-Issuer` (client id `incusops-fake`). */
+  bearerIssuer = "https://issuer.fake.invalid";
   readonly #listeners = new Set<EventListener>();
   readonly #retentionMs: number;
   readonly #entries = new Map<string, Entry>();
@@ -303,6 +315,7 @@ export class FakeDaemon implements AsyncDisposable {
     this.#dir = dir;
     this.#retentionMs = options.retentionMs ?? 5_000;
     this.flavor = options.flavor ?? "incus";
+    this.bearerToken = options.bearerToken;
     this.#commands = { ...BUILTIN_COMMANDS, ...options.commands };
     this.#connectMs = options.websocketConnectMs ?? 5_000;
     this.#instanceOperationMs = options.instanceOperationMs ?? 50;
@@ -626,6 +639,15 @@ export class FakeDaemon implements AsyncDisposable {
   async #handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     this.requests.push({ method: request.method, path: url.pathname, search: url.search });
+    if (
+      this.bearerToken !== undefined &&
+      request.headers.get("authorization") !== `Bearer ${this.bearerToken}`
+    ) {
+      const response = error(401, "Failed to authenticate: token refused");
+      response.headers.set("x-incus-oidc-issuer", this.bearerIssuer);
+      response.headers.set("x-incus-oidc-clientid", "incusops-fake");
+      return response;
+    }
     if (this.interceptor !== undefined) {
       const replaced = await this.interceptor(request, url);
       if (replaced !== undefined) return replaced;

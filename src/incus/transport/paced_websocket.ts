@@ -14,7 +14,9 @@
  * @module
  */
 
-import { ConnectionError, ProtocolError } from "../../core/errors.ts";
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import { describeValue } from "../../core/validate.ts";
+import { withBearer } from "./websocket.ts";
 import type { Transport } from "./transport.ts";
 
 /** One message: bytes, or text (the daemons' end-of-output barrier is an empty text). */
@@ -320,12 +322,29 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
  * upgrade. Errors name the path, the target and `hint`, never the query (it
  * holds a secret).
  */
-export async function openPacedWebSocket(
+export function openPacedWebSocket(
   transport: Transport,
   path: string,
   query: string,
   hint: string,
   signal?: AbortSignal,
+): Promise<PacedWebSocket> {
+  return withBearer(
+    transport,
+    path,
+    signal,
+    (headers) => openPacedOnce(transport, path, query, hint, signal, headers),
+  );
+}
+
+/** Opens the paced websocket once, with `headers` on the handshake. */
+async function openPacedOnce(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  signal: AbortSignal | undefined,
+  headers: Record<string, string> | undefined,
 ): Promise<PacedWebSocket> {
   signal?.throwIfAborted();
   const { conn, host } = await transport.connectRaw("GET", path);
@@ -359,7 +378,7 @@ export async function openPacedWebSocket(
       encoder.encode(
         `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
           `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
-          `Sec-WebSocket-Version: 13\r\n\r\n`,
+          `Sec-WebSocket-Version: 13\r\n${headerLines(headers)}\r\n`,
       ),
     );
     const { head, rest } = await readHead(conn);
@@ -423,4 +442,16 @@ function findHeadEnd(bytes: Uint8Array): number {
     }
   }
   return -1;
+}
+
+/** The handshake's extra header lines; a name or value holding CR or LF is refused. */
+function headerLines(headers: Record<string, string> | undefined): string {
+  let lines = "";
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
+      throw new InvalidArgumentError(`invalid handshake header ${describeValue(name)}`);
+    }
+    lines += `${name}: ${value}\r\n`;
+  }
+  return lines;
 }

@@ -31,6 +31,8 @@ export interface RemoteConfig {
   project?: string;
   /** Whether it is a public image server. */
   public?: boolean;
+  /** `tls` (client certificate) or `oidc` (the incus CLI's stored OIDC tokens). */
+  authType?: string;
 }
 
 /** A parsed `config.yml`. */
@@ -49,6 +51,8 @@ export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
   name: string;
   /** The remote's project. */
   project?: string;
+  /** For an `auth_type: oidc` remote: the folder whose `oidctokens/<name>.json` holds its tokens. */
+  oidcConfigDir?: string;
 }
 
 /** Reads an environment variable; throws `Deno.errors.NotCapable` when not permitted. */
@@ -171,6 +175,8 @@ function toConfig(dir: string, tree: unknown): CliConfig {
         project,
         public: text(own(entry, "public")) === "true",
       };
+      const authType = text(own(entry, "auth_type"));
+      if (authType !== undefined) config.remotes[name].authType = authType;
     }
   }
   config.defaultRemote = text(own(tree, "default-remote")) ?? "local";
@@ -244,12 +250,25 @@ export async function resolveRemote(
   }
   if (remote.addr.startsWith("unix:")) {
     const path = remote.addr.replace(/^unix:\/\//, "");
-    return { name: remoteName, socket: path === "" ? undefined : path, project: remote.project };
+    const socket = path === "" ? undefined : path;
+    const resolved: ResolvedRemote = { name: remoteName, socket, project: remote.project };
+    if (remote.authType === "oidc") resolved.oidcConfigDir = config.dir;
+    return resolved;
   }
   if (!remote.addr.startsWith("https://")) {
     throw fail(`unsupported address ${JSON.stringify(remote.addr)} (expected unix:// or https://)`);
   }
   const pem = (file: string) => readSmallFile(`${config.dir}/${file}`, MAX_PEM_BYTES);
+  if (remote.authType === "oidc") {
+    // Bearer tokens instead of a client certificate, as the incus CLI does.
+    return {
+      name: remoteName,
+      url: remote.addr,
+      serverCert: await pem(`servercerts/${remoteName}.crt`),
+      project: remote.project,
+      oidcConfigDir: config.dir,
+    };
+  }
   const cert = await pem(`clientcerts/${remoteName}.crt`) ?? await pem("client.crt");
   const key = await pem(`clientcerts/${remoteName}.key`) ?? await pem("client.key");
   if (cert === undefined || key === undefined) {

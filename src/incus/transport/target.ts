@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { GetToken } from "./auth.ts";
+
 /**
  * The daemon to reach: its Unix socket, or an HTTPS URL with a client
  * certificate and what the server's certificate must chain to.
@@ -46,4 +48,17 @@ export interface ConnectionTarget {
    * line does the same: it adds the pinned certificate to the system pool.
    */
   serverCert?: string;
+  /**
+   * A bearer token (an OIDC access token) sent as `authorization: Bearer`
+   * on every request and websocket; alone or with `cert`/`key`, as the
+   * server allows (Incus with `oidc.issuer` set; LXD 5.0 has no OIDC). A
+   * secret: never shown in errors or `Deno.inspect`.
+   */
+  token?: string;
+  /**
+   * Gives the bearer token before each attempt (instead of `token`); called
+   * once more with `forceRefresh: true` when the server refuses a token,
+   * and the request is retried once with the new one.
+   */
+  getToken?: GetToken;
 }

@@ -19,6 +19,7 @@ import {
 import { IncusError } from "../errors.ts";
 import { withoutQueries } from "../secrets.ts";
 import type { ConnectionTarget } from "./target.ts";
+import { BearerAuth } from "./auth.ts";
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
@@ -42,6 +43,10 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
    * `/1.0/cluster/members`. See `failover.ts`.
    */
   members?: readonly string[];
+  /** What to do when the server refuses the bearer token (ends the error message). */
+  authHint?: string;
+  /** The remote named in authentication errors (default: the socket path or URL origin). */
+  remoteName?: string;
 }
 
 /** What a successful (`sync` or `async`) answer holds. */
@@ -125,10 +130,20 @@ export class Transport {
   readonly #inFlight = new Set<AbortController>();
   readonly #deadlines = new Deadlines();
   readonly #clientOptions: Deno.CreateHttpClientOptions & { cert?: string; key?: string };
+  /** The bearer credentials, when a token or getToken was given. */
+  readonly auth: BearerAuth | undefined;
+  /** The remote named in authentication errors. */
+  readonly remoteName: string;
 
   constructor(target: TransportTarget) {
     this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.remoteName = target.remoteName ??
+      (target.url === undefined ? target.socket! : URL.parse(target.url)?.origin ?? target.url);
+    // Checked before a client exists: a refused token leaves nothing open.
+    this.auth = target.token === undefined && target.getToken === undefined
+      ? undefined
+      : new BearerAuth(target, { hint: target.authHint, remote: this.remoteName });
     if (target.url !== undefined) {
       const url = URL.parse(target.url);
       if (url === null || url.protocol !== "https:") {
@@ -327,16 +342,46 @@ export class Transport {
       request.headers = JSON_HEADERS;
       request.body = JSON.stringify(init.body);
     }
+    const auth = this.auth;
     try {
+      if (auth !== undefined) {
+        deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
+        request.headers = {
+          ...request.headers,
+          authorization: await auth.header(controller.signal),
+        };
+      }
       const answer = fetch(url, request);
       // Armed once the request is on its way: the alarm's set-up (~0.5 ms on
       // a process's first request) overlaps the daemon's work.
-      deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
-      const response = await answer;
+      deadline ??= this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
+      let response = await answer;
       this.answered = true;
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
         throw redirectError(response, method, path, this.target);
+      }
+      if (auth !== undefined && response.status === 401) {
+        // The token was refused: with getToken, one forced refresh and one retry.
+        auth.noteRefusal(response.headers);
+        if (auth.refreshable) {
+          await response.body?.cancel();
+          request.headers = {
+            ...request.headers,
+            authorization: await auth.header(controller.signal, true),
+          };
+          response = await fetch(url, request);
+          if (response.status === 401) auth.noteRefusal(response.headers);
+        }
+        if (response.status === 401) {
+          const text = await this.#readBody(response, method, path);
+          throw auth.refused(errorText(text, response.status), {
+            status: 401,
+            method,
+            path,
+            remote: this.remoteName,
+          });
+        }
       }
       return await read(response);
     } catch (error) {
@@ -495,6 +540,17 @@ function describeSocket(path: string, detail: string): string {
   }
   return "the connection failed; check that the daemon is running and that you may use " +
     "its socket (member of the incus-admin or lxd group, or root)";
+}
+
+/** The error text of an error envelope, else `HTTP <status>`. */
+function errorText(text: string, status: number): string {
+  try {
+    const body = JSON.parse(text);
+    if (typeof body?.error === "string" && body.error !== "") return body.error;
+  } catch {
+    // not JSON: the status says enough
+  }
+  return `HTTP ${status}`;
 }
 
 /** Decodes an Incus/LXD envelope, throwing for errors and garbage. */

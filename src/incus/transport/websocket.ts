@@ -66,6 +66,77 @@ export function openWebSocket(
   hint: string,
   options: WebSocketOptions = {},
 ): Promise<WebSocket> {
+  return withBearer(
+    transport,
+    path,
+    options.signal,
+    (headers) => openOnce(transport, path, query, hint, options, headers),
+  );
+}
+
+/**
+ * Opens a websocket with `open`, adding the client's bearer token (if any)
+ * to the handshake's headers: with `getToken`, one forced refresh and one
+ * retry when the daemon refuses it (HTTP 401), then an
+ * `AuthenticationError`. Over TLS, where Deno's `WebSocket` does not say why
+ * a handshake failed, the server is asked whether it takes the token.
+ *
+ * @param transport The client's transport (its `auth`).
+ * @param path The websocket's path, for errors.
+ * @param signal Aborts the opening.
+ * @param open Opens the websocket once with the given handshake headers.
+ * @returns What `open` resolves with.
+ */
+export function withBearer<T>(
+  transport: Transport,
+  path: string,
+  signal: AbortSignal | undefined,
+  open: (headers?: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  const auth = transport.auth;
+  if (auth === undefined) return open();
+  signal?.throwIfAborted();
+  const tokenSignal = signal ?? new AbortController().signal;
+  const attempt = async (forceRefresh: boolean) =>
+    await open({ authorization: await auth.header(tokenSignal, forceRefresh) });
+  const refusal = (error: unknown) =>
+    error instanceof ConnectionError && error.status === 401 ? error : undefined;
+  const refused = (error: ConnectionError) =>
+    auth.refused(`HTTP ${error.status} on the websocket handshake`, {
+      status: 401,
+      method: "GET",
+      path,
+      remote: transport.remoteName,
+    });
+  return attempt(false).catch(async (error) => {
+    const first = refusal(error);
+    if (first === undefined) {
+      // Over TLS Deno does not say why a handshake failed: ask the server
+      // whether it takes the token (a refusal throws the AuthenticationError,
+      // after one forced refresh with getToken), and retry once if it was refreshed.
+      if (!(error instanceof ConnectionError) || error.status !== 0) throw error;
+      const refreshes = auth.refreshes;
+      await transport.request("GET", "/1.0", { signal });
+      if (auth.refreshes === refreshes) throw error;
+      return await attempt(false);
+    }
+    if (!auth.refreshable) throw refused(first);
+    return await attempt(true).catch((again) => {
+      const second = refusal(again);
+      throw second === undefined ? again : refused(second);
+    });
+  });
+}
+
+/** Opens the websocket once, with `headers` on the handshake. */
+function openOnce(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  options: WebSocketOptions,
+  headers?: Record<string, string>,
+): Promise<WebSocket> {
   const { signal } = options;
   signal?.throwIfAborted();
   if (transport.closed) {
@@ -78,7 +149,10 @@ export function openWebSocket(
   }
   const origin = transport.origin.replace(/^http/, "ws");
   const url = query === "" ? `${origin}${path}` : `${origin}${path}?${query}`;
-  const socket = new WebSocket(url, { client: transport.httpClient } as unknown as string[]);
+  const init = headers === undefined
+    ? { client: transport.httpClient }
+    : { client: transport.httpClient, headers };
+  const socket = new WebSocket(url, init as unknown as string[]);
   socket.binaryType = "arraybuffer";
   return new Promise<WebSocket>((resolve, reject) => {
     const fail = (error: unknown) => {
