@@ -276,6 +276,15 @@ Deno.test("connect: a remote must be https", () => {
   );
 });
 
+Deno.test("connect: a certificate or key Deno cannot read is InvalidArgumentError, not shown", () => {
+  const error = assertThrows(
+    () => connect({ url: "https://127.0.0.1:8443", cert: "junk-cert", key: "junk-key" }),
+    InvalidArgumentError,
+    "PEM",
+  );
+  assert(!error.message.includes("junk-"), "the PEM text is never shown");
+});
+
 Deno.test("the client is disposable with using / await using", async () => {
   await using t = await fake();
   const { daemon } = t;

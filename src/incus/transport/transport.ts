@@ -184,7 +184,16 @@ export class Transport {
   }
 
   #createClient(): Deno.HttpClient {
-    return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
+    try {
+      return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
+    } catch (error) {
+      // Deno refuses a certificate, key or CA it cannot read (InvalidData):
+      // bad options, nothing was sent. The PEM text is never shown.
+      throw new InvalidArgumentError(
+        `invalid TLS options for ${this.target}: cert, key, ca and serverCert must be PEM ` +
+          `(${error instanceof Error ? error.name : "error"})`,
+      );
+    }
   }
 
   /**
