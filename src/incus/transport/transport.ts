@@ -188,7 +188,9 @@ export class Transport {
       return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
     } catch (error) {
       // Deno refuses a certificate, key or CA it cannot read (InvalidData):
-      // bad options, nothing was sent. The PEM text is never shown.
+      // bad options, nothing was sent. The PEM text is never shown. Anything
+      // else (a missing permission) is left to the caller's error handling.
+      if (!(error instanceof Deno.errors.InvalidData)) throw error;
       throw new InvalidArgumentError(
         `invalid TLS options for ${this.target}: cert, key, ca and serverCert must be PEM ` +
           `(${error instanceof Error ? error.name : "error"})`,
