@@ -25,7 +25,14 @@
  * @module
  */
 
-export * from "./src/incus/client.ts";
+export { Client } from "./src/incus/client.ts";
+export { connect, connectRemote } from "./src/incus/connect.ts";
+export type {
+  ConnectOptions,
+  QueryOptions,
+  StartOperationOptions,
+  WriteMethod,
+} from "./src/incus/client_options.ts";
 export {
   ConnectionError,
   IncusOpsError,
