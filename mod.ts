@@ -112,7 +112,7 @@ export type {
   LoggingMetadata,
   NetworkAclEvent,
   OperationEvent,
-} from "./src/incus/events.ts";
+} from "./src/incus/event_types.ts";
 export { OperationHandle } from "./src/incus/operation_handle.ts";
 export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
 export { parseResources } from "./src/incus/resources.ts";

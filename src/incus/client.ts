@@ -20,14 +20,8 @@ import {
   type ExecStreamOptions,
   instanceName,
 } from "./exec.ts";
-import {
-  type EventBase,
-  type EventFor,
-  type EventsOptions,
-  eventsQuery,
-  EventStream,
-  type EventType,
-} from "./events.ts";
+import { eventsQuery, EventStream } from "./events.ts";
+import type { EventBase, EventFor, EventsOptions, EventType } from "./event_types.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { memberName } from "./cluster.ts";
