@@ -96,7 +96,12 @@ export type { Backoff } from "./src/core/poll.ts";
 export { SOCKET_VARIABLES, socketCandidates } from "./src/incus/transport/socket.ts";
 export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";
-export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
+export type {
+  ExecOptions,
+  ExecOutput,
+  ExecStatus,
+  ExecStreamOptions,
+} from "./src/incus/exec_options.ts";
 export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";
 export { EventStream } from "./src/incus/events.ts";
 export type {
