@@ -25,7 +25,14 @@
  * @module
  */
 
-export * from "./src/incus/client.ts";
+export { Client } from "./src/incus/client.ts";
+export { connect, connectRemote } from "./src/incus/connect.ts";
+export type {
+  ConnectOptions,
+  QueryOptions,
+  StartOperationOptions,
+  WriteMethod,
+} from "./src/incus/client_options.ts";
 export {
   ConnectionError,
   IncusOpsError,
@@ -89,7 +96,12 @@ export type { Backoff } from "./src/core/poll.ts";
 export { SOCKET_VARIABLES, socketCandidates } from "./src/incus/transport/socket.ts";
 export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";
-export type { ExecOptions, ExecOutput, ExecStatus, ExecStreamOptions } from "./src/incus/exec.ts";
+export type {
+  ExecOptions,
+  ExecOutput,
+  ExecStatus,
+  ExecStreamOptions,
+} from "./src/incus/exec_options.ts";
 export type { WebSocketOptions } from "./src/incus/transport/websocket.ts";
 export { EventStream } from "./src/incus/events.ts";
 export type {
@@ -105,7 +117,7 @@ export type {
   LoggingMetadata,
   NetworkAclEvent,
   OperationEvent,
-} from "./src/incus/events.ts";
+} from "./src/incus/event_types.ts";
 export { OperationHandle } from "./src/incus/operation_handle.ts";
 export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
 export { parseResources } from "./src/incus/resources.ts";

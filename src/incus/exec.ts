@@ -6,9 +6,8 @@
  * @module
  */
 
-import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
-import { describeValue } from "../core/validate.ts";
-import type { ExecOperation, Operation } from "./operation.ts";
+import { ProtocolError } from "../core/errors.ts";
+import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { operationId } from "./operation_id.ts";
 import { openPacedWebSocket, type PacedWebSocket } from "./transport/paced_websocket.ts";
@@ -18,129 +17,24 @@ export { EXEC_BUFFER_BYTES } from "./exec_streams.ts";
 import type { Transport } from "./transport/transport.ts";
 import { withoutSecrets } from "./secrets.ts";
 
+import {
+  type ExecOutput,
+  execOutput,
+  type ExecStatus,
+  execStatus,
+  type ExecStreamOptions,
+} from "./exec_options.ts";
+export {
+  execBody,
+  type ExecOptions,
+  type ExecOutput,
+  execOutput,
+  type ExecStatus,
+  execStatus,
+  type ExecStreamOptions,
+  instanceName,
+} from "./exec_options.ts";
 export { withoutSecrets };
-
-/** Options of `client.exec()` and `client.execRecorded()`. */
-export interface ExecOptions {
-  /** Environment variables of the command. */
-  env?: Record<string, string>;
-  /** Working directory. */
-  cwd?: string;
-  /** User id to run as. */
-  user?: number;
-  /** Group id to run as. */
-  group?: number;
-  /** The project of the instance. */
-  project?: string;
-  /**
-   * Aborts the command: it is killed (SIGKILL over the control socket),
-   * every socket is closed, and the call (or `status`) rejects with the
-   * signal's reason.
-   */
-  signal?: AbortSignal;
-}
-
-/** Options of `client.exec()`. */
-export interface ExecStreamOptions extends ExecOptions {
-  /**
-   * What the command reads: `"null"` (default: end of input at once),
-   * `"piped"` (write to `process.stdin`), or the bytes/text/stream to send.
-   */
-  stdin?: "null" | "piped" | string | Uint8Array | ReadableStream<Uint8Array>;
-  /** Run under a terminal (stdout and stderr merged on `stdout`). */
-  interactive?: boolean;
-  /** Terminal width, interactive mode. */
-  width?: number;
-  /** Terminal height, interactive mode. */
-  height?: number;
-}
-
-/** How a command ended. */
-export interface ExecStatus {
-  /** The exit code (`metadata.return` of the finished operation). */
-  exitCode: number;
-  /** Whether the exit code is 0. */
-  success: boolean;
-  /** The finished operation (its websocket secrets are removed). */
-  operation: ExecOperation;
-}
-
-/** A finished command with its collected output. */
-export interface ExecOutput extends ExecStatus {
-  /** Everything written to stdout. */
-  stdout: Uint8Array;
-  /** Everything written to stderr (empty in interactive mode). */
-  stderr: Uint8Array;
-  /** `stdout` decoded as UTF-8. */
-  readonly stdoutText: string;
-  /** `stderr` decoded as UTF-8. */
-  readonly stderrText: string;
-}
-
-const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/;
-
-/** Checks an instance name before it goes into a URL. */
-export function instanceName(value: unknown): string {
-  if (typeof value !== "string" || !INSTANCE_NAME.test(value)) {
-    throw new InvalidArgumentError(
-      `invalid instance name ${describeValue(value)}: expected letters, digits and dashes`,
-    );
-  }
-  return value;
-}
-
-/** Checks the command and builds the `POST .../exec` body. */
-export function execBody(
-  command: readonly string[],
-  options: ExecOptions & { interactive?: boolean; width?: number; height?: number },
-  mode: { waitForWebsocket: boolean; recordOutput: boolean },
-): Record<string, unknown> {
-  if (
-    !Array.isArray(command) || command.length === 0 || command.some((a) => typeof a !== "string")
-  ) {
-    throw new InvalidArgumentError("invalid command: expected a non-empty array of strings");
-  }
-  const body: Record<string, unknown> = {
-    command,
-    environment: options.env ?? {},
-    "wait-for-websocket": mode.waitForWebsocket,
-    "record-output": mode.recordOutput,
-    interactive: options.interactive ?? false,
-  };
-  if (options.cwd !== undefined) body.cwd = options.cwd;
-  if (options.user !== undefined) body.user = options.user;
-  if (options.group !== undefined) body.group = options.group;
-  if (options.width !== undefined) body.width = options.width;
-  if (options.height !== undefined) body.height = options.height;
-  return body;
-}
-
-/** The exit status of a finished exec operation. */
-export function execStatus(operation: Operation): ExecStatus {
-  const exitCode = Number(operation.metadata?.return ?? -1);
-  return {
-    exitCode,
-    success: exitCode === 0,
-    operation: withoutSecrets(operation) as ExecOperation,
-  };
-}
-
-const decoder = new TextDecoder();
-
-/** Builds an {@linkcode ExecOutput}. */
-export function execOutput(status: ExecStatus, stdout: Uint8Array, stderr: Uint8Array): ExecOutput {
-  return {
-    ...status,
-    stdout,
-    stderr,
-    get stdoutText() {
-      return decoder.decode(stdout);
-    },
-    get stderrText() {
-      return decoder.decode(stderr);
-    },
-  };
-}
 
 /** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
 export async function collect(

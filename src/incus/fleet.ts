@@ -9,7 +9,9 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { boundedConcurrency } from "../core/concurrency.ts";
 import { describeValue, duration } from "../core/validate.ts";
-import { type Client, connect, type ConnectOptions, connectRemote } from "./client.ts";
+import type { Client } from "./client.ts";
+import { connect, connectRemote } from "./connect.ts";
+import type { ConnectOptions } from "./client_options.ts";
 import type { Operation } from "./operation.ts";
 import type { ListOptions } from "./operations/options.ts";
 import { MemberUnreachableError } from "./errors.ts";
