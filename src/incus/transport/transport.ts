@@ -16,10 +16,13 @@ import {
   ProtocolError,
   ResponseTimeoutError,
 } from "../../core/errors.ts";
-import { IncusError } from "../errors.ts";
 import { withoutQueries } from "../secrets.ts";
 import type { ConnectionTarget } from "./target.ts";
 import { BearerAuth } from "./auth.ts";
+import { decodeEnvelope, type Envelope } from "./envelope.ts";
+import { describeSocket, errorText, redirectError, unanswered } from "./transport_errors.ts";
+
+export { decodeEnvelope, type Envelope };
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
@@ -47,20 +50,6 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   authHint?: string;
   /** The remote named in authentication errors (default: the socket path or URL origin). */
   remoteName?: string;
-}
-
-/** What a successful (`sync` or `async`) answer holds. */
-export interface Envelope {
-  /** `sync` for an immediate answer, `async` when an operation was started. */
-  type: "sync" | "async";
-  /** Status text, e.g. "Success" or "Operation created". */
-  status: string;
-  /** Status code. */
-  status_code: number;
-  /** For `async`: the path of the operation, `/1.0/operations/<id>`. */
-  operation: string;
-  /** The answer itself. */
-  metadata: unknown;
 }
 
 /** Options of one request. */
@@ -495,111 +484,4 @@ export class Transport {
     this.#deadlines.close();
     this.httpClient.close();
   }
-}
-
-/**
- * The error for a 3xx answer: Incus and LXD never redirect API calls, so a
- * redirect is refused, naming only the origin it pointed to (its path and
- * query may hold anything).
- */
-function redirectError(
-  response: Response,
-  method: string,
-  path: string,
-  target: string,
-): ProtocolError {
-  const location = response.headers.get("location");
-  const absolute = location === null ? null : URL.parse(location);
-  const where = location === null
-    ? "no location"
-    : absolute === null || absolute.origin === "null"
-    ? "a path of the same server"
-    : absolute.origin;
-  return new ProtocolError(
-    `${method} ${path}: ${target} answered HTTP ${response.status}, a redirect to ${where}; ` +
-      `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
-    { status: response.status, method, path, target },
-  );
-}
-
-/** Whether `error` means nothing answered (not a refusal, not a closed client). */
-function unanswered(error: unknown): boolean {
-  return error instanceof ConnectionError && error.status === 0 &&
-    !(error instanceof ProtocolError);
-}
-
-/** Says what is wrong with a socket path, and how to fix it. */
-function describeSocket(path: string, detail: string): string {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return "it does not exist; is the daemon running? Start it, or set INCUS_SOCKET / " +
-        "LXD_SOCKET (or pass connect({ socket })) to the daemon's unix.socket";
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
-    }
-    return "it cannot be inspected; check the path";
-  }
-  if (info.isSocket !== true) {
-    return "it is not a socket; point connect({ socket }) at the daemon's unix.socket";
-  }
-  if (/os error 13\b|permission denied/i.test(detail)) {
-    return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
-  }
-  return "the connection failed; check that the daemon is running and that you may use " +
-    "its socket (member of the incus-admin or lxd group, or root)";
-}
-
-/** The error text of an error envelope, else `HTTP <status>`. */
-function errorText(text: string, status: number): string {
-  try {
-    const body = JSON.parse(text);
-    if (typeof body?.error === "string" && body.error !== "") return body.error;
-  } catch {
-    // not JSON: the status says enough
-  }
-  return `HTTP ${status}`;
-}
-
-/** Decodes an Incus/LXD envelope, throwing for errors and garbage. */
-export function decodeEnvelope(
-  text: string,
-  httpStatus: number,
-  method: string,
-  path: string,
-  target: string,
-): Envelope {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ProtocolError(
-      `${method} ${path}: the answer from ${target} is not JSON (HTTP ${httpStatus}, ` +
-        `${text.length} characters: ${JSON.stringify(text.slice(0, 80))}); is this an Incus or ` +
-        `LXD daemon?`,
-      { status: httpStatus, method, path, target },
-    );
-  }
-  const envelope = body as Record<string, unknown> | null;
-  const type = envelope !== null && typeof envelope === "object" ? envelope.type : undefined;
-  if (type === "error") {
-    const message = typeof envelope!.error === "string" && envelope!.error !== ""
-      ? envelope!.error
-      : `HTTP ${httpStatus}`;
-    const code = typeof envelope!.error_code === "number" && envelope!.error_code !== 0
-      ? envelope!.error_code
-      : httpStatus;
-    throw new IncusError(message, { status: code, method, path });
-  }
-  if (type !== "sync" && type !== "async") {
-    throw new ProtocolError(
-      `${method} ${path}: the answer from ${target} is not an Incus/LXD envelope ` +
-        `(HTTP ${httpStatus}, type ${JSON.stringify(type ?? null)})`,
-      { status: httpStatus, method, path, target },
-    );
-  }
-  return envelope as unknown as Envelope;
 }

@@ -1,0 +1,64 @@
+/**
+ * The Incus/LXD response envelope: what a successful answer holds, and its
+ * decoding (error envelopes become {@linkcode IncusError}, anything else a
+ * {@linkcode ProtocolError}).
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../../core/errors.ts";
+import { IncusError } from "../errors.ts";
+
+/** What a successful (`sync` or `async`) answer holds. */
+export interface Envelope {
+  /** `sync` for an immediate answer, `async` when an operation was started. */
+  type: "sync" | "async";
+  /** Status text, e.g. "Success" or "Operation created". */
+  status: string;
+  /** Status code. */
+  status_code: number;
+  /** For `async`: the path of the operation, `/1.0/operations/<id>`. */
+  operation: string;
+  /** The answer itself. */
+  metadata: unknown;
+}
+
+/** Decodes an Incus/LXD envelope, throwing for errors and garbage. */
+export function decodeEnvelope(
+  text: string,
+  httpStatus: number,
+  method: string,
+  path: string,
+  target: string,
+): Envelope {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ProtocolError(
+      `${method} ${path}: the answer from ${target} is not JSON (HTTP ${httpStatus}, ` +
+        `${text.length} characters: ${JSON.stringify(text.slice(0, 80))}); is this an Incus or ` +
+        `LXD daemon?`,
+      { status: httpStatus, method, path, target },
+    );
+  }
+  const envelope = body as Record<string, unknown> | null;
+  const type = envelope !== null && typeof envelope === "object" ? envelope.type : undefined;
+  if (type === "error") {
+    const message = typeof envelope!.error === "string" && envelope!.error !== ""
+      ? envelope!.error
+      : `HTTP ${httpStatus}`;
+    const code = typeof envelope!.error_code === "number" && envelope!.error_code !== 0
+      ? envelope!.error_code
+      : httpStatus;
+    throw new IncusError(message, { status: code, method, path });
+  }
+  if (type !== "sync" && type !== "async") {
+    throw new ProtocolError(
+      `${method} ${path}: the answer from ${target} is not an Incus/LXD envelope ` +
+        `(HTTP ${httpStatus}, type ${JSON.stringify(type ?? null)})`,
+      { status: httpStatus, method, path, target },
+    );
+  }
+  return envelope as unknown as Envelope;
+}
