@@ -6,9 +6,12 @@
  * @module
  */
 
-import { type Client, connect, type ConnectOptions, connectRemote } from "../../mod.ts";
-import { STATUS_KEYS } from "../../mod.ts";
-import { SOCKET_VARIABLES } from "../../mod.ts";
+// Each from its own module (not mod.ts): `list` starts without exec, events or fleets.
+import type { Client } from "../incus/client.ts";
+import type { ConnectOptions } from "../incus/client_options.ts";
+import { connect, connectRemote } from "../incus/connect.ts";
+import { STATUS_KEYS } from "../incus/operation.ts";
+import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import { type Format, FORMATS } from "./format.ts";
 
