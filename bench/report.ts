@@ -271,7 +271,7 @@ function realTargets(): Target[] {
 }
 
 function bareClient(socket: string): Deno.HttpClient {
-  // The same pool options as the library (see UNIX_POOL_IDLE_MS in src/incus/transport/transport.ts).
+  // The same pool options as the library (see UNIX_POOL_IDLE_MS in src/incus/transport/connections.ts).
   return Deno.createHttpClient({
     proxy: { transport: "unix", path: socket },
     poolIdleTimeout: 200,

@@ -6,189 +6,35 @@
  * @module
  */
 
-import { InvalidArgumentError, OperationCancelledError, ProtocolError } from "../core/errors.ts";
-import { describeValue, duration } from "../core/validate.ts";
+import { InvalidArgumentError } from "../core/errors.ts";
+import { duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import {
   DEFAULT_LONG_POLL_SLICE_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from "../core/defaults.ts";
-import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
-import {
-  DEFAULT_RETRY,
-  resolveRetry,
-  retrying,
-  type RetryOption,
-  type RetryPolicy,
-} from "../core/retry.ts";
-import { isTransient, LongRunningFailedError, RpcError } from "./errors.ts";
-import { type HeadersSource, RestClient, type RestRequest } from "./http.ts";
+import type { Backoff } from "../core/poll.ts";
+import { RestClient } from "./http.ts";
 import { baseUrlOf, namePath } from "./name.ts";
-import { type Any, Code, type Operation } from "./operation.ts";
-import { DEFAULT_MAX_PAGES, OperationList, type OperationPage } from "./list.ts";
-
-/** Options of {@linkcode connectLongRunning}. */
-export interface LongRunningOptions {
-  /**
-   * The service's REST root including its version, e.g.
-   * `https://example.googleapis.com/v1`; names are appended to it.
-   */
-  baseUrl: string;
-  /** Headers sent with every request (e.g. `x-goog-user-project`). */
-  headers?: HeadersInit;
-  /**
-   * Called before every attempt, its headers added to `headers`: the place
-   * for a fresh OAuth token (`{ authorization: "Bearer ..." }`). Header
-   * values never appear in errors.
-   */
-  getHeaders?: HeadersSource;
-  /** A `Deno.HttpClient` to send through (proxy, CA, mTLS); you close it. */
-  client?: Deno.HttpClient;
-  /**
-   * Retry policy of every call: fields replacing the defaults, or `false` to
-   * turn retrying off. The defaults are api_core's: 100 ms, ×1.3, at most
-   * 60 s apart, 600 s in all, on DEADLINE_EXCEEDED, UNAVAILABLE, HTTP
-   * 503/504 and failed connections.
-   *
-   * @default {DEFAULT_RETRY}
-   */
-  retry?: RetryOption;
-  /**
-   * Per-method retry policies, applied over `retry`: e.g.
-   * `{ cancel: false }` to treat `:cancel` as not idempotent. api_core's
-   * defaults are the same for list, get, cancel and delete; `wait` covers
-   * the requests a wait makes (`:wait` and `GET`).
-   */
-  methodRetry?: Partial<Record<MethodName, RetryOption>>;
-  /**
-   * Time limit of one attempt, ms (api_core's).
-   *
-   * @default {60_000}
-   */
-  requestTimeout?: number;
-  /**
-   * Pauses between polls of `wait` when the server has no `:wait` method
-   * (api_core's polling defaults, jittered).
-   *
-   * @default {initial 1_000, multiplier 1.5, max 20_000, jitter true}
-   */
-  polling?: Partial<Backoff>;
-  /**
-   * Whether the server has `POST {name}:wait`: `true` always uses it,
-   * `false` never (poll with GET), unset: try it and fall back to polling
-   * when the server lacks it.
-   *
-   * @default {undefined}
-   */
-  waitMethod?: boolean;
-  /**
-   * Longest server-side wait asked for in one `:wait` call, ms (at least
-   * 1 000).
-   *
-   * @default {30_000}
-   */
-  waitSliceMs?: number;
-  /**
-   * Largest response body accepted, bytes (64 MiB).
-   *
-   * @default {67_108_864}
-   */
-  maxResponseBytes?: number;
-}
-
-/**
- * The methods of {@linkcode LongRunningOperations}, as keys of
- * {@linkcode LongRunningOptions.methodRetry}.
- *
- * @example
- * ```ts
- * import type { MethodName } from "@incusops/operations/google";
- *
- * const notRetried: MethodName[] = ["cancel"];
- * console.log(notRetried);
- * ```
- */
-export type MethodName = "list" | "get" | "cancel" | "delete" | "wait";
-
-const METHODS: readonly MethodName[] = ["list", "get", "cancel", "delete", "wait"];
-
-/** Options every call takes. */
-export interface CallOptions {
-  /** Aborts the call (its retries too); it rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /**
-   * Limit for the whole call, retries included, ms; then it rejects with
-   * a `DOMException` named `TimeoutError`. Unset: the retry policy's
-   * deadline bounds it.
-   *
-   * @default {undefined}
-   */
-  timeout?: number;
-  /**
-   * This call's retry policy: fields replacing the client's, or `false`.
-   *
-   * @default {undefined}
-   */
-  retry?: RetryOption;
-}
-
-/** Options of {@linkcode LongRunningOperations.list}. */
-export interface ListOptions extends CallOptions {
-  /** The standard list filter (AIP-160), e.g. `done = true`. */
-  filter?: string;
-  /**
-   * Operations per page (the server may send fewer). Unset: the server's
-   * default.
-   *
-   * @default {undefined}
-   */
-  pageSize?: number;
-  /** Start at this page (a `nextPageToken` from an earlier listing). */
-  pageToken?: string;
-  /**
-   * The most pages one iteration fetches; a listing that goes on past it
-   * rejects with a `ProtocolError` (so does one whose page tokens repeat).
-   *
-   * @default {10_000}
-   */
-  maxPages?: number;
-}
-
-/** Options of {@linkcode LongRunningOperations.wait}. */
-export interface WaitOptions extends CallOptions {
-  /**
-   * How long to wait, ms. When it passes the wait rejects with a
-   * `DOMException` named `TimeoutError`; the operation keeps running.
-   * Unset: no limit (pass a `signal` instead, or both).
-   *
-   * @default {undefined}
-   */
-  timeout?: number;
-  /**
-   * Called with every state of the operation the wait sees, the final one
-   * included (progress is usually in `metadata`). If it throws, the wait
-   * rejects with that error.
-   */
-  onProgress?: (operation: Operation) => void;
-  /** Pauses between polls for this wait (see {@linkcode LongRunningOptions.polling}). */
-  polling?: Partial<Backoff>;
-}
-
-/** What {@linkcode LongRunningOperations.wait} resolves with. */
-export interface WaitResult {
-  /** The operation's `response` (`undefined` when the server sent none). */
-  response: Any | undefined;
-  /** The final operation. */
-  operation: Operation;
-}
-
-const DEFAULT_POLLING: Backoff = { initial: 1_000, multiplier: 1.5, max: 20_000, jitter: true };
-/** Time allowed past a `:wait` slice for its answer. */
-const WAIT_GRACE_MS = 10_000;
-/** A `:wait` that took this long waited server-side: poll again at once. */
-const LONG_POLL_MS = 500;
-const BASE_POLICY: RetryPolicy = { ...DEFAULT_RETRY, predicate: isTransient };
+import type { Operation } from "./operation.ts";
+import { OperationList, type OperationPage } from "./list.ts";
+import {
+  type CallOptions,
+  DEFAULT_POLLING,
+  type ListOptions,
+  listOptionsOf,
+  type LongRunningOptions,
+  pollingOf,
+  type WaitOptions,
+  type WaitResult,
+} from "./options.ts";
+import { LongRunningRequests, methodRetryOf } from "./requests.ts";
+import { OperationWaiter } from "./wait.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { LongRunningFailedError } from "./errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { OperationCancelledError } from "../core/errors.ts";
 
 /**
  * Connects to a service's google.longrunning `Operations` over REST/JSON.
@@ -246,14 +92,9 @@ export function connectLongRunning(options: LongRunningOptions): LongRunningOper
  * ```
  */
 export class LongRunningOperations {
-  readonly #rest: RestClient;
-  readonly #retry: RetryOption | undefined;
-  readonly #methodRetry: Partial<Record<MethodName, RetryOption>>;
+  readonly #requests: LongRunningRequests;
   readonly #polling: Backoff;
-  readonly #waitMethod: boolean | undefined;
-  readonly #waitSliceMs: number;
-  /** Whether the server answered `:wait` (learnt on first use). */
-  #waitSupported: boolean | undefined;
+  readonly #waiter: OperationWaiter;
 
   /**
    * Made by {@linkcode connectLongRunning}.
@@ -268,31 +109,13 @@ export class LongRunningOperations {
     if (options.getHeaders !== undefined && typeof options.getHeaders !== "function") {
       throw new InvalidArgumentError("invalid getHeaders: expected a function");
     }
-    resolveRetry(BASE_POLICY, options.retry);
-    this.#retry = options.retry;
-    const methodRetry = options.methodRetry ?? {};
-    if (methodRetry === null || typeof methodRetry !== "object") {
-      throw new InvalidArgumentError(
-        `invalid methodRetry ${describeValue(methodRetry)}: expected { list?, get?, cancel?, ` +
-          `delete?, wait? }`,
-      );
-    }
-    for (const [method, option] of Object.entries(methodRetry)) {
-      if (!METHODS.includes(method as MethodName)) {
-        throw new InvalidArgumentError(
-          `invalid methodRetry key ${describeValue(method)}: expected one of ${METHODS.join(", ")}`,
-        );
-      }
-      resolveRetry(BASE_POLICY, options.retry, option);
-    }
-    this.#methodRetry = { ...methodRetry };
+    const methodRetry = methodRetryOf(options.retry, options.methodRetry);
     this.#polling = pollingOf(DEFAULT_POLLING, options.polling);
-    this.#waitMethod = options.waitMethod;
-    this.#waitSliceMs = Math.max(
+    const waitSliceMs = Math.max(
       1_000,
       duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS,
     );
-    this.#rest = new RestClient({
+    const rest = new RestClient({
       baseUrl,
       headers: options.headers,
       getHeaders: options.getHeaders,
@@ -301,11 +124,13 @@ export class LongRunningOperations {
         DEFAULT_REQUEST_TIMEOUT_MS,
       maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     });
+    this.#requests = new LongRunningRequests(rest, options.retry, methodRetry);
+    this.#waiter = new OperationWaiter(this.#requests, options.waitMethod, waitSliceMs);
   }
 
   /** The base URL names are appended to. */
   get baseUrl(): string {
-    return this.#rest.baseUrl;
+    return this.#requests.baseUrl;
   }
 
   /**
@@ -351,46 +176,16 @@ export class LongRunningOperations {
     const path = base.endsWith("/operations") || base === "/operations"
       ? base
       : `${base}/operations`;
-    const { filter, pageSize, pageToken, maxPages = DEFAULT_MAX_PAGES } = options;
-    if (!Number.isInteger(maxPages) || maxPages < 1) {
-      throw new InvalidArgumentError(
-        `invalid maxPages ${describeValue(maxPages)}: expected an integer >= 1`,
-      );
-    }
-    if (filter !== undefined && typeof filter !== "string") {
-      throw new InvalidArgumentError(`invalid filter ${describeValue(filter)}: expected a string`);
-    }
-    if (
-      pageSize !== undefined &&
-      (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 2 ** 31 - 1)
-    ) {
-      throw new InvalidArgumentError(
-        `invalid pageSize ${describeValue(pageSize)}: expected an integer >= 1`,
-      );
-    }
-    if (pageToken !== undefined && typeof pageToken !== "string") {
-      throw new InvalidArgumentError(
-        `invalid pageToken ${describeValue(pageToken)}: expected a string`,
-      );
-    }
-    const policy = this.#policy("list", options.retry);
+    const { filter, pageSize, pageToken, maxPages } = listOptionsOf(options);
+    const policy = this.#requests.policy("list", options.retry);
     duration("timeout", options.timeout);
     const fetchPage = async (token: string | undefined): Promise<OperationPage<R>> => {
-      const query = new URLSearchParams();
-      if (filter !== undefined && filter !== "") query.set("filter", filter);
-      if (pageSize !== undefined) query.set("pageSize", String(pageSize));
-      if (token !== undefined && token !== "") query.set("pageToken", token);
-      const answer = await this.#call("GET", path, { query }, options, policy);
-      const { operations = [], nextPageToken } = (answer ?? {}) as {
-        operations?: unknown;
-        nextPageToken?: unknown;
-      };
-      if (
-        !Array.isArray(operations) || !operations.every(isOperation) ||
-        (nextPageToken !== undefined && typeof nextPageToken !== "string")
-      ) {
-        throw this.#shapeError("GET", path, "a ListOperationsResponse");
-      }
+      const { operations, nextPageToken } = await this.#requests.listPage(
+        path,
+        { filter, pageSize, pageToken: token },
+        options,
+        policy,
+      );
       const items: R[] = [];
       for (const op of operations) items.push(await applyMutator(op, mutator));
       return { operations: items, nextPageToken: nextPageToken || undefined };
@@ -399,7 +194,7 @@ export class LongRunningOperations {
       fetchPage,
       pageToken,
       maxPages,
-      (why) => this.#shapeError("GET", path, why),
+      (why) => this.#requests.shapeError("GET", path, why),
     );
   }
 
@@ -433,18 +228,8 @@ export class LongRunningOperations {
     mutator?: Mutator<Operation, R>,
   ): Promise<R> {
     const path = namePath(name);
-    const policy = this.#policy("get", options.retry);
-    return await applyMutator(await this.#get(path, options, policy), mutator);
-  }
-
-  async #get(
-    path: string,
-    options: CallOptions,
-    policy: RetryPolicy | false,
-  ): Promise<Operation> {
-    const answer = await this.#call("GET", path, {}, options, policy);
-    if (!isOperation(answer)) throw this.#shapeError("GET", path, "an Operation");
-    return answer;
+    const policy = this.#requests.policy("get", options.retry);
+    return await applyMutator(await this.#requests.get(path, options, policy), mutator);
   }
 
   /**
@@ -480,7 +265,13 @@ export class LongRunningOperations {
     mutator?: Mutator<void, R>,
   ): Promise<R> {
     const path = `${namePath(name)}:cancel`;
-    await this.#call("POST", path, { body: {} }, options, this.#policy("cancel", options.retry));
+    await this.#requests.call(
+      "POST",
+      path,
+      { body: {} },
+      options,
+      this.#requests.policy("cancel", options.retry),
+    );
     return await applyMutator(undefined, mutator);
   }
 
@@ -517,7 +308,13 @@ export class LongRunningOperations {
     mutator?: Mutator<void, R>,
   ): Promise<R> {
     const path = namePath(name);
-    await this.#call("DELETE", path, {}, options, this.#policy("delete", options.retry));
+    await this.#requests.call(
+      "DELETE",
+      path,
+      {},
+      options,
+      this.#requests.policy("delete", options.retry),
+    );
     return await applyMutator(undefined, mutator);
   }
 
@@ -568,136 +365,14 @@ export class LongRunningOperations {
     mutator?: Mutator<WaitResult, R>,
   ): Promise<R> {
     const path = namePath(name);
-    const policy = this.#policy("wait", options.retry);
+    const policy = this.#requests.policy("wait", options.retry);
     const polling = pollingOf(this.#polling, options.polling);
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new InvalidArgumentError("invalid onProgress: expected a function");
     }
-    const operation = await pollUntilDone(async ({ remaining, signal }) => {
-      const started = performance.now();
-      const step = { signal };
-      let op: Operation;
-      let longPoll = false;
-      if (this.#waitMethod !== false && this.#waitSupported !== false) {
-        const slice = Math.min(remaining ?? Infinity, this.#waitSliceMs);
-        const seconds = Math.max(1, Math.ceil(slice / 1000));
-        try {
-          const answer = await this.#call(
-            "POST",
-            `${path}:wait`,
-            {
-              body: { timeout: `${seconds}s` },
-              timeout: seconds * 1000 + WAIT_GRACE_MS,
-            },
-            step,
-            policy,
-          );
-          if (!isOperation(answer)) throw this.#shapeError("POST", `${path}:wait`, "an Operation");
-          op = answer;
-          this.#waitSupported = true;
-          longPoll = true;
-        } catch (error) {
-          if (this.#waitMethod === true || !lacksMethod(error)) throw error;
-          // A 404 may mean "no such method" or "no such operation": GET tells.
-          op = await this.#get(path, step, policy);
-          this.#waitSupported = false;
-        }
-      } else {
-        op = await this.#get(path, step, policy);
-      }
-      options.onProgress?.(op);
-      if (op.done === true) return { done: true, value: op };
-      const result: StepResult<Operation> = longPoll && performance.now() - started >= LONG_POLL_MS
-        ? { done: false, pause: false }
-        : { done: false };
-      return result;
-    }, {
-      timeout: options.timeout,
-      signal: options.signal,
-      backoff: polling,
-      timeoutMessage: `operation ${name} still running after ${options.timeout} ms`,
-    });
-    return await applyMutator(settle(name, operation, path), mutator);
-  }
-
-  /** The policy in force for a call, checked before anything is sent. */
-  #policy(method: MethodName, option: RetryOption | undefined): RetryPolicy | false {
-    return resolveRetry(BASE_POLICY, this.#retry, this.#methodRetry[method], option);
-  }
-
-  #call(
-    method: string,
-    path: string,
-    request: RestRequest,
-    options: CallOptions,
-    policy: RetryPolicy | false,
-  ): Promise<unknown> {
-    return retrying(
-      ({ signal }) => this.#rest.send(method, path, { ...request, signal }),
-      policy,
-      {
-        signal: options.signal,
-        timeout: options.timeout,
-        timeoutMessage: `${method} ${path}: no answer within ${options.timeout} ms`,
-      },
+    return await applyMutator(
+      await this.#waiter.wait(name, path, options, policy, polling),
+      mutator,
     );
   }
-
-  #shapeError(method: string, path: string, expected: string): ProtocolError {
-    const url = new URL(this.#rest.baseUrl);
-    return new ProtocolError(
-      `${method} ${url.pathname}${path}: the answer from ${url.origin} is not ${expected}`,
-      { status: 200, method, path: url.pathname + path, target: url.origin },
-    );
-  }
-}
-
-/** Resolves a done operation, or throws the error it ended with. */
-function settle(name: string, operation: Operation, path: string): WaitResult {
-  const error = operation.error;
-  if (error === undefined || error === null) {
-    return { response: operation.response, operation };
-  }
-  const init = { method: "GET", path, operation };
-  if (error.code === Code.CANCELLED) {
-    throw new OperationCancelledError<Operation>(name, {
-      ...init,
-      status: 499,
-      message: `operation ${name} was cancelled${error.message ? `: ${error.message}` : ""}`,
-    });
-  }
-  throw new LongRunningFailedError(name, error, init);
-}
-
-/** Whether an error says the server has no `:wait` method. */
-function lacksMethod(error: unknown): boolean {
-  return error instanceof RpcError &&
-    (error.code === Code.UNIMPLEMENTED || [404, 405, 501].includes(error.status));
-}
-
-function isOperation(value: unknown): value is Operation {
-  return value !== null && typeof value === "object" && !Array.isArray(value) &&
-    typeof (value as { name?: unknown }).name === "string";
-}
-
-/** Merges and checks polling pauses. */
-function pollingOf(base: Backoff, override: Partial<Backoff> | undefined): Backoff {
-  if (override === undefined) return base;
-  if (override === null || typeof override !== "object") {
-    throw new InvalidArgumentError(
-      `invalid polling ${describeValue(override)}: expected an object`,
-    );
-  }
-  const merged = { ...base, ...override };
-  duration("polling.initial", merged.initial);
-  duration("polling.max", merged.max);
-  if (
-    typeof merged.multiplier !== "number" || !(merged.multiplier >= 1) ||
-    !Number.isFinite(merged.multiplier)
-  ) {
-    throw new InvalidArgumentError(
-      `invalid polling.multiplier ${describeValue(merged.multiplier)}: expected a number >= 1`,
-    );
-  }
-  return merged;
 }

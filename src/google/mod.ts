@@ -33,6 +33,14 @@
  */
 
 export * from "./client.ts";
+export type {
+  CallOptions,
+  ListOptions,
+  LongRunningOptions,
+  MethodName,
+  WaitOptions,
+  WaitResult,
+} from "./options.ts";
 export * from "./errors.ts";
 export type { HeadersSource } from "./http.ts";
 export { OperationList } from "./list.ts";

@@ -12,7 +12,7 @@ import type { EventBase, EventsOptions, EventType, IncusEvent } from "./event_ty
 import type { Transport } from "./transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
 import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
-import { openPacedWebSocket } from "./transport/paced_websocket.ts";
+import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 
 /** The most events an {@linkcode EventStream} keeps unread by default. */
 export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;

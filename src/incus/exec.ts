@@ -10,7 +10,8 @@ import { ProtocolError } from "../core/errors.ts";
 import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
 import { operationId } from "./operation_id.ts";
-import { openPacedWebSocket, type PacedWebSocket } from "./transport/paced_websocket.ts";
+import { openPacedWebSocket } from "./transport/paced_handshake.ts";
+import type { PacedWebSocket } from "./transport/paced_websocket.ts";
 import { emptyStream, inputStream, outputPump } from "./exec_streams.ts";
 
 export { EXEC_BUFFER_BYTES } from "./exec_streams.ts";

@@ -13,7 +13,7 @@ import { withProject } from "../project.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Envelope, Transport } from "../transport/transport.ts";
 import type { CallOptions, WaitTuning } from "./options.ts";
-import { EventHubs } from "./event_hub.ts";
+import { EventHubs } from "./event_hubs.ts";
 import { CatchUp } from "./catch_up.ts";
 import { Lister } from "./list.ts";
 import { DEFAULT_MEMBER_GRACE_MS, MemberWatch } from "../cluster.ts";

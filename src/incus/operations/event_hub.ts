@@ -11,22 +11,13 @@
 
 import { pause } from "../../core/pause.ts";
 import { abortable } from "../../core/signals.ts";
-import { decodeEvent, eventsQuery, openEventSocket } from "../events.ts";
+import { decodeEvent, openEventSocket } from "../events.ts";
 import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
 import type { Transport } from "../transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "../transport/websocket.ts";
-
-/**
- * What a subscriber is told: a new state of its operation; `resync` (the
- * connection was re-established and events may have been lost: read the
- * operation again); `lost` (no events any more: fall back to polling).
- */
-export type Notice =
-  | { kind: "update"; operation: Operation }
-  | { kind: "resync" }
-  | { kind: "lost" };
+import type { Notice } from "./inbox.ts";
 
 /**
  * Timing of the shared events connection: `connect({ events: { ... } })`
@@ -342,87 +333,5 @@ export class OperationEventHub {
   #stopSweeper(): void {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-  }
-}
-
-/**
- * A subscriber's queue of notices: `take()` resolves with the next one, or
- * rejects with the signal's reason.
- */
-export class Inbox {
-  readonly #notices: Notice[] = [];
-  #waiting: ((notice: Notice) => void) | undefined;
-
-  /** Adds a notice (the hub's listener). */
-  readonly push = (notice: Notice): void => {
-    const waiting = this.#waiting;
-    if (waiting !== undefined) {
-      this.#waiting = undefined;
-      waiting(notice);
-    } else this.#notices.push(notice);
-  };
-
-  /** The next notice. */
-  take(signal: AbortSignal): Promise<Notice> {
-    const notice = this.#notices.shift();
-    if (notice !== undefined) return Promise.resolve(notice);
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<Notice>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiting = undefined;
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting = (next) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(next);
-      };
-    });
-  }
-}
-
-/** The shared events connections of one client, one per project scope. */
-export class EventHubs {
-  readonly #transport: Transport;
-  readonly #project: string | undefined;
-  readonly #settings: Partial<HubSettings> | undefined;
-  readonly #hubs = new Map<string, OperationEventHub>();
-
-  /**
-   * @param transport The client's transport.
-   * @param project The client's default project.
-   * @param settings Timing overrides.
-   */
-  constructor(
-    transport: Transport,
-    project: string | undefined,
-    settings: Partial<HubSettings> | undefined,
-  ) {
-    this.#transport = transport;
-    this.#project = project;
-    this.#settings = settings;
-  }
-
-  /** The connection of a call's project (else the client's). */
-  get(project: string | undefined): OperationEventHub {
-    const scope = project ?? this.#project;
-    const key = scope ?? "";
-    let hub = this.#hubs.get(key);
-    if (hub === undefined) {
-      hub = new OperationEventHub(
-        this.#transport,
-        eventsQuery({ types: ["operation"] }, scope),
-        this.#settings,
-      );
-      this.#hubs.set(key, hub);
-    }
-    return hub;
-  }
-
-  /** Closes every connection; resolves once each is closed. */
-  async close(): Promise<void> {
-    const hubs = [...this.#hubs.values()];
-    this.#hubs.clear();
-    await Promise.all(hubs.map((hub) => hub.close()));
   }
 }

@@ -9,7 +9,7 @@
 
 import { isFinal } from "../operation.ts";
 import type { CallOptions } from "./options.ts";
-import { Inbox } from "./event_hub.ts";
+import { Inbox } from "./inbox.ts";
 import type { OperationsContext } from "./context.ts";
 import type { Sighting } from "./sighting.ts";
 

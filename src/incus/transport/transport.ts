@@ -8,71 +8,36 @@
 import { Failover, memberOrigins } from "./failover.ts";
 import { readBytesLimited, readTextLimited } from "../../core/body.ts";
 import { type Deadline, Deadlines } from "../../core/deadlines.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { ConnectionError } from "../../core/errors.ts";
 import {
-  causeText,
-  ConnectionError,
   IncusOpsError,
   InvalidArgumentError,
   ProtocolError,
   ResponseTimeoutError,
 } from "../../core/errors.ts";
-import { withoutQueries } from "../secrets.ts";
-import type { ConnectionTarget } from "./target.ts";
 import { BearerAuth } from "./auth.ts";
+import {
+  type ClientOptions,
+  connectRaw,
+  createHttpClient,
+  tlsClientOptions,
+  unixClientOptions,
+} from "./connections.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
-import { describeSocket, errorText, redirectError, unanswered } from "./transport_errors.ts";
+import {
+  closedError,
+  connectionError,
+  errorText,
+  redirectError,
+  unanswered,
+} from "./transport_errors.ts";
+import type { RequestInit, TransportTarget } from "./transport_options.ts";
 
 export { decodeEnvelope, type Envelope };
+export type { RequestInit, TransportTarget };
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
-
-/** Where and how to reach the daemon. */
-export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
-  /**
-   * Longest time one request may take before it is abandoned, in ms.
-   *
-   * @default {60_000}
-   */
-  requestTimeout?: number;
-  /**
-   * Largest response body accepted, in bytes (64 MiB).
-   *
-   * @default {67_108_864}
-   */
-  maxResponseBytes?: number;
-  /**
-   * With `url`: other members of the same cluster (HTTPS URLs) to move to
-   * when the one in use stops answering; more are learned from
-   * `/1.0/cluster/members`. See `failover.ts`.
-   */
-  members?: readonly string[];
-  /** What to do when the server refuses the bearer token (ends the error message). */
-  authHint?: string;
-  /** The remote named in authentication errors (default: the socket path or URL origin). */
-  remoteName?: string;
-}
-
-/** Options of one request. */
-export interface RequestInit {
-  /** Query string, already encoded, without the leading `?`. */
-  query?: string;
-  /** JSON body. */
-  body?: unknown;
-  /** Aborts the request; the request rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** This request's own time limit in ms (replaces `requestTimeout`). */
-  timeout?: number;
-  /**
-   * Send it on a new connection of its own instead of the pool's, closed
-   * when the answer is read. For `/wait` long-polls, which hold their
-   * connection for up to a slice: they leave the pool to short calls and
-   * never make it open spare connections (see `UNIX_POOL_IDLE_MS`).
-   */
-  fresh?: boolean;
-}
-
-/** How long an idle pooled Unix connection is kept, ms (see the constructor). */
-const UNIX_POOL_IDLE_MS = 200;
 
 const decoder = new TextDecoder();
 
@@ -118,7 +83,7 @@ export class Transport {
   /** The requests in flight, aborted by `close()` (a set: cheaper than a listener each). */
   readonly #inFlight = new Set<AbortController>();
   readonly #deadlines = new Deadlines();
-  readonly #clientOptions: Deno.CreateHttpClientOptions & { cert?: string; key?: string };
+  readonly #clientOptions: ClientOptions;
   /** The bearer credentials, when a token or getToken was given. */
   readonly auth: BearerAuth | undefined;
   /** The remote named in authentication errors. */
@@ -146,9 +111,8 @@ export class Transport {
         ? undefined
         : new Failover(memberOrigins([url.origin, ...target.members]));
       this.#isSocket = false;
-      const ca = target.ca === undefined ? undefined : [target.ca].flat();
-      this.#clientOptions = { cert: target.cert, key: target.key, caCerts: ca };
-      this.httpClient = this.#createClient();
+      this.#clientOptions = tlsClientOptions(target);
+      this.httpClient = createHttpClient(this.#clientOptions, this.target);
     } else {
       const path = target.socket!;
       this.target = path;
@@ -156,34 +120,13 @@ export class Transport {
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
-      // Incus 6.0.4 and LXD 5.0.2 read the first bytes of every new Unix
-      // connection inside their accept loop: a connection that sends nothing
-      // stops them accepting any other client. Deno's pool can open a spare connection that it
-      // then leaves idle, so idle connections are closed after 200 ms.
-      this.#clientOptions = {
-        proxy: { transport: "unix", path },
-        poolIdleTimeout: UNIX_POOL_IDLE_MS,
-      };
+      // Idle pooled connections are closed soon: see unixClientOptions.
+      this.#clientOptions = unixClientOptions(path);
       try {
-        this.httpClient = this.#createClient();
+        this.httpClient = createHttpClient(this.#clientOptions, this.target);
       } catch (error) {
-        throw this.#connectionError(error, "connect()", "");
+        throw connectionError(error, "connect()", "", this.target, this.#isSocket);
       }
-    }
-  }
-
-  #createClient(): Deno.HttpClient {
-    try {
-      return Deno.createHttpClient(this.#clientOptions as Deno.CreateHttpClientOptions);
-    } catch (error) {
-      // Deno refuses a certificate, key or CA it cannot read (InvalidData):
-      // bad options, nothing was sent. The PEM text is never shown. Anything
-      // else (a missing permission) is left to the caller's error handling.
-      if (!(error instanceof Deno.errors.InvalidData)) throw error;
-      throw new InvalidArgumentError(
-        `invalid TLS options for ${this.target}: cert, key, ca and serverCert must be PEM ` +
-          `(${error instanceof Error ? error.name : "error"})`,
-      );
     }
   }
 
@@ -211,32 +154,11 @@ export class Transport {
    * {@linkcode ConnectionError}s naming `method path` and the fix.
    */
   async connectRaw(method: string, path: string): Promise<{ conn: Deno.Conn; host: string }> {
-    if (this.#closed.signal.aborted) throw this.#closedError(method, path);
+    if (this.#closed.signal.aborted) throw closedError(method, path, this.target);
     try {
-      if (this.#isSocket) {
-        const conn = await Deno.connect({ transport: "unix", path: this.target });
-        return { conn, host: "127.0.0.1" };
-      }
-      const url = new URL(this.origin);
-      const options = this.#clientOptions;
-      const conn = await Deno.connectTls({
-        hostname: url.hostname.replace(/^\[(.*)\]$/, "$1"),
-        port: Number(url.port || 443),
-        caCerts: options.caCerts,
-        ...(options.cert !== undefined && options.key !== undefined
-          ? { cert: options.cert, key: options.key }
-          : {}),
-        alpnProtocols: ["http/1.1"],
-      });
-      try {
-        await conn.handshake();
-      } catch (error) {
-        conn.close();
-        throw error;
-      }
-      return { conn, host: url.host };
+      return await connectRaw(this.#isSocket, this.target, this.origin, this.#clientOptions);
     } catch (error) {
-      throw this.#connectionError(error, method, path);
+      throw connectionError(error, method, path, this.target, this.#isSocket);
     }
   }
 
@@ -323,7 +245,7 @@ export class Transport {
   ): Promise<T> {
     const { signal } = init;
     signal?.throwIfAborted();
-    if (this.#closed.signal.aborted) throw this.#closedError(method, path);
+    if (this.#closed.signal.aborted) throw closedError(method, path, this.target);
     const controller = new AbortController();
     const onAbort = signal && (() => controller.abort(signal.reason));
     if (onAbort) signal!.addEventListener("abort", onAbort); // removed below; aborts once
@@ -331,7 +253,9 @@ export class Transport {
     const limit = init.timeout ?? this.#requestTimeout;
     let deadline: Deadline | undefined;
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
-    const client = init.fresh ? this.#createClient() : this.httpClient;
+    const client = init.fresh
+      ? createHttpClient(this.#clientOptions, this.target)
+      : this.httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
     // Incus and LXD never redirect API calls: a redirect is never followed
@@ -393,10 +317,10 @@ export class Transport {
           { status: 0, method, path, target: this.target, cause: error },
         );
       }
-      if (reason instanceof ClientClosed) throw this.#closedError(method, path);
+      if (reason instanceof ClientClosed) throw closedError(method, path, this.target);
       if (reason !== undefined) throw reason;
       if (error instanceof IncusOpsError) throw error;
-      throw this.#connectionError(error, method, path);
+      throw connectionError(error, method, path, this.target, this.#isSocket);
     } finally {
       if (init.fresh) client.close();
       if (deadline !== undefined) this.#deadlines.clear(deadline);
@@ -431,46 +355,6 @@ export class Transport {
           `${max}-byte limit (raise maxResponseBytes to accept it)`,
         { status: response.status, method, path, target: this.target },
       );
-  }
-
-  #closedError(method: string, path: string): ConnectionError {
-    return new ConnectionError(
-      `${method} ${path}: the client for ${this.target} is closed`,
-      { status: 0, method, path, target: this.target },
-    );
-  }
-
-  /** Explains a failed connection, naming the target and the fix. */
-  #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const raw = error instanceof Error ? causeText(error) : String(error);
-    // Deno's text names the URL, whose query may hold a secret: masked, and
-    // then the original is not kept as the cause either.
-    const detail = withoutQueries(raw);
-    const cause = detail === raw ? error : new Error(detail);
-    const init = { status: 0, method, path, target: this.target, cause };
-    const request = path === "" ? method : `${method} ${path}`;
-    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      const fix = this.#isSocket
-        ? `run deno with --allow-read=${this.target} --allow-write=${this.target} ` +
-          `--allow-net=unix:${this.target},127.0.0.1:80`
-        : `run deno with --allow-net=${new URL(this.target).host}`;
-      return new ConnectionError(
-        `${request}: Deno may not reach ${this.target}: ${fix}`,
-        init,
-      );
-    }
-    if (!this.#isSocket) {
-      return new ConnectionError(
-        `${request}: cannot reach ${this.target}: ${detail} ` +
-          `(check the URL, that the daemon listens there, and its certificate)`,
-        init,
-      );
-    }
-    return new ConnectionError(
-      `${request}: cannot use the socket ${this.target}: ${describeSocket(this.target, detail)} ` +
-        `(${detail})`,
-      init,
-    );
   }
 
   /**

@@ -1,12 +1,14 @@
 /**
  * The errors the transport builds for what went wrong on the wire: a refused
- * redirect, an unanswered request, a socket path that cannot be used, and the
- * error text of an error envelope.
+ * redirect, an unanswered request, a socket path that cannot be used, a
+ * failed connection, a closed client, and the error text of an error
+ * envelope.
  *
  * @module
  */
 
-import { ConnectionError, ProtocolError } from "../../core/errors.ts";
+import { causeText, ConnectionError, ProtocolError } from "../../core/errors.ts";
+import { withoutQueries } from "../secrets.ts";
 
 /**
  * The error for a 3xx answer: Incus and LXD never redirect API calls, so a
@@ -73,4 +75,54 @@ export function errorText(text: string, status: number): string {
     // not JSON: the status says enough
   }
   return `HTTP ${status}`;
+}
+
+/** The error of a request on a closed client. */
+export function closedError(method: string, path: string, target: string): ConnectionError {
+  return new ConnectionError(
+    `${method} ${path}: the client for ${target} is closed`,
+    { status: 0, method, path, target },
+  );
+}
+
+/**
+ * Explains a failed connection to `target` (a socket path when `isSocket`,
+ * else a URL origin), naming the fix.
+ */
+export function connectionError(
+  error: unknown,
+  method: string,
+  path: string,
+  target: string,
+  isSocket: boolean,
+): ConnectionError {
+  const raw = error instanceof Error ? causeText(error) : String(error);
+  // Deno's text names the URL, whose query may hold a secret: masked, and
+  // then the original is not kept as the cause either.
+  const detail = withoutQueries(raw);
+  const cause = detail === raw ? error : new Error(detail);
+  const init = { status: 0, method, path, target, cause };
+  const request = path === "" ? method : `${method} ${path}`;
+  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+    const fix = isSocket
+      ? `run deno with --allow-read=${target} --allow-write=${target} ` +
+        `--allow-net=unix:${target},127.0.0.1:80`
+      : `run deno with --allow-net=${new URL(target).host}`;
+    return new ConnectionError(
+      `${request}: Deno may not reach ${target}: ${fix}`,
+      init,
+    );
+  }
+  if (!isSocket) {
+    return new ConnectionError(
+      `${request}: cannot reach ${target}: ${detail} ` +
+        `(check the URL, that the daemon listens there, and its certificate)`,
+      init,
+    );
+  }
+  return new ConnectionError(
+    `${request}: cannot use the socket ${target}: ${describeSocket(target, detail)} ` +
+      `(${detail})`,
+    init,
+  );
 }

@@ -1,0 +1,131 @@
+/**
+ * How {@linkcode LongRunningOperations.wait} follows an operation to its
+ * end: long-polls with `POST {name}:wait` while the server has it (learnt
+ * on first use), else polls `GET {name}` with backoff; then resolves with
+ * the operation's `response` or throws the error it ended with.
+ *
+ * @module
+ */
+
+import { OperationCancelledError } from "../core/errors.ts";
+import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
+import type { RetryPolicy } from "../core/retry.ts";
+import { LongRunningFailedError, RpcError } from "./errors.ts";
+import { Code, type Operation } from "./operation.ts";
+import type { WaitOptions, WaitResult } from "./options.ts";
+import { isOperation, type LongRunningRequests } from "./requests.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { LongRunningOperations } from "./client.ts";
+
+/** Time allowed past a `:wait` slice for its answer. */
+const WAIT_GRACE_MS = 10_000;
+/** A `:wait` that took this long waited server-side: poll again at once. */
+const LONG_POLL_MS = 500;
+
+/** Waits for the operations of one client, remembering whether its server has `:wait`. */
+export class OperationWaiter {
+  readonly #requests: LongRunningRequests;
+  readonly #waitMethod: boolean | undefined;
+  readonly #waitSliceMs: number;
+  /** Whether the server answered `:wait` (learnt on first use). */
+  #waitSupported: boolean | undefined;
+
+  /**
+   * @param requests The client's requests.
+   * @param waitMethod `true`: always `:wait`; `false`: never; unset: try it.
+   * @param waitSliceMs Longest server-side wait asked for in one `:wait` call, ms.
+   */
+  constructor(
+    requests: LongRunningRequests,
+    waitMethod: boolean | undefined,
+    waitSliceMs: number,
+  ) {
+    this.#requests = requests;
+    this.#waitMethod = waitMethod;
+    this.#waitSliceMs = waitSliceMs;
+  }
+
+  /**
+   * Waits until the operation `name` (at `path`) is done, with checked
+   * options; resolves as {@linkcode LongRunningOperations.wait} does.
+   */
+  async wait(
+    name: string,
+    path: string,
+    options: WaitOptions,
+    policy: RetryPolicy | false,
+    polling: Backoff,
+  ): Promise<WaitResult> {
+    const requests = this.#requests;
+    const operation = await pollUntilDone(async ({ remaining, signal }) => {
+      const started = performance.now();
+      const step = { signal };
+      let op: Operation;
+      let longPoll = false;
+      if (this.#waitMethod !== false && this.#waitSupported !== false) {
+        const slice = Math.min(remaining ?? Infinity, this.#waitSliceMs);
+        const seconds = Math.max(1, Math.ceil(slice / 1000));
+        try {
+          const answer = await requests.call(
+            "POST",
+            `${path}:wait`,
+            {
+              body: { timeout: `${seconds}s` },
+              timeout: seconds * 1000 + WAIT_GRACE_MS,
+            },
+            step,
+            policy,
+          );
+          if (!isOperation(answer)) {
+            throw requests.shapeError("POST", `${path}:wait`, "an Operation");
+          }
+          op = answer;
+          this.#waitSupported = true;
+          longPoll = true;
+        } catch (error) {
+          if (this.#waitMethod === true || !lacksMethod(error)) throw error;
+          // A 404 may mean "no such method" or "no such operation": GET tells.
+          op = await requests.get(path, step, policy);
+          this.#waitSupported = false;
+        }
+      } else {
+        op = await requests.get(path, step, policy);
+      }
+      options.onProgress?.(op);
+      if (op.done === true) return { done: true, value: op };
+      const result: StepResult<Operation> = longPoll && performance.now() - started >= LONG_POLL_MS
+        ? { done: false, pause: false }
+        : { done: false };
+      return result;
+    }, {
+      timeout: options.timeout,
+      signal: options.signal,
+      backoff: polling,
+      timeoutMessage: `operation ${name} still running after ${options.timeout} ms`,
+    });
+    return settle(name, operation, path);
+  }
+}
+
+/** Resolves a done operation, or throws the error it ended with. */
+function settle(name: string, operation: Operation, path: string): WaitResult {
+  const error = operation.error;
+  if (error === undefined || error === null) {
+    return { response: operation.response, operation };
+  }
+  const init = { method: "GET", path, operation };
+  if (error.code === Code.CANCELLED) {
+    throw new OperationCancelledError<Operation>(name, {
+      ...init,
+      status: 499,
+      message: `operation ${name} was cancelled${error.message ? `: ${error.message}` : ""}`,
+    });
+  }
+  throw new LongRunningFailedError(name, error, init);
+}
+
+/** Whether an error says the server has no `:wait` method. */
+function lacksMethod(error: unknown): boolean {
+  return error instanceof RpcError &&
+    (error.code === Code.UNIMPLEMENTED || [404, 405, 501].includes(error.status));
+}

@@ -1,0 +1,161 @@
+/**
+ * The opening handshake of a {@linkcode PacedWebSocket}: a connection of its
+ * own to the daemon, the HTTP/1.1 upgrade request (with the bearer token
+ * when the client has one), and the check of the daemon's answer, bounded
+ * in time.
+ *
+ * @module
+ */
+
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import { describeValue } from "../../core/validate.ts";
+import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
+import type { Transport } from "./transport.ts";
+import { withBearer } from "./websocket.ts";
+
+/** The longest the opening handshake may take, ms. */
+const OPEN_TIMEOUT_MS = 30_000;
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Opens `path?query` as a {@linkcode PacedWebSocket} on a connection of its
+ * own to the transport's daemon, and resolves once the daemon accepted the
+ * upgrade. Errors name the path, the target and `hint`, never the query (it
+ * holds a secret).
+ */
+export function openPacedWebSocket(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  signal?: AbortSignal,
+): Promise<PacedWebSocket> {
+  return withBearer(
+    transport,
+    path,
+    signal,
+    (headers) => openPacedOnce(transport, path, query, hint, signal, headers),
+  );
+}
+
+/** Opens the paced websocket once, with `headers` on the handshake. */
+async function openPacedOnce(
+  transport: Transport,
+  path: string,
+  query: string,
+  hint: string,
+  signal: AbortSignal | undefined,
+  headers: Record<string, string> | undefined,
+): Promise<PacedWebSocket> {
+  signal?.throwIfAborted();
+  const { conn, host } = await transport.connectRaw("GET", path);
+  const init = { status: 0, method: "GET", path, target: transport.target };
+  let reason: unknown;
+  const stop = (why: unknown) => {
+    reason ??= why;
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  const onAbort = () => stop(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  transport.closedSignal.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(
+    () =>
+      stop(
+        new ConnectionError(
+          `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.target}`,
+          init,
+        ),
+      ),
+    OPEN_TIMEOUT_MS,
+  );
+  try {
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+    await writeAll(
+      conn,
+      encoder.encode(
+        `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
+          `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+          `Sec-WebSocket-Version: 13\r\n${headerLines(headers)}\r\n`,
+      ),
+    );
+    const { head, rest } = await readHead(conn);
+    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+    if (status !== 101) {
+      throw new ConnectionError(
+        `websocket ${path}: the daemon at ${transport.target} refused it` +
+          `${status === 0 ? "" : ` (HTTP ${status})`} (${hint})`,
+        { ...init, status },
+      );
+    }
+    const digest = await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID));
+    const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
+    const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
+    if (accept !== expected) {
+      throw new ProtocolError(
+        `websocket ${path}: ${transport.target} accepted the upgrade without a valid ` +
+          `Sec-WebSocket-Accept (is this an Incus or LXD daemon?)`,
+        { ...init, status },
+      );
+    }
+    return new PacedWebSocket(conn, rest, path, transport);
+  } catch (error) {
+    stop(error);
+    if (reason !== error) throw reason;
+    if (error instanceof ConnectionError) throw error;
+    throw new ConnectionError(
+      `websocket ${path}: the daemon at ${transport.target} dropped it (${hint})`,
+      { ...init, cause: error instanceof Error ? new Error(error.name) : undefined },
+    );
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    transport.closedSignal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Reads an HTTP response head; what follows it is kept as `rest`. */
+async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {
+  let received = new Uint8Array(0);
+  for (;;) {
+    const block = new Uint8Array(4096);
+    const got = await conn.read(block);
+    if (got === null) throw new Ended("closed before the upgrade answer");
+    const joined = new Uint8Array(received.length + got);
+    joined.set(received);
+    joined.set(block.subarray(0, got), received.length);
+    received = joined;
+    const end = findHeadEnd(received);
+    if (end >= 0) {
+      return { head: decoder.decode(received.subarray(0, end)), rest: received.slice(end + 4) };
+    }
+    if (received.length > 16 * 1024) throw new Ended("an upgrade answer over 16 KiB");
+  }
+}
+
+function findHeadEnd(bytes: Uint8Array): number {
+  for (let i = 0; i + 3 < bytes.length; i++) {
+    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** The handshake's extra header lines; a name or value holding CR or LF is refused. */
+function headerLines(headers: Record<string, string> | undefined): string {
+  let lines = "";
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) {
+      throw new InvalidArgumentError(`invalid handshake header ${describeValue(name)}`);
+    }
+    lines += `${name}: ${value}\r\n`;
+  }
+  return lines;
+}
