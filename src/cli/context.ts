@@ -67,7 +67,8 @@ export async function open(
   remote: string | undefined,
   project?: string,
 ): Promise<Client> {
-  const options: ConnectOptions = { ...io.connect };
+  // A command makes a few requests and exits: no pooled client to set up.
+  const options: ConnectOptions = { shortLived: true, ...io.connect };
   if (project !== undefined) options.project = project;
   if (remote !== undefined) return await connectRemote(remote, options);
   if (io.connect !== undefined || socketNamed()) return connect(options);
