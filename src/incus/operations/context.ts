@@ -86,16 +86,16 @@ export class OperationsContext {
   }
 
   /** `GET /1.0/operations/<id>`; a 404 is {@linkcode OperationNotFoundError}. */
-  async read(id: string, options: CallOptions): Promise<Sighting> {
+  read(id: string, options: CallOptions): Promise<Sighting> {
     const path = `${COLLECTION}/${id}`;
-    try {
-      const envelope = await this.get(path, this.query(options.project), options);
-      return {
+    return this.get(path, this.query(options.project), options).then(
+      (envelope) => ({
         operation: envelope.metadata as Operation,
         request: { method: "GET", path, status: 200 },
-      };
-    } catch (error) {
-      throw notFound(id, error);
-    }
+      }),
+      (error) => {
+        throw notFound(id, error);
+      },
+    );
   }
 }

@@ -290,7 +290,8 @@ export class Operations {
     mutator?: Mutator<Operation, R>,
   ): Promise<R> {
     const { id, call } = scoped(operation, options);
-    return await applyMutator((await this.#context.read(id, call)).operation, mutator);
+    const { operation: read } = await this.#context.read(id, call);
+    return mutator === undefined ? read as R : await mutator(read);
   }
 
   /**

@@ -55,25 +55,29 @@ export class IdempotentRequests {
   }
 
   /** `GET path?query`, decoded, retried under the policy in force. */
-  async get(
+  get(
     path: string,
     query: string | undefined,
     options: IdempotentOptions,
   ): Promise<Envelope> {
-    // A bad per-call policy throws before anything is sent.
-    const policy = options.retry === undefined
-      ? this.#policy
-      : resolveRetry(this.#base, this.#option, options.retry);
-    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
+    let policy = this.#policy;
     try {
-      return await this.#transport.request("GET", path, init);
+      // A bad per-call policy is refused before anything is sent.
+      if (options.retry !== undefined) {
+        policy = resolveRetry(this.#base, this.#option, options.retry);
+      }
     } catch (error) {
-      return await retryingAfter(
+      return Promise.reject(error);
+    }
+    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
+    // No async function around it: the happy path is the transport's promise and one handler.
+    return this.#transport.request("GET", path, init).catch((error) =>
+      retryingAfter(
         error,
         ({ signal }) => this.#transport.request("GET", path, { ...init, signal }),
         policy,
         { signal: options.signal },
-      );
-    }
+      )
+    );
   }
 }
