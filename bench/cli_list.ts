@@ -56,7 +56,9 @@ const compile = await compileCli("/tmp/incusops-bench-bin");
 const compiled = compile.success ? "/tmp/incusops-bench-bin" : undefined;
 
 console.log(
-  `list wall time, ${ROUNDS} interleaved rounds, medians (2026-11-24, deno ${Deno.version.deno})\n`,
+  `list wall time, ${ROUNDS} interleaved rounds, medians (${
+    new Date().toISOString().slice(0, 10)
+  }, deno ${Deno.version.deno})\n`,
 );
 for (const target of targets) {
   const ours: number[] = [];
@@ -64,6 +66,7 @@ for (const target of targets) {
   const binary: number[] = [];
   const floor: number[] = [];
   const loadOnly: number[] = [];
+  const versionOnly: number[] = [];
   // Exactly this socket: the runner's LXD_SOCKET & co. would make the choice ambiguous.
   const env = { ...inherited(), INCUS_SOCKET: target.socket };
   const ourArgs = [
@@ -86,6 +89,10 @@ for (const target of targets) {
       async () => compiled && binary.push(await time(compiled, ["list"], env)),
       async () => floor.push(await time(Deno.execPath(), emptyArgs, env, true)),
       async () => loadOnly.push(await time(Deno.execPath(), ourArgs, noSocket, true, true)),
+      async () =>
+        versionOnly.push(
+          await time(Deno.execPath(), [...ourArgs.slice(0, -1), "--version"], env, true),
+        ),
     ];
     for (const runOne of round % 2 ? runs.reverse() : runs) await runOne();
   }
@@ -101,7 +108,8 @@ for (const target of targets) {
     `  of which: deno run of an empty script ${median(floor).toFixed(0)} ms, ` +
       `incusops list refused before its request (every module loaded) ${
         median(loadOnly).toFixed(0)
-      } ms`,
+      } ms, so its requests ${(median(ours) - median(loadOnly)).toFixed(0)} ms; ` +
+      `incusops --version ${median(versionOnly).toFixed(0)} ms`,
   );
 }
 if (!compiled) {

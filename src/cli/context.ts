@@ -6,9 +6,12 @@
  * @module
  */
 
-import { type Client, connect, type ConnectOptions, connectRemote } from "../../mod.ts";
-import { STATUS_KEYS } from "../../mod.ts";
-import { SOCKET_VARIABLES } from "../../mod.ts";
+// Each from its own module (not mod.ts): `list` starts without exec, events or fleets.
+import type { Client } from "../incus/client.ts";
+import type { ConnectOptions } from "../incus/client_options.ts";
+import { connect, connectRemote } from "../incus/connect.ts";
+import { STATUS_KEYS } from "../incus/operation.ts";
+import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import { type Format, FORMATS } from "./format.ts";
 
@@ -64,7 +67,8 @@ export async function open(
   remote: string | undefined,
   project?: string,
 ): Promise<Client> {
-  const options: ConnectOptions = { ...io.connect };
+  // A command makes a few requests and exits: no pooled client to set up.
+  const options: ConnectOptions = { shortLived: true, ...io.connect };
   if (project !== undefined) options.project = project;
   if (remote !== undefined) return await connectRemote(remote, options);
   if (io.connect !== undefined || socketNamed()) return connect(options);

@@ -10,8 +10,8 @@ import {
   OperationCancelledError,
   OperationFailedError,
   ProtocolError,
-} from "../../mod.ts";
-import { AuthenticationError, IncusError } from "../../mod.ts";
+} from "../core/errors.ts";
+import { AuthenticationError, IncusError } from "../incus/errors.ts";
 import { UsageError } from "./args.ts";
 
 /** Exit codes of `incusops`. */

@@ -8,11 +8,10 @@
  * @module
  */
 
-import type { Client } from "../../mod.ts";
-import { MemberUnreachableError } from "../../mod.ts";
-import { type FleetTarget, listFleet } from "../../mod.ts";
-import type { Operation } from "../../mod.ts";
-import { loadConfig } from "../../mod.ts";
+import type { Client } from "../incus/client.ts";
+import { MemberUnreachableError } from "../incus/errors.ts";
+import type { FleetTarget } from "../incus/fleet.ts";
+import type { Operation } from "../incus/operation.ts";
 import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
 
@@ -75,6 +74,7 @@ export async function listOne(
 /** The remotes `--remote a,b,c` or `--all-remotes` name (image servers left out). */
 export async function fleetRemotes(remote: string | undefined, all: boolean): Promise<string[]> {
   if (all) {
+    const { loadConfig } = await import("../incus/transport/remote.ts");
     const config = await loadConfig();
     return Object.entries(config.remotes)
       .filter(([, entry]) => entry.protocol !== "simplestreams" && !entry.public)
@@ -95,6 +95,7 @@ export async function listMany(
   printing: ListPrinting,
 ): Promise<number> {
   const targets: FleetTarget[] = remotes.map((name) => name);
+  const { listFleet } = await import("../incus/fleet.ts");
   const fleet = await listFleet(targets, options);
   const ops = fleet.operations;
   const columns = columnsFor({

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { Operation } from "../../mod.ts";
-import { parseProgress } from "../../mod.ts";
+import type { Operation } from "../incus/operation.ts";
+import { parseProgress } from "../incus/progress.ts";
 import { type ParsedArgs, parseDuration } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Operation } from "../../mod.ts";
+import type { Operation } from "../incus/operation.ts";
 
 /** Output formats. */
 export type Format = "table" | "json" | "yaml" | "csv";

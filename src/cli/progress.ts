@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Progress } from "../../mod.ts";
+import type { Progress } from "../incus/progress.ts";
 
 /** Where progress goes. */
 export interface ProgressSink {

@@ -11,15 +11,13 @@ import type { Operation, OperationFor } from "./operation.ts";
 import type { OperationHandle } from "./operation_handle.ts";
 import { Operations } from "./operations/mod.ts";
 import type { OperationsSettings, WaitOptions } from "./operations/options.ts";
+import type { ExecOutput, ExecProcess } from "./exec.ts";
 import {
-  attachExec,
   execBody,
   type ExecOptions,
-  type ExecOutput,
-  type ExecProcess,
   type ExecStreamOptions,
   instanceName,
-} from "./exec.ts";
+} from "./exec_options.ts";
 import { eventsQuery, EventStream } from "./events.ts";
 import type { EventBase, EventFor, EventsOptions, EventType } from "./event_types.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
@@ -29,7 +27,6 @@ import type { QueryOptions, StartOperationOptions, WriteMethod } from "./client_
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { connect } from "./connect.ts";
 import { requestQuery } from "./query_path.ts";
-import { readRecordedOutput } from "./exec_recorded.ts";
 
 /**
  * A connection to one Incus or LXD daemon. Make it with {@linkcode connect};
@@ -340,6 +337,8 @@ export class Client implements Disposable, AsyncDisposable {
       project,
       signal,
     });
+    // Loaded on first use: a client that never runs a command never loads it.
+    const { attachExec } = await import("./exec.ts");
     const process = await attachExec(this.#transport, started, {
       stdin: options.stdin,
       signal,
@@ -394,6 +393,7 @@ export class Client implements Disposable, AsyncDisposable {
       timeout,
     });
     // `timeout` bounds the whole call, the reading of the logs included.
+    const { readRecordedOutput } = await import("./exec_recorded.ts");
     const output = await readRecordedOutput(this.#transport, name, final, {
       project,
       signal: options.signal,

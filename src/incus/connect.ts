@@ -148,7 +148,8 @@ export function connect(options: ConnectOptions = {}): Client {
     return new Client(transport, settings);
   }
   const { path: socket } = resolveSocket({ socket: options.socket });
-  return new Client(new Transport({ ...common, socket }), settings);
+  const shortLived = options.shortLived === true;
+  return new Client(new Transport({ ...common, socket, shortLived }), settings);
 }
 
 /**

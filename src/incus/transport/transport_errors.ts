@@ -16,7 +16,7 @@ import { withoutQueries } from "../secrets.ts";
  * query may hold anything).
  */
 export function redirectError(
-  response: Response,
+  response: { status: number; headers: { get(name: string): string | null } },
   method: string,
   path: string,
   target: string,
