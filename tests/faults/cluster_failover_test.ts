@@ -28,8 +28,10 @@ if (CLUSTER !== undefined) {
       serverCert: cluster.serverCert,
     });
     await using local = connectToMember(m2);
+    // Long enough to outlast the move (pending waits resolve ~7 s after the kill here): a shorter
+    // operation can finish and be dropped by its server (~5 s later) before the waits read it.
     const ops = await Promise.all(
-      [m2, m3].map((member) => startOn(client, member, ["sleep", "3"])),
+      [m2, m3].map((member) => startOn(client, member, ["sleep", "10"])),
     );
     const waits = client.operations.waitAll(ops, { timeout: 60_000 });
     waits.catch(() => {});
