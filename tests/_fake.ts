@@ -99,3 +99,18 @@ export function operationReads(daemon: FakeDaemon): number {
     !request.path.endsWith("/wait")
   ).length;
 }
+
+/**
+ * An answer of `chunks` × `chunkBytes` zero bytes with no declared length
+ * (sent chunked): for the `maxResponseBytes` cap on undeclared bodies.
+ */
+export function undeclaredLengthResponse(chunks = 30, chunkBytes = 10_000): Response {
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < chunks; i++) controller.enqueue(new Uint8Array(chunkBytes));
+        controller.close();
+      },
+    }),
+  );
+}

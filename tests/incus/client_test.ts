@@ -16,7 +16,7 @@ import {
   OperationFailedError,
   ProtocolError,
 } from "../../mod.ts";
-import { fake, until } from "../_fake.ts";
+import { fake, undeclaredLengthResponse, until } from "../_fake.ts";
 import { openSockets } from "../_process.ts";
 
 const BAD_IDS = [
@@ -173,15 +173,7 @@ Deno.test("a body over maxResponseBytes is refused with a clear error", async ()
   daemon.interceptor = () => new Response(big);
   const error = await assertRejects(() => client.operations.list(), ProtocolError);
   assertStringIncludes(error.message, "maxResponseBytes");
-  daemon.interceptor = () =>
-    new Response(
-      new ReadableStream({
-        start(controller) {
-          for (let i = 0; i < 30; i++) controller.enqueue(new Uint8Array(10_000));
-          controller.close();
-        },
-      }),
-    );
+  daemon.interceptor = () => undeclaredLengthResponse();
   await assertRejects(() => client.operations.list(), ProtocolError, "maxResponseBytes");
 });
 

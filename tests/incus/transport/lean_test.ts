@@ -14,7 +14,7 @@ import {
   ProtocolError,
   ResponseTimeoutError,
 } from "../../../mod.ts";
-import { fake } from "../../_fake.ts";
+import { fake, undeclaredLengthResponse } from "../../_fake.ts";
 
 const encoder = new TextEncoder();
 
@@ -123,15 +123,7 @@ Deno.test("shortLived: an answer over maxResponseBytes is a ProtocolError (decla
   const declared = await assertRejects(() => client.query("/1.0/big"), ProtocolError);
   assertStringIncludes(declared.message, `${big.length} bytes, over the 100000-byte limit`);
   assertEquals([declared.status, declared.path], [200, "/1.0/big"]);
-  daemon.interceptor = () =>
-    new Response(
-      new ReadableStream({
-        start(controller) {
-          for (let i = 0; i < 30; i++) controller.enqueue(new Uint8Array(10_000));
-          controller.close();
-        },
-      }),
-    );
+  daemon.interceptor = () => undeclaredLengthResponse();
   const chunked = await assertRejects(() => client.query("/1.0/big"), ProtocolError);
   assertStringIncludes(chunked.message, "more than 100000 bytes");
   assertStringIncludes(chunked.message, "maxResponseBytes");
