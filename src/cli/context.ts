@@ -6,10 +6,11 @@
  * @module
  */
 
-// Each from its own module (not mod.ts): `list` starts without exec, events or fleets.
+// Each from its own module (not mod.ts), and no Client: `list` starts without exec, events,
+// waits or fleets (open() loads the client when a command needs it).
 import type { Client } from "../incus/client.ts";
 import type { ConnectOptions } from "../incus/client_options.ts";
-import { connect, connectRemote } from "../incus/connect.ts";
+import { remoteOptions } from "../incus/open_transport.ts";
 import { STATUS_KEYS } from "../incus/operation.ts";
 import { SOCKET_VARIABLES } from "../incus/transport/socket.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
@@ -58,21 +59,31 @@ function socketNamed(): boolean {
 }
 
 /**
- * The client of a command. config.yml is read only for a remote: one
- * named, or, when no variable names a socket, its `default-remote` (as
- * the incus CLI; `local` when there is no config).
+ * The connection options of a command. config.yml is read only for a
+ * remote: one named, or, when no variable names a socket, its
+ * `default-remote` (as the incus CLI; `local` when there is no config).
  */
+export async function connectOptions(
+  io: CliIo,
+  remote: string | undefined,
+  project?: string,
+): Promise<ConnectOptions> {
+  // A command makes a few requests and exits: no pooled client to set up.
+  const options: ConnectOptions = { shortLived: true, ...io.connect };
+  if (project !== undefined) options.project = project;
+  if (remote === undefined && (io.connect !== undefined || socketNamed())) return options;
+  return await remoteOptions(remote, options);
+}
+
+/** The client of a command (see {@linkcode connectOptions}). */
 export async function open(
   io: CliIo,
   remote: string | undefined,
   project?: string,
 ): Promise<Client> {
-  // A command makes a few requests and exits: no pooled client to set up.
-  const options: ConnectOptions = { shortLived: true, ...io.connect };
-  if (project !== undefined) options.project = project;
-  if (remote !== undefined) return await connectRemote(remote, options);
-  if (io.connect !== undefined || socketNamed()) return connect(options);
-  return await connectRemote(undefined, options);
+  const options = await connectOptions(io, remote, project);
+  const { connect } = await import("../incus/connect.ts");
+  return connect(options);
 }
 
 /** `--format`, checked; `fallback` when not given. */

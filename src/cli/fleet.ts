@@ -8,9 +8,10 @@
  * @module
  */
 
-import type { Client } from "../incus/client.ts";
+import type { ConnectOptions } from "../incus/client_options.ts";
 import { MemberUnreachableError } from "../incus/errors.ts";
 import type { FleetTarget } from "../incus/fleet.ts";
+import { listOnce } from "../incus/list_once.ts";
 import type { Operation } from "../incus/operation.ts";
 import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -47,14 +48,15 @@ function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
  * returns {@linkcode PARTIAL_EXIT_CODE}.
  */
 export async function listOne(
-  client: Client,
+  connect: ConnectOptions,
   options: { allProjects: boolean; target?: string },
   printing: ListPrinting,
 ): Promise<number> {
   let ops: Operation[];
   let missing = "";
   try {
-    ops = await client.operations.list(options);
+    // Without a Client: a list does not load the modules of waits, events and exec.
+    ops = await listOnce(connect, options);
   } catch (error) {
     if (!(error instanceof MemberUnreachableError)) throw error;
     ops = error.operations;

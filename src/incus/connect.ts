@@ -5,25 +5,11 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { AuthenticationError } from "./errors.ts";
-import { describeValue, duration } from "../core/validate.ts";
-import type { OperationsSettings } from "./operations/options.ts";
-import { resolveRetry } from "../core/retry.ts";
-import { INCUS_RETRY } from "./transport/transient.ts";
-import { resolveSocket } from "./transport/socket.ts";
-import { Transport } from "./transport/transport.ts";
-import { memberName } from "./cluster.ts";
-import { memberOrigins } from "./transport/failover.ts";
 import { Client } from "./client.ts";
 import type { ConnectOptions } from "./client_options.ts";
-
-/** How connectRemote names the remote and the fix in authentication errors (not public). */
-const AUTH_CONTEXT = Symbol("authContext");
-interface InternalAuthOptions {
-  [AUTH_CONTEXT]?: { remoteName: string; authHint: string };
-}
+import { openTransport, remoteOptions } from "./open_transport.ts";
 
 /**
  * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
@@ -92,64 +78,8 @@ interface InternalAuthOptions {
  * ```
  */
 export function connect(options: ConnectOptions = {}): Client {
-  if ((options as { remote?: unknown } | undefined)?.remote !== undefined) {
-    throw new InvalidArgumentError(
-      "connect({ remote }) is now await connectRemote(remote, options): config.yml is read " +
-        "asynchronously",
-    );
-  }
-  const requestTimeout = duration("requestTimeout", options.requestTimeout);
-  const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
-  // A bad policy throws here, before a connection exists.
-  resolveRetry({ ...INCUS_RETRY, predicate: () => false }, options.retry);
-  const settings: OperationsSettings = {
-    project: options.project,
-    tuning: {
-      ...(waitSliceMs === undefined ? {} : { maxSliceMs: waitSliceMs }),
-      ...(options.events === undefined
-        ? {}
-        : typeof options.events === "object"
-        ? { events: true, hub: options.events }
-        : { events: options.events }),
-    },
-    retry: options.retry,
-    memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
-    target: memberName(options.target),
-  };
-  const maxResponseBytes = options.maxResponseBytes;
-  if (
-    maxResponseBytes !== undefined &&
-    (typeof maxResponseBytes !== "number" || !(maxResponseBytes >= 1))
-  ) {
-    throw new InvalidArgumentError(
-      `invalid maxResponseBytes ${
-        describeValue(maxResponseBytes)
-      }: expected a number of bytes >= 1, or Infinity`,
-    );
-  }
-  const common = {
-    requestTimeout,
-    maxResponseBytes,
-    token: options.token,
-    getToken: options.getToken,
-    ...(options as InternalAuthOptions)[AUTH_CONTEXT],
-  };
-  if (options.url !== undefined) {
-    const ca = options.serverCert ?? options.ca;
-    const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
-    const transport = new Transport({
-      ...common,
-      url: urls?.[0] ?? options.url as string,
-      members: urls?.slice(1),
-      cert: options.cert,
-      key: options.key,
-      ca,
-    });
-    return new Client(transport, settings);
-  }
-  const { path: socket } = resolveSocket({ socket: options.socket });
-  const shortLived = options.shortLived === true;
-  return new Client(new Transport({ ...common, socket, shortLived }), settings);
+  const { transport, settings } = openTransport(options);
+  return new Client(transport, settings);
 }
 
 /**
@@ -196,21 +126,5 @@ export async function connectRemote(
   remote?: string,
   options: ConnectOptions = {},
 ): Promise<Client> {
-  // Loaded only here: a socket or URL client never reads config.yml (nor loads @std/yaml).
-  const { resolveRemote } = await import("./transport/remote.ts");
-  const { name, oidcConfigDir, ...resolved } = await resolveRemote(remote);
-  const given = Object.fromEntries(
-    Object.entries(options).filter(([key, value]) => key !== "remote" && value !== undefined),
-  );
-  const merged: ConnectOptions & InternalAuthOptions = { ...resolved, ...given };
-  if (oidcConfigDir !== undefined && merged.token === undefined && merged.getToken === undefined) {
-    const { oidcTokenSource } = await import("./transport/oidc_tokens.ts");
-    merged.getToken = oidcTokenSource(oidcConfigDir, name);
-    merged[AUTH_CONTEXT] = {
-      remoteName: name,
-      authHint: `log in again with the incus CLI (any command on the remote, e.g. ` +
-        `"incus info ${name}:", opens the OIDC login)`,
-    };
-  }
-  return connect(merged);
+  return connect(await remoteOptions(remote, options));
 }

@@ -7,7 +7,7 @@
 
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
-import type { OperationsContext } from "./context.ts";
+import type { RequestContext } from "./request_context.ts";
 import { COLLECTION } from "./sighting.ts";
 import { memberName, type OperationsByMember } from "../cluster.ts";
 
@@ -18,10 +18,10 @@ export type StatusGroups = Record<string, unknown[]>;
 
 /** Lists operations for one client; remembers whether it honours `all-projects`. */
 export class Lister {
-  readonly #context: OperationsContext;
+  readonly #context: RequestContext;
   #allProjects: Promise<boolean> | undefined;
 
-  constructor(context: OperationsContext) {
+  constructor(context: RequestContext) {
     this.#context = context;
   }
 
