@@ -48,3 +48,26 @@ export function compileCli(binary: string): Promise<Deno.CommandOutput> {
     stderr: "piped",
   }).output();
 }
+
+/**
+ * Bundles the `incusops` CLI (offline import map) into `outdir` with
+ * `deno bundle --code-splitting`: `outdir/main.js` and one chunk per lazily
+ * loaded part.
+ */
+export async function bundleCli(outdir: string): Promise<Deno.CommandOutput> {
+  const root = decodeURIComponent(new URL("..", import.meta.url).pathname);
+  await Deno.remove(outdir, { recursive: true }).catch(() => {});
+  return await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--code-splitting",
+      "--import-map",
+      `${root}.ci/offline-imports.json`,
+      "--outdir",
+      outdir,
+      `${root}src/cli/main.ts`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+}

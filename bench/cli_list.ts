@@ -5,13 +5,16 @@
  * rounds of the same run; medians and their ratio (≤ 2× is the goal).
  * A compiled binary (`deno compile`) would need the denort runtime from
  * dl.deno.land, unreachable here: the report says so instead of a figure.
+ * For comparison only, the same CLI bundled by `deno bundle
+ * --code-splitting` (one chunk per lazily loaded command; not what users
+ * run: the package ships the sources).
  *
  * `deno task bench:cli [--rounds=N]` with /tmp/incusops-daemons/env sourced.
  *
  * @module
  */
 
-import { type CliTarget, cliTargets, compileCli } from "./_targets.ts";
+import { bundleCli, type CliTarget, cliTargets, compileCli } from "./_targets.ts";
 
 const ROUNDS = Number(Deno.args.find((a) => a.startsWith("--rounds="))?.split("=")[1] ?? 15);
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -54,6 +57,8 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 const compile = await compileCli("/tmp/incusops-bench-bin");
 const compiled = compile.success ? "/tmp/incusops-bench-bin" : undefined;
+const BUNDLE = "/tmp/incusops-bench-bundle";
+const bundled = (await bundleCli(BUNDLE)).success ? `${BUNDLE}/main.js` : undefined;
 
 console.log(
   `list wall time, ${ROUNDS} interleaved rounds, medians (${
@@ -64,6 +69,7 @@ for (const target of targets) {
   const ours: number[] = [];
   const theirs: number[] = [];
   const binary: number[] = [];
+  const bundle: number[] = [];
   const floor: number[] = [];
   const loadOnly: number[] = [];
   const versionOnly: number[] = [];
@@ -87,6 +93,11 @@ for (const target of targets) {
       async () => ours.push(await time(Deno.execPath(), ourArgs, env, true)),
       async () => theirs.push(await time(target.cli, ["operation", "list"], target.env)),
       async () => compiled && binary.push(await time(compiled, ["list"], env)),
+      async () =>
+        bundled &&
+        bundle.push(
+          await time(Deno.execPath(), ["run", "-A", "--no-config", bundled, "list"], env, true),
+        ),
       async () => floor.push(await time(Deno.execPath(), emptyArgs, env, true)),
       async () => loadOnly.push(await time(Deno.execPath(), ourArgs, noSocket, true, true)),
       async () =>
@@ -102,7 +113,12 @@ for (const target of targets) {
       median(ours).toFixed(0)
     } ms, ${target.cli} operation list ` +
       `${median(theirs).toFixed(0)} ms → ${ratio.toFixed(2)}× (goal ≤ 2×)` +
-      (compiled ? `; compiled ${median(binary).toFixed(0)} ms` : ""),
+      (compiled ? `; compiled ${median(binary).toFixed(0)} ms` : "") +
+      (bundled
+        ? `; bundled (deno bundle --code-splitting) ${median(bundle).toFixed(0)} ms → ${
+          (median(bundle) / median(theirs)).toFixed(2)
+        }×`
+        : ""),
   );
   console.log(
     `  of which: deno run of an empty script ${median(floor).toFixed(0)} ms, ` +

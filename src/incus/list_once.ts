@@ -21,18 +21,24 @@ import type { Client } from "./client.ts";
 /**
  * Connects as `connect(options)` does, lists the operations as
  * `client.operations.list(list)` does (same answers, same errors), and
- * closes the connection.
+ * closes the connection. Whether the daemon is a cluster is asked at
+ * once, with the list, where a client asks only when the list's
+ * locations do not tell.
  */
 export async function listOnce(
   options: ConnectOptions,
   list: ListOptions & { recursion?: 1 },
 ): Promise<Operation[]> {
   const { transport, settings } = openTransport(options);
+  const requests = new IdempotentRequests(transport, settings.retry);
+  const context = new RequestContext(requests, settings.project, settings.target);
+  // Whether the daemon is a cluster (checked after every list that holds no location),
+  // asked while the list is read: one round trip less. Its failure is the list's to report.
+  const clustered = context.members.clustered([], list.signal).catch(() => {});
   try {
-    const requests = new IdempotentRequests(transport, settings.retry);
-    const lister = new Lister(new RequestContext(requests, settings.project, settings.target));
-    return await lister.list(list) as Operation[];
+    return await new Lister(context).list(list) as Operation[];
   } finally {
     transport.close();
+    await clustered;
   }
 }
