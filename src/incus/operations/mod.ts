@@ -17,6 +17,7 @@ import {
   type CallOptions,
   DEFAULT_TUNING,
   type ListOptions,
+  type ListResult,
   type OperationsSettings,
   type WaitManyOptions,
   type WaitOptions,
@@ -34,6 +35,17 @@ import { OperationHandle, type OperationHandleOptions } from "../operation_handl
 function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: string; call: O } {
   const { id, project } = operationRef(ref);
   return { id, call: options.project === undefined && project ? { ...options, project } : options };
+}
+
+let closeEventsOf: (operations: Operations) => Promise<void>;
+
+/**
+ * Closes the shared events connections of `operations` (waits in progress
+ * fall back to polling, which fails at once on a closed client): the
+ * client's `close()`, not a public method.
+ */
+export function closeOperationEvents(operations: Operations): Promise<void> {
+  return closeEventsOf(operations);
 }
 
 /**
@@ -59,6 +71,10 @@ function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: str
 export class Operations {
   readonly #context: OperationsContext;
 
+  static {
+    closeEventsOf = (operations) => operations.#context.hubs.close();
+  }
+
   /**
    * Made by `connect()`; not meant to be constructed directly.
    *
@@ -78,132 +94,38 @@ export class Operations {
   }
 
   /**
-   * Lists operations, oldest first (`recursion: 1`, the default), or their
-   * ids (`recursion: 0`).
+   * Lists operations, oldest first, or their ids. The result's type follows
+   * `options.recursion` ({@linkcode ListResult}): operations for `1` or
+   * none, ids for `0`, either when only known at run time (`0 | 1`).
    *
-   * @param options `recursion`, `project`, `allProjects`, `signal`, `retry`.
-   * @returns The operations.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * daemon.createOperation();
-   * await using client = connect({ socket: daemon.path });
-   * const ops = await client.operations.list();
-   * const ids = await client.operations.list({ recursion: 0 });
-   * console.log(ops.length, ids.length); // 1 1
-   * ```
-   */
-  list(options?: ListOptions & { recursion?: 1 }): Promise<Operation[]>;
-  /**
-   * Lists operations, oldest first, and resolves with `mutator`'s result.
-   *
-   * @param options `project`, `allProjects`, `signal`, `retry`.
-   * @param mutator Applied to the operations.
-   * @returns The mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * console.log(await client.operations.list({}, (ops) => ops.length)); // 0
-   * ```
-   */
-  list<R>(
-    options: (ListOptions & { recursion?: 1 }) | undefined,
-    mutator: Mutator<Operation[], R>,
-  ): Promise<R>;
-  /**
-   * Lists the ids of operations (`recursion: 0`).
-   *
-   * @param options `recursion: 0`, `project`, `allProjects`, `signal`, `retry`.
-   * @returns The ids.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * const op = daemon.createOperation();
-   * await using client = connect({ socket: daemon.path });
-   * console.log((await client.operations.list({ recursion: 0 }))[0] === op.id); // true
-   * ```
-   */
-  list(options: ListOptions & { recursion: 0 }): Promise<string[]>;
-  /**
-   * Lists the ids of operations (`recursion: 0`) and resolves with
-   * `mutator`'s result.
-   *
-   * @param options `recursion: 0`, `project`, `allProjects`, `signal`, `retry`.
-   * @param mutator Applied to the ids.
-   * @returns The mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * console.log(await client.operations.list({ recursion: 0 }, (ids) => ids.length)); // 0
-   * ```
-   */
-  list<R>(options: ListOptions & { recursion: 0 }, mutator: Mutator<string[], R>): Promise<R>;
-  /**
-   * Lists operations or their ids, when `recursion` is only known at run
-   * time (`0 | 1`): the result is then either.
-   *
-   * @param options `recursion`, `project`, `allProjects`, `signal`.
-   * @returns The operations (`recursion` 1 or unset) or their ids (0).
-   *
-   * @example
-   * ```ts
-   * import { connect, type ListOptions } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * const options: ListOptions = { recursion: Deno.args.includes("--ids") ? 0 : 1 };
-   * console.log(await client.operations.list(options)); // []
-   * ```
-   */
-  list(options?: ListOptions): Promise<Operation[] | string[]>;
-  /**
-   * Lists operations or their ids (`recursion` known only at run time) and
-   * resolves with `mutator`'s result.
-   *
-   * @param options `recursion`, `project`, `allProjects`, `signal`.
+   * @typeParam O The options' type (inferred).
+   * @typeParam R The mutator's result.
+   * @param options `recursion`, `project`, `allProjects`, `target`, `partial`, `signal`, `retry`.
    * @param mutator Applied to the operations or ids.
-   * @returns The mutator's result.
+   * @returns The operations or ids, or the mutator's result.
    *
    * @example
    * ```ts
-   * import { connect, type ListOptions } from "@incusops/operations";
+   * import { connect } from "@incusops/operations";
    * import { FakeDaemon } from "@incusops/operations/testing";
    *
    * await using daemon = await FakeDaemon.start();
+   * const created = daemon.createOperation();
    * await using client = connect({ socket: daemon.path });
-   * const options: ListOptions = { recursion: 1 };
-   * console.log(await client.operations.list(options, (items) => items.length)); // 0
+   * const ops = await client.operations.list(); // Operation[]
+   * const ids = await client.operations.list({ recursion: 0 }); // string[]
+   * const count = await client.operations.list({}, (ops) => ops.length); // number
+   * console.log(ops[0].status, ids[0] === created.id, count); // "Running" true 1
    * ```
    */
-  list<R>(
-    options: ListOptions | undefined,
-    mutator: Mutator<Operation[] | string[], R>,
-  ): Promise<R>;
-  async list<R>(
-    options: ListOptions = {},
-    // deno-lint-ignore no-explicit-any
-    mutator?: Mutator<any, R>,
-  ): Promise<R | Operation[] | string[]> {
-    return await applyMutator(await this.#context.lister.list(options), mutator);
+  async list<const O extends ListOptions = { recursion?: 1 }, R = ListResult<O>>(
+    options?: O,
+    mutator?: Mutator<ListResult<O>, R>,
+  ): Promise<NoInfer<R>> {
+    return await applyMutator(
+      await this.#context.lister.list(options ?? {}) as ListResult<O>,
+      mutator,
+    );
   }
 
   /**
@@ -229,7 +151,7 @@ export class Operations {
   async listByStatus<R = OperationsByStatus>(
     options: Omit<ListOptions, "recursion"> = {},
     mutator?: Mutator<OperationsByStatus, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return await applyMutator(await this.#context.lister.listByStatus(options), mutator);
   }
 
@@ -258,7 +180,7 @@ export class Operations {
   async listByMember<R = OperationsByMember>(
     options: Omit<ListOptions, "recursion" | "partial"> = {},
     mutator?: Mutator<OperationsByMember, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return await applyMutator(await this.#context.lister.listByMember(options), mutator);
   }
 
@@ -288,7 +210,7 @@ export class Operations {
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     const { operation: read } = await this.#context.read(id, call);
     return mutator === undefined ? read as R : await mutator(read);
@@ -335,7 +257,7 @@ export class Operations {
     operation: OperationRef,
     options: WaitOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     return await applyMutator(settle(await waitFinal(this.#context, id, call)), mutator);
   }
@@ -401,7 +323,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation[], R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const finals = await waitMany(this.#context, operations, options, (w) => Promise.all(w));
     return await applyMutator(finals, mutator);
   }
@@ -435,7 +357,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<PromiseSettledResult<Operation>[], R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const outcomes = await waitMany(
       this.#context,
       operations,
@@ -474,7 +396,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     if (Array.isArray(operations) && operations.length === 0) {
       throw new InvalidArgumentError("waitAny needs at least one operation");
     }
@@ -510,7 +432,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     if (Array.isArray(operations) && operations.length === 0) {
       throw new InvalidArgumentError("waitRace needs at least one operation");
     }
@@ -545,7 +467,7 @@ export class Operations {
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     await cancelOperation(this.#context, id, call);
     return await applyMutator(undefined, mutator);
@@ -577,7 +499,7 @@ export class Operations {
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return this.cancel(operation, options, mutator);
   }
 
@@ -617,7 +539,7 @@ export class Operations {
     secret: string,
     options: WebSocketOptions = {},
     mutator?: Mutator<WebSocket, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id } = operationRef(operation);
     return await applyMutator(
       await openOperationWebSocket(this.#context.transport, id, secret, options),
@@ -653,25 +575,5 @@ export class Operations {
     options: OperationHandleOptions = {},
   ): OperationHandle<O> {
     return new OperationHandle<O>(this, idOrOperation, options);
-  }
-
-  /**
-   * Closes the shared events connections (waits in progress fall back to
-   * polling, which fails at once on a closed client). Called by the
-   * client's `close()`.
-   *
-   * @returns Resolves once every events socket is closed.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   *
-   * const client = connect({ socket: "/nonexistent/unix.socket" });
-   * await client.operations.closeEvents();
-   * await client.close();
-   * ```
-   */
-  closeEvents(): Promise<void> {
-    return this.#context.hubs.close();
   }
 }

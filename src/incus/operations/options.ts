@@ -70,6 +70,29 @@ export interface ListOptions extends CallOptions, MemberListOptions {
 }
 
 /**
+ * What `client.operations.list(options)` resolves with: ids (`string[]`)
+ * for `recursion: 0`, operations for `1` or none, either when the
+ * recursion is only known at run time (`0 | 1`).
+ *
+ * @typeParam O The options' type.
+ *
+ * @example
+ * ```ts
+ * import type { ListResult } from "@incusops/operations";
+ *
+ * const ids: ListResult<{ recursion: 0 }> = ["8f3a0a52-0c4e-4a4c-9a3e-6d0f2b1c9e11"];
+ * console.log(ids.length); // 1
+ * ```
+ */
+// The recursion is read through `keyof`: options without one (`{ project }`)
+// are not assignable to the all-optional `{ recursion?: 1 }` (a weak type).
+export type ListResult<O extends ListOptions> =
+  ["recursion" extends keyof O ? O["recursion"] : undefined] extends [0] ? string[]
+    : ["recursion" extends keyof O ? O["recursion"] : undefined] extends [1 | undefined]
+      ? Operation[]
+    : Operation[] | string[];
+
+/**
  * Options of `client.operations.wait()`.
  *
  * @example
