@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
-import { type OperationRef, operationRef } from "../operation_id.ts";
+import { type OperationRef, operationRef, scoped } from "../operation_id.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
@@ -31,22 +31,8 @@ import { cancelOperation } from "./cancel.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
 
-/** The call's options with the project of the operation object it was given, if any. */
-function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: string; call: O } {
-  const { id, project } = operationRef(ref);
-  return { id, call: options.project === undefined && project ? { ...options, project } : options };
-}
-
-let closeEventsOf: (operations: Operations) => Promise<void>;
-
-/**
- * Closes the shared events connections of `operations` (waits in progress
- * fall back to polling, which fails at once on a closed client): the
- * client's `close()`, not a public method.
- */
-export function closeOperationEvents(operations: Operations): Promise<void> {
-  return closeEventsOf(operations);
-}
+/** Closes the shared events connections (for the client's `close()`, not a public method). */
+export let closeOperationEvents: (operations: Operations) => Promise<void>;
 
 /**
  * The operations API of one client, reached as `client.operations`. Every
@@ -72,7 +58,7 @@ export class Operations {
   readonly #context: OperationsContext;
 
   static {
-    closeEventsOf = (operations) => operations.#context.hubs.close();
+    closeOperationEvents = (operations) => operations.#context.hubs.close();
   }
 
   /**
@@ -187,7 +173,7 @@ export class Operations {
   /**
    * Gets one operation.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`, `retry`.
    * @param mutator Applied to the result.
    * @returns The operation, or the mutator's result.
@@ -217,23 +203,15 @@ export class Operations {
   }
 
   /**
-   * Waits until the operation is final. Resolves with the final operation
-   * on Success; rejects with `OperationFailedError` on Failure,
-   * `OperationCancelledError` on Cancelled (their `operationStatusCode` is
-   * 400 or 401, their `method`/`path` the request that read the final
-   * state), `OperationTimeoutError` (`name` "TimeoutError", with the id and
-   * the last state seen) when `timeout` passes, and the signal's reason when
-   * `signal` aborts. The operation keeps running when the wait gives up,
-   * unless `cancelOnAbort` is set.
+   * Waits until the operation is final (how: {@linkcode WaitOptions}).
+   * Resolves with the final operation on Success; rejects with
+   * `OperationFailedError` on Failure, `OperationCancelledError` on
+   * Cancelled, `OperationTimeoutError` (`name` "TimeoutError", with the id
+   * and the last state seen) when `timeout` passes, and the signal's reason
+   * when `signal` aborts. The operation keeps running when the wait gives
+   * up, unless `cancelOnAbort` is set.
    *
-   * Waits are push-based: every wait of a client shares one `/1.0/events`
-   * connection per project (subscribe, read the operation once, resolve on
-   * its final event; after a reconnect, read it again). Without events
-   * (refused, lost, or `connect({ events: false })`) the wait is made of
-   * server-side `/wait?timeout=` slices, or, with `onProgress`, of reads
-   * every `pollMs` so that every state is reported.
-   *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `timeout` (ms), `signal`, `cancelOnAbort`, `project`, `onProgress`, `pollMs`, `retry`.
    * @param mutator Applied to the final operation.
    * @returns The final operation, or the mutator's result.
@@ -263,15 +241,12 @@ export class Operations {
   }
 
   /**
-   * Every distinct state of an operation until it is final: the current one
-   * first, then each change (status, metadata such as progress) as it
-   * happens, from the shared events connection (or, without events, by
-   * reading it every `pollMs`: each state lasting longer is seen). The
-   * iteration ends after the final state; it throws `OperationNotFoundError`
-   * if the operation is unknown, and the signal's reason when `signal`
-   * aborts.
+   * Every distinct state of an operation, the current one first, until the
+   * final one (from the shared events connection, else read every
+   * `pollMs`). Throws `OperationNotFoundError` if the operation is unknown,
+   * and the signal's reason when `signal` aborts.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `signal`, `project`, `pollMs`, `retry`.
    * @returns An async iterator of operation states.
    *
@@ -295,14 +270,12 @@ export class Operations {
   }
 
   /**
-   * Waits for every operation, at most `concurrency` at a time, and
-   * resolves with their final states in the given order. Rejects with the
-   * first failure (`OperationFailedError`, `OperationCancelledError`,
-   * `OperationTimeoutError`, not found, ...) and stops *waiting* for the
-   * others: they keep running on the server. `timeout` and `signal` bound
-   * the whole call.
+   * Waits for every operation, as `Promise.all` does: resolves with their
+   * final states in the given order; rejects with the first failure (failed,
+   * cancelled, timed out, not found) and stops *waiting* for the others
+   * (they keep running: {@linkcode WaitManyOptions}).
    *
-   * @param operations Operations (ids, paths or objects); all checked before anything is sent.
+   * @param operations Their ids, paths or objects.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the final operations.
    * @returns The final operations, or the mutator's result.
@@ -329,13 +302,11 @@ export class Operations {
   }
 
   /**
-   * Waits for every operation, at most `concurrency` at a time, and
-   * resolves with every outcome, in the given order, as `Promise.allSettled`
-   * does: the final operation (Success) or the error its wait rejected with
-   * (a failure, a cancellation, an `OperationTimeoutError` when `timeout`
-   * passed). Rejects only with the signal's reason.
+   * Waits for every operation, as `Promise.allSettled` does: resolves with
+   * every outcome in the given order, the final operation (Success) or the
+   * error its wait rejected with. Rejects only with the signal's reason.
    *
-   * @param operations Operations (ids, paths or objects); all checked before anything is sent.
+   * @param operations Their ids, paths or objects.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the outcomes.
    * @returns The outcomes, or the mutator's result.
@@ -369,12 +340,10 @@ export class Operations {
 
   /**
    * Waits until one of the operations succeeds, as `Promise.any` does:
-   * resolves with the first to end in Success (and stops waiting for the
-   * others, which keep running); rejects with an `AggregateError` holding
-   * every wait's error, in the given order, when none succeeds (failed,
-   * cancelled, `OperationTimeoutError`).
+   * resolves with the first to end in Success; rejects with an
+   * `AggregateError` of every wait's error, in order, when none succeeds.
    *
-   * @param operations Operations (ids, paths or objects), at least one; all checked before anything is sent.
+   * @param operations Their ids, paths or objects, at least one.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the first successful operation.
    * @returns The first successful operation, or the mutator's result.
@@ -407,10 +376,9 @@ export class Operations {
   /**
    * Waits until the first of the operations is final, as `Promise.race`
    * does: resolves with it on Success, rejects as
-   * {@linkcode Operations.wait} does otherwise, and stops waiting for the
-   * others (they keep running).
+   * {@linkcode Operations.wait} does otherwise.
    *
-   * @param operations Operations (ids, paths or objects), at least one; all checked before anything is sent.
+   * @param operations Their ids, paths or objects, at least one.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the first final operation.
    * @returns The first final operation, or the mutator's result.
@@ -444,7 +412,7 @@ export class Operations {
    * Cancels a running operation. Resolves when the server accepted the
    * cancellation.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`.
    * @param mutator Applied to the result (`undefined`).
    * @returns `undefined`, or the mutator's result.
@@ -474,26 +442,14 @@ export class Operations {
   }
 
   /**
-   * Sends `DELETE /1.0/operations/<id>`. On Incus and LXD deleting an
-   * operation *cancels* it (there is no "forget" without cancelling); this
-   * is {@linkcode Operations.cancel} under the REST name, with the same
-   * errors.
+   * Sends `DELETE /1.0/operations/<id>`: on Incus and LXD, deleting an
+   * operation *cancels* it; {@linkcode Operations.cancel} under the REST
+   * name, with the same errors.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`.
    * @param mutator Applied to the result (`undefined`).
    * @returns `undefined`, or the mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * const op = daemon.createOperation({ mayCancel: true });
-   * await using client = connect({ socket: daemon.path });
-   * await client.operations.delete(op.id);
-   * ```
    */
   delete<R = void>(
     operation: OperationRef,
@@ -509,7 +465,7 @@ export class Operations {
    * connection, resolving once it is open (`binaryType` "arraybuffer"). The
    * secret is URL-encoded and never shown in errors.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param secret One of the secrets in the operation's `metadata.fds`.
    * @param options `signal`.
    * @param mutator Applied to the open socket.

@@ -95,6 +95,16 @@ export type ListResult<O extends ListOptions> =
 /**
  * Options of `client.operations.wait()`.
  *
+ * Waits are push-based: every wait of a client shares one `/1.0/events`
+ * connection per project (subscribe, read the operation once, resolve on its
+ * final event; after a reconnect, read it again). Without events (refused,
+ * lost, or `connect({ events: false })`) a wait is made of server-side
+ * `/wait?timeout=` slices, or, with `onProgress`, of reads every `pollMs` so
+ * that every state is reported. Errors name the request that read the final
+ * state (`method`, `path`); `OperationFailedError` and
+ * `OperationCancelledError` carry the operation's own `operationStatusCode`
+ * (400, 401).
+ *
  * @example
  * ```ts
  * import type { WaitOptions } from "@incusops/operations";
@@ -155,7 +165,12 @@ export interface WaitOptions extends CallOptions {
 
 /**
  * Options of `waitAll()`, `waitAllSettled()`, `waitAny()` and `waitRace()`:
- * `timeout` and `signal` bound the whole call.
+ * `timeout` and `signal` bound the whole call. Every operation is checked
+ * before anything is sent; at most `concurrency` are waited for at once.
+ * When a call settles before every wait (a failure for `waitAll`, a success
+ * for `waitAny`, the first final state for `waitRace`), it stops *waiting*
+ * for the others: they keep running on the server (unless `cancelOnAbort`
+ * and the call was aborted or timed out).
  *
  * @example
  * ```ts
