@@ -84,6 +84,7 @@ export { Operations } from "./src/incus/operations/mod.ts";
 export type {
   CallOptions,
   ListOptions,
+  ListResult,
   OperationsSettings,
   WaitManyOptions,
   WaitOptions,
@@ -99,6 +100,7 @@ export { ExecProcess } from "./src/incus/exec.ts";
 export type {
   ExecOptions,
   ExecOutput,
+  ExecRecordedOptions,
   ExecStatus,
   ExecStreamOptions,
 } from "./src/incus/exec_options.ts";

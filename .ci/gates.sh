@@ -15,6 +15,7 @@ extra=$(for dir in tests bench; do if [ -n "$(find "$dir" -name '*.ts' -print -q
 echo "== deno check ($entries $extra)"; deno check --import-map "$map" $entries $extra
 echo "== import boundaries (.ci/layers.ts)"
 deno run --allow-read --allow-run .ci/layers.ts --import-map "$map"
+echo "== file sizes (.ci/sizes.ts)"; deno run --allow-read .ci/sizes.ts
 echo "== deno doc --lint"; deno doc --lint $entries
 echo "== deno test --doc (mod.ts src/)"
 deno test --doc --allow-all --import-map "$map" mod.ts src/

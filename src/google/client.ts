@@ -226,7 +226,7 @@ export class LongRunningOperations {
     name: string,
     options: CallOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const path = namePath(name);
     const policy = this.#requests.policy("get", options.retry);
     return await applyMutator(await this.#requests.get(path, options, policy), mutator);
@@ -263,7 +263,7 @@ export class LongRunningOperations {
     name: string,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const path = `${namePath(name)}:cancel`;
     await this.#requests.call(
       "POST",
@@ -306,7 +306,7 @@ export class LongRunningOperations {
     name: string,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const path = namePath(name);
     await this.#requests.call(
       "DELETE",
@@ -363,7 +363,7 @@ export class LongRunningOperations {
     name: string,
     options: WaitOptions = {},
     mutator?: Mutator<WaitResult, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const path = namePath(name);
     const policy = this.#requests.policy("wait", options.retry);
     const polling = pollingOf(this.#polling, options.polling);

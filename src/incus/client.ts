@@ -9,15 +9,11 @@ import { duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
 import type { OperationHandle } from "./operation_handle.ts";
-import { Operations } from "./operations/mod.ts";
+import { closeOperationEvents, Operations } from "./operations/mod.ts";
 import type { OperationsSettings, WaitOptions } from "./operations/options.ts";
 import type { ExecOutput, ExecProcess } from "./exec.ts";
-import {
-  execBody,
-  type ExecOptions,
-  type ExecStreamOptions,
-  instanceName,
-} from "./exec_options.ts";
+import type { ExecRecordedOptions, ExecStreamOptions } from "./exec_options.ts";
+import { runRecorded, startExec } from "./exec_start.ts";
 import { eventsQuery, EventStream } from "./events.ts";
 import type { EventBase, EventFor, EventsOptions, EventType } from "./event_types.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
@@ -119,7 +115,7 @@ export class Client implements Disposable, AsyncDisposable {
     path: P,
     options: QueryOptions & { method: WriteMethod },
     mutator?: Mutator<OperationFor<P>, R>,
-  ): Promise<R>;
+  ): Promise<NoInfer<R>>;
   /**
    * Calls any API endpoint with a write method, the answer typed `T`
    * (default {@linkcode Operation}; a sync answer resolves with its
@@ -152,40 +148,15 @@ export class Client implements Disposable, AsyncDisposable {
     path: string,
     options: QueryOptions & { method: WriteMethod },
     mutator?: Mutator<T, R>,
-  ): Promise<R>;
+  ): Promise<NoInfer<R>>;
   /**
-   * Reads any API endpoint (`GET`): resolves with the answer's `metadata`,
-   * `unknown` unless typed with `T` (an unchecked claim about the server's
-   * answer).
+   * Reads any API endpoint (`GET`, the default), or calls one with a method
+   * known only at run time: resolves with a sync answer's `metadata` or an
+   * async answer's operation, `unknown` unless typed with `T` (an unchecked
+   * claim about the server's answer).
    *
    * @param path An API path starting with `/1.0`, e.g. `/1.0/instances`.
-   * @param options `query`, `project`, `signal`, `retry`.
-   * @param mutator Applied to the metadata.
-   * @returns The metadata, or the mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * const server = await client.query<{ api_version: string }>("/1.0");
-   * console.log(server.api_version); // "1.0"
-   * ```
-   */
-  query<T = unknown, R = T>(
-    path: string,
-    options?: QueryOptions & { method?: "GET" },
-    mutator?: Mutator<T, R>,
-  ): Promise<R>;
-  /**
-   * Calls any API endpoint, the method known only at run time: resolves
-   * with a sync answer's `metadata` or an async answer's operation, typed
-   * `T` (`unknown` unless given).
-   *
-   * @param path An API path starting with `/1.0`.
-   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`, `retry`.
    * @param mutator Applied to the answer.
    * @returns The answer, or the mutator's result.
    *
@@ -196,20 +167,22 @@ export class Client implements Disposable, AsyncDisposable {
    *
    * await using daemon = await FakeDaemon.start();
    * await using client = connect({ socket: daemon.path });
-   * const options: QueryOptions = { method: "GET" };
-   * console.log(await client.query("/1.0", options));
+   * const server = await client.query<{ api_version: string }>("/1.0");
+   * const options: QueryOptions = { method: Deno.args[0] === "--post" ? "POST" : "GET" };
+   * const again = await client.query("/1.0", options);
+   * console.log(server.api_version, again !== undefined); // "1.0" true
    * ```
    */
   query<T = unknown, R = T>(
     path: string,
     options?: QueryOptions,
     mutator?: Mutator<T, R>,
-  ): Promise<R>;
+  ): Promise<NoInfer<R>>;
   async query<T, R>(
     path: string,
     options: QueryOptions = {},
     mutator?: Mutator<T, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const timeout = duration("timeout", options.timeout);
     const started = performance.now();
     const { envelope, project } = await this.#send(path, options, timeout);
@@ -256,7 +229,7 @@ export class Client implements Disposable, AsyncDisposable {
     path: P,
     options: StartOperationOptions = {},
     mutator?: Mutator<OperationHandle<OperationFor<P>>, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const method = options.method ?? "POST";
     const { envelope, project } = await this.#send(path, { ...options, method });
     const operation = envelope.metadata as OperationFor<P> | null;
@@ -326,24 +299,8 @@ export class Client implements Disposable, AsyncDisposable {
     command: readonly string[],
     options: ExecStreamOptions = {},
     mutator?: Mutator<ExecProcess, R>,
-  ): Promise<R> {
-    const name = instanceName(instance);
-    const body = execBody(command, options, { waitForWebsocket: true, recordOutput: false });
-    const { signal } = options;
-    const project = options.project ?? this.project;
-    const started = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
-      method: "POST",
-      body,
-      project,
-      signal,
-    });
-    // Loaded on first use: a client that never runs a command never loads it.
-    const { attachExec } = await import("./exec.ts");
-    const process = await attachExec(this.#transport, started, {
-      stdin: options.stdin,
-      signal,
-      wait: () => this.operations.wait(started.id, { project, signal }),
-    });
+  ): Promise<NoInfer<R>> {
+    const process = await startExec(this, this.#transport, instance, command, options);
     return await applyMutator(process, mutator);
   }
 
@@ -376,30 +333,10 @@ export class Client implements Disposable, AsyncDisposable {
   async execRecorded<R = ExecOutput>(
     instance: string,
     command: readonly string[],
-    options: ExecOptions & { timeout?: number; keepLogs?: boolean } = {},
+    options: ExecRecordedOptions = {},
     mutator?: Mutator<ExecOutput, R>,
-  ): Promise<R> {
-    const name = instanceName(instance);
-    const body = execBody(command, options, { waitForWebsocket: false, recordOutput: true });
-    const project = options.project ?? this.project;
-    const timeout = duration("timeout", options.timeout);
-    const started = performance.now();
-    const final = await this.query<Operation>(`/1.0/instances/${name}/exec`, {
-      method: "POST",
-      body,
-      project,
-      signal: options.signal,
-      wait: true,
-      timeout,
-    });
-    // `timeout` bounds the whole call, the reading of the logs included.
-    const { readRecordedOutput } = await import("./exec_recorded.ts");
-    const output = await readRecordedOutput(this.#transport, name, final, {
-      project,
-      signal: options.signal,
-      keepLogs: options.keepLogs,
-      deadline: timeout === undefined ? undefined : started + timeout,
-    });
+  ): Promise<NoInfer<R>> {
+    const output = await runRecorded(this, this.#transport, instance, command, options);
     return await applyMutator(output, mutator);
   }
 
@@ -428,7 +365,7 @@ export class Client implements Disposable, AsyncDisposable {
    * ```
    */
   close(): Promise<void> {
-    const events = this.operations.closeEvents();
+    const events = closeOperationEvents(this.operations);
     const streams = [...this.#streams].map((stream) => stream.close());
     this.#streams.clear();
     this.#transport.close();

@@ -46,6 +46,23 @@ export interface ExecStreamOptions extends ExecOptions {
   height?: number;
 }
 
+/** Options of `client.execRecorded()`. */
+export interface ExecRecordedOptions extends ExecOptions {
+  /**
+   * How long the whole call may take, in ms (the command and the reading of
+   * its logs); when it passes the call rejects with an `OperationTimeoutError`.
+   *
+   * @default {undefined} (no limit)
+   */
+  timeout?: number;
+  /**
+   * Keep the server's log files of the output (deleted once read otherwise).
+   *
+   * @default {false}
+   */
+  keepLogs?: boolean;
+}
+
 /** How a command ended. */
 export interface ExecStatus {
   /** The exit code (`metadata.return` of the finished operation). */

@@ -133,7 +133,7 @@ export class OperationHandle<O extends Operation = Operation> {
    * daemon.finish(id, { status: "Success" });
    * ```
    */
-  async refresh<R = O>(options: CallOptions = {}, mutator?: Mutator<O, R>): Promise<R> {
+  async refresh<R = O>(options: CallOptions = {}, mutator?: Mutator<O, R>): Promise<NoInfer<R>> {
     const current = await this.#operations.get(this.id, this.#scoped(options)) as O;
     this.#last = current;
     return await applyMutator(current, mutator);
@@ -161,7 +161,7 @@ export class OperationHandle<O extends Operation = Operation> {
    * console.log(final.status); // "Success"
    * ```
    */
-  async wait<R = O>(options: WaitOptions = {}, mutator?: Mutator<O, R>): Promise<R> {
+  async wait<R = O>(options: WaitOptions = {}, mutator?: Mutator<O, R>): Promise<NoInfer<R>> {
     let final: O;
     try {
       final = await this.#operations.wait(this.id, this.#scoped(options)) as O;
@@ -197,7 +197,10 @@ export class OperationHandle<O extends Operation = Operation> {
    * await handle.wait().catch((error) => console.log(error instanceof OperationCancelledError));
    * ```
    */
-  async cancel<R = void>(options: CallOptions = {}, mutator?: Mutator<void, R>): Promise<R> {
+  async cancel<R = void>(
+    options: CallOptions = {},
+    mutator?: Mutator<void, R>,
+  ): Promise<NoInfer<R>> {
     return await this.#operations.cancel(this.id, this.#scoped(options), mutator);
   }
 
@@ -259,7 +262,7 @@ export class OperationHandle<O extends Operation = Operation> {
     secret: string,
     options: WebSocketOptions = {},
     mutator?: Mutator<WebSocket, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const fds = this.#last?.metadata?.fds;
     const named = fds !== null && typeof fds === "object" && Object.hasOwn(fds, secret)
       ? (fds as Record<string, unknown>)[secret]

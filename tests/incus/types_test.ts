@@ -51,6 +51,8 @@ Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", asyn
   assertEquals([full.length, literalIds, literalFull.length, idLengths], [1, [op.id], 1, 36]);
   // @ts-expect-error ids are strings, not operations
   const _wrong: Operation[] = await client.operations.list({ recursion: 0 });
+  // @ts-expect-error the result is not typed by the variable it is assigned to
+  const _widened: number = await client.operations.get(op.id);
 });
 
 Deno.test("types: query() resolves unknown for GETs, the Operation for writes", async () => {

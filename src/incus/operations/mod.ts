@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
-import { type OperationRef, operationRef } from "../operation_id.ts";
+import { type OperationRef, operationRef, scoped } from "../operation_id.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
@@ -17,6 +17,7 @@ import {
   type CallOptions,
   DEFAULT_TUNING,
   type ListOptions,
+  type ListResult,
   type OperationsSettings,
   type WaitManyOptions,
   type WaitOptions,
@@ -30,11 +31,8 @@ import { cancelOperation } from "./cancel.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
 
-/** The call's options with the project of the operation object it was given, if any. */
-function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: string; call: O } {
-  const { id, project } = operationRef(ref);
-  return { id, call: options.project === undefined && project ? { ...options, project } : options };
-}
+/** Closes the shared events connections (for the client's `close()`, not a public method). */
+export let closeOperationEvents: (operations: Operations) => Promise<void>;
 
 /**
  * The operations API of one client, reached as `client.operations`. Every
@@ -59,6 +57,10 @@ function scoped<O extends CallOptions>(ref: OperationRef, options: O): { id: str
 export class Operations {
   readonly #context: OperationsContext;
 
+  static {
+    closeOperationEvents = (operations) => operations.#context.hubs.close();
+  }
+
   /**
    * Made by `connect()`; not meant to be constructed directly.
    *
@@ -78,132 +80,38 @@ export class Operations {
   }
 
   /**
-   * Lists operations, oldest first (`recursion: 1`, the default), or their
-   * ids (`recursion: 0`).
+   * Lists operations, oldest first, or their ids. The result's type follows
+   * `options.recursion` ({@linkcode ListResult}): operations for `1` or
+   * none, ids for `0`, either when only known at run time (`0 | 1`).
    *
-   * @param options `recursion`, `project`, `allProjects`, `signal`, `retry`.
-   * @returns The operations.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * daemon.createOperation();
-   * await using client = connect({ socket: daemon.path });
-   * const ops = await client.operations.list();
-   * const ids = await client.operations.list({ recursion: 0 });
-   * console.log(ops.length, ids.length); // 1 1
-   * ```
-   */
-  list(options?: ListOptions & { recursion?: 1 }): Promise<Operation[]>;
-  /**
-   * Lists operations, oldest first, and resolves with `mutator`'s result.
-   *
-   * @param options `project`, `allProjects`, `signal`, `retry`.
-   * @param mutator Applied to the operations.
-   * @returns The mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * console.log(await client.operations.list({}, (ops) => ops.length)); // 0
-   * ```
-   */
-  list<R>(
-    options: (ListOptions & { recursion?: 1 }) | undefined,
-    mutator: Mutator<Operation[], R>,
-  ): Promise<R>;
-  /**
-   * Lists the ids of operations (`recursion: 0`).
-   *
-   * @param options `recursion: 0`, `project`, `allProjects`, `signal`, `retry`.
-   * @returns The ids.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * const op = daemon.createOperation();
-   * await using client = connect({ socket: daemon.path });
-   * console.log((await client.operations.list({ recursion: 0 }))[0] === op.id); // true
-   * ```
-   */
-  list(options: ListOptions & { recursion: 0 }): Promise<string[]>;
-  /**
-   * Lists the ids of operations (`recursion: 0`) and resolves with
-   * `mutator`'s result.
-   *
-   * @param options `recursion: 0`, `project`, `allProjects`, `signal`, `retry`.
-   * @param mutator Applied to the ids.
-   * @returns The mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * console.log(await client.operations.list({ recursion: 0 }, (ids) => ids.length)); // 0
-   * ```
-   */
-  list<R>(options: ListOptions & { recursion: 0 }, mutator: Mutator<string[], R>): Promise<R>;
-  /**
-   * Lists operations or their ids, when `recursion` is only known at run
-   * time (`0 | 1`): the result is then either.
-   *
-   * @param options `recursion`, `project`, `allProjects`, `signal`.
-   * @returns The operations (`recursion` 1 or unset) or their ids (0).
-   *
-   * @example
-   * ```ts
-   * import { connect, type ListOptions } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * const options: ListOptions = { recursion: Deno.args.includes("--ids") ? 0 : 1 };
-   * console.log(await client.operations.list(options)); // []
-   * ```
-   */
-  list(options?: ListOptions): Promise<Operation[] | string[]>;
-  /**
-   * Lists operations or their ids (`recursion` known only at run time) and
-   * resolves with `mutator`'s result.
-   *
-   * @param options `recursion`, `project`, `allProjects`, `signal`.
+   * @typeParam O The options' type (inferred).
+   * @typeParam R The mutator's result.
+   * @param options `recursion`, `project`, `allProjects`, `target`, `partial`, `signal`, `retry`.
    * @param mutator Applied to the operations or ids.
-   * @returns The mutator's result.
+   * @returns The operations or ids, or the mutator's result.
    *
    * @example
    * ```ts
-   * import { connect, type ListOptions } from "@incusops/operations";
+   * import { connect } from "@incusops/operations";
    * import { FakeDaemon } from "@incusops/operations/testing";
    *
    * await using daemon = await FakeDaemon.start();
+   * const created = daemon.createOperation();
    * await using client = connect({ socket: daemon.path });
-   * const options: ListOptions = { recursion: 1 };
-   * console.log(await client.operations.list(options, (items) => items.length)); // 0
+   * const ops = await client.operations.list(); // Operation[]
+   * const ids = await client.operations.list({ recursion: 0 }); // string[]
+   * const count = await client.operations.list({}, (ops) => ops.length); // number
+   * console.log(ops[0].status, ids[0] === created.id, count); // "Running" true 1
    * ```
    */
-  list<R>(
-    options: ListOptions | undefined,
-    mutator: Mutator<Operation[] | string[], R>,
-  ): Promise<R>;
-  async list<R>(
-    options: ListOptions = {},
-    // deno-lint-ignore no-explicit-any
-    mutator?: Mutator<any, R>,
-  ): Promise<R | Operation[] | string[]> {
-    return await applyMutator(await this.#context.lister.list(options), mutator);
+  async list<const O extends ListOptions = { recursion?: 1 }, R = ListResult<O>>(
+    options?: O,
+    mutator?: Mutator<ListResult<O>, R>,
+  ): Promise<NoInfer<R>> {
+    return await applyMutator(
+      await this.#context.lister.list(options ?? {}) as ListResult<O>,
+      mutator,
+    );
   }
 
   /**
@@ -229,7 +137,7 @@ export class Operations {
   async listByStatus<R = OperationsByStatus>(
     options: Omit<ListOptions, "recursion"> = {},
     mutator?: Mutator<OperationsByStatus, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return await applyMutator(await this.#context.lister.listByStatus(options), mutator);
   }
 
@@ -258,14 +166,14 @@ export class Operations {
   async listByMember<R = OperationsByMember>(
     options: Omit<ListOptions, "recursion" | "partial"> = {},
     mutator?: Mutator<OperationsByMember, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return await applyMutator(await this.#context.lister.listByMember(options), mutator);
   }
 
   /**
    * Gets one operation.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`, `retry`.
    * @param mutator Applied to the result.
    * @returns The operation, or the mutator's result.
@@ -288,30 +196,22 @@ export class Operations {
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     const { operation: read } = await this.#context.read(id, call);
     return mutator === undefined ? read as R : await mutator(read);
   }
 
   /**
-   * Waits until the operation is final. Resolves with the final operation
-   * on Success; rejects with `OperationFailedError` on Failure,
-   * `OperationCancelledError` on Cancelled (their `operationStatusCode` is
-   * 400 or 401, their `method`/`path` the request that read the final
-   * state), `OperationTimeoutError` (`name` "TimeoutError", with the id and
-   * the last state seen) when `timeout` passes, and the signal's reason when
-   * `signal` aborts. The operation keeps running when the wait gives up,
-   * unless `cancelOnAbort` is set.
+   * Waits until the operation is final (how: {@linkcode WaitOptions}).
+   * Resolves with the final operation on Success; rejects with
+   * `OperationFailedError` on Failure, `OperationCancelledError` on
+   * Cancelled, `OperationTimeoutError` (`name` "TimeoutError", with the id
+   * and the last state seen) when `timeout` passes, and the signal's reason
+   * when `signal` aborts. The operation keeps running when the wait gives
+   * up, unless `cancelOnAbort` is set.
    *
-   * Waits are push-based: every wait of a client shares one `/1.0/events`
-   * connection per project (subscribe, read the operation once, resolve on
-   * its final event; after a reconnect, read it again). Without events
-   * (refused, lost, or `connect({ events: false })`) the wait is made of
-   * server-side `/wait?timeout=` slices, or, with `onProgress`, of reads
-   * every `pollMs` so that every state is reported.
-   *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `timeout` (ms), `signal`, `cancelOnAbort`, `project`, `onProgress`, `pollMs`, `retry`.
    * @param mutator Applied to the final operation.
    * @returns The final operation, or the mutator's result.
@@ -335,21 +235,18 @@ export class Operations {
     operation: OperationRef,
     options: WaitOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     return await applyMutator(settle(await waitFinal(this.#context, id, call)), mutator);
   }
 
   /**
-   * Every distinct state of an operation until it is final: the current one
-   * first, then each change (status, metadata such as progress) as it
-   * happens, from the shared events connection (or, without events, by
-   * reading it every `pollMs`: each state lasting longer is seen). The
-   * iteration ends after the final state; it throws `OperationNotFoundError`
-   * if the operation is unknown, and the signal's reason when `signal`
-   * aborts.
+   * Every distinct state of an operation, the current one first, until the
+   * final one (from the shared events connection, else read every
+   * `pollMs`). Throws `OperationNotFoundError` if the operation is unknown,
+   * and the signal's reason when `signal` aborts.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `signal`, `project`, `pollMs`, `retry`.
    * @returns An async iterator of operation states.
    *
@@ -373,14 +270,12 @@ export class Operations {
   }
 
   /**
-   * Waits for every operation, at most `concurrency` at a time, and
-   * resolves with their final states in the given order. Rejects with the
-   * first failure (`OperationFailedError`, `OperationCancelledError`,
-   * `OperationTimeoutError`, not found, ...) and stops *waiting* for the
-   * others: they keep running on the server. `timeout` and `signal` bound
-   * the whole call.
+   * Waits for every operation, as `Promise.all` does: resolves with their
+   * final states in the given order; rejects with the first failure (failed,
+   * cancelled, timed out, not found) and stops *waiting* for the others
+   * (they keep running: {@linkcode WaitManyOptions}).
    *
-   * @param operations Operations (ids, paths or objects); all checked before anything is sent.
+   * @param operations Their ids, paths or objects.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the final operations.
    * @returns The final operations, or the mutator's result.
@@ -401,19 +296,17 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation[], R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const finals = await waitMany(this.#context, operations, options, (w) => Promise.all(w));
     return await applyMutator(finals, mutator);
   }
 
   /**
-   * Waits for every operation, at most `concurrency` at a time, and
-   * resolves with every outcome, in the given order, as `Promise.allSettled`
-   * does: the final operation (Success) or the error its wait rejected with
-   * (a failure, a cancellation, an `OperationTimeoutError` when `timeout`
-   * passed). Rejects only with the signal's reason.
+   * Waits for every operation, as `Promise.allSettled` does: resolves with
+   * every outcome in the given order, the final operation (Success) or the
+   * error its wait rejected with. Rejects only with the signal's reason.
    *
-   * @param operations Operations (ids, paths or objects); all checked before anything is sent.
+   * @param operations Their ids, paths or objects.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the outcomes.
    * @returns The outcomes, or the mutator's result.
@@ -435,7 +328,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<PromiseSettledResult<Operation>[], R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const outcomes = await waitMany(
       this.#context,
       operations,
@@ -447,12 +340,10 @@ export class Operations {
 
   /**
    * Waits until one of the operations succeeds, as `Promise.any` does:
-   * resolves with the first to end in Success (and stops waiting for the
-   * others, which keep running); rejects with an `AggregateError` holding
-   * every wait's error, in the given order, when none succeeds (failed,
-   * cancelled, `OperationTimeoutError`).
+   * resolves with the first to end in Success; rejects with an
+   * `AggregateError` of every wait's error, in order, when none succeeds.
    *
-   * @param operations Operations (ids, paths or objects), at least one; all checked before anything is sent.
+   * @param operations Their ids, paths or objects, at least one.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the first successful operation.
    * @returns The first successful operation, or the mutator's result.
@@ -474,7 +365,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     if (Array.isArray(operations) && operations.length === 0) {
       throw new InvalidArgumentError("waitAny needs at least one operation");
     }
@@ -485,10 +376,9 @@ export class Operations {
   /**
    * Waits until the first of the operations is final, as `Promise.race`
    * does: resolves with it on Success, rejects as
-   * {@linkcode Operations.wait} does otherwise, and stops waiting for the
-   * others (they keep running).
+   * {@linkcode Operations.wait} does otherwise.
    *
-   * @param operations Operations (ids, paths or objects), at least one; all checked before anything is sent.
+   * @param operations Their ids, paths or objects, at least one.
    * @param options `timeout`, `signal`, `cancelOnAbort`, `project`, `concurrency`, `onProgress`.
    * @param mutator Applied to the first final operation.
    * @returns The first final operation, or the mutator's result.
@@ -510,7 +400,7 @@ export class Operations {
     operations: readonly OperationRef[],
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     if (Array.isArray(operations) && operations.length === 0) {
       throw new InvalidArgumentError("waitRace needs at least one operation");
     }
@@ -522,7 +412,7 @@ export class Operations {
    * Cancels a running operation. Resolves when the server accepted the
    * cancellation.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`.
    * @param mutator Applied to the result (`undefined`).
    * @returns `undefined`, or the mutator's result.
@@ -545,39 +435,27 @@ export class Operations {
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id, call } = scoped(operation, options);
     await cancelOperation(this.#context, id, call);
     return await applyMutator(undefined, mutator);
   }
 
   /**
-   * Sends `DELETE /1.0/operations/<id>`. On Incus and LXD deleting an
-   * operation *cancels* it (there is no "forget" without cancelling); this
-   * is {@linkcode Operations.cancel} under the REST name, with the same
-   * errors.
+   * Sends `DELETE /1.0/operations/<id>`: on Incus and LXD, deleting an
+   * operation *cancels* it; {@linkcode Operations.cancel} under the REST
+   * name, with the same errors.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param options `project`, `signal`.
    * @param mutator Applied to the result (`undefined`).
    * @returns `undefined`, or the mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * const op = daemon.createOperation({ mayCancel: true });
-   * await using client = connect({ socket: daemon.path });
-   * await client.operations.delete(op.id);
-   * ```
    */
   delete<R = void>(
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     return this.cancel(operation, options, mutator);
   }
 
@@ -587,7 +465,7 @@ export class Operations {
    * connection, resolving once it is open (`binaryType` "arraybuffer"). The
    * secret is URL-encoded and never shown in errors.
    *
-   * @param operation The operation: its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
+   * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param secret One of the secrets in the operation's `metadata.fds`.
    * @param options `signal`.
    * @param mutator Applied to the open socket.
@@ -617,7 +495,7 @@ export class Operations {
     secret: string,
     options: WebSocketOptions = {},
     mutator?: Mutator<WebSocket, R>,
-  ): Promise<R> {
+  ): Promise<NoInfer<R>> {
     const { id } = operationRef(operation);
     return await applyMutator(
       await openOperationWebSocket(this.#context.transport, id, secret, options),
@@ -653,25 +531,5 @@ export class Operations {
     options: OperationHandleOptions = {},
   ): OperationHandle<O> {
     return new OperationHandle<O>(this, idOrOperation, options);
-  }
-
-  /**
-   * Closes the shared events connections (waits in progress fall back to
-   * polling, which fails at once on a closed client). Called by the
-   * client's `close()`.
-   *
-   * @returns Resolves once every events socket is closed.
-   *
-   * @example
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   *
-   * const client = connect({ socket: "/nonexistent/unix.socket" });
-   * await client.operations.closeEvents();
-   * await client.close();
-   * ```
-   */
-  closeEvents(): Promise<void> {
-    return this.#context.hubs.close();
   }
 }

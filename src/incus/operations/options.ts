@@ -70,7 +70,40 @@ export interface ListOptions extends CallOptions, MemberListOptions {
 }
 
 /**
+ * What `client.operations.list(options)` resolves with: ids (`string[]`)
+ * for `recursion: 0`, operations for `1` or none, either when the
+ * recursion is only known at run time (`0 | 1`).
+ *
+ * @typeParam O The options' type.
+ *
+ * @example
+ * ```ts
+ * import type { ListResult } from "@incusops/operations";
+ *
+ * const ids: ListResult<{ recursion: 0 }> = ["8f3a0a52-0c4e-4a4c-9a3e-6d0f2b1c9e11"];
+ * console.log(ids.length); // 1
+ * ```
+ */
+// The recursion is read through `keyof`: options without one (`{ project }`)
+// are not assignable to the all-optional `{ recursion?: 1 }` (a weak type).
+export type ListResult<O extends ListOptions> =
+  ["recursion" extends keyof O ? O["recursion"] : undefined] extends [0] ? string[]
+    : ["recursion" extends keyof O ? O["recursion"] : undefined] extends [1 | undefined]
+      ? Operation[]
+    : Operation[] | string[];
+
+/**
  * Options of `client.operations.wait()`.
+ *
+ * Waits are push-based: every wait of a client shares one `/1.0/events`
+ * connection per project (subscribe, read the operation once, resolve on its
+ * final event; after a reconnect, read it again). Without events (refused,
+ * lost, or `connect({ events: false })`) a wait is made of server-side
+ * `/wait?timeout=` slices, or, with `onProgress`, of reads every `pollMs` so
+ * that every state is reported. Errors name the request that read the final
+ * state (`method`, `path`); `OperationFailedError` and
+ * `OperationCancelledError` carry the operation's own `operationStatusCode`
+ * (400, 401).
  *
  * @example
  * ```ts
@@ -132,7 +165,12 @@ export interface WaitOptions extends CallOptions {
 
 /**
  * Options of `waitAll()`, `waitAllSettled()`, `waitAny()` and `waitRace()`:
- * `timeout` and `signal` bound the whole call.
+ * `timeout` and `signal` bound the whole call. Every operation is checked
+ * before anything is sent; at most `concurrency` are waited for at once.
+ * When a call settles before every wait (a failure for `waitAll`, a success
+ * for `waitAny`, the first final state for `waitRace`), it stops *waiting*
+ * for the others: they keep running on the server (unless `cancelOnAbort`
+ * and the call was aborted or timed out).
  *
  * @example
  * ```ts

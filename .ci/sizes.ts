@@ -1,0 +1,56 @@
+// deno-lint-ignore-file no-console -- a CI gate reports on stdout/stderr
+/**
+ * File sizes under `src/`: no file over 400 lines of code (lines outside
+ * JSDoc blocks), and none over 600 lines in all. The facades (`Client`,
+ * `Operations`) are mostly doc-tested JSDoc, one block per public method in
+ * std's style; the fake servers (`src/testing/fake_*.ts`) are exempt.
+ *
+ * Usage: `deno run --allow-read .ci/sizes.ts` (in `.ci/gates.sh`).
+ *
+ * @module
+ */
+
+const MAX_CODE_LINES = 400;
+const MAX_LINES = 600;
+
+/** Lines of `text`, and those outside `/** ... *\/` blocks. */
+export function countLines(text: string): { lines: number; code: number } {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  let code = 0;
+  let inDoc = false;
+  for (const line of lines) {
+    const trimmed = line.trim();
+    if (!inDoc && trimmed.startsWith("/**")) inDoc = true;
+    if (!inDoc) code++;
+    if (inDoc && trimmed.endsWith("*/")) inDoc = false;
+  }
+  return { lines: lines.length, code };
+}
+
+async function* sources(dir: string): AsyncGenerator<string> {
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) yield* sources(path);
+    else if (entry.name.endsWith(".ts")) yield path;
+  }
+}
+
+if (import.meta.main) {
+  const root = new URL("..", import.meta.url).pathname;
+  const problems: string[] = [];
+  for await (const path of sources(`${root}src`)) {
+    const name = path.slice(root.length);
+    if (/^src\/testing\/fake_[a-z_]+\.ts$/.test(name)) continue;
+    const { lines, code } = countLines(await Deno.readTextFile(path));
+    if (code > MAX_CODE_LINES) {
+      problems.push(`${name}: ${code} lines of code (max ${MAX_CODE_LINES})`);
+    }
+    if (lines > MAX_LINES) problems.push(`${name}: ${lines} lines (max ${MAX_LINES})`);
+  }
+  if (problems.length > 0) {
+    console.error(`file sizes: split these files\n  ${problems.sort().join("\n  ")}`);
+    Deno.exit(1);
+  }
+  console.log("file sizes: ok");
+}
