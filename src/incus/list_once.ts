@@ -33,11 +33,15 @@ export async function listOnce(
   const requests = new IdempotentRequests(transport, settings.retry);
   const context = new RequestContext(requests, settings.project, settings.target);
   // Whether the daemon is a cluster (checked after every list that holds no location),
-  // asked while the list is read: one round trip less. Its failure is the list's to report.
-  const clustered = context.members.clustered([], list.signal).catch(() => {});
+  // asked while the list is read: one round trip less. Its failure is the list's to report;
+  // once the list is done, it is stopped (even between retries).
+  const done = new AbortController();
+  const signal = list.signal ? AbortSignal.any([list.signal, done.signal]) : done.signal;
+  const clustered = context.members.clustered([], signal).catch(() => {});
   try {
     return await new Lister(context).list(list) as Operation[];
   } finally {
+    done.abort();
     transport.close();
     await clustered;
   }

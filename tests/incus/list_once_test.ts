@@ -67,3 +67,31 @@ Deno.test("listOnce: a socket that is gone fails as client.operations.list() doe
     expected.path,
   ]);
 });
+
+Deno.test("listOnce: once the list has failed, the early cluster check stops, even between retries", async () => {
+  await using daemon = await FakeDaemon.start();
+  // GET /1.0 answers 503 (retried after 30 s under this policy); the list answers 404 after it.
+  let serverInfoAnswered: () => void = () => {};
+  const answered = new Promise<void>((resolve) => serverInfoAnswered = resolve);
+  daemon.interceptor = async (_request, url) => {
+    if (url.pathname === "/1.0") {
+      serverInfoAnswered();
+      return Response.json({ type: "error", error: "busy", error_code: 503 }, { status: 503 });
+    }
+    await answered;
+    return Response.json({ type: "error", error: "not found", error_code: 404 }, { status: 404 });
+  };
+  const retry = { initial: 30_000, max: 30_000, jitter: false };
+  const listed = listOnce({ socket: daemon.path, shortLived: true, retry }, {}).catch((e) => e);
+  // The bound only catches a listOnce that waits out the 30 s pause.
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  const outcome = await Promise.race([
+    listed,
+    new Promise((resolve) => bound = setTimeout(() => resolve("still waiting"), 20_000)),
+  ]);
+  clearTimeout(bound);
+  assertEquals(outcome instanceof IncusError && [outcome.status, outcome.path], [
+    404,
+    "/1.0/operations",
+  ]);
+});
