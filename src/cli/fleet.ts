@@ -48,7 +48,7 @@ function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
  * returns {@linkcode PARTIAL_EXIT_CODE}.
  */
 export async function listOne(
-  connect: ConnectOptions,
+  connection: ConnectOptions,
   options: { allProjects: boolean; target?: string },
   printing: ListPrinting,
 ): Promise<number> {
@@ -56,7 +56,7 @@ export async function listOne(
   let missing = "";
   try {
     // Without a Client: a list does not load the modules of waits, events and exec.
-    ops = await listOnce(connect, options);
+    ops = await listOnce(connection, options);
   } catch (error) {
     if (!(error instanceof MemberUnreachableError)) throw error;
     ops = error.operations;
