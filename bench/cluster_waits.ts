@@ -12,15 +12,27 @@
  *    the first answer from another member, and to the pending waits
  *    resolving. m1 is restarted afterwards.
  *
- * Each operation blocks on a fifo until all waits are in place (execs of
- * `cat <fifo>`), then all are released at once.
+ * Each operation is a migration source (`POST /1.0/instances/<name>` with
+ * `migration: true`): it runs, with no process behind it, until a target
+ * connects (none does) or it is cancelled; all are cancelled at once when
+ * every wait is in place (their waits reject with `OperationCancelledError`,
+ * which carries the final state). Incus fails such an operation after ~30 s
+ * without a target: creating N must take less (1,000 take a few seconds).
+ * (Execs blocked on a fifo cost two processes each: ~530 of them
+ * OOM-killed a member on a small VM.)
  *
  * `source $DAEMONS_ROOT/env && nsenter --net=/proc/$INCUSOPS_CLUSTER_NETNS_PID/ns/net deno run -A --import-map .ci/offline-imports.json bench/cluster_waits.ts [--waits=N]`
  *
  * @module
  */
 
-import { type Client, connect, type Operation } from "../mod.ts";
+import {
+  type Client,
+  connect,
+  type Operation,
+  OperationCancelledError,
+  OperationFailedError,
+} from "../mod.ts";
 import { openSockets } from "../tests/_process.ts";
 
 const option = (name: string, fallback: number): number =>
@@ -56,51 +68,86 @@ function exec(client: Client, instance: string, command: string[], wait = false)
   });
 }
 
-/** N gated operations over `instances`, waited for by one client; lags in ms. */
-async function gatedWaits(client: Client, instances: string[]) {
-  const gate = `/tmp/bench-gate-${crypto.randomUUID().slice(0, 8)}`;
-  await Promise.all(instances.map((instance) => exec(client, instance, ["mkfifo", gate], true)));
-  const release = async () => {
-    for (const instance of instances) {
-      await exec(client, instance, ["sh", "-c", `exec 3>${gate}; sleep 3`]);
+/** A migration source on `instance`: a process-free operation that runs until cancelled. */
+function migrationSource(client: Client, instance: string) {
+  return client.query<Operation>(`/1.0/instances/${instance}`, {
+    method: "POST",
+    body: { migration: true, live: false },
+  });
+}
+
+/** Resolves with `task()` for each item, `concurrency` at a time. */
+async function batched<T, R>(items: T[], concurrency: number, task: (item: T) => Promise<R>) {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += concurrency) {
+    results.push(...await Promise.all(items.slice(i, i + concurrency).map(task)));
+  }
+  return results;
+}
+
+/**
+ * N gated operations over `instances`, waited for by one client; lags in
+ * ms, from the daemon's final event of each operation (its `timestamp`, seen
+ * by a second client) to its wait settling. (A cancelled migration source
+ * keeps its creation time as `updated_at`; Incus sends its Cancelled event
+ * ~1 s after the cancel.)
+ */
+async function gatedWaits(socket: string, instances: string[]) {
+  await using client = connect({ socket, requestTimeout: 300_000 });
+  await using observer = connect({ socket });
+  const ended = new Map<string, number>();
+  const watching = new AbortController();
+  const events = observer.events({ types: ["operation"], signal: watching.signal });
+  await events.opened;
+  const observed = (async () => {
+    for await (const event of events) {
+      const { id, status } = event.metadata;
+      if (status === "Cancelled" || status === "Failure") ended.set(id, epochMs(event.timestamp));
     }
-  };
-  const ops: Operation[] = [];
-  const lags: number[] = [];
-  let before = 0;
-  let during = 0;
-  const sampling = setInterval(() => during = Math.max(during, openSockets()), 20);
+  })();
+  const settled = new Map<string, number>();
+  const created = performance.now();
+  const ops = await batched(
+    Array.from({ length: WAITS }, (_, i) => instances[i % instances.length]),
+    25,
+    (instance) => migrationSource(client, instance),
+  );
+  const createMs = performance.now() - created;
+  const release = () => batched(ops, 25, (op) => client.operations.cancel(op).catch(() => {}));
+  let sockets = 0;
   try {
-    for (let i = 0; i < WAITS; i += 25) {
-      const batch = Array.from(
-        { length: Math.min(25, WAITS - i) },
-        (_, j) =>
-          exec(client, instances[(i + j) % instances.length], [
-            "sh",
-            "-c",
-            `cat ${gate} >/dev/null`,
-          ]),
-      );
-      ops.push(...await Promise.all(batch));
-    }
     await new Promise((resolve) => setTimeout(resolve, 400));
-    before = openSockets();
-    during = before;
+    const before = openSockets();
     const waits = ops.map((op) =>
-      client.operations.wait(op, { timeout: 300_000 }).then((final) => {
-        lags.push(performance.timeOrigin + performance.now() - epochMs(final.updated_at));
+      client.operations.wait(op, { timeout: 300_000 }).catch((error) => {
+        // Cancelled, or failed on its own (~30 s without a target) if the release came late.
+        if (!(error instanceof OperationCancelledError || error instanceof OperationFailedError)) {
+          throw error;
+        }
+        settled.set(op.id, performance.timeOrigin + performance.now());
       })
     );
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // every wait subscribed
+    sockets = openSockets() - before;
     await release();
     await Promise.all(waits);
   } catch (error) {
-    await release().catch(() => {}); // never leave the gated processes behind
+    await release(); // never leave the operations behind
     throw error;
+    // The observer may see the last events a little after the waits did.
+    for (let i = 0; i < 100 && ops.some((op) => !ended.has(op.id)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   } finally {
-    clearInterval(sampling);
+    watching.abort();
+    await observed;
   }
-  return { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), sockets: during - before };
+  // A final event the daemon never sent the observer (seen under load) leaves that wait out.
+  const lags = ops.filter((op) => ended.has(op.id)).map((op) =>
+    settled.get(op.id)! - ended.get(op.id)!
+  );
+  const unseen = ops.length - lags.length;
+  return { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), sockets, createMs, unseen };
 }
 
 async function failover() {
@@ -115,8 +162,11 @@ async function failover() {
     [1, 2].map((i) => exec(client, member(i).instance, ["sleep", "8"])),
   );
   let resolved = 0;
-  const waits = client.operations.waitAll(ops, { timeout: 60_000 }).then(() => {
+  let lastEnded = 0;
+  const waits = client.operations.waitAll(ops, { timeout: 60_000 }).then((finals) => {
     resolved = performance.now();
+    // An exec's `updated_at` is when it ended (the daemons' clock is this machine's).
+    lastEnded = Math.max(...finals.map((op) => epochMs(op.updated_at))) - performance.timeOrigin;
   });
   await client.operations.get(ops[0]);
   const script = new URL("../tests/daemons/cluster.sh", import.meta.url).pathname;
@@ -128,27 +178,35 @@ async function failover() {
   const answered = performance.now();
   await waits;
   await run("start-member", MEMBERS[0]);
-  return { answerMs: answered - killed, waitsMs: resolved - killed, to: client.target };
+  return {
+    answerMs: answered - killed,
+    waitsMs: resolved - killed,
+    afterEndMs: resolved - lastEnded,
+    to: client.target,
+  };
 }
 
-await using cluster = connect({ socket: SOCKETS[0], requestTimeout: 300_000 });
-const spread = await gatedWaits(cluster, INSTANCES);
-await using standalone = connect({ socket: env("INCUS_SOCKET"), requestTimeout: 300_000 });
-const single = await gatedWaits(standalone, ["c1"]);
+const spread = await gatedWaits(SOCKETS[0], INSTANCES);
+const single = await gatedWaits(env("INCUS_SOCKET"), ["c1"]);
 console.log(`${WAITS} waits: completion → resolution, ms`);
-console.log("target                         | p50    | p99    | extra sockets");
-console.log("-------------------------------|--------|--------|--------------");
+console.log(
+  "target                         | p50    | p99    | extra sockets | created in | events unseen",
+);
+console.log(
+  "-------------------------------|--------|--------|---------------|------------|--------------",
+);
 for (
   const [name, r] of [["3-member cluster (via m1)", spread], ["standalone Incus", single]] as const
 ) {
   console.log(
-    `${name.padEnd(30)} | ${r.p50.toFixed(1).padStart(6)} | ${
-      r.p99.toFixed(1).padStart(6)
-    } | ${r.sockets}`,
+    `${name.padEnd(30)} | ${r.p50.toFixed(1).padStart(6)} | ${r.p99.toFixed(1).padStart(6)} | ${
+      String(r.sockets).padStart(13)
+    } | ${(r.createMs / 1000).toFixed(1).padStart(8)} s | ${r.unseen}`,
   );
 }
 const moved = await failover();
 console.log(
   `failover: m1 killed → first answer from ${moved.to} in ${moved.answerMs.toFixed(0)} ms; ` +
-    `pending waits resolved ${moved.waitsMs.toFixed(0)} ms after the kill`,
+    `pending waits (execs of 8 s) resolved ${moved.waitsMs.toFixed(0)} ms after the kill, ` +
+    `${moved.afterEndMs.toFixed(0)} ms after their operations ended`,
 );

@@ -685,12 +685,11 @@ export class FakeDaemon implements AsyncDisposable {
     const match = OPERATION_PATH.exec(url.pathname);
     if (match === null) return error(404, "not found");
     const entry = this.#entries.get(match[1]);
-    // The daemons serve an operation's websockets whatever the project asked.
-    if (entry !== undefined && match[2] === "/websocket" && request.method === "GET") {
+    // Incus 6.0.4 and LXD 5.0.2 serve one operation (GET, /wait, DELETE,
+    // /websocket) whatever `?project=` says: operation ids are global.
+    if (entry === undefined) return error(404, "Operation not found");
+    if (match[2] === "/websocket" && request.method === "GET") {
       return this.#operationWebSocket(request, url, entry);
-    }
-    if (entry === undefined || entry.op.project !== project) {
-      return error(404, "Operation not found");
     }
     if (match[2] === "/wait" && request.method === "GET") return await this.#wait(entry, url);
     if (match[2] !== undefined) return error(405, "method not allowed");

@@ -217,6 +217,17 @@ for (const daemon of DAEMONS) {
     );
   });
 
+  Deno.test(`${name}: one operation is served whatever project is asked (ids are global)`, async () => {
+    await using client = connectTo(daemon);
+    const op = await startSleep(client, daemon, 2);
+    const absent = { project: uniqueName("absent") };
+    assertEquals((await client.operations.get(op.id, absent)).id, op.id);
+    assertEquals((await client.query<Operation>(`/1.0/operations/${op.id}`, absent)).id, op.id);
+    await assertRejects(() => client.operations.cancel(op.id, absent), NotCancellableError);
+    const final = await client.operations.wait(op.id, { ...absent, timeout: 30_000 });
+    assertEquals(final.status, "Success");
+  });
+
   Deno.test(`${name}: cancel ends a cancellable operation (migration source) as Cancelled`, async () => {
     await using client = connectTo(daemon);
     const instance = uniqueName("mig");
