@@ -131,13 +131,13 @@ async function gatedWaits(socket: string, instances: string[]) {
     sockets = openSockets() - before;
     await release();
     await Promise.all(waits);
-  } catch (error) {
-    await release(); // never leave the operations behind
-    throw error;
     // The observer may see the last events a little after the waits did.
     for (let i = 0; i < 100 && ops.some((op) => !ended.has(op.id)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  } catch (error) {
+    await release(); // never leave the operations behind
+    throw error;
   } finally {
     watching.abort();
     await observed;
