@@ -18,7 +18,6 @@ import {
   type Operation,
   OperationCancelledError,
   OperationFailedError,
-  OperationNotFoundError,
   OperationTimeoutError,
   type Progress,
 } from "../../mod.ts";
