@@ -6,6 +6,7 @@
 
 import {
   assert,
+  assertEquals,
   assertInstanceOf,
   assertLess,
   assertRejects,
@@ -123,6 +124,36 @@ Deno.test("8.9 server stalls mid-body: requestTimeout fires, the connection is r
   // Released: the next call gets its own attempt (and its own timeout).
   await assertRejects(() => client.operations.list(), ResponseTimeoutError);
   assert(stalls >= 2);
+});
+
+Deno.test("8.9 a process whose only work is a stalled request still gets its time limit", async () => {
+  // The deadline's alarm never keeps a process alive by itself (the request
+  // in flight does): here it must still fire, in a process of its own.
+  await using server = misbehaving(async (conn) => {
+    if (!(await readHead(conn))) return;
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+  });
+  const script = `import { connect } from ${
+    JSON.stringify(new URL("../../mod.ts", import.meta.url).href)
+  };
+    const client = connect({ socket: Deno.args[0], requestTimeout: 300 });
+    const error = await client.operations.list().catch((e) => e);
+    console.log(JSON.stringify({ name: error?.name, message: error?.message }));`;
+  const map = decodeURIComponent(
+    new URL("../../.ci/offline-imports.json", import.meta.url).pathname,
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "--import-map", map, script, server.path],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const guard = setTimeout(() => child.kill("SIGKILL"), 30_000); // a hang guard only
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(guard);
+  assertEquals(code, 0, new TextDecoder().decode(stderr));
+  const result = JSON.parse(new TextDecoder().decode(stdout));
+  assertEquals(result.name, "ResponseTimeoutError");
+  assertStringIncludes(result.message, "within 300 ms");
 });
 
 Deno.test("8.23 close() during in-flight calls rejects them cleanly, and later ones", async () => {

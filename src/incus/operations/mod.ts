@@ -192,14 +192,20 @@ export class Operations {
    * console.log(op.status); // "Running"
    * ```
    */
-  async get<R = Operation>(
+  get<R = Operation>(
     operation: OperationRef,
     options: CallOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    const { id, call } = scoped(operation, options);
-    const { operation: read } = await this.#context.read(id, call);
-    return mutator === undefined ? read as R : await mutator(read);
+    // No async function: the hot path is the request's promise and one handler.
+    let read: Promise<Operation>;
+    try {
+      const { id, call } = scoped(operation, options);
+      read = this.#context.operation(id, call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return (mutator === undefined ? read : read.then(mutator)) as Promise<R>;
   }
 
   /**

@@ -16,6 +16,8 @@ import type { Envelope } from "../transport/transport.ts";
 import type { CallOptions } from "./options.ts";
 import { MemberWatch } from "../cluster.ts";
 
+const metadata = (envelope: Envelope) => envelope.metadata as Operation;
+
 /** A client's GETs, its default project and member, and its cluster watch. */
 export class RequestContext {
   /** The client's retried GETs (one per client, shared with `query()`). */
@@ -61,6 +63,21 @@ export class RequestContext {
       timeout: request.timeout,
       fresh: request.fresh,
     });
+  }
+
+  /**
+   * `GET /1.0/operations/<id>`, resolving the operation alone (`get`'s path);
+   * a 404 is {@linkcode OperationNotFoundError}.
+   */
+  operation(id: string, options: CallOptions): Promise<Operation> {
+    const query = this.query(options.project);
+    const { signal, retry } = options;
+    return this.requests.get(`${COLLECTION}/${id}`, query, { signal, retry }).then(
+      metadata,
+      (error) => {
+        throw notFound(id, error);
+      },
+    );
   }
 
   /** `GET /1.0/operations/<id>`; a 404 is {@linkcode OperationNotFoundError}. */
