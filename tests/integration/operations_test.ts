@@ -43,8 +43,31 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** An RFC 3339 time in nanoseconds since the epoch (Go trims the fraction's trailing zeros). */
+function nanoseconds(time: string): bigint {
+  const fraction = /\.(\d+)/.exec(time)?.[1] ?? "";
+  return BigInt(Date.parse(time)) * 1_000_000n + BigInt(fraction.slice(3, 9).padEnd(6, "0"));
+}
+
 for (const daemon of DAEMONS) {
   const name = daemon.name;
+
+  Deno.test(`${name}: operations started together are listed oldest first to the nanosecond`, async () => {
+    await using client = connectTo(daemon);
+    // Started at once, some may share a millisecond: the order must still follow created_at.
+    const started = await Promise.all(
+      Array.from({ length: 8 }, () => startSleep(client, daemon, 2)),
+    );
+    const ops = await client.operations.list();
+    for (const op of started) assert(ops.some((listed) => listed.id === op.id), op.id);
+    for (let i = 1; i < ops.length; i++) {
+      assert(
+        nanoseconds(ops[i - 1].created_at) <= nanoseconds(ops[i].created_at),
+        `${ops[i - 1].created_at} listed before ${ops[i].created_at}`,
+      );
+    }
+    await Promise.all(started.map((op) => client.operations.wait(op.id, { timeout: 30_000 })));
+  });
 
   Deno.test(`${name}: list, list ids, listByStatus and get match what the daemon serves`, async () => {
     await using client = connectTo(daemon);

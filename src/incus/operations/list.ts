@@ -123,15 +123,36 @@ export function idFromUrl(url: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
 }
 
-/** Flattens the status groups into one list, oldest first. */
-function sortOldestFirst(byStatus: Record<string, Operation[]>): Operation[] {
+/** Flattens the status groups into one list, oldest first (exported for its tests). */
+export function sortOldestFirst(byStatus: Record<string, Operation[]>): Operation[] {
   const all: Operation[] = [];
   for (const ops of Object.values(byStatus)) {
     if (Array.isArray(ops)) { for (const op of ops) all.push(op); }
   }
-  // ISO-8601 timestamps from one server compare as text when their offsets
-  // match; Date.parse handles mixed offsets, the text breaks ms ties.
+  if (all.length < 2) return all;
+  // Date.parse handles any offset but stops at the millisecond; ties (one
+  // server creates many operations a millisecond) go to the digits after it.
   const keyed = all.map((op) => ({ op, ms: Date.parse(op.created_at), text: op.created_at }));
-  keyed.sort((a, b) => a.ms - b.ms || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
+  keyed.sort((a, b) =>
+    a.ms - b.ms || compareText(pastMillisecond(a.text), pastMillisecond(b.text)) ||
+    compareText(a.text, b.text)
+  );
   return keyed.map((entry) => entry.op);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The fraction digits of an RFC 3339 time past the millisecond, padded to
+ * six: Go trims trailing zeros (`.61699Z` is `.616990`), so the text alone
+ * misorders them (`Z` sorts after any digit).
+ */
+function pastMillisecond(time: string): string {
+  const dot = typeof time === "string" ? time.indexOf(".") : -1;
+  if (dot === -1) return "000000";
+  let end = dot + 1;
+  while (end < time.length && time.charCodeAt(end) >= 48 && time.charCodeAt(end) <= 57) end++;
+  return time.slice(Math.min(dot + 4, end), end).padEnd(6, "0");
 }
