@@ -82,15 +82,7 @@ export class RequestContext {
 
   /** `GET /1.0/operations/<id>`; a 404 is {@linkcode OperationNotFoundError}. */
   read(id: string, options: CallOptions): Promise<Sighting> {
-    const path = `${COLLECTION}/${id}`;
-    return this.get(path, this.query(options.project), options).then(
-      (envelope) => ({
-        operation: envelope.metadata as Operation,
-        request: { method: "GET", path, status: 200 },
-      }),
-      (error) => {
-        throw notFound(id, error);
-      },
-    );
+    const request = { method: "GET", path: `${COLLECTION}/${id}`, status: 200 };
+    return this.operation(id, options).then((operation) => ({ operation, request }));
   }
 }
