@@ -12,6 +12,22 @@
 
 const MAX_CODE_LINES = 400;
 const MAX_LINES = 600;
+/** The client layers whose code lines are counted against one budget. */
+const BUDGET_DIRS = ["src/core/", "src/incus/", "src/google/", "src/cli/"];
+/** Code lines allowed in `BUDGET_DIRS` together (issue 25: the house ends lighter). */
+const MAX_BUDGET_LINES = 7_600;
+
+/** Non-blank lines outside comments (block, JSDoc and line comments). */
+export function countCodeLines(text: string): number {
+  const stripped = text.replace(
+    /\/\*[\s\S]*?\*\//g,
+    (block) => "\n".repeat(block.split("\n").length - 1),
+  );
+  return stripped.split("\n").filter((line) => {
+    const trimmed = line.trim();
+    return trimmed !== "" && !trimmed.startsWith("//");
+  }).length;
+}
 
 /** Lines of `text`, and those outside `/** ... *\/` blocks. */
 export function countLines(text: string): { lines: number; code: number } {
@@ -39,8 +55,12 @@ async function* sources(dir: string): AsyncGenerator<string> {
 if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname;
   const problems: string[] = [];
+  let budget = 0;
   for await (const path of sources(`${root}src`)) {
     const name = path.slice(root.length);
+    if (BUDGET_DIRS.some((dir) => name.startsWith(dir))) {
+      budget += countCodeLines(await Deno.readTextFile(path));
+    }
     if (/^src\/testing\/fake_[a-z_]+\.ts$/.test(name)) continue;
     const { lines, code } = countLines(await Deno.readTextFile(path));
     if (code > MAX_CODE_LINES) {
@@ -48,9 +68,14 @@ if (import.meta.main) {
     }
     if (lines > MAX_LINES) problems.push(`${name}: ${lines} lines (max ${MAX_LINES})`);
   }
+  if (budget > MAX_BUDGET_LINES) {
+    problems.push(
+      `${BUDGET_DIRS.join(", ")}: ${budget} code lines together (max ${MAX_BUDGET_LINES})`,
+    );
+  }
   if (problems.length > 0) {
     console.error(`file sizes: split these files\n  ${problems.sort().join("\n  ")}`);
     Deno.exit(1);
   }
-  console.log("file sizes: ok");
+  console.log(`file sizes: ok (${budget} code lines in ${BUDGET_DIRS.join(", ")})`);
 }
