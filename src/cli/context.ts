@@ -6,8 +6,7 @@
  * @module
  */
 
-// Each from its own module (not mod.ts), and no Client: `list` starts without exec, events,
-// waits or fleets (open() loads the client when a command needs it).
+// Each from its own module (not mod.ts); open() loads the client when a command runs.
 import type { Client } from "../incus/client.ts";
 import type { ConnectOptions } from "../incus/client_options.ts";
 import { remoteOptions } from "../incus/open_transport.ts";
@@ -59,29 +58,21 @@ function socketNamed(): boolean {
 }
 
 /**
- * The connection options of a command. config.yml is read only for a
- * remote: one named, or, when no variable names a socket, its
- * `default-remote` (as the incus CLI; `local` when there is no config).
+ * The client of a command. config.yml is read only for a remote: one
+ * named, or, when no variable names a socket, its `default-remote` (as the
+ * incus CLI; `local` when there is no config).
  */
-export async function connectOptions(
-  io: CliIo,
-  remote: string | undefined,
-  project?: string,
-): Promise<ConnectOptions> {
-  // A command makes a few requests and exits: no pooled client to set up.
-  const options: ConnectOptions = { shortLived: true, ...io.connect };
-  if (project !== undefined) options.project = project;
-  if (remote === undefined && (io.connect !== undefined || socketNamed())) return options;
-  return await remoteOptions(remote, options);
-}
-
-/** The client of a command (see {@linkcode connectOptions}). */
 export async function open(
   io: CliIo,
   remote: string | undefined,
   project?: string,
 ): Promise<Client> {
-  const options = await connectOptions(io, remote, project);
+  let options: ConnectOptions = { ...io.connect };
+  if (project !== undefined) options.project = project;
+  if (remote !== undefined || (io.connect === undefined && !socketNamed())) {
+    options = await remoteOptions(remote, options);
+  }
+  // Loaded on use: --help, --version and usage errors start without the client.
   const { connect } = await import("../incus/connect.ts");
   return connect(options);
 }

@@ -8,10 +8,9 @@
  * @module
  */
 
-import type { ConnectOptions } from "../incus/client_options.ts";
+import type { Client } from "../incus/client.ts";
 import { MemberUnreachableError } from "../incus/errors.ts";
 import type { FleetTarget } from "../incus/fleet.ts";
-import { listOnce } from "../incus/list_once.ts";
 import type { Operation } from "../incus/operation.ts";
 import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -32,9 +31,6 @@ export interface ListPrinting {
   stderr(text: string): void;
 }
 
-/** The exit code of a list that lacks some members' or remotes' operations. */
-export const PARTIAL_EXIT_CODE: number = ExitCode.Partial;
-
 function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
   const kept = printing.statuses === undefined
     ? ops
@@ -45,18 +41,17 @@ function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
 /**
  * Lists one remote's operations (a cluster's: with LOCATION); when members
  * could not be heard from, prints what was heard, names them on stderr and
- * returns {@linkcode PARTIAL_EXIT_CODE}.
+ * returns {@linkcode ExitCode.Partial}.
  */
 export async function listOne(
-  connection: ConnectOptions,
+  client: Client,
   options: { allProjects: boolean; target?: string },
   printing: ListPrinting,
 ): Promise<number> {
   let ops: Operation[];
   let missing = "";
   try {
-    // Without a Client: a list does not load the modules of waits, events and exec.
-    ops = await listOnce(connection, options);
+    ops = await client.operations.list(options);
   } catch (error) {
     if (!(error instanceof MemberUnreachableError)) throw error;
     ops = error.operations;
@@ -70,7 +65,7 @@ export async function listOne(
     `incusops: partial list: cluster member(s) ${missing} could not be heard from; ` +
       `their operations are missing\n`,
   );
-  return PARTIAL_EXIT_CODE;
+  return ExitCode.Partial;
 }
 
 /** The remotes `--remote a,b,c` or `--all-remotes` name (image servers left out). */
@@ -89,7 +84,7 @@ export async function fleetRemotes(remote: string | undefined, all: boolean): Pr
  * Lists the operations of many remotes at once (bounded concurrency): one
  * table with REMOTE (and LOCATION when a cluster is among them); remotes
  * or members that could not be heard from are named on stderr, with the
- * reason, and the exit code is {@linkcode PARTIAL_EXIT_CODE}.
+ * reason, and the exit code is {@linkcode ExitCode.Partial}.
  */
 export async function listMany(
   remotes: string[],
@@ -112,5 +107,5 @@ export async function listMany(
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
     printing.stderr(`incusops: ${outcome.remote}: not heard from: ${why}\n`);
   }
-  return fleet.missing.length === 0 ? 0 : PARTIAL_EXIT_CODE;
+  return fleet.missing.length === 0 ? 0 : ExitCode.Partial;
 }

@@ -7,16 +7,7 @@
 
 import { fleetRemotes, listMany, listOne } from "./fleet.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
-import {
-  type CliIo,
-  connectOptions,
-  formatOf,
-  ids,
-  open,
-  option,
-  statusesOf,
-  target,
-} from "./context.ts";
+import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { forDisplay, toJson, toYaml } from "./format.ts";
 
@@ -39,8 +30,8 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   if (remotes.length > 1 || args.options.has("all-remotes")) {
     return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
   }
-  const options = await connectOptions(io, option(args, "remote"), option(args, "project"));
-  return await listOne(options, scope, printing);
+  await using client = await open(io, option(args, "remote"), option(args, "project"));
+  return await listOne(client, scope, printing);
 }
 
 /** `show <id>`: one operation, as yaml or json. */

@@ -59,32 +59,6 @@ export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
    */
   maxResponseBytes?: number;
   /**
-   * For a process that makes a few requests and exits (a command line, a
-   * cron script): on a Unix socket, each API request goes on a connection
-   * of its own, written and read without `fetch`, so the process's first
-   * requests skip Deno's HTTP client set-up and the loading of its fetch
-   * and streams code (the `incusops` CLI starts this way). Time limits,
-   * aborts, `maxResponseBytes` and the errors are the same. A long-lived
-   * client making many requests is faster with the default pooled
-   * connections. Websockets (events, exec) and HTTPS remotes, and clients
-   * with a `token` or `getToken`, use the pooled client either way.
-   *
-   * @default {false}
-   *
-   * @example A one-shot script
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * daemon.createOperation({ description: "Creating instance" });
-   * await using client = connect({ socket: daemon.path, shortLived: true });
-   * const ops = await client.operations.list();
-   * console.log(ops.map((op) => op.description)); // ["Creating instance"]
-   * ```
-   */
-  shortLived?: boolean;
-  /**
    * Longest server-side `/wait` slice of a wait, ms (whole seconds, at least
    * 1 s). Shorter slices notice a dead daemon sooner.
    *

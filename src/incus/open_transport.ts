@@ -1,9 +1,7 @@
 /**
  * What `connect()` and `connectRemote()` do before there is a
  * {@linkcode Client}: check the options, resolve the socket or the remote
- * of `config.yml`, and open the transport. A short-lived list (the
- * `incusops list` command) uses it without loading the client's waits,
- * events and exec.
+ * of `config.yml`, and open the transport.
  *
  * @module
  */
@@ -97,8 +95,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     return { transport, settings };
   }
   const { path: socket } = resolveSocket({ socket: options.socket });
-  const shortLived = options.shortLived === true;
-  return { transport: new Transport({ ...common, socket, shortLived }), settings };
+  return { transport: new Transport({ ...common, socket }), settings };
 }
 
 /**

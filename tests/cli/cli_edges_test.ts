@@ -8,7 +8,8 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
-import { ExitCode } from "../../src/cli/main.ts";
+import { describeFailure, ExitCode } from "../../src/cli/main.ts";
+import { connect } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { DENO_DIR, MAIN, MAP } from "../_cli.ts";
 
@@ -184,6 +185,31 @@ Deno.test("cli exit codes: 5 for a daemon answering garbage, 4 for no daemon, 1 
     await server.finished;
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("cli list fails as client.operations.list() does: GET /1.0 refused when no operation tells the location, a socket gone", async () => {
+  const daemon = await FakeDaemon.start();
+  const expect = async (code: number) => {
+    await using client = connect({ socket: daemon.path });
+    const error = await client.operations.list().then(() => undefined, (e: Error) => e);
+    const listed = await cli(daemon.path, ["list"]);
+    assertEquals([listed.code, listed.stderr], [
+      code,
+      `incusops: ${describeFailure(error).message}\n`,
+    ]);
+  };
+  daemon.interceptor = (_request, url) =>
+    url.pathname === "/1.0"
+      ? Response.json({ type: "error", error: "server info broken", error_code: 500 }, {
+        status: 500,
+      })
+      : undefined;
+  await expect(ExitCode.Failed);
+  // An operation tells the location ("none"): GET /1.0 is not needed.
+  daemon.createOperation();
+  assertEquals((await cli(daemon.path, ["list"])).code, ExitCode.Ok);
+  await daemon.close();
+  await expect(ExitCode.Connection);
 });
 
 Deno.test("cli as a process: with INCUS_SOCKET, neither HOME nor config.yml is read; denied permissions exit 4 naming the flag", async () => {

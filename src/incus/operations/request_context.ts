@@ -2,8 +2,7 @@
  * What lists and reads need of a client: its retried GETs with its
  * default project and cluster member, and its cluster watch. The whole
  * `client.operations` context (`OperationsContext`) builds on
- * it; a short-lived list (the `incusops list` command) uses it alone,
- * without the modules of waits, events and websockets.
+ * it.
  *
  * @module
  */

@@ -25,7 +25,6 @@ import {
   unixClientOptions,
 } from "./connections.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
-import { leanEnvelope } from "./lean_requests.ts";
 import {
   closedError,
   connectionError,
@@ -71,9 +70,7 @@ class ClientClosed extends Error {}
 export class Transport {
   /** The socket path or URL requests go to (another member's after a failover). */
   target: string;
-  #httpClient: Deno.HttpClient | undefined;
-  /** Short-lived (`lean_requests.ts`): requests without fetch, the pooled client made on use. */
-  readonly #lean: boolean;
+  readonly #httpClient: Deno.HttpClient;
   /** `http://127.0.0.1` for a socket, the remote's origin otherwise (changes on failover). */
   origin: string;
   /** Cluster failover, with `members`. */
@@ -114,7 +111,6 @@ export class Transport {
         : new Failover(memberOrigins([url.origin, ...target.members]));
       this.#isSocket = false;
       this.#clientOptions = tlsClientOptions(target);
-      this.#lean = false;
       this.#httpClient = createHttpClient(this.#clientOptions, this.target);
     } else {
       const path = target.socket!;
@@ -125,23 +121,18 @@ export class Transport {
       this.#isSocket = true;
       // Idle pooled connections are closed soon: see unixClientOptions.
       this.#clientOptions = unixClientOptions(path);
-      this.#lean = target.shortLived === true && this.auth === undefined;
-      // Made now (a socket Deno may not use fails connect()), or on first use when short-lived.
-      if (!this.#lean) this.#httpClient = this.#socketClient();
+      // Made now: a socket Deno may not use fails connect().
+      try {
+        this.#httpClient = createHttpClient(this.#clientOptions, path);
+      } catch (error) {
+        throw connectionError(error, "connect()", "", path, true);
+      }
     }
   }
 
   /** The pooled Deno HTTP client (shared with websockets). */
   get httpClient(): Deno.HttpClient {
-    return this.#httpClient ??= this.#socketClient();
-  }
-
-  #socketClient(): Deno.HttpClient {
-    try {
-      return createHttpClient(this.#clientOptions, this.target);
-    } catch (error) {
-      throw connectionError(error, "connect()", "", this.target, this.#isSocket);
-    }
+    return this.#httpClient;
   }
 
   /**
@@ -193,7 +184,6 @@ export class Transport {
    * answer read, and the signal's reason when `signal` aborts.
    */
   request(method: string, path: string, init: RequestInit = {}): Promise<Envelope> {
-    if (this.#lean) return leanEnvelope(this, method, path, init);
     // Without failover, straight to the one async function of the hot path.
     return this.failover === undefined
       ? this.#sendOnce<Envelope>(method, path, init)
@@ -273,7 +263,7 @@ export class Transport {
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh
       ? createHttpClient(this.#clientOptions, this.target)
-      : this.httpClient;
+      : this.#httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
     // Incus and LXD never redirect API calls: a redirect is never followed
@@ -391,6 +381,6 @@ export class Transport {
     this.#closed.abort();
     for (const controller of this.#inFlight) controller.abort(new ClientClosed());
     this.#deadlines.close();
-    this.#httpClient?.close();
+    this.#httpClient.close();
   }
 }

@@ -31,12 +31,6 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   members?: readonly string[];
   /** What to do when the server refuses the bearer token (ends the error message). */
   authHint?: string;
-  /**
-   * On a Unix socket without bearer credentials: `request()` sends each
-   * request on a connection of its own without `fetch` (`lean_requests.ts`)
-   * and the pooled client is made only when something needs it.
-   */
-  shortLived?: boolean;
   /** The remote named in authentication errors (default: the socket path or URL origin). */
   remoteName?: string;
 }
