@@ -9,7 +9,10 @@
 
 import { readTextLimited } from "../core/body.ts";
 import { abortable, anySignal } from "../core/signals.ts";
-import { ConnectionError, ProtocolError, ResponseTimeoutError } from "../core/errors.ts";
+import { ConnectionError, ProtocolError } from "../core/errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { ResponseTimeoutError } from "../core/errors.ts";
+import { abortError, TimeLimitReached } from "../core/abort_error.ts";
 
 import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
 import { RpcError } from "./errors.ts";
@@ -47,9 +50,6 @@ export interface RestRequest {
   timeout?: number;
 }
 
-/** The reason a request was abandoned by its own time limit. */
-class AttemptTimeout extends Error {}
-
 /** Sends JSON requests below a base URL and reads JSON answers. */
 export class RestClient {
   readonly #target: RestTarget;
@@ -83,7 +83,7 @@ export class RestClient {
     const fullPath = this.#basePath + path;
     const attempt = new AbortController();
     const limit = request.timeout ?? this.#target.requestTimeout;
-    const timer = setTimeout(() => attempt.abort(new AttemptTimeout()), limit);
+    const timer = setTimeout(() => attempt.abort(new TimeLimitReached()), limit);
     const stopped = anySignal(signal, attempt.signal)!;
     const query = request.query?.toString();
     const url = `${this.#base}${path}${query ? `?${query}` : ""}`;
@@ -122,15 +122,8 @@ export class RestClient {
       if (!response.ok) throw rpcError(text, response, method, fullPath);
       return decodeJson(text, response.status, method, fullPath, this.#origin);
     } catch (error) {
-      const reason = stopped.aborted ? stopped.reason : undefined;
-      if (reason instanceof AttemptTimeout) {
-        throw new ResponseTimeoutError(
-          `${method} ${fullPath}: no complete answer from ${this.#origin} within ${limit} ms`,
-          { status: 0, method, path: fullPath, target: this.#origin, cause: error },
-        );
-      }
-      if (reason !== undefined) throw reason;
-      throw error;
+      throw abortError(stopped, error, { method, path: fullPath, target: this.#origin, limit }) ??
+        error;
     } finally {
       clearTimeout(timer);
     }

@@ -10,12 +10,8 @@ import { readBytesLimited, readTextLimited } from "../../core/body.ts";
 import { type Deadline, Deadlines } from "../../core/deadlines.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ConnectionError } from "../../core/errors.ts";
-import {
-  IncusOpsError,
-  InvalidArgumentError,
-  ProtocolError,
-  ResponseTimeoutError,
-} from "../../core/errors.ts";
+import { IncusOpsError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import { abortError, TimeLimitReached } from "../../core/abort_error.ts";
 import { BearerAuth } from "./auth.ts";
 import {
   type ClientOptions,
@@ -55,9 +51,6 @@ interface FetchInit {
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-type": "application/json",
 });
-
-/** The reason a request was abandoned by its own time limit. */
-class RequestTimeout extends Error {}
 
 /** The reason in-flight requests end when the client is closed. */
 class ClientClosed extends Error {}
@@ -277,7 +270,7 @@ export class Transport {
     const auth = this.auth;
     try {
       if (auth !== undefined) {
-        deadline = this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
+        deadline = this.#deadlines.add(limit, () => controller.abort(new TimeLimitReached()));
         request.headers = {
           ...request.headers,
           authorization: await auth.header(controller.signal),
@@ -286,7 +279,7 @@ export class Transport {
       const answer = fetch(url, request);
       // Armed once the request is on its way: the alarm's set-up (~0.5 ms on
       // a process's first request) overlaps the daemon's work.
-      deadline ??= this.#deadlines.add(limit, () => controller.abort(new RequestTimeout()));
+      deadline ??= this.#deadlines.add(limit, () => controller.abort(new TimeLimitReached()));
       let response = await answer;
       this.answered = true;
       if (response.status >= 300 && response.status < 400) {
@@ -324,18 +317,13 @@ export class Transport {
         : await this.#readBody(response, method, path);
       return decodeEnvelope(text, response.status, method, path, this.target) as T;
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : undefined;
-      if (reason instanceof RequestTimeout) {
-        throw new ResponseTimeoutError(
-          `${method} ${path}: no complete answer from ${this.target} within ${limit} ms ` +
-            `(raise requestTimeout if the daemon is just slow)`,
-          { status: 0, method, path, target: this.target, cause: error },
-        );
+      if (controller.signal.reason instanceof ClientClosed) {
+        throw closedError(method, path, this.target);
       }
-      if (reason instanceof ClientClosed) throw closedError(method, path, this.target);
-      if (reason !== undefined) throw reason;
-      if (error instanceof IncusOpsError) throw error;
-      throw connectionError(error, method, path, this.target, this.#isSocket);
+      throw abortError(controller.signal, error, { method, path, target: this.target, limit }) ??
+        (error instanceof IncusOpsError
+          ? error
+          : connectionError(error, method, path, this.target, this.#isSocket));
     } finally {
       if (init.fresh) client.close();
       if (deadline !== undefined) this.#deadlines.clear(deadline);

@@ -9,7 +9,6 @@ import {
   connect,
   ConnectionError,
   IncusError,
-  OperationCancelledError,
   ProtocolError,
   ResponseTimeoutError,
 } from "../../../mod.ts";
