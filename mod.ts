@@ -125,7 +125,5 @@ export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";
 export { parseResources } from "./src/incus/resources.ts";
 export type { OperationResource } from "./src/incus/resources.ts";
 export { parseProgress } from "./src/incus/progress.ts";
-export { loadConfig, resolveRemote } from "./src/incus/transport/remote.ts";
-export type { CliConfig, RemoteConfig, ResolvedRemote } from "./src/incus/transport/remote.ts";
 export type { Progress } from "./src/incus/progress.ts";
 export type { HubSettings } from "./src/incus/operations/event_hub.ts";
