@@ -16,6 +16,7 @@ echo "== deno check ($entries $extra)"; deno check --import-map "$map" $entries 
 echo "== import boundaries (.ci/layers.ts)"
 deno run --allow-read --allow-run .ci/layers.ts --import-map "$map"
 echo "== file sizes (.ci/sizes.ts)"; deno run --allow-read .ci/sizes.ts
+echo "== README.md is a landing page (≤ 400 lines; the rest goes to docs/)"; test "$(wc -l <README.md)" -le 400
 echo "== deno doc --lint"; deno doc --lint $entries
 echo "== deno test --doc (mod.ts src/)"
 deno test --doc --allow-all --import-map "$map" mod.ts src/

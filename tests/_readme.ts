@@ -1,10 +1,11 @@
 /**
- * Runs README examples as written, in a subprocess with only the given
- * permissions: the published names resolve to this checkout, std through
- * the offline import map.
+ * Runs the documentation's examples as written, in a subprocess with only
+ * the given permissions: the published names resolve to this checkout, std
+ * through the offline import map.
  *
- * Every ```ts block of README.md is an example that runs. Its fence may
- * carry one marker after `ts`:
+ * The documentation is README.md (the JSR page) and every page of docs/.
+ * Each of their ```ts blocks is an example that runs. Its fence may carry
+ * one marker after `ts`:
  * - `real-daemon`: it needs a real Incus or LXD (tests/integration runs
  *   it on both; the fake-daemon run skips it);
  * - `real-cluster`: it needs the real 3-member cluster (run by
@@ -21,11 +22,22 @@ const ROOT = new URL("../", import.meta.url);
 /** The checkout's root folder, as a path. */
 export const ROOT_PATH: string = decodeURIComponent(ROOT.pathname);
 
-/** One ```ts block of README.md. */
+/** The documentation's files, relative to the root: README.md, then docs/*.md by name. */
+export function docFiles(): string[] {
+  const pages = [...Deno.readDirSync(new URL("docs/", ROOT))]
+    .filter((entry) => entry.isFile && entry.name.endsWith(".md"))
+    .map((entry) => `docs/${entry.name}`)
+    .sort();
+  return ["README.md", ...pages];
+}
+
+/** One ```ts block of the documentation. */
 export interface ReadmeBlock {
+  /** The file it is in, relative to the root (e.g. "docs/exec.md"). */
+  file: string;
   /** The nearest heading above it (e.g. "## Quick start"). */
   heading: string;
-  /** Its first line's number in README.md (1-based). */
+  /** Its first line's number in its file (1-based). */
   line: number;
   /** The marker after `ts` in its fence ("" when none). */
   marker: string;
@@ -33,9 +45,9 @@ export interface ReadmeBlock {
   code: string;
 }
 
-/** Every ```ts block of README.md, in order. */
-export async function readmeBlocks(): Promise<ReadmeBlock[]> {
-  const lines = (await Deno.readTextFile(new URL("README.md", ROOT))).split("\n");
+/** Every ```ts block of one file (relative to the root), in order. */
+export function blocksOf(file: string, text: string): ReadmeBlock[] {
+  const lines = text.split("\n");
   const blocks: ReadmeBlock[] = [];
   let heading = "";
   for (let i = 0; i < lines.length; i++) {
@@ -51,11 +63,21 @@ export async function readmeBlocks(): Promise<ReadmeBlock[]> {
     const start = i + 1;
     while (++i < lines.length && !lines[i].startsWith("```"));
     blocks.push({
+      file,
       heading,
       line: start + 1,
       marker: (fence[1] ?? "").trim(),
       code: lines.slice(start, i).join("\n") + "\n",
     });
+  }
+  return blocks;
+}
+
+/** Every ```ts block of README.md and docs/*.md, in order. */
+export async function readmeBlocks(): Promise<ReadmeBlock[]> {
+  const blocks: ReadmeBlock[] = [];
+  for (const file of docFiles()) {
+    blocks.push(...blocksOf(file, await Deno.readTextFile(new URL(file, ROOT))));
   }
   return blocks;
 }
@@ -67,7 +89,7 @@ export function selfContained(block: ReadmeBlock): boolean {
 
 /** A short name for a block in test names. */
 export function blockName(block: ReadmeBlock): string {
-  return `${block.heading.replace(/^#+ /, "")} (README.md:${block.line})`;
+  return `${block.heading.replace(/^#+ /, "")} (${block.file}:${block.line})`;
 }
 
 /**
@@ -94,13 +116,15 @@ export function assertPromisedOutput(block: ReadmeBlock, stdout: string): void {
   for (const word of promisedWords(block.code)) {
     assert(
       stdout.includes(word),
-      `README.md:${block.line}: the output lacks ${JSON.stringify(word)} its comment promises:\n` +
+      `${block.file}:${block.line}: the output lacks ${
+        JSON.stringify(word)
+      } its comment promises:\n` +
         stdout,
     );
   }
 }
 
-/** The Deno flags a README example needs on a Unix socket (the README's minimal set). */
+/** The Deno flags an example needs on a Unix socket (README's minimal set). */
 export function socketPermissions(socket: string): string[] {
   return [
     "--allow-env",
@@ -154,13 +178,16 @@ export async function runExample(
   }
 }
 
-/** The first ```ts block after `heading` in README.md. */
+/**
+ * The first ```ts block under the heading whose text starts with `heading`
+ * (its `#`s may be left out), in README.md or a docs/ page.
+ */
 export async function readmeExample(heading: string): Promise<string> {
-  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
-  const at = readme.indexOf(heading);
-  const headingLine = readme.slice(0, at).split("\n").length;
-  const block = at < 0 ? undefined : (await readmeBlocks()).find((b) => b.line > headingLine);
-  if (block === undefined) throw new Error(`README has no code block under ${heading}`);
+  const wanted = heading.replace(/^#+ /, "");
+  const block = (await readmeBlocks()).find((b) =>
+    b.heading.replace(/^#+ /, "").startsWith(wanted)
+  );
+  if (block === undefined) throw new Error(`the docs have no code block under ${heading}`);
   return block.code;
 }
 

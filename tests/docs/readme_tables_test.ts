@@ -1,6 +1,7 @@
 /**
- * README's option tables cannot drift from the types: every table between
- * `<!-- options: Source -->` and `<!-- /options -->` must list exactly the
+ * The documentation's option tables cannot drift from the types: every table
+ * of README.md and docs/*.md between `<!-- options: Source -->` and
+ * `<!-- /options -->` must list exactly the
  * fields of `Source` as `deno doc --json` reads them from the public entry
  * points, and where a field has a `@default` tag its Default cell must start
  * with that value in backticks.
@@ -12,6 +13,7 @@
  */
 
 import { assert, assertEquals } from "@std/assert";
+import { docFiles } from "../_readme.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -111,14 +113,21 @@ function fieldsOf(symbols: Map<string, Json>, source: string): Field[] {
   return fieldsOfType(symbols, property.tsType);
 }
 
-/** One README table: its source and its rows' first two cells. */
+/**
+ * Fields on their way out of the API that a table may already leave out
+ * (`ConnectOptions.shortLived`: removed by issue 25, the docs go first).
+ */
+const LEAVING = new Set(["ConnectOptions.shortLived"]);
+
+/** One documentation table: its file, its source and its rows' first two cells. */
 interface Table {
+  file: string;
   source: string;
   line: number;
   rows: { name: string; defaultCell: string }[];
 }
 
-function readmeTables(text: string): Table[] {
+function optionTables(file: string, text: string): Table[] {
   const lines = text.split("\n");
   const tables: Table[] = [];
   lines.forEach((line, index) => {
@@ -130,24 +139,31 @@ function readmeTables(text: string): Table[] {
       const name = /^`(\w+)`$/.exec(cells[0] ?? "");
       if (name !== null) rows.push({ name: name[1], defaultCell: cells[1] ?? "" });
     }
-    tables.push({ source: start[1], line: index + 1, rows });
+    tables.push({ file, source: start[1], line: index + 1, rows });
   });
   return tables;
 }
 
-Deno.test("README option tables list exactly the fields of their types, with their @default", async () => {
-  const readme = await Deno.readTextFile(new URL("README.md", root));
-  const tables = readmeTables(readme);
-  assert(tables.length >= 5, `expected README's option tables, found ${tables.length}`);
+Deno.test("docs: option tables list exactly the fields of their types, with their @default", async () => {
+  const tables: Table[] = [];
+  for (const file of docFiles()) {
+    tables.push(...optionTables(file, await Deno.readTextFile(new URL(file, root))));
+  }
+  for (const file of ["README.md", "docs/waiting.md", "docs/requests.md", "docs/exec.md"]) {
+    assert(tables.some((table) => table.file === file), `${file} has no option table`);
+  }
+  assert(tables.length >= 12, `expected the docs' option tables, found ${tables.length}`);
   const symbols = await docNodes();
   const problems: string[] = [];
   for (const table of tables) {
     const fields = fieldsOf(symbols, table.source);
     const documented = table.rows.map((row) => row.name);
     const declared = [...new Set(fields.map((field) => field.name))];
-    const where = `README.md:${table.line} (${table.source})`;
+    const where = `${table.file}:${table.line} (${table.source})`;
     for (const name of declared) {
-      if (!documented.includes(name)) problems.push(`${where}: \`${name}\` is missing`);
+      if (!documented.includes(name) && !LEAVING.has(`${table.source}.${name}`)) {
+        problems.push(`${where}: \`${name}\` is missing`);
+      }
     }
     for (const name of documented) {
       if (!declared.includes(name)) problems.push(`${where}: \`${name}\` is not a field`);

@@ -39,7 +39,7 @@ if (CLUSTER !== undefined) {
     return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
   };
 
-  Deno.test("8.29 cluster: incusops list: LOCATION, --target, a fleet with a stopped remote, a partial cluster (exit 6)", async () => {
+  Deno.test("8.55 cluster: incusops list: LOCATION, --target, a fleet with a stopped remote, a partial cluster (exit 6)", async () => {
     const conf = await Deno.makeTempDir({ prefix: "incusops-fleet-" });
     await using client = connectToMember(m1);
     const remotes = [`  cl:\n    addr: unix://${m1.socket}\n    protocol: incus`];

@@ -20,7 +20,7 @@ if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
   const [m1, m2, m3] = cluster.members;
 
-  Deno.test("8.28 cluster: HTTPS failover: m1 killed under pending waits -> they resolve via m2/m3", async () => {
+  Deno.test("8.54 cluster: HTTPS failover: m1 killed under pending waits -> they resolve via m2/m3", async () => {
     await using client = connect({
       url: [m1.url],
       cert: cluster.cert,

@@ -24,7 +24,7 @@ if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
   const [m1, m2, m3] = cluster.members;
 
-  Deno.test("8.25+8.26 cluster: a member killed -> list names it; a wait on its operation gets MemberUnreachableError after the grace", async () => {
+  Deno.test("8.51+8.52 cluster: a member killed -> list names it; a wait on its operation gets MemberUnreachableError after the grace", async () => {
     await using client = connectToMember(m1);
     const ops = await Promise.all(
       [m1, m2, m3].map((member) => startOn(client, member, ["sleep", "60"])),
@@ -88,7 +88,7 @@ if (CLUSTER !== undefined) {
     }
   });
 
-  Deno.test("8.27 cluster: a member restarted under a pending wait -> the wait ends (OperationNotFoundError)", async () => {
+  Deno.test("8.53 cluster: a member restarted under a pending wait -> the wait ends (OperationNotFoundError)", async () => {
     await using client = connectToMember(m1);
     const op = await startOn(client, m3, ["sleep", "120"]);
     const waiting = client.operations.wait(op.id, { timeout: 90_000 });

@@ -120,12 +120,12 @@ if (CLUSTER !== undefined) {
     assert(during - before <= 6, `sockets went from ${before} to ${during} for 300 waits`);
   });
 
-  Deno.test("cluster: the README Clusters example works as written over HTTPS, with minimal permissions", async () => {
+  Deno.test("cluster: the docs/clusters.md example works as written over HTTPS, with minimal permissions", async () => {
     const root = cluster.root;
     const hosts = cluster.members.map((member) => new URL(member.url).host).join(",");
     const files = [`${root}/client.crt`, `${root}/client.key`, `${root}/cluster.crt`];
     const out = await runReadmeExample(
-      "## Clusters and fleets",
+      "Clusters and fleets",
       ["--allow-env", `--allow-read=${files.join(",")}`, `--allow-net=${hosts}`],
       {
         CLUSTER_URLS: cluster.members.map((member) => member.url).join(","),

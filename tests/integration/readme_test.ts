@@ -1,5 +1,5 @@
 /**
- * Every README example that talks to a daemon (every ```ts block but the
+ * Every example of README.md and docs/*.md that talks to a daemon (every ```ts block but the
  * self-contained ones on their own fakes and those marked `ignore`), run
  * as written with the README's minimal permissions against each real
  * daemon; their `// output` comments must hold. Blocks marked
@@ -23,7 +23,7 @@ const blocks = (await readmeBlocks()).filter((block) =>
 
 for (const daemon of DAEMONS) {
   for (const block of blocks) {
-    Deno.test(`${daemon.name}: README runs as written, minimal permissions: ${blockName(block)}`, async () => {
+    Deno.test(`${daemon.name}: docs run as written, minimal permissions: ${blockName(block)}`, async () => {
       const out = await runExample(block.code, socketPermissions(daemon.socket), {
         INCUS_SOCKET: daemon.socket,
       });
