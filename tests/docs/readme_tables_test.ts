@@ -113,12 +113,6 @@ function fieldsOf(symbols: Map<string, Json>, source: string): Field[] {
   return fieldsOfType(symbols, property.tsType);
 }
 
-/**
- * Fields on their way out of the API that a table may already leave out
- * (`ConnectOptions.shortLived`: removed by issue 25, the docs go first).
- */
-const LEAVING = new Set(["ConnectOptions.shortLived"]);
-
 /** One documentation table: its file, its source and its rows' first two cells. */
 interface Table {
   file: string;
@@ -161,9 +155,7 @@ Deno.test("docs: option tables list exactly the fields of their types, with thei
     const declared = [...new Set(fields.map((field) => field.name))];
     const where = `${table.file}:${table.line} (${table.source})`;
     for (const name of declared) {
-      if (!documented.includes(name) && !LEAVING.has(`${table.source}.${name}`)) {
-        problems.push(`${where}: \`${name}\` is missing`);
-      }
+      if (!documented.includes(name)) problems.push(`${where}: \`${name}\` is missing`);
     }
     for (const name of documented) {
       if (!declared.includes(name)) problems.push(`${where}: \`${name}\` is not a field`);
