@@ -50,10 +50,12 @@ export {
   MemberUnreachableError,
   NotCancellableError,
   OperationNotFoundError,
+  SyncAnswerError,
 } from "./src/incus/errors.ts";
 export type {
   AuthenticationErrorInit,
   MemberUnreachableInit,
+  SyncAnswerInit,
   UnreachableMember,
 } from "./src/incus/errors.ts";
 export type { GetToken, GetTokenOptions } from "./src/incus/transport/auth.ts";
@@ -80,6 +82,7 @@ export type {
   StatusCodeValue,
 } from "./src/incus/operation.ts";
 export type { Mutator } from "./src/core/mutator.ts";
+export type { ApiTypes, Incus60, Lxd50 } from "./src/incus/typed_api.ts";
 export { Operations } from "./src/incus/operations/mod.ts";
 export type {
   CallOptions,

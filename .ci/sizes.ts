@@ -3,7 +3,9 @@
  * File sizes under `src/`: no file over 400 lines of code (lines outside
  * JSDoc blocks), and none over 600 lines in all. The facades (`Client`,
  * `Operations`) are mostly doc-tested JSDoc, one block per public method in
- * std's style; the fake servers (`src/testing/fake_*.ts`) are exempt.
+ * std's style; the fake servers (`src/testing/fake_*.ts`) and the generated
+ * API modules (`src/api/`, written by api/generate.ts) are exempt, and the
+ * latter count in no budget.
  *
  * Usage: `deno run --allow-read .ci/sizes.ts` (in `.ci/gates.sh`).
  *
@@ -61,7 +63,7 @@ if (import.meta.main) {
     if (BUDGET_DIRS.some((dir) => name.startsWith(dir))) {
       budget += countCodeLines(await Deno.readTextFile(path));
     }
-    if (/^src\/testing\/fake_[a-z_]+\.ts$/.test(name)) continue;
+    if (/^src\/testing\/fake_[a-z_]+\.ts$|^src\/api\//.test(name)) continue;
     const { lines, code } = countLines(await Deno.readTextFile(path));
     if (code > MAX_CODE_LINES) {
       problems.push(`${name}: ${code} lines of code (max ${MAX_CODE_LINES})`);

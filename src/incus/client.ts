@@ -5,6 +5,7 @@
  */
 
 import { ProtocolError } from "../core/errors.ts";
+import { SyncAnswerError } from "./errors.ts";
 import { duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
 import type { Operation, OperationFor } from "./operation.ts";
@@ -19,7 +20,24 @@ import type { EventBase, EventFor, EventsOptions, EventType } from "./event_type
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { memberName } from "./cluster.ts";
-import type { QueryOptions, StartOperationOptions, WriteMethod } from "./client_options.ts";
+import type { QueryOptions, StartOperationOptions } from "./client_options.ts";
+import type {
+  AnswerOf,
+  ApiTypes,
+  AsyncMethodOf,
+  BarePath,
+  DefaultMethod,
+  DefaultStartMethod,
+  Incus60,
+  KnownPath,
+  MethodOf,
+  OperationPath,
+  ReadPath,
+  TypedQueryOptions,
+  TypedStartOptions,
+  Unchecked,
+  UncheckedPath,
+} from "./typed_api.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { connect } from "./connect.ts";
 import { requestQuery } from "./query_path.ts";
@@ -42,7 +60,7 @@ import { requestQuery } from "./query_path.ts";
  * assertEquals(await client.operations.list({ recursion: 0 }), [op.id]);
  * ```
  */
-export class Client implements Disposable, AsyncDisposable {
+export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDisposable {
   /** The operations API. */
   readonly operations: Operations;
   /** The default project of this client's calls, if set. */
@@ -81,19 +99,92 @@ export class Client implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Calls any API endpoint with a write method (`POST`, `PUT`, `PATCH`,
-   * `DELETE`). An async answer resolves with the operation it started, or
-   * with `wait: true` with the finished operation (rejecting as
-   * {@linkcode Operations.wait} does); its type follows the path
-   * ({@linkcode OperationFor}: an {@linkcode ExecOperation} for `/exec`).
-   * A sync answer resolves with its `metadata`: type it with the other
-   * overload (`query<T>`), or use {@linkcode Client.startOperation}, which
-   * insists on an operation.
+   * Calls an API endpoint whose path is a plain `string` (not checked), or
+   * with the answer's type given (`query<T>`, an unchecked claim), with a
+   * mutator: resolves with what the mutator returns (`unknown` when `T` is
+   * given but not `R`: annotate the mutator's parameter instead).
    *
-   * @param path An API path starting with `/1.0`, e.g. `/1.0/instances/c1/exec`.
-   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
-   * @param mutator Applied to the operation.
-   * @returns The operation (the final one with `wait`), or the mutator's result.
+   * @param path An API path starting with `/1.0`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`, `retry`.
+   * @param mutator Applied to the answer.
+   * @returns The mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const path: string = "/1.0";
+   * const version = await client.query(path, {}, (server: { api_version: string }) => server.api_version);
+   * console.log(version); // "1.0"
+   * ```
+   */
+  query<T = unknown, R = unknown, P extends string = string, O extends QueryOptions = QueryOptions>(
+    path: UncheckedPath<P>,
+    options: O | undefined,
+    mutator: Mutator<T, R>,
+  ): Promise<R>;
+  /**
+   * Calls an API endpoint whose path is a plain `string` (not checked), or
+   * with the answer's type given (`query<T>`, an unchecked claim). It
+   * resolves with a sync answer's `metadata` (`unknown` unless typed) or an
+   * async answer's operation (typed {@linkcode Operation} for a write), or
+   * with `wait: true` the finished operation.
+   *
+   * @param path An API path starting with `/1.0`.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`, `retry`.
+   * @returns The answer.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const server = await client.query<{ api_version: string }>("/1.0");
+   * console.log(server.api_version); // "1.0"
+   * ```
+   */
+  query<T = unknown, P extends string = string, O extends QueryOptions = QueryOptions>(
+    path: UncheckedPath<P>,
+    options?: O,
+  ): Promise<unknown extends T ? Unchecked<O> : T>;
+  /**
+   * Reads a documented endpoint (`GET`), its answer typed by the client's
+   * API ({@linkcode Incus60} unless `connect<Lxd50>()`): `path` is a
+   * literal or template literal matching it, and a typo is a type error.
+   *
+   * @param path An API path, e.g. `` `/1.0/instances/${name}/state` ``.
+   * @returns The answer.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const server = await client.query("/1.0");
+   * console.log(server.api_version); // "1.0"
+   * ```
+   */
+  query<const P extends string>(path: ReadPath<A, P>): Promise<AnswerOf<A, P, "GET">>;
+  /**
+   * Calls a documented endpoint, typed by the client's API ({@linkcode Incus60}
+   * unless `connect<Lxd50>()`): `path` is a literal or template literal
+   * matching it; `method` (`GET` by default), `body` and `query` are
+   * checked. A sync answer resolves with its `metadata`; an operation (a
+   * write's async answer, {@linkcode OperationFor} the path) with `wait:
+   * true` with the finished one (rejecting as {@linkcode Operations.wait}
+   * does).
+   *
+   * @param path An API path, e.g. `` `/1.0/instances/${name}/state` ``.
+   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`, `retry`.
+   * @param mutator Applied to the answer.
+   * @returns The answer, or the mutator's result.
    *
    * @example Run a command and wait for it
    * ```ts
@@ -107,109 +198,52 @@ export class Client implements Disposable, AsyncDisposable {
    *   body: { command: ["sleep", "0.01"], "wait-for-websocket": false },
    *   wait: true,
    * });
-   * const code: number | undefined = op.metadata?.return;
-   * console.log(code); // 0
+   * console.log(op.metadata?.return); // 0
    * ```
    */
-  query<P extends string, R = OperationFor<P>>(
-    path: P,
-    options: QueryOptions & { method: WriteMethod },
-    mutator?: Mutator<OperationFor<P>, R>,
+  query<
+    const P extends string,
+    M extends MethodOf<A, P> = DefaultMethod<A, P>,
+    R = AnswerOf<A, P, M>,
+  >(
+    path: KnownPath<A, P>,
+    options: TypedQueryOptions<A, P, M>,
+    mutator?: Mutator<AnswerOf<A, P, M>, R>,
   ): Promise<NoInfer<R>>;
-  /**
-   * Calls any API endpoint with a write method, the answer typed `T`
-   * (default {@linkcode Operation}; a sync answer resolves with its
-   * `metadata`, so give its type).
-   *
-   * @param path An API path starting with `/1.0`.
-   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`.
-   * @param mutator Applied to the answer.
-   * @returns The answer, or the mutator's result.
-   *
-   * @example A sync write
-   * ```ts
-   * import { connect } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * // The fake has no projects API: answer this one request as Incus does.
-   * daemon.interceptor = (request, url) =>
-   *   request.method === "POST" && url.pathname === "/1.0/projects"
-   *     ? Response.json({ type: "sync", status: "Success", status_code: 200, metadata: {} })
-   *     : undefined;
-   * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
-   * await client.query<Record<string, never>>("/1.0/projects", {
-   *   method: "POST",
-   *   body: { name: "p1" },
-   * });
-   * ```
-   */
-  query<T = Operation, R = T>(
+  async query(
     path: string,
-    options: QueryOptions & { method: WriteMethod },
-    mutator?: Mutator<T, R>,
-  ): Promise<NoInfer<R>>;
-  /**
-   * Reads any API endpoint (`GET`, the default), or calls one with a method
-   * known only at run time: resolves with a sync answer's `metadata` or an
-   * async answer's operation, `unknown` unless typed with `T` (an unchecked
-   * claim about the server's answer).
-   *
-   * @param path An API path starting with `/1.0`, e.g. `/1.0/instances`.
-   * @param options `method`, `body`, `query`, `project`, `wait`, `timeout`, `signal`, `retry`.
-   * @param mutator Applied to the answer.
-   * @returns The answer, or the mutator's result.
-   *
-   * @example
-   * ```ts
-   * import { connect, type QueryOptions } from "@incusops/operations";
-   * import { FakeDaemon } from "@incusops/operations/testing";
-   *
-   * await using daemon = await FakeDaemon.start();
-   * await using client = connect({ socket: daemon.path });
-   * const server = await client.query<{ api_version: string }>("/1.0");
-   * const options: QueryOptions = { method: Deno.args[0] === "--post" ? "POST" : "GET" };
-   * const again = await client.query("/1.0", options);
-   * console.log(server.api_version, again !== undefined); // "1.0" true
-   * ```
-   */
-  query<T = unknown, R = T>(
-    path: string,
-    options?: QueryOptions,
-    mutator?: Mutator<T, R>,
-  ): Promise<NoInfer<R>>;
-  async query<T, R>(
-    path: string,
-    options: QueryOptions = {},
-    mutator?: Mutator<T, R>,
-  ): Promise<NoInfer<R>> {
+    typed: object = {},
+    mutator?: Mutator<never, unknown>,
+  ): Promise<unknown> {
+    const options: QueryOptions = typed;
     const timeout = duration("timeout", options.timeout);
     const started = performance.now();
     const { envelope, project } = await this.#send(path, options, timeout);
-    if (envelope.type !== "async") return await applyMutator(envelope.metadata as T, mutator);
-    const operation = envelope.metadata as Operation;
-    if (!options.wait) return await applyMutator(operation as T, mutator);
+    const answer = envelope.metadata as never;
+    if (envelope.type !== "async" || !options.wait) return await applyMutator(answer, mutator);
     // `timeout` bounds the whole call: what the request left is the wait's.
     const left = timeout === undefined
       ? undefined
       : Math.max(0, timeout - (performance.now() - started));
     const waitOptions: WaitOptions = { signal: options.signal, project, timeout: left };
-    const final = await this.operations.wait(operation.id, waitOptions);
-    return await applyMutator(final as T, mutator);
+    const final = await this.operations.wait((answer as Operation).id, waitOptions);
+    return await applyMutator(final as never, mutator);
   }
 
   /**
    * Starts an operation (`POST` by default) and resolves with a handle on
    * it: its id, its first state, and `wait`, `cancel`, `refresh`, `watch`,
    * `websocket` bound to it. The handle's type follows the path
-   * ({@linkcode OperationFor}).
+   * ({@linkcode OperationFor}). A literal path must name an endpoint that
+   * answers with an operation for that method, its body typed (a sync
+   * endpoint is a type error); a plain `string` path is not checked.
    *
    * @param path An API path starting with `/1.0`, e.g. `/1.0/instances/c1/state`.
    * @param options `method`, `body`, `query`, `project`, `signal`.
    * @param mutator Applied to the handle.
    * @returns The handle, or the mutator's result.
-   * @throws {ProtocolError} The server answered synchronously: it started no
-   *   operation (use {@linkcode Client.query} for that endpoint).
+   * @throws {SyncAnswerError} The server answered synchronously: it applied
+   *   the write and started no operation (use {@linkcode Client.query}).
    *
    * @example
    * ```ts
@@ -225,26 +259,64 @@ export class Client implements Disposable, AsyncDisposable {
    * console.log(final.metadata?.return); // 0
    * ```
    */
-  async startOperation<P extends string, R = OperationHandle<OperationFor<P>>>(
-    path: P,
-    options: StartOperationOptions = {},
+  startOperation<
+    const P extends string,
+    M extends AsyncMethodOf<A, P> = DefaultStartMethod<A, P>,
+    R = OperationHandle<OperationFor<P>>,
+  >(
+    path: OperationPath<A, P>,
+    options: TypedStartOptions<A, P, M>,
     mutator?: Mutator<OperationHandle<OperationFor<P>>, R>,
-  ): Promise<NoInfer<R>> {
+  ): Promise<NoInfer<R>>;
+  /**
+   * Starts an operation on a path typed as a plain `string` (not checked),
+   * or on a documented `POST` that takes no body; see the other overload.
+   *
+   * @param path An API path starting with `/1.0`.
+   * @param options `method`, `body`, `query`, `project`, `signal`.
+   * @param mutator Applied to the handle.
+   * @returns The handle, or the mutator's result.
+   *
+   * @example
+   * ```ts
+   * import { connect } from "@incusops/operations";
+   * import { FakeDaemon } from "@incusops/operations/testing";
+   *
+   * await using daemon = await FakeDaemon.start();
+   * await using client = connect({ socket: daemon.path });
+   * const path: string = "/1.0/instances/c1/exec";
+   * const handle = await client.startOperation(path, { body: { command: ["true"] } });
+   * console.log((await handle.wait()).status); // "Success"
+   * ```
+   */
+  startOperation<P extends string, R = OperationHandle<OperationFor<P>>>(
+    path: BarePath<A, P>,
+    options?: StartOperationOptions,
+    mutator?: Mutator<OperationHandle<OperationFor<P>>, R>,
+  ): Promise<NoInfer<R>>;
+  async startOperation(
+    path: string,
+    typed: object = {},
+    mutator?: Mutator<never, unknown>,
+  ): Promise<unknown> {
+    const options: StartOperationOptions = typed;
     const method = options.method ?? "POST";
     const { envelope, project } = await this.#send(path, { ...options, method });
-    const operation = envelope.metadata as OperationFor<P> | null;
-    if (
-      envelope.type !== "async" || operation === null || typeof operation !== "object" ||
-      typeof operation.id !== "string"
-    ) {
-      throw new ProtocolError(
-        `${method} ${path.split("?")[0]}: ${this.target} answered without starting an ` +
-          `operation (a sync answer); use client.query() for this endpoint`,
-        { status: 0, method, path: path.split("?")[0], target: this.target },
+    const base = path.split("?")[0];
+    const init = { status: envelope.status_code, method, path: base, target: this.target };
+    if (envelope.type !== "async") {
+      throw new SyncAnswerError(
+        `${method} ${base}: ${this.target} applied the write and answered without an ` +
+          `operation (a sync answer; do not send it again); use client.query() for this endpoint`,
+        { ...init, metadata: envelope.metadata },
       );
     }
+    const operation = envelope.metadata as Operation | null;
+    if (operation === null || typeof operation !== "object" || typeof operation.id !== "string") {
+      throw new ProtocolError(`${method} ${base}: an async answer without an operation`, init);
+    }
     const handle = this.operations.handle(operation, { project: options.project ?? project });
-    return await applyMutator(handle, mutator);
+    return await applyMutator(handle as never, mutator);
   }
 
   /** Checks the path, adds the project, and sends the request. */

@@ -10,6 +10,7 @@ import type { AuthenticationError } from "./errors.ts";
 import { Client } from "./client.ts";
 import type { ConnectOptions } from "./client_options.ts";
 import { openTransport, remoteOptions } from "./open_transport.ts";
+import type { ApiTypes, Incus60 } from "./typed_api.ts";
 
 /**
  * Connects to an Incus or LXD daemon: over its Unix socket (`socket`, or the
@@ -46,6 +47,10 @@ import { openTransport, remoteOptions } from "./open_transport.ts";
  * the server's certificate) fails the first call with a `ConnectionError`
  * naming the path or URL and the fix.
  *
+ * Its calls are typed by Incus 6.0's API description; `connect<Lxd50>()`
+ * types them by LXD 5.0's ({@linkcode ApiTypes}).
+ *
+ * @typeParam A The API the client's calls are typed by.
  * @param options Where and how to connect.
  * @returns A client; close it, or use `await using`.
  * @throws {ConnectionError} The socket a variable names is missing or not a
@@ -77,9 +82,9 @@ import { openTransport, remoteOptions } from "./open_transport.ts";
  * assertThrows(() => connect({ url: "http://incus.example.net:8443" }), InvalidArgumentError);
  * ```
  */
-export function connect(options: ConnectOptions = {}): Client {
+export function connect<A extends ApiTypes = Incus60>(options: ConnectOptions = {}): Client<A> {
   const { transport, settings } = openTransport(options);
-  return new Client(transport, settings);
+  return new Client<A>(transport, settings);
 }
 
 /**
@@ -96,6 +101,7 @@ export function connect(options: ConnectOptions = {}): Client {
  * Deno permissions: `--allow-env=INCUS_CONF,HOME` and
  * `--allow-read` of the config folder, besides the connection's own.
  *
+ * @typeParam A The API the client's calls are typed by (see {@linkcode connect}).
  * @param remote The remote's name. Default: the config's `default-remote`
  * (`local` when there is no config).
  * @param options Overrides of what the remote says, and the client's settings.
@@ -122,9 +128,9 @@ export function connect(options: ConnectOptions = {}): Client {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function connectRemote(
+export async function connectRemote<A extends ApiTypes = Incus60>(
   remote?: string,
   options: ConnectOptions = {},
-): Promise<Client> {
-  return connect(await remoteOptions(remote, options));
+): Promise<Client<A>> {
+  return connect<A>(await remoteOptions(remote, options));
 }

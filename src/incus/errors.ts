@@ -227,3 +227,53 @@ export class AuthenticationError extends IncusError {
     this.issuer = init.issuer;
   }
 }
+
+/** What a {@linkcode SyncAnswerError} is made from. */
+export interface SyncAnswerInit extends ErrorInit {
+  /** The socket path or URL that answered. */
+  target: string;
+  /** The sync answer's `metadata`. */
+  metadata: unknown;
+}
+
+/**
+ * `client.startOperation()` was answered synchronously: the daemon applied
+ * the write and started no operation. Not a {@linkcode ConnectionError}
+ * (the answer was usable): sending the write again would repeat it. Use
+ * `client.query()` for such endpoints; a documented sync endpoint is a
+ * type error already.
+ *
+ * @example
+ * ```ts
+ * import { connect, SyncAnswerError } from "@incusops/operations";
+ * import { FakeDaemon } from "@incusops/operations/testing";
+ *
+ * await using daemon = await FakeDaemon.start();
+ * await using client = connect({ socket: daemon.path });
+ * const path: string = "/1.0"; // a plain string: not checked
+ * try {
+ *   await client.startOperation(path, { method: "PUT", body: {} });
+ * } catch (error) {
+ *   if (error instanceof SyncAnswerError) console.log(error.method, error.path); // "PUT" "/1.0"
+ * }
+ * ```
+ */
+export class SyncAnswerError extends IncusOpsError {
+  /** The socket path or URL that answered. */
+  readonly target: string;
+  /** The sync answer's `metadata`. */
+  readonly metadata: unknown;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was applied, and the fix.
+   * @param init The request, the target and the answer.
+   */
+  constructor(message: string, init: SyncAnswerInit) {
+    super(message, init);
+    this.name = "SyncAnswerError";
+    this.target = init.target;
+    this.metadata = init.metadata;
+  }
+}

@@ -9,6 +9,7 @@
 
 import { duration } from "../core/validate.ts";
 import type { Client } from "./client.ts";
+import type { ApiTypes } from "./typed_api.ts";
 import type { ExecProcess } from "./exec.ts";
 import {
   execBody,
@@ -22,7 +23,7 @@ import type { Transport } from "./transport/transport.ts";
 
 /** Starts `command` in `wait-for-websocket` mode and attaches to its streams. */
 export async function startExec(
-  client: Client,
+  client: Client<ApiTypes>,
   transport: Transport,
   instance: string,
   command: readonly string[],
@@ -48,7 +49,7 @@ export async function startExec(
 
 /** Runs `command` in `record-output` mode, waits for it and reads its logs. */
 export async function runRecorded(
-  client: Client,
+  client: Client<ApiTypes>,
   transport: Transport,
   instance: string,
   command: readonly string[],

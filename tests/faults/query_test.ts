@@ -18,6 +18,7 @@ import {
   ConnectionError,
   InvalidArgumentError,
   OperationFailedError,
+  type QueryOptions,
   ResponseTimeoutError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
@@ -42,14 +43,14 @@ Deno.test("8.29 query: project= inside a value does not stop the client's projec
   assertEquals(sent().getAll("project"), ["x"], "the path's own project, once");
   await client.query("/1.0/operations?project=x", { project: "x" });
   assertEquals(sent().getAll("project"), ["x"]);
-  await client.query("/1.0/operations", { query: { recursion: "1" } });
+  await client.query("/1.0/operations" as string, { query: { recursion: "1" } });
   assertEquals([sent().get("recursion"), sent().get("project")], ["1", "p1"]);
 });
 
 Deno.test("8.30 query: ambiguous paths are InvalidArgumentError, nothing sent", async () => {
   await using daemon = await FakeDaemon.start();
   await using client = connect({ socket: daemon.path, project: "p1" });
-  const cases: [string, Parameters<typeof client.query>[1], string][] = [
+  const cases: [string, QueryOptions, string][] = [
     ["/1.0/a?b?project=other", {}, 'a second "?"'],
     ["/1.0/operations?project=x", { project: "y" }, "differs from options.project"],
     ["/1.0/operations?project=x&project=y", {}, '"project" given 2 times'],

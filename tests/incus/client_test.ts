@@ -121,7 +121,7 @@ Deno.test("query: sync metadata, async operation, wait for the final one", async
 Deno.test("query: project and extra parameters are encoded", async () => {
   await using t = await fake({ client: { project: "p&1" } });
   const { daemon, client } = t;
-  await client.query("/1.0?recursion=1", { query: { filter: "a=b c" } });
+  await client.query("/1.0?recursion=1" as string, { query: { filter: "a=b c" } });
   assertEquals(daemon.requests.at(-1)?.search, "?recursion=1&filter=a%3Db+c&project=p%261");
   await client.query("/1.0", { project: "other" });
   assertEquals(daemon.requests.at(-1)?.search, "?project=other");
@@ -130,7 +130,7 @@ Deno.test("query: project and extra parameters are encoded", async () => {
 Deno.test("server error envelopes become IncusError with status and text", async () => {
   await using t = await fake();
   const { client } = t;
-  const error = await assertRejects(() => client.query("/1.0/nothing-here"), IncusError);
+  const error = await assertRejects(() => client.query("/1.0/nothing-here" as string), IncusError);
   assertEquals([error.status, error.message, error.method, error.path], [
     404,
     "not found",

@@ -3,6 +3,7 @@
 import { assert, assertEquals, assertInstanceOf, assertRejects, assertThrows } from "@std/assert";
 import {
   connect,
+  ConnectionError,
   InvalidArgumentError,
   NotCancellableError,
   type Operation,
@@ -11,7 +12,7 @@ import {
   OperationHandle,
   OperationNotFoundError,
   OperationTimeoutError,
-  ProtocolError,
+  SyncAnswerError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 
@@ -128,7 +129,7 @@ Deno.test("handle.websocket(): an fd name is looked up in metadata.fds; the secr
   );
 });
 
-Deno.test("startOperation(): a handle on the started operation; a sync answer is a ProtocolError", async () => {
+Deno.test("startOperation(): a handle on the started operation; a sync answer is a SyncAnswerError", async () => {
   // c1 in the default project and in p1 (exec needs the instance).
   const instances = [{ name: "c1" }, { name: "c1", project: "p1" }];
   await using daemon = await FakeDaemon.start({ instances });
@@ -147,14 +148,27 @@ Deno.test("startOperation(): a handle on the started operation; a sync answer is
     36,
   );
 
+  // A documented sync endpoint is a type error; a string path reaches the daemon.
+  const syncPath: string = "/1.0";
   const sync = await assertRejects(
-    () => client.startOperation("/1.0", { method: "PUT", body: {} }),
-    ProtocolError,
-    "without starting an operation",
+    () => client.startOperation(syncPath, { method: "PUT", body: {} }),
+    SyncAnswerError,
+    "applied the write and answered without an operation",
   );
-  assertEquals([sync.method, sync.path], ["PUT", "/1.0"]);
+  assert(!(sync instanceof ConnectionError), "not a ConnectionError: a retry would repeat it");
+  assertEquals([sync.method, sync.path, sync.status, sync.target], [
+    "PUT",
+    "/1.0",
+    200,
+    daemon.path,
+  ]);
+  assertEquals(sync.metadata, {
+    api_version: "1.0",
+    api_extensions: ["operations_get_query_all_projects"],
+    environment: { server: "fake", project: "default" },
+  });
   const before = daemon.requests.length;
-  await assertRejects(() => client.startOperation("/1.0/../x"), InvalidArgumentError);
+  await assertRejects(() => client.startOperation("/1.0/../x" as string), InvalidArgumentError);
   assertEquals(daemon.requests.length, before, "nothing sent");
 });
 

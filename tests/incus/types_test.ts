@@ -18,6 +18,7 @@ import {
   type OperationHandle,
   type QueryOptions,
 } from "../../mod.ts";
+import type { Server } from "../../src/api/incus_6_0.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { assertType, type IsExact } from "./_types.ts";
 
@@ -55,15 +56,19 @@ Deno.test("types: list() with a ListOptions variable or a 0 | 1 recursion", asyn
   const _widened: number = await client.operations.get(op.id);
 });
 
-Deno.test("types: query() resolves unknown for GETs, the Operation for writes", async () => {
+Deno.test("types: query() types documented paths; a string path resolves unknown for GETs, the Operation for writes", async () => {
   await using daemon = await FakeDaemon.start();
   await using client = connect({ socket: daemon.path });
 
   const server = await client.query("/1.0");
-  assertType<IsExact<typeof server, unknown>>(true);
-  // @ts-expect-error a GET's answer is unknown unless typed
-  server.api_version;
-  const typed = await client.query<{ api_version: string }>("/1.0");
+  assertType<IsExact<typeof server, Server>>(true);
+  assertEquals(server.api_version, "1.0");
+  const root: string = "/1.0";
+  const untyped = await client.query(root);
+  assertType<IsExact<typeof untyped, unknown>>(true);
+  // @ts-expect-error a string path's answer is unknown unless typed
+  untyped.api_version;
+  const typed = await client.query<{ api_version: string }>(root);
   assertEquals(typed.api_version, "1.0");
 
   // The README's wait example: `started.id` with no type argument and no cast.
@@ -104,7 +109,7 @@ Deno.test("types: query() resolves unknown for GETs, the Operation for writes", 
   assertType<IsExact<typeof explicit, Operation>>(true);
 
   const options: QueryOptions = { method: "GET" };
-  const dynamic = await client.query("/1.0", options);
+  const dynamic = await client.query(root, options);
   assertType<IsExact<typeof dynamic, unknown>>(true);
   assert(dynamic !== null && typeof dynamic === "object");
 });
