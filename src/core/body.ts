@@ -69,7 +69,7 @@ const FIRST_READ_BYTES = 16 * 1024;
  * read piece by piece to be capped. A BYOB reader lets the pieces land in
  * one growing buffer (no 64 KiB buffer a read, no joining at the end), at
  * well under half the CPU cost of a default reader over the one-call read
- * (figures: README, Performance).
+ * (figures: docs/performance.md).
  */
 async function readChunks(
   response: Response,

@@ -13,9 +13,8 @@ import { MAX_TIMER_MS } from "./validate.ts";
  * It is `@std/async`'s `delay` without the dependency: resolving a package
  * specifier costs every process module-load time, and the library needs
  * nothing else from it. It rests on an `AbortSignal.timeout` alarm rather
- * than `setTimeout`, whose first call is slow in a Deno 2.9 process (figures:
- * README, Performance); the alarm keeps the process alive only while this
- * pause listens to it.
+ * than `setTimeout`, whose first call is slow in a Deno 2.9 process; the
+ * alarm keeps the process alive only while this pause listens to it.
  *
  * @param ms The pause, in milliseconds (clamped to 0 … 2³¹ − 1).
  * @param signal Ends the pause early, rejecting with its reason.
