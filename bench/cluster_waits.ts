@@ -182,7 +182,7 @@ async function failover() {
     answerMs: answered - killed,
     waitsMs: resolved - killed,
     afterEndMs: resolved - lastEnded,
-    to: client.target,
+    to: client.endpoint,
   };
 }
 

@@ -17,7 +17,7 @@ export interface StoppedRequest {
   /** The path, without the query. */
   path: string;
   /** The socket path or origin the request went to. */
-  target: string;
+  endpoint: string;
   /** The time limit that was in force, ms. */
   limit: number;
 }
@@ -36,7 +36,7 @@ export interface StoppedRequest {
  * import { ResponseTimeoutError } from "./errors.ts";
  * import { assertInstanceOf } from "@std/assert";
  *
- * const request = { method: "GET", path: "/1.0", target: "/run/incus.socket", limit: 5 };
+ * const request = { method: "GET", path: "/1.0", endpoint: "/run/incus.socket", limit: 5 };
  * const controller = new AbortController();
  * controller.abort(new TimeLimitReached());
  * assertInstanceOf(abortError(controller.signal, undefined, request), ResponseTimeoutError);
@@ -49,10 +49,10 @@ export function abortError(
 ): unknown {
   if (!signal.aborted) return undefined;
   if (!(signal.reason instanceof TimeLimitReached)) return signal.reason;
-  const { method, path, target, limit } = request;
+  const { method, path, endpoint, limit } = request;
   return new ResponseTimeoutError(
-    `${method} ${path}: no complete answer from ${target} within ${limit} ms ` +
+    `${method} ${path}: no complete answer from ${endpoint} within ${limit} ms ` +
       `(raise requestTimeout if the server is just slow)`,
-    { status: 0, method, path, target, cause },
+    { status: 0, method, path, endpoint, cause },
   );
 }

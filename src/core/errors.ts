@@ -111,7 +111,7 @@ export class InvalidArgumentError extends IncusOpsError {
 /**
  * No usable answer: the server could not be reached (the socket is missing
  * or refuses, permissions are lacking, the TLS handshake failed, the
- * connection broke). `target` is the socket path or URL, and the message
+ * connection broke). `endpoint` is the socket path or URL, and the message
  * names the fix. {@linkcode ProtocolError} and {@linkcode ResponseTimeoutError}
  * are the kinds where something answered, but not usably.
  *
@@ -123,24 +123,24 @@ export class InvalidArgumentError extends IncusOpsError {
  * try {
  *   await client.operations.list();
  * } catch (error) {
- *   if (error instanceof ConnectionError) console.log(error.target); // "/nonexistent/unix.socket"
+ *   if (error instanceof ConnectionError) console.log(error.endpoint); // "/nonexistent/unix.socket"
  * }
  * ```
  */
 export class ConnectionError extends IncusOpsError {
   /** The socket path or URL that was tried. */
-  readonly target: string;
+  readonly endpoint: string;
 
   /**
    * Creates the error.
    *
    * @param message What went wrong and how to fix it.
-   * @param init The request, and `target`: the socket path or URL.
+   * @param init The request, and `endpoint`: the socket path or URL.
    */
-  constructor(message: string, init: ErrorInit & { target: string }) {
+  constructor(message: string, init: ErrorInit & { endpoint: string }) {
     super(message, init);
     this.name = "ConnectionError";
-    this.target = init.target;
+    this.endpoint = init.endpoint;
   }
 }
 
@@ -154,7 +154,7 @@ export class ConnectionError extends IncusOpsError {
  * ```ts
  * import { ConnectionError, ProtocolError } from "@incusops/operations";
  *
- * const error = new ProtocolError("not an Incus answer", { target: "/run/x.socket", status: 200 });
+ * const error = new ProtocolError("not an Incus answer", { endpoint: "/run/x.socket", status: 200 });
  * console.log(error instanceof ConnectionError); // true
  * ```
  */
@@ -163,9 +163,9 @@ export class ProtocolError extends ConnectionError {
    * Creates the error.
    *
    * @param message What was wrong with the answer.
-   * @param init The request, and `target`: the socket path or URL.
+   * @param init The request, and `endpoint`: the socket path or URL.
    */
-  constructor(message: string, init: ErrorInit & { target: string }) {
+  constructor(message: string, init: ErrorInit & { endpoint: string }) {
     super(message, init);
     this.name = "ProtocolError";
   }
@@ -179,7 +179,7 @@ export class ProtocolError extends ConnectionError {
  * ```ts
  * import { ConnectionError, ResponseTimeoutError } from "@incusops/operations";
  *
- * const error = new ResponseTimeoutError("no answer in 60 s", { target: "/run/x.socket" });
+ * const error = new ResponseTimeoutError("no answer in 60 s", { endpoint: "/run/x.socket" });
  * console.log(error instanceof ConnectionError); // true
  * ```
  */
@@ -188,9 +188,9 @@ export class ResponseTimeoutError extends ConnectionError {
    * Creates the error.
    *
    * @param message What timed out, and the fix.
-   * @param init The request, and `target`: the socket path or URL.
+   * @param init The request, and `endpoint`: the socket path or URL.
    */
-  constructor(message: string, init: ErrorInit & { target: string }) {
+  constructor(message: string, init: ErrorInit & { endpoint: string }) {
     super(message, init);
     this.name = "ResponseTimeoutError";
   }

@@ -116,13 +116,13 @@ export class RestClient {
           new ProtocolError(
             `${method} ${fullPath}: the answer from ${this.#origin} is ${size}, over the ` +
               `${this.#target.maxResponseBytes}-byte limit (raise maxResponseBytes to accept it)`,
-            { status: response.status, method, path: fullPath, target: this.#origin },
+            { status: response.status, method, path: fullPath, endpoint: this.#origin },
           ),
       );
       if (!response.ok) throw rpcError(text, response, method, fullPath);
       return decodeJson(text, response.status, method, fullPath, this.#origin);
     } catch (error) {
-      throw abortError(stopped, error, { method, path: fullPath, target: this.#origin, limit }) ??
+      throw abortError(stopped, error, { method, path: fullPath, endpoint: this.#origin, limit }) ??
         error;
     } finally {
       clearTimeout(timer);
@@ -156,13 +156,13 @@ export class RestClient {
     return new ProtocolError(
       `${method} ${path}: ${this.#origin} answered HTTP ${response.status}, a redirect to ` +
         `${where}; redirects are not followed (they would carry the request's headers and body)`,
-      { status: response.status, method, path, target: this.#origin },
+      { status: response.status, method, path, endpoint: this.#origin },
     );
   }
 
   /** Explains a failed connection without repeating any header or URL secret. */
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const init = { status: 0, method, path, target: this.#origin, cause: error };
+    const init = { status: 0, method, path, endpoint: this.#origin, cause: error };
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       return new ConnectionError(
         `${method} ${path}: Deno may not reach ${this.#origin}: run deno with ` +
@@ -184,16 +184,16 @@ function decodeJson(
   status: number,
   method: string,
   path: string,
-  target: string,
+  endpoint: string,
 ): unknown {
   if (text.trim() === "") return {};
   try {
     return JSON.parse(text);
   } catch {
     throw new ProtocolError(
-      `${method} ${path}: the answer from ${target} is not JSON (HTTP ${status}, ` +
+      `${method} ${path}: the answer from ${endpoint} is not JSON (HTTP ${status}, ` +
         `${text.length} characters: ${JSON.stringify(text.slice(0, 80))})`,
-      { status, method, path, target },
+      { status, method, path, endpoint },
     );
   }
 }

@@ -153,7 +153,7 @@ export class LongRunningRequests {
     const url = new URL(this.#rest.baseUrl);
     return new ProtocolError(
       `${method} ${url.pathname}${path}: the answer from ${url.origin} is not ${expected}`,
-      { status: 200, method, path: url.pathname + path, target: url.origin },
+      { status: 200, method, path: url.pathname + path, endpoint: url.origin },
     );
   }
 }

@@ -56,7 +56,7 @@ import { requestQuery } from "./query_path.ts";
  * const op = daemon.createOperation();
  *
  * await using client = connect({ socket: daemon.path }); // a real daemon: connect()
- * assertEquals(client.target, daemon.path);
+ * assertEquals(client.endpoint, daemon.path);
  * assertEquals(await client.operations.list({ recursion: 0 }), [op.id]);
  * ```
  */
@@ -86,8 +86,8 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   }
 
   /** The socket path or remote URL this client talks to. */
-  get target(): string {
-    return this.#transport.target;
+  get endpoint(): string {
+    return this.#transport.endpoint;
   }
 
   /**
@@ -303,10 +303,10 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     const method = options.method ?? "POST";
     const { envelope, project } = await this.#send(path, { ...options, method });
     const base = path.split("?")[0];
-    const init = { status: envelope.status_code, method, path: base, target: this.target };
+    const init = { status: envelope.status_code, method, path: base, endpoint: this.endpoint };
     if (envelope.type !== "async") {
       throw new SyncAnswerError(
-        `${method} ${base}: ${this.target} applied the write and answered without an ` +
+        `${method} ${base}: ${this.endpoint} applied the write and answered without an ` +
           `operation (a sync answer; do not send it again); use client.query() for this endpoint`,
         { ...init, metadata: envelope.metadata },
       );

@@ -78,7 +78,7 @@ import type { ApiTypes, Incus60 } from "./typed_api.ts";
  * // With its files: connect({ url, cert: await Deno.readTextFile("client.crt"),
  * //   key: await Deno.readTextFile("client.key"), serverCert: await Deno.readTextFile(...) })
  * await using client = connect({ url: "https://incus.example.net:8443" });
- * assertEquals(client.target, "https://incus.example.net:8443");
+ * assertEquals(client.endpoint, "https://incus.example.net:8443");
  * assertThrows(() => connect({ url: "http://incus.example.net:8443" }), InvalidArgumentError);
  * ```
  */

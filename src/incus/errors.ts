@@ -138,7 +138,7 @@ export interface MemberUnreachableInit extends ErrorInit {
  * operation running on such a member (after the wait's member grace).
  * `members` names them and their addresses, `operations` (and `ids`) hold
  * what was heard, `operationId` the awaited operation. A
- * {@linkcode ConnectionError} whose `target` is the members' addresses.
+ * {@linkcode ConnectionError} whose `endpoint` is the members' addresses.
  *
  * @example
  * ```ts
@@ -169,7 +169,7 @@ export class MemberUnreachableError extends ConnectionError {
   constructor(message: string, init: MemberUnreachableInit) {
     super(message, {
       ...init,
-      target: init.members.map((member) => member.address || member.name).join(", "),
+      endpoint: init.members.map((member) => member.address || member.name).join(", "),
     });
     this.name = "MemberUnreachableError";
     this.members = init.members;
@@ -231,7 +231,7 @@ export class AuthenticationError extends IncusError {
 /** What a {@linkcode SyncAnswerError} is made from. */
 export interface SyncAnswerInit extends ErrorInit {
   /** The socket path or URL that answered. */
-  target: string;
+  endpoint: string;
   /** The sync answer's `metadata`. */
   metadata: unknown;
 }
@@ -260,7 +260,7 @@ export interface SyncAnswerInit extends ErrorInit {
  */
 export class SyncAnswerError extends IncusOpsError {
   /** The socket path or URL that answered. */
-  readonly target: string;
+  readonly endpoint: string;
   /** The sync answer's `metadata`. */
   readonly metadata: unknown;
 
@@ -268,12 +268,12 @@ export class SyncAnswerError extends IncusOpsError {
    * Creates the error.
    *
    * @param message What was applied, and the fix.
-   * @param init The request, the target and the answer.
+   * @param init The request, the endpoint and the answer.
    */
   constructor(message: string, init: SyncAnswerInit) {
     super(message, init);
     this.name = "SyncAnswerError";
-    this.target = init.target;
+    this.endpoint = init.endpoint;
     this.metadata = init.metadata;
   }
 }

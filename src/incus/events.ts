@@ -58,7 +58,7 @@ export async function openEventSocket(
 }
 
 /** Decodes one event message; throws {@linkcode ProtocolError} for garbage. */
-export function decodeEvent(data: unknown, target: string): IncusEvent {
+export function decodeEvent(data: unknown, endpoint: string): IncusEvent {
   let event: unknown;
   try {
     event = typeof data === "string" ? JSON.parse(data) : undefined;
@@ -68,11 +68,11 @@ export function decodeEvent(data: unknown, target: string): IncusEvent {
   if (
     event === null || typeof event !== "object" || typeof (event as IncusEvent).type !== "string"
   ) {
-    throw new ProtocolError(`/1.0/events: ${target} sent something that is not an event`, {
+    throw new ProtocolError(`/1.0/events: ${endpoint} sent something that is not an event`, {
       status: 0,
       method: "GET",
       path: "/1.0/events",
-      target,
+      endpoint,
     });
   }
   return event as IncusEvent;
@@ -109,7 +109,7 @@ export class EventStream<E extends EventBase = IncusEvent>
   readonly opened: Promise<void>;
   #queue: IncusEvent[] = [];
   readonly #maxQueued: number;
-  readonly #target: string;
+  readonly #endpoint: string;
   #socket: WebSocket | undefined;
   #waiting: PromiseWithResolvers<void> | undefined;
   #error: unknown;
@@ -143,7 +143,7 @@ export class EventStream<E extends EventBase = IncusEvent>
         `invalid maxQueued ${describeValue(maxQueued)}: expected an integer >= 1`,
       );
     }
-    this.#target = transport.target;
+    this.#endpoint = transport.endpoint;
     this.#maxQueued = maxQueued;
     this.#location = location;
     this.#signal = signal;
@@ -163,7 +163,7 @@ export class EventStream<E extends EventBase = IncusEvent>
       socket.addEventListener("message", (message) => {
         if (this.#ended) return; // closing: nothing more is kept
         try {
-          const event = decodeEvent(message.data, this.#target);
+          const event = decodeEvent(message.data, this.#endpoint);
           if (this.#location === undefined || event.location === this.#location) {
             this.#queue.push(event);
           }
@@ -176,11 +176,11 @@ export class EventStream<E extends EventBase = IncusEvent>
       socket.addEventListener("close", () => {
         if (!this.#ended) {
           this.#fail(
-            new ConnectionError(`/1.0/events: ${this.#target} closed the event stream`, {
+            new ConnectionError(`/1.0/events: ${this.#endpoint} closed the event stream`, {
               status: 0,
               method: "GET",
               path: "/1.0/events",
-              target: this.#target,
+              endpoint: this.#endpoint,
             }),
           );
         }
@@ -323,9 +323,9 @@ export class EventStream<E extends EventBase = IncusEvent>
     this.#fail(
       new ConnectionError(
         `/1.0/events: the reader fell more than ${this.#maxQueued} events behind ` +
-          `${this.#target}; the stream was closed and its queued events dropped (read faster, ` +
+          `${this.#endpoint}; the stream was closed and its queued events dropped (read faster, ` +
           `or raise maxQueued)`,
-        { status: 0, method: "GET", path: "/1.0/events", target: this.#target },
+        { status: 0, method: "GET", path: "/1.0/events", endpoint: this.#endpoint },
       ),
     );
   }

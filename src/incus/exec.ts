@@ -65,7 +65,7 @@ export interface ExecAttachOptions {
 
 /** The limits of one process. */
 interface ExecLimits {
-  target: string;
+  endpoint: string;
   maxOutputBytes: number;
 }
 
@@ -232,14 +232,14 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   async output(): Promise<ExecOutput> {
-    const { maxOutputBytes: max, target } = this.#limits;
+    const { maxOutputBytes: max, endpoint } = this.#limits;
     const tooLarge = (name: string) => () => {
       this.kill(9);
       this.close();
       return new ProtocolError(
         `exec operation ${this.id}: ${name} is over output()'s ${max}-byte limit; the command ` +
           `was killed (read process.${name} as a stream, or raise maxResponseBytes)`,
-        { status: 101, method: "GET", path: `/1.0/operations/${this.id}/websocket`, target },
+        { status: 101, method: "GET", path: `/1.0/operations/${this.id}/websocket`, endpoint },
       );
     };
     const [stdout, stderr, status] = await Promise.all([
@@ -303,9 +303,9 @@ export async function attachExec(
   const offered = fds !== null && typeof fds === "object" ? fds as Record<string, unknown> : {};
   const unusable = (why: string) =>
     new ProtocolError(
-      `the exec operation ${started.id} from ${transport.target} offered no usable websockets ` +
+      `the exec operation ${started.id} from ${transport.endpoint} offered no usable websockets ` +
         `(${why}); it was started and may be waiting for them`,
-      { status: 202, method: "POST", path: "/1.0/instances/exec", target: transport.target },
+      { status: 202, method: "POST", path: "/1.0/instances/exec", endpoint: transport.endpoint },
     );
   let uuid: string;
   try {
@@ -343,7 +343,7 @@ export async function attachExec(
     throw failed.reason;
   }
   const process = createProcess(started.id, sockets, options.wait(), {
-    target: transport.target,
+    endpoint: transport.endpoint,
     maxOutputBytes: transport.maxResponseBytes,
   });
   if (signal !== undefined) {

@@ -57,12 +57,12 @@ export async function readRecordedOutput(
     if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)?$/.test(file) || file.includes("..")) {
       throw new ProtocolError(
         `exec operation ${final.id}: unexpected log path ${JSON.stringify(path)} from ` +
-          `${transport.target} (not read)`,
+          `${transport.endpoint} (not read)`,
         {
           status: 200,
           method: "GET",
           path: `/1.0/operations/${final.id}`,
-          target: transport.target,
+          endpoint: transport.endpoint,
         },
       );
     }

@@ -21,7 +21,7 @@ import {
 } from "../../mod.ts";
 
 const ID = "9a8b7c6d-1234-4abc-9def-0123456789ab";
-const request = { status: 0, method: "GET", path: "/1.0/operations", target: "/x.socket" };
+const request = { status: 0, method: "GET", path: "/1.0/operations", endpoint: "/x.socket" };
 
 Deno.test("describeFailure: each error class has its exit code", () => {
   const cases: [unknown, number][] = [

@@ -37,13 +37,13 @@ if (CLUSTER !== undefined) {
     waits.catch(() => {});
     // Subscribed and caught up: the waits are pending on m1's events connection.
     await client.operations.get(ops[0]);
-    assertEquals(client.target, new URL(m1.url).origin);
+    assertEquals(client.endpoint, new URL(m1.url).origin);
     await killMember(m1);
     try {
       const finals = await waits;
       assertEquals(finals.map((op) => op.status), ["Success", "Success"]);
-      assertNotEquals(client.target, new URL(m1.url).origin);
-      assert([m2.url, m3.url].includes(client.target), client.target);
+      assertNotEquals(client.endpoint, new URL(m1.url).origin);
+      assert([m2.url, m3.url].includes(client.endpoint), client.endpoint);
       // Through the new member, the list names the dead one.
       const error = await assertRejects(() => client.operations.list(), MemberUnreachableError);
       assertEquals(error.members.map((member: { name: string }) => member.name), ["m1"]);

@@ -220,7 +220,7 @@ Deno.test("a missing socket is a ConnectionError naming the path and the fix", a
   const error = await assertRejects(() => client.operations.list(), ConnectionError);
   assertStringIncludes(error.message, path);
   assertStringIncludes(error.message, "INCUS_SOCKET");
-  assertEquals(error.target, path);
+  assertEquals(error.endpoint, path);
 });
 
 Deno.test("a path that is not a socket says so", async () => {

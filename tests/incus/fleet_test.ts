@@ -100,6 +100,6 @@ Deno.test("MemberUnreachableError: a ConnectionError naming the members; ids def
   });
   assertInstanceOf(error, ConnectionError);
   assertEquals(error.name, "MemberUnreachableError");
-  assertEquals(error.target, "https://10.0.0.3:8443");
+  assertEquals(error.endpoint, "https://10.0.0.3:8443");
   assertEquals([error.operations, error.ids, error.operationId], [[], [], undefined]);
 });

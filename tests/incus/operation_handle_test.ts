@@ -156,7 +156,7 @@ Deno.test("startOperation(): a handle on the started operation; a sync answer is
     "applied the write and answered without an operation",
   );
   assert(!(sync instanceof ConnectionError), "not a ConnectionError: a retry would repeat it");
-  assertEquals([sync.method, sync.path, sync.status, sync.target], [
+  assertEquals([sync.method, sync.path, sync.status, sync.endpoint], [
     "PUT",
     "/1.0",
     200,

@@ -215,7 +215,7 @@ export class OperationEventHub {
       this.#lastMessage = performance.now();
       let operation: Operation;
       try {
-        const event = decodeEvent(message.data, this.#transport.target);
+        const event = decodeEvent(message.data, this.#transport.endpoint);
         if (event.type !== "operation") return;
         operation = event.metadata as Operation;
       } catch {

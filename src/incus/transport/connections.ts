@@ -36,9 +36,9 @@ export function tlsClientOptions(target: TransportTarget): ClientOptions {
 
 /**
  * Makes a `Deno.HttpClient` with `options`; a certificate, key or CA Deno
- * cannot read is an {@linkcode InvalidArgumentError} naming `target`.
+ * cannot read is an {@linkcode InvalidArgumentError} naming `endpoint`.
  */
-export function createHttpClient(options: ClientOptions, target: string): Deno.HttpClient {
+export function createHttpClient(options: ClientOptions, endpoint: string): Deno.HttpClient {
   try {
     return Deno.createHttpClient(options as Deno.CreateHttpClientOptions);
   } catch (error) {
@@ -47,26 +47,26 @@ export function createHttpClient(options: ClientOptions, target: string): Deno.H
     // else (a missing permission) is left to the caller's error handling.
     if (!(error instanceof Deno.errors.InvalidData)) throw error;
     throw new InvalidArgumentError(
-      `invalid TLS options for ${target}: cert, key, ca and serverCert must be PEM ` +
+      `invalid TLS options for ${endpoint}: cert, key, ca and serverCert must be PEM ` +
         `(${error instanceof Error ? error.name : "error"})`,
     );
   }
 }
 
 /**
- * Opens a connection of its own to the daemon: the Unix socket at `target`,
+ * Opens a connection of its own to the daemon: the Unix socket at `endpoint`,
  * or TLS (HTTP/1.1) to `origin` with the options' client certificate and
  * CAs, handshake done. Resolves with the connection and the `Host` to
  * name; rejects with Deno's error (the caller explains it).
  */
 export async function connectRaw(
   isSocket: boolean,
-  target: string,
+  endpoint: string,
   origin: string,
   options: ClientOptions,
 ): Promise<{ conn: Deno.Conn; host: string }> {
   if (isSocket) {
-    const conn = await Deno.connect({ transport: "unix", path: target });
+    const conn = await Deno.connect({ transport: "unix", path: endpoint });
     return { conn, host: "127.0.0.1" };
   }
   const url = new URL(origin);

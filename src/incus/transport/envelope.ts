@@ -29,17 +29,17 @@ export function decodeEnvelope(
   httpStatus: number,
   method: string,
   path: string,
-  target: string,
+  endpoint: string,
 ): Envelope {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     throw new ProtocolError(
-      `${method} ${path}: the answer from ${target} is not JSON (HTTP ${httpStatus}, ` +
+      `${method} ${path}: the answer from ${endpoint} is not JSON (HTTP ${httpStatus}, ` +
         `${text.length} characters: ${JSON.stringify(text.slice(0, 80))}); is this an Incus or ` +
         `LXD daemon?`,
-      { status: httpStatus, method, path, target },
+      { status: httpStatus, method, path, endpoint },
     );
   }
   const envelope = body as Record<string, unknown> | null;
@@ -55,9 +55,9 @@ export function decodeEnvelope(
   }
   if (type !== "sync" && type !== "async") {
     throw new ProtocolError(
-      `${method} ${path}: the answer from ${target} is not an Incus/LXD envelope ` +
+      `${method} ${path}: the answer from ${endpoint} is not an Incus/LXD envelope ` +
         `(HTTP ${httpStatus}, type ${JSON.stringify(type ?? null)})`,
-      { status: httpStatus, method, path, target },
+      { status: httpStatus, method, path, endpoint },
     );
   }
   return envelope as unknown as Envelope;

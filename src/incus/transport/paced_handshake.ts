@@ -23,7 +23,7 @@ const decoder = new TextDecoder();
 /**
  * Opens `path?query` as a {@linkcode PacedWebSocket} on a connection of its
  * own to the transport's daemon, and resolves once the daemon accepted the
- * upgrade. Errors name the path, the target and `hint`, never the query (it
+ * upgrade. Errors name the path, the endpoint and `hint`, never the query (it
  * holds a secret).
  */
 export function openPacedWebSocket(
@@ -52,7 +52,7 @@ async function openPacedOnce(
 ): Promise<PacedWebSocket> {
   signal?.throwIfAborted();
   const { conn, host } = await transport.connectRaw("GET", path);
-  const init = { status: 0, method: "GET", path, target: transport.target };
+  const init = { status: 0, method: "GET", path, endpoint: transport.endpoint };
   let reason: unknown;
   const stop = (why: unknown) => {
     reason ??= why;
@@ -69,7 +69,7 @@ async function openPacedOnce(
     () =>
       stop(
         new ConnectionError(
-          `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.target}`,
+          `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.endpoint}`,
           init,
         ),
       ),
@@ -89,7 +89,7 @@ async function openPacedOnce(
     const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
     if (status !== 101) {
       throw new ConnectionError(
-        `websocket ${path}: the daemon at ${transport.target} refused it` +
+        `websocket ${path}: the daemon at ${transport.endpoint} refused it` +
           `${status === 0 ? "" : ` (HTTP ${status})`} (${hint})`,
         { ...init, status },
       );
@@ -99,7 +99,7 @@ async function openPacedOnce(
     const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
     if (accept !== expected) {
       throw new ProtocolError(
-        `websocket ${path}: ${transport.target} accepted the upgrade without a valid ` +
+        `websocket ${path}: ${transport.endpoint} accepted the upgrade without a valid ` +
           `Sec-WebSocket-Accept (is this an Incus or LXD daemon?)`,
         { ...init, status },
       );
@@ -110,7 +110,7 @@ async function openPacedOnce(
     if (reason !== error) throw reason;
     if (error instanceof ConnectionError) throw error;
     throw new ConnectionError(
-      `websocket ${path}: the daemon at ${transport.target} dropped it (${hint})`,
+      `websocket ${path}: the daemon at ${transport.endpoint} dropped it (${hint})`,
       { ...init, cause: error instanceof Error ? new Error(error.name) : undefined },
     );
   } finally {

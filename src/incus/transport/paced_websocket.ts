@@ -40,7 +40,7 @@ export class Ended extends Error {}
 export class PacedWebSocket {
   readonly #conn: Deno.Conn;
   readonly #path: string;
-  readonly #target: string;
+  readonly #endpoint: string;
   #pending: Uint8Array;
   /** Reads and writes are each chained: one frame at a time. */
   #reads: Promise<unknown> = Promise.resolve();
@@ -56,7 +56,7 @@ export class PacedWebSocket {
     this.#conn = conn;
     this.#pending = rest;
     this.#path = path;
-    this.#target = transport.target;
+    this.#endpoint = transport.endpoint;
     this.#transportClosed = transport.closedSignal;
     this.#transportClosed.addEventListener("abort", this.#onTransportClosed, { once: true });
   }
@@ -260,16 +260,16 @@ export class PacedWebSocket {
       status: 0,
       method: "GET",
       path: this.#path,
-      target: this.#target,
+      endpoint: this.#endpoint,
     });
   }
 
   #protocolError(what: string): ProtocolError {
-    return new ProtocolError(`websocket ${this.#path}: ${this.#target} sent ${what}`, {
+    return new ProtocolError(`websocket ${this.#path}: ${this.#endpoint} sent ${what}`, {
       status: 101,
       method: "GET",
       path: this.#path,
-      target: this.#target,
+      endpoint: this.#endpoint,
     });
   }
 }

@@ -58,8 +58,8 @@ export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
 /** Reads an environment variable; throws `Deno.errors.NotCapable` when not permitted. */
 export type EnvReader = (name: string) => string | undefined;
 
-function configError(message: string, target: string): ConnectionError {
-  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", target });
+function configError(message: string, endpoint: string): ConnectionError {
+  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", endpoint });
 }
 
 const notPermitted = (error: unknown) =>
@@ -235,7 +235,7 @@ export async function resolveRemote(
       status: 0,
       method: "CONNECT",
       path: "",
-      target: remoteName,
+      endpoint: remoteName,
     });
   const remote = Object.hasOwn(config.remotes, remoteName) ? config.remotes[remoteName] : undefined;
   if (remote === undefined) {

@@ -69,8 +69,8 @@ export interface SocketChoice {
 const denied = (error: unknown) =>
   error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
 
-function refuse(message: string, target: string): ConnectionError {
-  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", target });
+function refuse(message: string, endpoint: string): ConnectionError {
+  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", endpoint });
 }
 
 /** Why `path` is not a usable socket, or `undefined` when it is one (or cannot be checked). */

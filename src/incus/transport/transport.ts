@@ -62,7 +62,7 @@ class ClientClosed extends Error {}
  */
 export class Transport {
   /** The socket path or URL requests go to (another member's after a failover). */
-  target: string;
+  endpoint: string;
   readonly #httpClient: Deno.HttpClient;
   /** `http://127.0.0.1` for a socket, the remote's origin otherwise (changes on failover). */
   origin: string;
@@ -81,33 +81,33 @@ export class Transport {
   /** The remote named in authentication errors. */
   readonly remoteName: string;
 
-  constructor(target: TransportTarget) {
-    this.#requestTimeout = target.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.#maxResponseBytes = target.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    this.remoteName = target.remoteName ??
-      (target.url === undefined ? target.socket! : URL.parse(target.url)?.origin ?? target.url);
+  constructor(options: TransportTarget) {
+    this.#requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.remoteName = options.remoteName ??
+      (options.url === undefined ? options.socket! : URL.parse(options.url)?.origin ?? options.url);
     // Checked before a client exists: a refused token leaves nothing open.
-    this.auth = target.token === undefined && target.getToken === undefined
+    this.auth = options.token === undefined && options.getToken === undefined
       ? undefined
-      : new BearerAuth(target, { hint: target.authHint, remote: this.remoteName });
-    if (target.url !== undefined) {
-      const url = URL.parse(target.url);
+      : new BearerAuth(options, { hint: options.authHint, remote: this.remoteName });
+    if (options.url !== undefined) {
+      const url = URL.parse(options.url);
       if (url === null || url.protocol !== "https:") {
         throw new InvalidArgumentError(
-          `invalid remote URL ${describeValue(target.url)}: expected an https: URL`,
+          `invalid remote URL ${describeValue(options.url)}: expected an https: URL`,
         );
       }
-      this.target = url.origin;
+      this.endpoint = url.origin;
       this.origin = url.origin;
-      this.failover = target.members === undefined
+      this.failover = options.members === undefined
         ? undefined
-        : new Failover(memberOrigins([url.origin, ...target.members]));
+        : new Failover(memberOrigins([url.origin, ...options.members]));
       this.#isSocket = false;
-      this.#clientOptions = tlsClientOptions(target);
-      this.#httpClient = createHttpClient(this.#clientOptions, this.target);
+      this.#clientOptions = tlsClientOptions(options);
+      this.#httpClient = createHttpClient(this.#clientOptions, this.endpoint);
     } else {
-      const path = target.socket!;
-      this.target = path;
+      const path = options.socket!;
+      this.endpoint = path;
       this.failover = undefined;
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
@@ -152,11 +152,11 @@ export class Transport {
    * {@linkcode ConnectionError}s naming `method path` and the fix.
    */
   async connectRaw(method: string, path: string): Promise<{ conn: Deno.Conn; host: string }> {
-    if (this.#closed.signal.aborted) throw closedError(method, path, this.target);
+    if (this.#closed.signal.aborted) throw closedError(method, path, this.endpoint);
     try {
-      return await connectRaw(this.#isSocket, this.target, this.origin, this.#clientOptions);
+      return await connectRaw(this.#isSocket, this.endpoint, this.origin, this.#clientOptions);
     } catch (error) {
-      throw connectionError(error, method, path, this.target, this.#isSocket);
+      throw connectionError(error, method, path, this.endpoint, this.#isSocket);
     }
   }
 
@@ -192,12 +192,12 @@ export class Transport {
     return this.#send(method, path, init, async (response) => {
       const bytes = await this.#readBytes(response, method, path);
       if (response.ok) return bytes;
-      decodeEnvelope(decoder.decode(bytes), response.status, method, path, this.target);
-      throw new ProtocolError(`${method} ${path}: HTTP ${response.status} from ${this.target}`, {
+      decodeEnvelope(decoder.decode(bytes), response.status, method, path, this.endpoint);
+      throw new ProtocolError(`${method} ${path}: HTTP ${response.status} from ${this.endpoint}`, {
         status: response.status,
         method,
         path,
-        target: this.target,
+        endpoint: this.endpoint,
       });
     });
   }
@@ -205,7 +205,7 @@ export class Transport {
   /** Points requests at another cluster member's origin (failover). */
   moveTo(origin: string): void {
     this.origin = origin;
-    this.target = origin;
+    this.endpoint = origin;
   }
 
   /**
@@ -246,7 +246,7 @@ export class Transport {
   ): Promise<T> {
     const { signal } = init;
     signal?.throwIfAborted();
-    if (this.#closed.signal.aborted) throw closedError(method, path, this.target);
+    if (this.#closed.signal.aborted) throw closedError(method, path, this.endpoint);
     const controller = new AbortController();
     const onAbort = signal && (() => controller.abort(signal.reason));
     if (onAbort) signal!.addEventListener("abort", onAbort); // removed below; aborts once
@@ -255,7 +255,7 @@ export class Transport {
     let deadline: Deadline | undefined;
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh
-      ? createHttpClient(this.#clientOptions, this.target)
+      ? createHttpClient(this.#clientOptions, this.endpoint)
       : this.#httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
@@ -284,7 +284,7 @@ export class Transport {
       this.answered = true;
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
-        throw redirectError(response, method, path, this.target);
+        throw redirectError(response, method, path, this.endpoint);
       }
       if (auth !== undefined && response.status === 401) {
         // The token was refused: with getToken, one forced refresh and one retry.
@@ -315,15 +315,20 @@ export class Transport {
       const text = length !== null && Number(length) <= this.#maxResponseBytes
         ? await response.text()
         : await this.#readBody(response, method, path);
-      return decodeEnvelope(text, response.status, method, path, this.target) as T;
+      return decodeEnvelope(text, response.status, method, path, this.endpoint) as T;
     } catch (error) {
       if (controller.signal.reason instanceof ClientClosed) {
-        throw closedError(method, path, this.target);
+        throw closedError(method, path, this.endpoint);
       }
-      throw abortError(controller.signal, error, { method, path, target: this.target, limit }) ??
+      throw abortError(controller.signal, error, {
+        method,
+        path,
+        endpoint: this.endpoint,
+        limit,
+      }) ??
         (error instanceof IncusOpsError
           ? error
-          : connectionError(error, method, path, this.target, this.#isSocket));
+          : connectionError(error, method, path, this.endpoint, this.#isSocket));
     } finally {
       if (init.fresh) client.close();
       if (deadline !== undefined) this.#deadlines.clear(deadline);
@@ -354,9 +359,9 @@ export class Transport {
     const max = this.#maxResponseBytes;
     return (size) =>
       new ProtocolError(
-        `${method} ${path}: the answer from ${this.target} is ${size}, over the ` +
+        `${method} ${path}: the answer from ${this.endpoint} is ${size}, over the ` +
           `${max}-byte limit (raise maxResponseBytes to accept it)`,
-        { status: response.status, method, path, target: this.target },
+        { status: response.status, method, path, endpoint: this.endpoint },
       );
   }
 

@@ -19,7 +19,7 @@ export function redirectError(
   response: { status: number; headers: { get(name: string): string | null } },
   method: string,
   path: string,
-  target: string,
+  endpoint: string,
 ): ProtocolError {
   const location = response.headers.get("location");
   const absolute = location === null ? null : URL.parse(location);
@@ -29,9 +29,9 @@ export function redirectError(
     ? "a path of the same server"
     : absolute.origin;
   return new ProtocolError(
-    `${method} ${path}: ${target} answered HTTP ${response.status}, a redirect to ${where}; ` +
+    `${method} ${path}: ${endpoint} answered HTTP ${response.status}, a redirect to ${where}; ` +
       `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
-    { status: response.status, method, path, target },
+    { status: response.status, method, path, endpoint },
   );
 }
 
@@ -78,22 +78,22 @@ export function errorText(text: string, status: number): string {
 }
 
 /** The error of a request on a closed client. */
-export function closedError(method: string, path: string, target: string): ConnectionError {
+export function closedError(method: string, path: string, endpoint: string): ConnectionError {
   return new ConnectionError(
-    `${method} ${path}: the client for ${target} is closed`,
-    { status: 0, method, path, target },
+    `${method} ${path}: the client for ${endpoint} is closed`,
+    { status: 0, method, path, endpoint },
   );
 }
 
 /**
- * Explains a failed connection to `target` (a socket path when `isSocket`,
+ * Explains a failed connection to `endpoint` (a socket path when `isSocket`,
  * else a URL origin), naming the fix.
  */
 export function connectionError(
   error: unknown,
   method: string,
   path: string,
-  target: string,
+  endpoint: string,
   isSocket: boolean,
 ): ConnectionError {
   const raw = error instanceof Error ? causeText(error) : String(error);
@@ -101,27 +101,27 @@ export function connectionError(
   // then the original is not kept as the cause either.
   const detail = withoutQueries(raw);
   const cause = detail === raw ? error : new Error(detail);
-  const init = { status: 0, method, path, target, cause };
+  const init = { status: 0, method, path, endpoint, cause };
   const request = path === "" ? method : `${method} ${path}`;
   if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
     const fix = isSocket
-      ? `run deno with --allow-read=${target} --allow-write=${target} ` +
-        `--allow-net=unix:${target},127.0.0.1:80`
-      : `run deno with --allow-net=${new URL(target).host}`;
+      ? `run deno with --allow-read=${endpoint} --allow-write=${endpoint} ` +
+        `--allow-net=unix:${endpoint},127.0.0.1:80`
+      : `run deno with --allow-net=${new URL(endpoint).host}`;
     return new ConnectionError(
-      `${request}: Deno may not reach ${target}: ${fix}`,
+      `${request}: Deno may not reach ${endpoint}: ${fix}`,
       init,
     );
   }
   if (!isSocket) {
     return new ConnectionError(
-      `${request}: cannot reach ${target}: ${detail} ` +
+      `${request}: cannot reach ${endpoint}: ${detail} ` +
         `(check the URL, that the daemon listens there, and its certificate)`,
       init,
     );
   }
   return new ConnectionError(
-    `${request}: cannot use the socket ${target}: ${describeSocket(target, detail)} ` +
+    `${request}: cannot use the socket ${endpoint}: ${describeSocket(endpoint, detail)} ` +
       `(${detail})`,
     init,
   );

@@ -55,7 +55,7 @@ export function openOperationWebSocket(
 
 /**
  * Opens a websocket on `path?query` over the transport's own connection
- * and resolves once it is open. Errors name the path and the target, and
+ * and resolves once it is open. Errors name the path and the endpoint, and
  * `hint` (likely causes of a refusal), never the query (it may hold a
  * secret).
  */
@@ -140,11 +140,11 @@ function openOnce(
   const { signal } = options;
   signal?.throwIfAborted();
   if (transport.closed) {
-    throw new ConnectionError(`websocket ${path}: the client for ${transport.target} is closed`, {
+    throw new ConnectionError(`websocket ${path}: the client for ${transport.endpoint} is closed`, {
       status: 0,
       method: "GET",
       path,
-      target: transport.target,
+      endpoint: transport.endpoint,
     });
   }
   const origin = transport.origin.replace(/^http/, "ws");
@@ -170,8 +170,8 @@ function openOnce(
       () =>
         fail(
           new ConnectionError(
-            `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.target}`,
-            { status: 0, method: "GET", path, target: transport.target },
+            `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.endpoint}`,
+            { status: 0, method: "GET", path, endpoint: transport.endpoint },
           ),
         ),
       OPEN_TIMEOUT_MS,
@@ -192,9 +192,9 @@ function openOnce(
       const status = /status code:? (\d{3})/i.exec((event as ErrorEvent).message ?? "")?.[1];
       fail(
         new ConnectionError(
-          `websocket ${path}: the daemon at ${transport.target} refused or dropped it` +
+          `websocket ${path}: the daemon at ${transport.endpoint} refused or dropped it` +
             `${status === undefined ? "" : ` (HTTP ${status})`} (${hint})`,
-          { status: Number(status ?? 0), method: "GET", path, target: transport.target },
+          { status: Number(status ?? 0), method: "GET", path, endpoint: transport.endpoint },
         ),
       );
     };

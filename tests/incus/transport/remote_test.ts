@@ -248,7 +248,7 @@ Deno.test("connectRemote: a unix remote of INCUS_CONF reaches its daemon; connec
     const op = daemon.createOperation();
     {
       await using client = await connectRemote("fake", { project: "default" });
-      assertEquals(client.target, daemon.path);
+      assertEquals(client.endpoint, daemon.path);
       assertEquals((await client.operations.list()).map((o) => o.id), [op.id]);
     }
     const missing = await assertRejects(() => connectRemote("missing"), ConnectionError);

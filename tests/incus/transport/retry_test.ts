@@ -76,7 +76,7 @@ Deno.test("a bad retry policy throws before anything is sent", async () => {
 });
 
 Deno.test("isTransient: 5xx gateways yes; refused/reset/missing only after answers; timeouts no", () => {
-  const init = { status: 0, method: "GET", path: "/1.0", target: "/s" };
+  const init = { status: 0, method: "GET", path: "/1.0", endpoint: "/s" };
   const failed = (text: string) =>
     new ConnectionError("x", {
       ...init,
