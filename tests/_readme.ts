@@ -135,6 +135,59 @@ export function socketPermissions(socket: string): string[] {
 }
 
 /**
+ * Writes into `dir` the import map examples run with (the published names
+ * resolve to this checkout, std through the offline map); returns its path.
+ */
+async function writeImportMap(dir: string): Promise<string> {
+  const offline = JSON.parse(
+    await Deno.readTextFile(new URL(".ci/offline-imports.json", ROOT)),
+  ).imports;
+  const exports = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).exports;
+  const published = Object.fromEntries(
+    Object.entries(exports as Record<string, string>).flatMap(([name, file]) => {
+      const target = new URL(file, ROOT).href;
+      const specifier = `@incusops/operations${name.slice(1)}`;
+      return [[`jsr:${specifier}`, target], [specifier, target]];
+    }),
+  );
+  const map = `${dir}/import_map.json`;
+  await Deno.writeTextFile(map, JSON.stringify({ imports: { ...offline, ...published } }));
+  return map;
+}
+
+/** Runs `deno <args...> <files>` on `files` written into a temporary folder. */
+async function denoOn(
+  files: Record<string, string>,
+  args: (map: string, paths: string[]) => string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "incusops-readme-" });
+  try {
+    const paths = [];
+    for (const [name, code] of Object.entries(files)) {
+      paths.push(`${dir}/${name}`);
+      await Deno.writeTextFile(`${dir}/${name}`, code);
+    }
+    const map = await writeImportMap(dir);
+    const inherited = Object.fromEntries(
+      ["PATH", "HOME", "DENO_DIR"].flatMap((key) => {
+        const value = Deno.env.get(key);
+        return value === undefined ? [] : [[key, value]];
+      }),
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: args(map, paths),
+      env: { ...inherited, ...env },
+      clearEnv: true,
+    }).output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return { code: output.code, stdout: text(output.stdout), stderr: text(output.stderr) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/**
  * Runs `code` with `permissions` and `env`; asserts it exits 0 and
  * resolves with its stdout.
  */
@@ -143,39 +196,25 @@ export async function runExample(
   permissions: string[],
   env: Record<string, string> = {},
 ): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "incusops-readme-" });
-  try {
-    const script = `${dir}/example.ts`;
-    await Deno.writeTextFile(script, code);
-    const offline = JSON.parse(
-      await Deno.readTextFile(new URL(".ci/offline-imports.json", ROOT)),
-    ).imports;
-    const exports = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT))).exports;
-    const published = Object.fromEntries(
-      Object.entries(exports as Record<string, string>).flatMap(([name, file]) => {
-        const target = new URL(file, ROOT).href;
-        const specifier = `@incusops/operations${name.slice(1)}`;
-        return [[`jsr:${specifier}`, target], [specifier, target]];
-      }),
-    );
-    const map = `${dir}/import_map.json`;
-    await Deno.writeTextFile(map, JSON.stringify({ imports: { ...offline, ...published } }));
-    const inherited = Object.fromEntries(
-      ["PATH", "HOME", "DENO_DIR"].flatMap((key) => {
-        const value = Deno.env.get(key);
-        return value === undefined ? [] : [[key, value]];
-      }),
-    );
-    const { code: exit, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--import-map", map, ...permissions, script],
-      env: { ...inherited, ...env },
-      clearEnv: true,
-    }).output();
-    assertEquals(exit, 0, new TextDecoder().decode(stderr));
-    return new TextDecoder().decode(stdout);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const { code: exit, stdout, stderr } = await denoOn(
+    { "example.ts": code },
+    (map, [script]) => ["run", "--no-config", "--import-map", map, ...permissions, script],
+    env,
+  );
+  assertEquals(exit, 0, stderr);
+  return stdout;
+}
+
+/** Type-checks `blocks` as users would copy them (one `deno check`); asserts they pass. */
+export async function checkExamples(blocks: ReadmeBlock[]): Promise<void> {
+  const files = Object.fromEntries(
+    blocks.map((block) => [`${block.file.replace(/\W/g, "_")}_${block.line}.ts`, block.code]),
+  );
+  const { code, stderr } = await denoOn(
+    files,
+    (map, paths) => ["check", "--no-config", "--import-map", map, ...paths],
+  );
+  assertEquals(code, 0, stderr);
 }
 
 /**

@@ -11,6 +11,7 @@ import { FakeDaemon } from "../../src/testing/mod.ts";
 import {
   assertPromisedOutput,
   blockName,
+  checkExamples,
   docFiles,
   promisedWords,
   readmeBlocks,
@@ -35,6 +36,10 @@ Deno.test("docs: README.md and every docs/ page are read; examples marked at mos
       `${blockName(block)}: unknown marker ${JSON.stringify(block.marker)}`,
     );
   }
+});
+
+Deno.test("docs: every example type-checks as written (the real-daemon and cluster ones too)", async () => {
+  await checkExamples(blocks.filter((block) => block.marker !== "ignore"));
 });
 
 for (const block of blocks) {
