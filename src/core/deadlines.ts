@@ -1,40 +1,125 @@
 /**
- * Per-request time limits served by one timer.
+ * Time limits on an injectable clock: {@linkcode timeLimit}, the one way a
+ * wait, poll, pause or fleet call is bounded in time, and
+ * {@linkcode Deadlines}, per-request limits served by one timer.
  *
  * @module
  */
 
-/** Longest single alarm, ms (~24.8 days: the timer range). */
-const MAX_ALARM_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from "./validate.ts";
 
 /**
- * Where {@linkcode Deadlines} reads the time and gets its alarms from
- * (tests pass a manual one).
+ * Where time limits read the time and get their alarms from (tests pass a
+ * manual one: `connect({ clock })`).
+ *
+ * @example
+ * ```ts
+ * import { type Clock, systemClock } from "./deadlines.ts";
+ *
+ * const clock: Clock = systemClock;
+ * const silence = clock.alarm(1_000, () => console.log("rang"));
+ * silence();
+ * ```
  */
 export interface Clock {
   /** Now, in ms, on a monotonic clock. */
   now(): number;
   /**
    * Calls `wake` once in `ms` milliseconds; the function returned silences
-   * it. An alarm never keeps the process alive by itself.
+   * it. An alarm keeps the process alive only when `keepAlive` is set.
    */
-  alarm(ms: number, wake: () => void): () => void;
+  alarm(ms: number, wake: () => void, keepAlive?: boolean): () => void;
 }
 
 // EventTarget's own methods: AbortSignal's versions ref a timeout signal's
-// timer while it has a listener, which would keep the process alive.
+// timer while it has a listener, which keeps the process alive.
 const listen = EventTarget.prototype.addEventListener;
 const unlisten = EventTarget.prototype.removeEventListener;
 
-/** The real clock: `performance.now()` and `AbortSignal.timeout()`. */
+/** The real clock: `performance.now()` and `AbortSignal.timeout()` alarms. */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  alarm: (ms, wake) => {
-    const signal = AbortSignal.timeout(ms);
-    listen.call(signal, "abort", wake);
-    return () => unlisten.call(signal, "abort", wake);
+  alarm: (ms, wake, keepAlive = false) => {
+    const signal = AbortSignal.timeout(Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(ms))));
+    if (!keepAlive) listen.call(signal, "abort", wake);
+    else signal.addEventListener("abort", wake, { once: true });
+    return () =>
+      keepAlive ? signal.removeEventListener("abort", wake) : unlisten.call(signal, "abort", wake);
   },
 };
+
+/** One time limit, made by {@linkcode timeLimit}. */
+export interface TimeLimit {
+  /** The limit, ms. */
+  readonly ms: number;
+  /** When it passes, on its clock. */
+  readonly at: number;
+  /** Aborts, with the limit's reason, when it passes. */
+  readonly signal: AbortSignal;
+  /** Its clock. */
+  readonly clock: Clock;
+  /** Milliseconds left (0 once passed). */
+  left(): number;
+  /** Stops the limit's alarm (the call it bounds ended). */
+  clear(): void;
+}
+
+/** Options of {@linkcode timeLimit}. */
+export interface TimeLimitOptions {
+  /**
+   * Where the time and the alarm come from.
+   *
+   * @default {systemClock}
+   */
+  clock?: Clock;
+  /**
+   * Message of the `DOMException` named `TimeoutError` the signal aborts with.
+   *
+   * @default {"timed out after <ms> ms"}
+   */
+  message?: string;
+}
+
+/**
+ * A time limit of `ms` milliseconds from now: a signal that aborts when it
+ * passes (std's `deadline()`, for any number of promises: race them with
+ * `abortable(promise, limit.signal)`). Its alarm keeps the process alive
+ * until it passes or `clear()` is called.
+ *
+ * @param ms The limit, ms (≥ 0).
+ * @param options The clock and the reason.
+ * @returns The limit.
+ *
+ * @example
+ * ```ts
+ * import { timeLimit } from "./deadlines.ts";
+ * import { abortable } from "./signals.ts";
+ *
+ * const limit = timeLimit(10);
+ * const never = new Promise<void>(() => {});
+ * await abortable(never, limit.signal).catch((error) => console.log(error.name)); // "TimeoutError"
+ * limit.clear();
+ * ```
+ */
+export function timeLimit(ms: number, options: TimeLimitOptions = {}): TimeLimit {
+  const clock = options.clock ?? systemClock;
+  const at = clock.now() + ms;
+  const controller = new AbortController();
+  const message = options.message ?? `timed out after ${ms} ms`;
+  const clear = clock.alarm(
+    ms,
+    () => controller.abort(new DOMException(message, "TimeoutError")),
+    true,
+  );
+  return {
+    ms,
+    at,
+    clock,
+    signal: controller.signal,
+    left: () => Math.max(0, at - clock.now()),
+    clear,
+  };
+}
 
 /** One pending time limit, made by {@linkcode Deadlines.add}. */
 export interface Deadline {
@@ -104,9 +189,8 @@ export class Deadlines {
   #arm(at: number): void {
     this.#silence?.();
     this.#armedFor = at;
-    // Far deadlines wake the alarm early; #fire re-arms for what is left.
-    const ms = Math.min(MAX_ALARM_MS, Math.max(0, Math.ceil(at - this.#clock.now())));
-    this.#silence = this.#clock.alarm(ms, this.#onAlarm);
+    // Far deadlines wake the (clamped) alarm early; #fire re-arms for what is left.
+    this.#silence = this.#clock.alarm(at - this.#clock.now(), this.#onAlarm);
   }
 
   #fire(): void {

@@ -313,10 +313,12 @@ export class OperationTimeoutError<O = unknown> extends IncusOpsError {
    *
    * @param id The operation id.
    * @param timeout The timeout that passed, in milliseconds.
-   * @param init The last request, and the last `operation` state seen.
+   * @param init The last request, the last `operation` state seen, and
+   *   `why` it may not have finished (added to the message).
    */
-  constructor(id: string, timeout: number, init: OperationErrorInit<O> = {}) {
-    super(`operation ${id} did not finish within ${timeout} ms`, init);
+  constructor(id: string, timeout: number, init: OperationErrorInit<O> & { why?: string } = {}) {
+    const why = init.why === undefined ? "" : `: ${init.why}`;
+    super(`operation ${id} did not finish within ${timeout} ms${why}`, init);
     this.name = "TimeoutError";
     this.id = id;
     this.timeout = timeout;

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type Clock, systemClock, timeLimit } from "./deadlines.ts";
 import { pause } from "./pause.ts";
 import { anySignal } from "./signals.ts";
 import { duration } from "./validate.ts";
@@ -55,11 +56,11 @@ export interface PollOptions {
   /** Message of the `TimeoutError`. */
   timeoutMessage?: string;
   /**
-   * Makes the error the wait rejects with when `timeout` passes.
+   * Where the time and the pauses come from.
    *
-   * @default {undefined} (a `DOMException` named `TimeoutError` with `timeoutMessage`)
+   * @default {systemClock}
    */
-  timeoutError?: () => unknown;
+  clock?: Clock;
 }
 
 /** The delay before step `attempt` (0-based) under `backoff`. */
@@ -79,19 +80,16 @@ export async function pollUntilDone<T>(
 ): Promise<T> {
   const timeout = duration("timeout", options.timeout);
   options.signal?.throwIfAborted();
-  const deadline = timeout === undefined ? undefined : performance.now() + timeout;
-  const expiry = timeout === undefined ? undefined : new AbortController();
-  const timer = timeout === undefined ? undefined : setTimeout(() =>
-    expiry!.abort(
-      options.timeoutError?.() ??
-        new DOMException(options.timeoutMessage ?? `timed out after ${timeout} ms`, "TimeoutError"),
-    ), timeout);
-  const stopped = anySignal(options.signal, expiry?.signal) ?? new AbortController().signal;
+  const clock = options.clock ?? systemClock;
+  const limit = timeout === undefined
+    ? undefined
+    : timeLimit(timeout, { clock, message: options.timeoutMessage });
+  const stopped = anySignal(options.signal, limit?.signal) ?? new AbortController().signal;
   try {
     let pauses = 0;
     for (let attempt = 0;; attempt++) {
-      const started = performance.now();
-      const remaining = deadline === undefined ? undefined : Math.max(0, deadline - started);
+      const started = clock.now();
+      const remaining = limit?.left();
       let result: StepResult<T>;
       try {
         result = await step({ remaining, signal: stopped, attempt });
@@ -101,7 +99,7 @@ export async function pollUntilDone<T>(
       }
       if (result.done) return result.value;
       stopped.throwIfAborted();
-      const took = performance.now() - started;
+      const took = clock.now() - started;
       if (
         result.pause === false ||
         options.pauseIfFasterThan !== undefined && took >= options.pauseIfFasterThan
@@ -109,9 +107,9 @@ export async function pollUntilDone<T>(
         pauses = 0;
         continue;
       }
-      await pause(backoffDelay(options.backoff, pauses++), stopped);
+      await pause(backoffDelay(options.backoff, pauses++), stopped, clock);
     }
   } finally {
-    clearTimeout(timer);
+    limit?.clear();
   }
 }

@@ -18,6 +18,7 @@
 
 import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../core/errors.ts";
 import { pause } from "../core/pause.ts";
+import { type Clock, systemClock } from "../core/deadlines.ts";
 import { abortable } from "../core/signals.ts";
 import { describeValue } from "../core/validate.ts";
 import {
@@ -80,8 +81,25 @@ const ADDRESS_IN_TEXT = /(?:https:\/\/|connect to:? )(\[[0-9a-f:.]+\]|[A-Za-z0-9
 
 /** The state of one wait across member outages. */
 export interface Outage {
-  /** When the member was first found unreachable (`performance.now()`). */
+  /** When the operation was first found unreachable (on the client's clock). */
   since?: number;
+  /** The members found down since then, once known. */
+  members?: UnreachableMember[];
+  /** The daemon's last error about it. */
+  error?: IncusError;
+}
+
+/** What a timeout during an outage adds to its message: who is silent, and for how long. */
+export function outageText(outage: Outage, now: number): string | undefined {
+  if (outage.since === undefined) return undefined;
+  const seconds = Math.round((now - outage.since) / 1000);
+  return outage.members === undefined
+    ? `the daemon could not reach it for ${seconds} s (${outage.error?.message})`
+    : `its cluster member ${memberNames(outage.members)} has not answered for ${seconds} s`;
+}
+
+function memberNames(members: readonly UnreachableMember[]): string {
+  return members.map((member) => `${member.name} (${member.address})`).join(" or ");
 }
 
 /** Checks a member name for `target`. */
@@ -111,13 +129,18 @@ function hostPort(url: string): string {
  */
 export class MemberWatch {
   readonly #requests: IdempotentRequests;
+  readonly #clock: Clock;
   #clustered: Promise<boolean> | undefined;
   /** The last look at every member for waits in an outage, shared for a second. */
   #outageLook: { at: number; down: Promise<UnreachableMember[]> } | undefined;
 
-  /** @param requests The client's GETs. */
-  constructor(requests: IdempotentRequests) {
+  /**
+   * @param requests The client's GETs.
+   * @param clock Where outages are timed.
+   */
+  constructor(requests: IdempotentRequests, clock: Clock = systemClock) {
     this.#requests = requests;
+    this.#clock = clock;
   }
 
   /** Whether the daemon is a cluster member (a list's locations tell, else `GET /1.0`, once). */
@@ -256,7 +279,7 @@ export class MemberWatch {
    * second (300 waits on a dead member's operations probe once, not 300 times).
    */
   #downForOutage(signal: AbortSignal): Promise<UnreachableMember[]> {
-    const now = performance.now();
+    const now = this.#clock.now();
     if (this.#outageLook === undefined || now - this.#outageLook.at > OUTAGE_RETRY_MS) {
       this.#outageLook = { at: now, down: this.unheard([]).catch(() => []) };
     }
@@ -283,20 +306,20 @@ export class MemberWatch {
     ) {
       throw error;
     }
+    outage.since ??= this.#clock.now();
+    outage.error = error;
     const down = await this.#downForOutage(signal);
     if (down.length === 0) throw error;
     // The member the daemon's text names, when it names one of them.
     const named = addressesIn(error.message);
     const culprits = down.filter((member) => named.includes(hostPort(member.address)));
-    const members = culprits.length > 0 ? culprits : down;
-    const now = performance.now();
-    outage.since ??= now;
+    const members = outage.members = culprits.length > 0 ? culprits : down;
+    const now = this.#clock.now();
     const left = graceMs - (now - outage.since);
     if (left <= 0) {
-      const names = members.map((member) => `${member.name} (${member.address})`).join(" or ");
       throw new MemberUnreachableError(
-        `operation ${uuid} runs on cluster member ${names}, which could not be reached for ` +
-          `${Math.round((now - outage.since) / 1000)} s (memberGraceMs: ${graceMs}); ` +
+        `operation ${uuid} runs on cluster member ${memberNames(members)}, which could not be ` +
+          `reached for ${Math.round((now - outage.since) / 1000)} s (memberGraceMs: ${graceMs}); ` +
           `the operation may still be running there`,
         {
           members,
@@ -308,7 +331,7 @@ export class MemberWatch {
         },
       );
     }
-    await pause(Math.min(OUTAGE_RETRY_MS, left), signal);
+    await pause(Math.min(OUTAGE_RETRY_MS, left), signal, this.#clock);
   }
 }
 
@@ -324,8 +347,8 @@ export async function throughOutages<T>(
   graceMs: number,
   signal: AbortSignal,
   attempt: () => Promise<T>,
+  outage: Outage = {},
 ): Promise<T> {
-  const outage: Outage = {};
   for (;;) {
     try {
       return await attempt();

@@ -9,6 +9,8 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { boundedConcurrency } from "../core/concurrency.ts";
 import { describeValue, duration } from "../core/validate.ts";
+import { timeLimit } from "../core/deadlines.ts";
+import { abortable, anySignal } from "../core/signals.ts";
 import type { Client } from "./client.ts";
 import { connect, connectRemote } from "./connect.ts";
 import type { ConnectOptions } from "./client_options.ts";
@@ -28,10 +30,11 @@ export interface FleetOptions {
    */
   concurrency?: number;
   /**
-   * Longest one remote's call may take, ms; then that remote's outcome is
-   * a `TimeoutError` (the others go on).
+   * Longest one remote's call may take, ms: then that remote's outcome is
+   * a `TimeoutError` and its slot goes to the next remote, whatever the
+   * call does with its signal (its client is closed under it).
    *
-   * @default {undefined} (no limit)
+   * @default {undefined} (no limit; {@linkcode listFleet}: 30_000)
    */
   timeout?: number;
   /** Aborts every call; the fleet call rejects with the signal's reason. */
@@ -39,6 +42,9 @@ export interface FleetOptions {
   /** Connect options given to every remote (e.g. `requestTimeout`, `retry`). */
   connect?: Omit<ConnectOptions, "remote" | "socket" | "url">;
 }
+
+/** The default per-remote time limit of {@linkcode listFleet}, ms. */
+export const DEFAULT_FLEET_LIST_TIMEOUT_MS = 30_000;
 
 /** One remote's outcome: its value, or the error its call ended with. */
 export type RemoteOutcome<T> =
@@ -108,14 +114,14 @@ export async function acrossFleet<T>(
   const one = (target: FleetTarget) =>
     limit(async (): Promise<RemoteOutcome<T>> => {
       const remote = nameOf(target);
-      const signals = [
-        options.signal,
-        timeout === undefined ? undefined : AbortSignal.timeout(timeout),
-      ]
-        .filter((signal): signal is AbortSignal => signal !== undefined);
-      const signal = signals.length === 0 ? new AbortController().signal : AbortSignal.any(signals);
+      const bound = timeout === undefined ? undefined : timeLimit(timeout, {
+        clock: options.connect?.clock,
+        message: `remote ${remote} did not finish within ${timeout} ms`,
+      });
+      const signal = anySignal(options.signal, bound?.signal) ?? new AbortController().signal;
       let client: Client | undefined;
-      try {
+      const close = () => client?.close().catch(() => {});
+      const work = (async () => {
         signal.throwIfAborted();
         if (typeof target === "string") {
           client = await connectRemote(target, { ...options.connect });
@@ -123,12 +129,18 @@ export async function acrossFleet<T>(
           const { name: _, ...given } = target;
           client = connect({ ...options.connect, ...given });
         }
-        return { remote, ok: true, value: await call(client, remote, signal) };
+        return await call(client, remote, signal);
+      })();
+      try {
+        // The time limit wins even over a call that ignores its signal.
+        return { remote, ok: true, value: await abortable(work, signal) };
       } catch (error) {
         if (options.signal?.aborted) throw options.signal.reason;
         return { remote, ok: false, error };
       } finally {
-        await client?.close();
+        bound?.clear();
+        work.then(close, close); // a call still running: its client closes when it ends
+        await close();
       }
     });
   return await Promise.all(targets.map(one));
@@ -175,11 +187,11 @@ export async function listFleet(
   targets: readonly FleetTarget[],
   options: FleetOptions & Pick<ListOptions, "allProjects" | "project" | "target"> = {},
 ): Promise<FleetList> {
-  const { allProjects, project, target } = options;
+  const { allProjects, project, target, timeout = DEFAULT_FLEET_LIST_TIMEOUT_MS } = options;
   const outcomes = await acrossFleet(
     targets,
     (client, _remote, signal) => client.operations.list({ allProjects, project, target, signal }),
-    options,
+    { ...options, timeout },
   );
   const operations: (Operation & { remote: string })[] = [];
   const missing: string[] = [];

@@ -62,6 +62,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     retry: options.retry,
     memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
     target: memberName(options.target),
+    clock: options.clock,
   };
   const maxResponseBytes = options.maxResponseBytes;
   if (
@@ -79,6 +80,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     maxResponseBytes,
     token: options.token,
     getToken: options.getToken,
+    clock: options.clock,
     ...(options as InternalAuthOptions)[AUTH_CONTEXT],
   };
   if (options.url !== undefined) {

@@ -7,6 +7,8 @@ import {
   MemberUnreachableError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
+import { ManualClock } from "../_clock.ts";
+import { misbehaving, readHead } from "../faults/_misbehaving.ts";
 
 async function fakes(count: number): Promise<FakeDaemon[]> {
   return await Promise.all(Array.from({ length: count }, () => FakeDaemon.start()));
@@ -61,23 +63,47 @@ Deno.test("fleet: at most `concurrency` remotes at once", async () => {
   }
 });
 
-Deno.test("fleet: a remote past `timeout` is its own TimeoutError; the signal rejects the call", async () => {
+Deno.test("fleet: a remote past `timeout` is its own TimeoutError, even when its call ignores the signal", async () => {
   const [daemon] = await fakes(1);
   try {
-    const never = (_: unknown, remote: string, signal: AbortSignal) =>
-      remote === "slow"
-        ? new Promise<number>((_, reject) =>
-          signal.addEventListener("abort", () => reject(signal.reason))
-        )
-        : Promise.resolve(1);
+    const started: string[] = [];
+    // "slow" never settles and never looks at its signal.
+    const ignoring = (_: unknown, remote: string) => {
+      started.push(remote);
+      return remote === "slow" ? new Promise<number>(() => {}) : Promise.resolve(1);
+    };
     const targets = [{ name: "slow", socket: daemon.path }, { name: "fast", socket: daemon.path }];
-    const outcomes = await acrossFleet(targets, never, { timeout: 50 });
-    assert(!outcomes[0].ok && (outcomes[0].error as Error).name === "TimeoutError");
-    assertEquals(outcomes[1], { remote: "fast", ok: true, value: 1 });
+    const clock = new ManualClock();
+    const options = { timeout: 5_000, concurrency: 1, connect: { clock } };
+    const { at, value } = await clock.run(acrossFleet(targets, ignoring, options), 500);
+    assertEquals(at, 5_000);
+    const [slow, fast] = value!;
+    assert(!slow.ok && (slow.error as Error).name === "TimeoutError", String(slow));
+    assertEquals(fast, { remote: "fast", ok: true, value: 1 });
+    assertEquals(started, ["slow", "fast"], "the next remote started after the time limit");
     const controller = new AbortController();
-    const call = acrossFleet(targets, never, { signal: controller.signal });
+    const call = acrossFleet(targets, ignoring, { signal: controller.signal });
     controller.abort(new Error("stop"));
     await assertRejects(() => call, Error, "stop");
+  } finally {
+    await daemon.close();
+  }
+});
+
+Deno.test("listFleet: a stalled remote is missing after the per-remote limit (30 s by default)", async () => {
+  await using silent = misbehaving(async (conn) => {
+    while (await readHead(conn)); // never answers
+  });
+  const [daemon] = await fakes(1);
+  try {
+    daemon.createOperation();
+    const clock = new ManualClock();
+    const targets = [{ name: "stalled", socket: silent.path }, { name: "ok", socket: daemon.path }];
+    const listing = listFleet(targets, { concurrency: 1, connect: { clock } });
+    const { at, value } = await clock.run(listing, 1_000);
+    assertEquals(at, 30_000);
+    assertEquals(value!.missing, ["stalled"]);
+    assertEquals(value!.operations.map((op) => op.remote), ["ok"]);
   } finally {
     await daemon.close();
   }

@@ -17,7 +17,8 @@ import {
   OperationTimeoutError,
   StatusCode,
 } from "../../mod.ts";
-import type { Operation } from "../../mod.ts";
+import type { Clock, Operation } from "../../mod.ts";
+import { ManualClock } from "../_clock.ts";
 import type { WaitFlavor } from "../../src/testing/mod.ts";
 import { fake, requestsTo, until } from "../_fake.ts";
 
@@ -25,8 +26,8 @@ const FLAVORS: WaitFlavor[] = ["incus", "lxd"];
 const MISSING = "00000000-0000-4000-8000-000000000000";
 
 /** A fake daemon and a client; `events: false` makes waits use `/wait` slices only. */
-function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true) {
-  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events } });
+function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true, clock?: Clock) {
+  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events, clock } });
 }
 
 Deno.test("list: flattened, oldest first, recursion 0 gives ids", async () => {
@@ -211,12 +212,13 @@ for (const flavor of FLAVORS) {
 
   for (const events of [true, false]) {
     Deno.test(`wait (${flavor}, events ${events}): timeout rejects OperationTimeoutError with the last state; the op keeps running`, async () => {
-      await using t = await setup(flavor, undefined, events);
+      const clock = new ManualClock();
+      await using t = await setup(flavor, undefined, events, clock);
       const op = t.daemon.createOperation();
-      const error = await assertRejects(
-        () => t.client.operations.wait(op.id, { timeout: 150 }),
-        OperationTimeoutError,
-      );
+      const ended = await clock.run(t.client.operations.wait(op.id, { timeout: 150 }));
+      assertEquals(ended.at, 150);
+      const error = ended.error as OperationTimeoutError;
+      assertInstanceOf(error, OperationTimeoutError);
       assertEquals(error.name, "TimeoutError");
       assertInstanceOf(error, IncusOpsError);
       assertEquals(error.id, op.id);
@@ -404,7 +406,8 @@ Deno.test("wait: a /wait slice the daemon never answers is retried, not fatal", 
 Deno.test("wait: the caller's deadline wins over a daemon that never answers", async () => {
   // With events (a silent events connection) and with /wait long-polls only.
   for (const events of [true, false]) {
-    await using t = await setup("incus", undefined, events);
+    const clock = new ManualClock();
+    await using t = await setup("incus", undefined, events, clock);
     const op = t.daemon.createOperation();
     t.daemon.eventsMode = "silent";
     const stalled = Promise.withResolvers<void>();
@@ -414,10 +417,10 @@ Deno.test("wait: the caller's deadline wins over a daemon that never answers", a
       return new Response("late");
     };
     try {
-      const error = await assertRejects(
-        () => t.client.operations.wait(op.id, { timeout: 300 }),
-        OperationTimeoutError,
-      );
+      const ended = await clock.run(t.client.operations.wait(op.id, { timeout: 300 }));
+      assertEquals(ended.at, 300);
+      const error = ended.error as OperationTimeoutError;
+      assertInstanceOf(error, OperationTimeoutError);
       assertEquals(error.name, "TimeoutError");
       assertEquals(error.id, op.id);
     } finally {

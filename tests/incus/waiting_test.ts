@@ -23,6 +23,7 @@ import {
 } from "../../mod.ts";
 import type { FakeDaemon, WaitFlavor } from "../../src/testing/mod.ts";
 import { fake, until } from "../_fake.ts";
+import { ManualClock } from "../_clock.ts";
 
 /** A fake daemon and a client on it. */
 function setup(flavor: WaitFlavor = "incus", options: Partial<ConnectOptions> = {}) {
@@ -130,13 +131,16 @@ Deno.test("waitRace: the first to finish decides, failure included", async () =>
 });
 
 Deno.test("waitAllSettled: every outcome in order, timeouts included; the signal rejects", async () => {
-  await using t = await setup();
+  const clock = new ManualClock();
+  await using t = await setup("incus", { clock });
   const ok = t.daemon.createOperation();
   const bad = t.daemon.createOperation();
   t.daemon.finish(ok.id, { status: "Success" });
   t.daemon.finish(bad.id, { status: "Failure", err: "boom" });
   const slow = t.daemon.createOperation();
-  const outcomes = await t.client.operations.waitAllSettled([ok, bad, slow], { timeout: 1_000 });
+  const settling = t.client.operations.waitAllSettled([ok, bad, slow], { timeout: 1_000 });
+  const { at, value: outcomes = [] } = await clock.run(settling, 100);
+  assertEquals(at, 1_000);
   assertEquals(outcomes.map((o) => o.status), ["fulfilled", "rejected", "rejected"]);
   const [, failed, timedOut] = outcomes as PromiseRejectedResult[];
   assertInstanceOf(failed.reason, OperationFailedError);
@@ -151,26 +155,30 @@ Deno.test("waitAllSettled: every outcome in order, timeouts included; the signal
 });
 
 Deno.test("waitAll: a timeout rejects OperationTimeoutError for an operation still running", async () => {
-  await using t = await setup();
+  const clock = new ManualClock();
+  await using t = await setup("incus", { clock });
   const done = t.daemon.createOperation();
   t.daemon.finish(done.id, { status: "Success" });
   const slow = t.daemon.createOperation();
-  const error = await assertRejects(
-    () => t.client.operations.waitAll([done, slow], { timeout: 500, concurrency: 1 }),
-    OperationTimeoutError,
-  );
+  const waiting = t.client.operations.waitAll([done, slow], { timeout: 500, concurrency: 1 });
+  const ended = await clock.run(waiting, 50);
+  assertEquals(ended.at, 500);
+  const error = ended.error as OperationTimeoutError;
+  assertInstanceOf(error, OperationTimeoutError);
   assertEquals(error.id, slow.id);
   assertEquals(error.name, "TimeoutError");
 });
 
 for (const events of [true, false]) {
   Deno.test(`cancelOnAbort (events ${events}): a timeout or an abort cancels the operation`, async () => {
-    await using t = await setup("incus", { events });
+    const clock = new ManualClock();
+    await using t = await setup("incus", { events, clock });
     const op = t.daemon.createOperation({ mayCancel: true });
-    const error = await assertRejects(
-      () => t.client.operations.wait(op, { timeout: 100, cancelOnAbort: true }),
-      OperationTimeoutError,
+    const ended = await clock.run(
+      t.client.operations.wait(op, { timeout: 100, cancelOnAbort: true }),
     );
+    const error = ended.error as OperationTimeoutError;
+    assertInstanceOf(error, OperationTimeoutError);
     assertEquals(error.cause, undefined);
     assertEquals(t.daemon.operation(op.id)?.status, "Cancelled");
     const other = t.daemon.createOperation({ mayCancel: true });
@@ -187,18 +195,18 @@ for (const events of [true, false]) {
 }
 
 Deno.test("cancelOnAbort: off by default; a refused cancel is the error's cause", async () => {
-  await using t = await setup();
+  const clock = new ManualClock();
+  await using t = await setup("incus", { clock });
   const op = t.daemon.createOperation({ mayCancel: true });
-  await assertRejects(
-    () => t.client.operations.wait(op, { timeout: 50 }),
-    OperationTimeoutError,
-  );
+  const first = await clock.run(t.client.operations.wait(op, { timeout: 50 }));
+  assertInstanceOf(first.error, OperationTimeoutError);
   assertEquals(t.daemon.operation(op.id)?.status, "Running");
   const fixed = t.daemon.createOperation({ mayCancel: false });
-  const error = await assertRejects(
-    () => t.client.operations.wait(fixed, { timeout: 50, cancelOnAbort: true }),
-    OperationTimeoutError,
+  const ended = await clock.run(
+    t.client.operations.wait(fixed, { timeout: 50, cancelOnAbort: true }),
   );
+  const error = ended.error as OperationTimeoutError;
+  assertInstanceOf(error, OperationTimeoutError);
   assertInstanceOf(error.cause, NotCancellableError);
   const controller = new AbortController();
   const waiting = t.client.operations.wait(fixed, {
@@ -213,15 +221,16 @@ Deno.test("cancelOnAbort: off by default; a refused cancel is the error's cause"
 });
 
 Deno.test("cancelOnAbort in waitAll: the timeout cancels every one still running, a failure none", async () => {
-  await using t = await setup();
+  const clock = new ManualClock();
+  await using t = await setup("incus", { clock });
   const ops = [
     t.daemon.createOperation({ mayCancel: true }),
     t.daemon.createOperation({ mayCancel: true }),
   ];
-  await assertRejects(
-    () => t.client.operations.waitAll(ops, { timeout: 100, cancelOnAbort: true }),
-    OperationTimeoutError,
+  const ended = await clock.run(
+    t.client.operations.waitAll(ops, { timeout: 100, cancelOnAbort: true }),
   );
+  assertInstanceOf(ended.error, OperationTimeoutError);
   await until(() => ops.every((op) => t.daemon.operation(op.id)?.status === "Cancelled"));
   const running = t.daemon.createOperation({ mayCancel: true });
   const failing = t.daemon.createOperation({ durationMs: 5, outcome: "Failure", err: "boom" });

@@ -5,6 +5,7 @@
  */
 
 import { ConnectionError } from "../../core/errors.ts";
+import { timeLimit } from "../../core/deadlines.ts";
 import { IncusError, NotCancellableError } from "../errors.ts";
 import type { CallOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
@@ -53,17 +54,16 @@ export async function cancelAfterGivingUp(
   id: string,
   options: CallOptions,
 ): Promise<unknown> {
-  const limit = new AbortController();
-  const timer = setTimeout(
-    () => limit.abort(new DOMException("the cancel took too long", "TimeoutError")),
-    CANCEL_ON_ABORT_LIMIT_MS,
-  );
+  const limit = timeLimit(CANCEL_ON_ABORT_LIMIT_MS, {
+    clock: context.clock,
+    message: "the cancel took too long",
+  });
   try {
     await cancelOperation(context, id, { project: options.project, signal: limit.signal });
     return undefined;
   } catch (error) {
     return error;
   } finally {
-    clearTimeout(timer);
+    limit.clear();
   }
 }

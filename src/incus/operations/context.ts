@@ -15,6 +15,7 @@ import { CatchUp } from "./catch_up.ts";
 import { Lister } from "./list.ts";
 import { DEFAULT_MEMBER_GRACE_MS } from "../cluster.ts";
 import { RequestContext } from "./request_context.ts";
+import { type Clock, systemClock } from "../../core/deadlines.ts";
 
 /** The shared state of one client's `client.operations`. */
 export class OperationsContext extends RequestContext {
@@ -30,15 +31,18 @@ export class OperationsContext extends RequestContext {
   readonly catchUp: CatchUp;
   /** How long a wait looks through a member outage, ms. */
   readonly memberGraceMs: number;
+  /** Where waits read the time and set alarms. */
+  readonly clock: Clock;
 
   constructor(
     transport: Transport,
     requests: IdempotentRequests,
     project: string | undefined,
     tuning: WaitTuning,
-    cluster: { memberGraceMs?: number; target?: string } = {},
+    cluster: { memberGraceMs?: number; target?: string; clock?: Clock } = {},
   ) {
-    super(requests, project, cluster.target);
+    super(requests, project, cluster.target, cluster.clock);
+    this.clock = cluster.clock ?? systemClock;
     this.transport = transport;
     this.tuning = tuning;
     this.hubs = new EventHubs(transport, project, tuning.hub);

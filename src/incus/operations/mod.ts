@@ -76,7 +76,7 @@ export class Operations {
     this.#context = new OperationsContext(transport, requests, settings.project, {
       ...DEFAULT_TUNING,
       ...settings.tuning,
-    }, { memberGraceMs: settings.memberGraceMs, target: settings.target });
+    }, { memberGraceMs: settings.memberGraceMs, target: settings.target, clock: settings.clock });
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 
 import type { Backoff } from "../../core/poll.ts";
+import type { Clock } from "../../core/deadlines.ts";
 import type { RetryOption } from "../../core/retry.ts";
 import { DEFAULT_LONG_POLL_SLICE_MS } from "../../core/defaults.ts";
 import type { Operation } from "../operation.ts";
@@ -222,6 +223,8 @@ export interface OperationsSettings {
   memberGraceMs?: number;
   /** The client's default cluster member for lists (`connect({ target })`). */
   target?: string;
+  /** Where waits read the time and set alarms (`connect({ clock })`). */
+  clock?: Clock;
 }
 
 /** How the waiting loop behaves; internal knobs with sensible defaults. */

@@ -14,6 +14,7 @@ import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Envelope } from "../transport/transport.ts";
 import type { CallOptions } from "./options.ts";
 import { MemberWatch } from "../cluster.ts";
+import type { Clock } from "../../core/deadlines.ts";
 
 const metadata = (envelope: Envelope) => envelope.metadata as Operation;
 
@@ -32,10 +33,11 @@ export class RequestContext {
     requests: IdempotentRequests,
     project: string | undefined,
     target: string | undefined,
+    clock?: Clock,
   ) {
     this.requests = requests;
     this.project = project;
-    this.members = new MemberWatch(requests);
+    this.members = new MemberWatch(requests, clock);
     this.target = target;
   }
 

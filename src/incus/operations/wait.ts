@@ -24,34 +24,13 @@ import type { Sighting } from "./sighting.ts";
 import { followEvents } from "./wait_events.ts";
 import { pollStates, waitWithSlices } from "./wait_slices.ts";
 import { cancelAfterGivingUp } from "./cancel.ts";
-import { throughOutages } from "../cluster.ts";
-
-/** A deadline several waits share (`waitAll`'s `timeout`). */
-export interface SharedDeadline {
-  /** Aborts when the deadline passes. */
-  signal: AbortSignal;
-  /** When it passes, `performance.now()` time. */
-  at: number;
-  /** The timeout it was made from, ms. */
-  ms: number;
-}
-
-/** Starts a deadline `ms` from now; `clear()` stops its timer. */
-export function startDeadline(ms: number): SharedDeadline & { clear(): void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), ms);
-  return {
-    signal: controller.signal,
-    at: performance.now() + ms,
-    ms,
-    clear: () => clearTimeout(timer),
-  };
-}
+import { type Outage, outageText, throughOutages } from "../cluster.ts";
+import { type TimeLimit, timeLimit } from "../../core/deadlines.ts";
 
 /** How a wait that is part of several is controlled. */
 export interface WaitControl {
-  /** The whole call's deadline (replaces `options.timeout`). */
-  deadline?: SharedDeadline;
+  /** The whole call's time limit (replaces `options.timeout`). */
+  limit?: TimeLimit;
   /** "No longer waited for" (another wait decided the call): not a reason to cancel. */
   stop?: AbortSignal;
 }
@@ -90,11 +69,12 @@ export async function waitFinal(
   const timeout = duration("timeout", options.timeout);
   const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
   options.signal?.throwIfAborted();
-  const own = control.deadline === undefined && timeout !== undefined
-    ? startDeadline(timeout)
+  const clock = context.clock;
+  const own = control.limit === undefined && timeout !== undefined
+    ? timeLimit(timeout, { clock })
     : undefined;
-  const deadline = control.deadline ?? own;
-  const signal = anySignal(options.signal, deadline?.signal, control.stop) ??
+  const limit = control.limit ?? own;
+  const signal = anySignal(options.signal, limit?.signal, control.stop) ??
     new AbortController().signal;
   const report = progressReporter(options.onProgress);
   let last: Sighting | undefined;
@@ -102,6 +82,16 @@ export async function waitFinal(
     last = sighting;
     report?.(sighting.operation);
   };
+  // Incus /wait slices tell no state: when none was seen near the end, one
+  // read is made before the time runs out, for the timeout error to carry
+  // (the whole wait, that read included, fits in the timeout).
+  let lastRead: Promise<Sighting | undefined> | undefined;
+  const silence = limit &&
+    clock.alarm(limit.left() - Math.min(READ_BEFORE_TIMEOUT_MS, limit.ms / 2), () => {
+      if (last !== undefined) return;
+      const call = { project: options.project, retry: false as const, signal };
+      lastRead = context.read(id, call).catch(() => undefined);
+    });
   const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
   const attempt = async (): Promise<Sighting> => {
     signal.throwIfAborted();
@@ -118,57 +108,36 @@ export async function waitFinal(
         if (isFinal(sighting.operation)) return sighting;
       }
     }
-    return await waitWithSlices(context, id, options, signal, deadline?.at, see);
+    return await waitWithSlices(context, id, options, signal, limit, see);
   };
+  const outage: Outage = {};
   try {
     // On a cluster, an attempt that failed because a member is unreachable is made again.
-    return await throughOutages(context.members, id, graceMs, signal, attempt);
+    return await throughOutages(context.members, id, graceMs, signal, attempt, outage);
   } catch (error) {
     const callerAborted = options.signal?.aborted === true;
-    const timedOut = !callerAborted && deadline?.signal.aborted === true;
+    const timedOut = !callerAborted && limit?.signal.aborted === true;
     if (!callerAborted && !timedOut) throw control.stop?.aborted ? control.stop.reason : error;
-    // The last state seen; without any (Incus /wait slices tell none), the current one.
-    const seen = last ??
-      (timedOut ? await readWithin(context, id, options, deadline!.ms) : undefined);
+    const seen = last ?? await lastRead;
     const cancelError = options.cancelOnAbort
       ? await cancelAfterGivingUp(context, id, options)
       : undefined;
     if (callerAborted) throw withCause(options.signal!.reason, cancelError);
-    throw new OperationTimeoutError<Operation>(id, deadline!.ms, {
+    throw new OperationTimeoutError<Operation>(id, limit!.ms, {
       operation: seen === undefined ? undefined : withoutSecrets(seen.operation),
       method: seen?.request.method,
       path: seen?.request.path,
       cause: cancelError,
+      why: outageText(outage, clock.now()),
     });
   } finally {
+    silence?.();
     own?.clear();
   }
 }
 
-/** Longest the read of the current state after a timeout may take, ms (at most the timeout). */
-const READ_AFTER_TIMEOUT_LIMIT_MS = 1_000;
-
-/**
- * Reads operation `id` once, within `limitMs` (at most
- * {@linkcode READ_AFTER_TIMEOUT_LIMIT_MS}), without retries; `undefined`
- * when that fails.
- */
-async function readWithin(
-  context: OperationsContext,
-  id: string,
-  options: WaitOptions,
-  limitMs: number,
-): Promise<Sighting | undefined> {
-  const limit = new AbortController();
-  const timer = setTimeout(() => limit.abort(), Math.min(limitMs, READ_AFTER_TIMEOUT_LIMIT_MS));
-  try {
-    return await context.read(id, { project: options.project, retry: false, signal: limit.signal });
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** How long before a timeout the last state is read when none was seen, ms (at most half the timeout). */
+const READ_BEFORE_TIMEOUT_MS = 1_000;
 
 /** The caller's abort reason, with what a cancel threw as its `cause` when it has none. */
 function withCause(reason: unknown, cause: unknown): unknown {

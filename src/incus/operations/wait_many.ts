@@ -14,7 +14,8 @@ import type { Operation } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
 import type { WaitManyOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
-import { settle, startDeadline, waitFinal } from "./wait.ts";
+import { settle, waitFinal } from "./wait.ts";
+import { timeLimit } from "../../core/deadlines.ts";
 
 /** How the waits' promises make the call's answer (`Promise.all`, `Promise.any`, ...). */
 export type Combine<T> = (waits: Promise<Operation>[]) => Promise<T>;
@@ -39,13 +40,13 @@ export async function waitMany<T>(
   const timeout = duration("timeout", options.timeout);
   duration("pollMs", options.pollMs);
   options.signal?.throwIfAborted();
-  const deadline = timeout === undefined ? undefined : startDeadline(timeout);
+  const deadline = timeout === undefined ? undefined : timeLimit(timeout, { clock: context.clock });
   const stop = new AbortController();
   const single = { ...options, timeout: undefined };
   const waits = targets.map(({ id, project }) =>
     limit(async () => {
       const call = { ...single, project: options.project ?? project };
-      return settle(await waitFinal(context, id, call, { deadline, stop: stop.signal }));
+      return settle(await waitFinal(context, id, call, { limit: deadline, stop: stop.signal }));
     })
   );
   for (const wait of waits) wait.catch(() => {});

@@ -7,6 +7,7 @@
 
 import { ConnectionError, OperationFailedError, ResponseTimeoutError } from "../../core/errors.ts";
 import { pause } from "../../core/pause.ts";
+import type { TimeLimit } from "../../core/deadlines.ts";
 import { pollUntilDone, type StepResult } from "../../core/poll.ts";
 import { IncusError, OperationNotFoundError } from "../errors.ts";
 import { isFinal, type Operation, StatusCode } from "../operation.ts";
@@ -30,7 +31,7 @@ function sliceGrace(sliceSeconds: number): number {
  * @param id The operation id.
  * @param options The call's `project` and `retry`.
  * @param signal Ends the wait (the caller's signal and deadline).
- * @param deadline When the wait gives up (`performance.now()` time), if ever: no slice lasts longer.
+ * @param limit The wait's time limit, if any: no slice lasts longer.
  * @param see Told of every state read.
  */
 export function waitWithSlices(
@@ -38,13 +39,13 @@ export function waitWithSlices(
   id: string,
   options: CallOptions,
   signal: AbortSignal,
-  deadline: number | undefined,
+  limit: TimeLimit | undefined,
   see: (sighting: Sighting) => void,
 ): Promise<Sighting> {
   const path = `${COLLECTION}/${id}/wait`;
   const call = { ...options, signal };
   return pollUntilDone(async (): Promise<StepResult<Sighting>> => {
-    const remaining = deadline === undefined ? Infinity : deadline - performance.now();
+    const remaining = limit?.left() ?? Infinity;
     const seconds = Math.max(1, Math.ceil(Math.min(remaining, context.tuning.maxSliceMs) / 1000));
     let answer: Operation;
     try {
@@ -71,7 +72,7 @@ export function waitWithSlices(
     const sighting = { operation: answer, request: { method: "GET", path, status: 200 } };
     see(sighting);
     return isFinal(answer) ? { done: true, value: sighting } : { done: false };
-  }, { signal, backoff: context.tuning.backoff, pauseIfFasterThan: 500 });
+  }, { signal, backoff: context.tuning.backoff, pauseIfFasterThan: 500, clock: context.clock });
 }
 
 /** After a `/wait` error: the operation's final state, or the error. */
@@ -122,6 +123,6 @@ export async function* pollStates(
     const current = await context.read(id, call);
     yield current;
     if (isFinal(current.operation)) return;
-    await pause(pollMs, signal);
+    await pause(pollMs, signal, context.clock);
   }
 }

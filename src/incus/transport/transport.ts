@@ -74,7 +74,7 @@ export class Transport {
   readonly #closed = new AbortController();
   /** The requests in flight, aborted by `close()` (a set: cheaper than a listener each). */
   readonly #inFlight = new Set<AbortController>();
-  readonly #deadlines = new Deadlines();
+  readonly #deadlines: Deadlines;
   readonly #clientOptions: ClientOptions;
   /** The bearer credentials, when a token or getToken was given. */
   readonly auth: BearerAuth | undefined;
@@ -83,6 +83,7 @@ export class Transport {
 
   constructor(options: TransportTarget) {
     this.#requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#deadlines = new Deadlines(options.clock);
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.remoteName = options.remoteName ??
       (options.url === undefined ? options.socket! : URL.parse(options.url)?.origin ?? options.url);

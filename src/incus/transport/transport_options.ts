@@ -6,6 +6,7 @@
  */
 
 import type { ConnectionTarget } from "./target.ts";
+import type { Clock } from "../../core/deadlines.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { Transport } from "./transport.ts";
 
@@ -33,6 +34,8 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   authHint?: string;
   /** The remote named in authentication errors (default: the socket path or URL origin). */
   remoteName?: string;
+  /** Where request time limits read the time (default: the system's). */
+  clock?: Clock;
 }
 
 /** Options of one request. */
