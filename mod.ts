@@ -97,7 +97,7 @@ export type {
 export type { OperationRef } from "./src/incus/operation_id.ts";
 export type { RetryInfo, RetryOption, RetryPolicy } from "./src/core/retry.ts";
 export type { Backoff } from "./src/core/poll.ts";
-export { type Clock, systemClock } from "./src/core/deadlines.ts";
+export type { Clock } from "./src/core/deadlines.ts";
 export { SOCKET_VARIABLES, socketCandidates } from "./src/incus/transport/socket.ts";
 export type { ConnectionTarget } from "./src/incus/transport/target.ts";
 export { ExecProcess } from "./src/incus/exec.ts";

@@ -1,12 +1,18 @@
 /**
  * A clock that moves only when told, for every test of time limits: waits,
  * polls, pauses, request deadlines and fleets run on it through
- * `connect({ clock })`, so no test races real timers.
+ * `connect({ ...onClock(clock) })`, so no test races real timers.
  *
  * @module
  */
 
-import type { Clock } from "../src/core/deadlines.ts";
+import type { ConnectOptions } from "../mod.ts";
+import { CLOCK, type Clock } from "../src/core/deadlines.ts";
+
+/** Connect options that put a client on `clock` (spread them into the others). */
+export function onClock(clock: Clock | undefined): ConnectOptions {
+  return (clock === undefined ? {} : { [CLOCK]: clock }) as ConnectOptions;
+}
 
 /**
  * `advance()` sets off the alarms that fall due, in order, synchronously;

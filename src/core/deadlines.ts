@@ -10,7 +10,7 @@ import { MAX_TIMER_MS } from "./validate.ts";
 
 /**
  * Where time limits read the time and get their alarms from (tests pass a
- * manual one: `connect({ clock })`).
+ * manual one, to a client under {@linkcode CLOCK}).
  *
  * @example
  * ```ts
@@ -35,6 +35,12 @@ export interface Clock {
 // timer while it has a listener, which keeps the process alive.
 const listen = EventTarget.prototype.addEventListener;
 const unlisten = EventTarget.prototype.removeEventListener;
+
+/**
+ * The key of a client's clock among its connect options (not a public
+ * option: for this package's tests, `{ [CLOCK]: manualClock }`).
+ */
+export const CLOCK: unique symbol = Symbol("incusops.clock");
 
 /** The real clock: `performance.now()` and `AbortSignal.timeout()` alarms. */
 export const systemClock: Clock = {

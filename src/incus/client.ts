@@ -19,7 +19,7 @@ import { eventsQuery, EventStream } from "./events.ts";
 import type { EventBase, EventFor, EventsOptions, EventType } from "./event_types.ts";
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
-import { memberName } from "./cluster.ts";
+import { callScope, type ClientScope, scopeQuery } from "./call_scope.ts";
 import type { QueryOptions, StartOperationOptions } from "./client_options.ts";
 import type {
   AnswerOf,
@@ -40,7 +40,7 @@ import type {
 } from "./typed_api.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { connect } from "./connect.ts";
-import { requestQuery } from "./query_path.ts";
+import { requestPath } from "./query_path.ts";
 
 /**
  * A connection to one Incus or LXD daemon. Make it with {@linkcode connect};
@@ -70,6 +70,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
+  readonly #defaults: ClientScope;
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
@@ -81,6 +82,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     this.#transport = transport;
     this.project = settings.project;
     this.member = settings.target;
+    this.#defaults = { project: settings.project, member: settings.target, clock: settings.clock };
     this.#requests = new IdempotentRequests(transport, settings.retry);
     this.operations = new Operations(transport, settings, this.#requests);
   }
@@ -325,7 +327,15 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     options: QueryOptions,
     timeout?: number,
   ): Promise<{ envelope: Envelope; project: string | undefined }> {
-    const { base, query, project } = requestQuery(path, options, this.project, this.member);
+    const { base, query: given, project: named } = requestPath(path, options);
+    const scope = callScope(this.#defaults, {
+      project: named ?? options.project,
+      target: options.target,
+      signal: options.signal,
+      retry: options.retry,
+    });
+    const { project } = scope;
+    const query = scopeQuery(scope, given);
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
@@ -490,14 +500,15 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   events<const T extends readonly EventType[] = readonly EventType[]>(
     options: EventsOptions<T> = {},
   ): EventStream<EventFor<T[number]>> {
-    const query = eventsQuery(options, this.project);
+    const scope = callScope(this.#defaults, { project: options.project, target: options.target });
+    const query = eventsQuery(options, scope.project);
     const stream = new EventStream<EventFor<T[number]>>(
       this.#transport,
       query,
       options.signal,
       () => this.#streams.delete(stream),
       options.maxQueued,
-      memberName(options.target) ?? this.member,
+      scope.member,
     );
     this.#streams.add(stream);
     return stream;

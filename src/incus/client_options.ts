@@ -11,7 +11,6 @@ import type { Client } from "./client.ts";
 import type { connect } from "./connect.ts";
 import type { CallOptions } from "./operations/options.ts";
 import type { RetryOption } from "../core/retry.ts";
-import type { Clock } from "../core/deadlines.ts";
 import type { HubSettings } from "./operations/event_hub.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { socketCandidates } from "./transport/socket.ts";
@@ -104,14 +103,6 @@ export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
    * @default {60_000}
    */
   memberGraceMs?: number;
-  /**
-   * Where the client's time limits read the time and set their alarms
-   * (request timeouts, waits, pauses): for tests, a manual clock makes
-   * waits and timeouts deterministic.
-   *
-   * @default {systemClock}
-   */
-  clock?: Clock;
 }
 
 /**

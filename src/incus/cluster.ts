@@ -16,11 +16,10 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../core/errors.ts";
+import { ConnectionError, ResponseTimeoutError } from "../core/errors.ts";
 import { pause } from "../core/pause.ts";
 import { type Clock, systemClock } from "../core/deadlines.ts";
 import { abortable } from "../core/signals.ts";
-import { describeValue } from "../core/validate.ts";
 import {
   IncusError,
   MemberUnreachableError,
@@ -100,17 +99,6 @@ export function outageText(outage: Outage, now: number): string | undefined {
 
 function memberNames(members: readonly UnreachableMember[]): string {
   return members.map((member) => `${member.name} (${member.address})`).join(" or ");
-}
-
-/** Checks a member name for `target`. */
-export function memberName(value: unknown, what = "target"): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
-    throw new InvalidArgumentError(
-      `invalid ${what} ${describeValue(value)}: expected a cluster member name such as "m1"`,
-    );
-  }
-  return value;
 }
 
 /** The host:port pairs a daemon's error text names. */
@@ -224,10 +212,8 @@ export class MemberWatch {
     items: T[],
     operations: Operation[],
     options: MemberListOptions & { signal?: AbortSignal },
-    method: string,
-    path: string,
   ): Promise<T[]> {
-    const target = memberName(options.target);
+    const { target } = options;
     const kept = target === undefined
       ? items
       : items.filter((item) => typeof item === "string" || item.location === target);
@@ -236,18 +222,17 @@ export class MemberWatch {
       : operations.filter((operation) => operation.location === target);
     const missing = await this.unheard(heard, { signal: options.signal, target });
     if (missing.length === 0 || options.partial) return kept;
-    const names = missing.map((member) => `${member.name} (${member.address})`).join(", ");
     throw new MemberUnreachableError(
-      `cluster member${missing.length > 1 ? "s" : ""} ${names} could not be heard from: ` +
-        `the list lacks ${missing.length > 1 ? "their" : "its"} operations (${kept.length} heard ` +
-        `from the others); pass partial: true to take what was heard`,
+      `cluster member${missing.length > 1 ? "s" : ""} ${memberNames(missing)} could not be ` +
+        `heard from: the list lacks ${missing.length > 1 ? "their" : "its"} operations ` +
+        `(${kept.length} heard from the others); pass partial: true to take what was heard`,
       {
         members: missing,
         operations: heard,
         ids: kept.map((item) => typeof item === "string" ? item : item.id),
         status: 200,
-        method,
-        path,
+        method: "GET",
+        path: "/1.0/operations",
       },
     );
   }
@@ -257,7 +242,7 @@ export class MemberWatch {
     operations: Operation[],
     options: { signal?: AbortSignal; target?: string },
   ): Promise<OperationsByMember> {
-    const target = memberName(options.target);
+    const { target } = options;
     const kept = target === undefined
       ? operations
       : operations.filter((operation) => operation.location === target);

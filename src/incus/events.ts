@@ -5,7 +5,7 @@
  * @module
  */
 
-import { withProject } from "./project.ts";
+import { scopeQuery } from "./call_scope.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { EventBase, EventsOptions, EventType, IncusEvent } from "./event_types.ts";
@@ -22,7 +22,7 @@ const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 /** Checks the options and builds the `/1.0/events` query. */
 export function eventsQuery(
   options: EventsOptions<readonly EventType[]>,
-  defaultProject: string | undefined,
+  project: string | undefined,
 ): string {
   const params = new URLSearchParams();
   if (options.types !== undefined) {
@@ -34,8 +34,8 @@ export function eventsQuery(
     if (options.types.length > 0) params.set("type", options.types.join(","));
   }
   if (options.allProjects) params.set("all-projects", "true");
-  const project = options.allProjects ? undefined : options.project ?? defaultProject;
-  return withProject(params.toString(), project) ?? "";
+  return scopeQuery({ project: options.allProjects ? undefined : project }, params.toString()) ??
+    "";
 }
 
 /**

@@ -10,7 +10,7 @@ import { ProtocolError } from "../core/errors.ts";
 import type { Client } from "./client.ts";
 import { type ExecOutput, execOutput, execStatus } from "./exec.ts";
 import type { Operation } from "./operation.ts";
-import { withProject } from "./project.ts";
+import { scopeQuery } from "./call_scope.ts";
 import type { Transport } from "./transport/transport.ts";
 
 /** How {@linkcode readRecordedOutput} reads the logs. */
@@ -66,7 +66,7 @@ export async function readRecordedOutput(
         },
       );
     }
-    const query = withProject(undefined, options.project);
+    const query = scopeQuery({ project: options.project });
     const bytes = await transport.requestBytes("GET", path, {
       query,
       signal: options.signal,

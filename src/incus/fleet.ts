@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { boundedConcurrency } from "../core/concurrency.ts";
 import { describeValue, duration } from "../core/validate.ts";
-import { timeLimit } from "../core/deadlines.ts";
+import { CLOCK, type Clock, timeLimit } from "../core/deadlines.ts";
 import { abortable, anySignal } from "../core/signals.ts";
 import type { Client } from "./client.ts";
 import { connect, connectRemote } from "./connect.ts";
@@ -115,7 +115,7 @@ export async function acrossFleet<T>(
     limit(async (): Promise<RemoteOutcome<T>> => {
       const remote = nameOf(target);
       const bound = timeout === undefined ? undefined : timeLimit(timeout, {
-        clock: options.connect?.clock,
+        clock: (options.connect as { [CLOCK]?: Clock } | undefined)?.[CLOCK],
         message: `remote ${remote} did not finish within ${timeout} ms`,
       });
       const signal = anySignal(options.signal, bound?.signal) ?? new AbortController().signal;

@@ -7,13 +7,14 @@
  */
 
 import { InvalidArgumentError } from "../core/errors.ts";
+import { CLOCK, type Clock } from "../core/deadlines.ts";
 import { describeValue, duration } from "../core/validate.ts";
 import type { OperationsSettings } from "./operations/options.ts";
 import { resolveRetry } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
 import { resolveSocket } from "./transport/socket.ts";
 import { Transport } from "./transport/transport.ts";
-import { memberName } from "./cluster.ts";
+import { memberName } from "./call_scope.ts";
 import { memberOrigins } from "./transport/failover.ts";
 import type { ConnectOptions } from "./client_options.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
@@ -23,6 +24,7 @@ import type { Client } from "./client.ts";
 const AUTH_CONTEXT = Symbol("authContext");
 interface InternalAuthOptions {
   [AUTH_CONTEXT]?: { remoteName: string; authHint: string };
+  [CLOCK]?: Clock;
 }
 
 /** An open transport and the settings of the client's jobs. */
@@ -52,7 +54,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
   const settings: OperationsSettings = {
     project: options.project,
     tuning: {
-      ...(waitSliceMs === undefined ? {} : { maxSliceMs: waitSliceMs }),
+      ...(waitSliceMs === undefined ? {} : { waitSliceMs }),
       ...(options.events === undefined
         ? {}
         : typeof options.events === "object"
@@ -62,7 +64,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     retry: options.retry,
     memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
     target: memberName(options.target),
-    clock: options.clock,
+    clock: (options as InternalAuthOptions)[CLOCK],
   };
   const maxResponseBytes = options.maxResponseBytes;
   if (
@@ -80,7 +82,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     maxResponseBytes,
     token: options.token,
     getToken: options.getToken,
-    clock: options.clock,
+    clock: settings.clock,
     ...(options as InternalAuthOptions)[AUTH_CONTEXT],
   };
   if (options.url !== undefined) {

@@ -134,7 +134,7 @@ export class OperationHandle<O extends Operation = Operation> {
    * ```
    */
   async refresh<R = O>(options: CallOptions = {}, mutator?: Mutator<O, R>): Promise<NoInfer<R>> {
-    const current = await this.#operations.get(this.id, this.#scoped(options)) as O;
+    const current = await this.#operations.get(this, options) as O;
     this.#last = current;
     return await applyMutator(current, mutator);
   }
@@ -164,7 +164,7 @@ export class OperationHandle<O extends Operation = Operation> {
   async wait<R = O>(options: WaitOptions = {}, mutator?: Mutator<O, R>): Promise<NoInfer<R>> {
     let final: O;
     try {
-      final = await this.#operations.wait(this.id, this.#scoped(options)) as O;
+      final = await this.#operations.wait(this, options) as O;
     } catch (error) {
       this.#learn(error);
       throw error;
@@ -201,7 +201,7 @@ export class OperationHandle<O extends Operation = Operation> {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    return await this.#operations.cancel(this.id, this.#scoped(options), mutator);
+    return await this.#operations.cancel(this, options, mutator);
   }
 
   /**
@@ -225,7 +225,7 @@ export class OperationHandle<O extends Operation = Operation> {
    * ```
    */
   async *watch(options: WatchOptions = {}): AsyncGenerator<O, void, undefined> {
-    for await (const state of this.#operations.watch(this.id, this.#scoped(options))) {
+    for await (const state of this.#operations.watch(this, options)) {
       this.#last = state as O;
       yield state as O;
     }
@@ -269,13 +269,6 @@ export class OperationHandle<O extends Operation = Operation> {
       : undefined;
     const value = typeof named === "string" ? named : secret;
     return await this.#operations.websocket(this.id, value, options, mutator);
-  }
-
-  /** The call's options with the handle's project when it names none. */
-  #scoped<T extends CallOptions>(options: T): T {
-    return options.project !== undefined || this.project === undefined
-      ? options
-      : { ...options, project: this.project };
   }
 
   /** Keeps the operation an outcome error carries as the last state. */

@@ -62,12 +62,3 @@ export function operationRef(value: unknown): { id: string; project: string | un
   }
   return { id: operationId(value), project: undefined };
 }
-
-/** `options` with the project of the operation object `ref`, unless they name one. */
-export function scoped<O extends { project?: string }>(
-  ref: OperationRef,
-  options: O,
-): { id: string; call: O } {
-  const { id, project } = operationRef(ref);
-  return { id, call: options.project === undefined && project ? { ...options, project } : options };
-}

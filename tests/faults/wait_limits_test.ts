@@ -8,7 +8,7 @@
 import { assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
 import { connect, OperationTimeoutError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { ManualClock } from "../_clock.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 import { misbehaving, readHead } from "./_misbehaving.ts";
 
 const ID = "9a8b7c6d-1234-4abc-9def-0123456789ab";
@@ -20,7 +20,7 @@ for (const events of [true, false]) {
       while (await readHead(conn));
     });
     const clock = new ManualClock();
-    await using client = connect({ socket: server.path, clock, events });
+    await using client = connect({ socket: server.path, events, ...onClock(clock) });
     const { at, error } = await clock.run(client.operations.wait(ID, { timeout: 1_000 }), 50);
     assertInstanceOf(error, OperationTimeoutError);
     assertEquals(at, 1_000, "the wait outlived its timeout");
@@ -56,7 +56,12 @@ Deno.test("wait on a cluster member that is down: the timeout names it and its s
     return undefined;
   };
   const clock = new ManualClock();
-  await using client = connect({ socket: daemon.path, clock, events: false, retry: false });
+  await using client = connect({
+    socket: daemon.path,
+    events: false,
+    retry: false,
+    ...onClock(clock),
+  });
   const { error: reason } = await clock.run(client.operations.wait(op.id, { timeout: 5_000 }), 100);
   assertInstanceOf(reason, OperationTimeoutError);
   assertStringIncludes(

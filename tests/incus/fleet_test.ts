@@ -7,7 +7,7 @@ import {
   MemberUnreachableError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { ManualClock } from "../_clock.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 import { misbehaving, readHead } from "../faults/_misbehaving.ts";
 
 async function fakes(count: number): Promise<FakeDaemon[]> {
@@ -74,7 +74,7 @@ Deno.test("fleet: a remote past `timeout` is its own TimeoutError, even when its
     };
     const targets = [{ name: "slow", socket: daemon.path }, { name: "fast", socket: daemon.path }];
     const clock = new ManualClock();
-    const options = { timeout: 5_000, concurrency: 1, connect: { clock } };
+    const options = { timeout: 5_000, concurrency: 1, connect: onClock(clock) };
     const { at, value } = await clock.run(acrossFleet(targets, ignoring, options), 500);
     assertEquals(at, 5_000);
     const [slow, fast] = value!;
@@ -99,7 +99,7 @@ Deno.test("listFleet: a stalled remote is missing after the per-remote limit (30
     daemon.createOperation();
     const clock = new ManualClock();
     const targets = [{ name: "stalled", socket: silent.path }, { name: "ok", socket: daemon.path }];
-    const listing = listFleet(targets, { concurrency: 1, connect: { clock } });
+    const listing = listFleet(targets, { concurrency: 1, connect: onClock(clock) });
     const { at, value } = await clock.run(listing, 1_000);
     assertEquals(at, 30_000);
     assertEquals(value!.missing, ["stalled"]);

@@ -17,8 +17,9 @@ import {
   OperationTimeoutError,
   StatusCode,
 } from "../../mod.ts";
-import type { Clock, Operation } from "../../mod.ts";
-import { ManualClock } from "../_clock.ts";
+import type { Operation } from "../../mod.ts";
+import type { Clock } from "../../src/core/deadlines.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 import type { WaitFlavor } from "../../src/testing/mod.ts";
 import { fake, requestsTo, until } from "../_fake.ts";
 
@@ -27,7 +28,7 @@ const MISSING = "00000000-0000-4000-8000-000000000000";
 
 /** A fake daemon and a client; `events: false` makes waits use `/wait` slices only. */
 function setup(flavor: WaitFlavor = "incus", retentionMs?: number, events = true, clock?: Clock) {
-  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events, clock } });
+  return fake({ flavor, retentionMs, client: { waitSliceMs: 1_000, events, ...onClock(clock) } });
 }
 
 Deno.test("list: flattened, oldest first, recursion 0 gives ids", async () => {

@@ -23,7 +23,7 @@ import {
 } from "../../mod.ts";
 import type { FakeDaemon, WaitFlavor } from "../../src/testing/mod.ts";
 import { fake, until } from "../_fake.ts";
-import { ManualClock } from "../_clock.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 
 /** A fake daemon and a client on it. */
 function setup(flavor: WaitFlavor = "incus", options: Partial<ConnectOptions> = {}) {
@@ -132,7 +132,7 @@ Deno.test("waitRace: the first to finish decides, failure included", async () =>
 
 Deno.test("waitAllSettled: every outcome in order, timeouts included; the signal rejects", async () => {
   const clock = new ManualClock();
-  await using t = await setup("incus", { clock });
+  await using t = await setup("incus", onClock(clock));
   const ok = t.daemon.createOperation();
   const bad = t.daemon.createOperation();
   t.daemon.finish(ok.id, { status: "Success" });
@@ -156,7 +156,7 @@ Deno.test("waitAllSettled: every outcome in order, timeouts included; the signal
 
 Deno.test("waitAll: a timeout rejects OperationTimeoutError for an operation still running", async () => {
   const clock = new ManualClock();
-  await using t = await setup("incus", { clock });
+  await using t = await setup("incus", onClock(clock));
   const done = t.daemon.createOperation();
   t.daemon.finish(done.id, { status: "Success" });
   const slow = t.daemon.createOperation();
@@ -172,7 +172,7 @@ Deno.test("waitAll: a timeout rejects OperationTimeoutError for an operation sti
 for (const events of [true, false]) {
   Deno.test(`cancelOnAbort (events ${events}): a timeout or an abort cancels the operation`, async () => {
     const clock = new ManualClock();
-    await using t = await setup("incus", { events, clock });
+    await using t = await setup("incus", { events, ...onClock(clock) });
     const op = t.daemon.createOperation({ mayCancel: true });
     const ended = await clock.run(
       t.client.operations.wait(op, { timeout: 100, cancelOnAbort: true }),
@@ -196,7 +196,7 @@ for (const events of [true, false]) {
 
 Deno.test("cancelOnAbort: off by default; a refused cancel is the error's cause", async () => {
   const clock = new ManualClock();
-  await using t = await setup("incus", { clock });
+  await using t = await setup("incus", onClock(clock));
   const op = t.daemon.createOperation({ mayCancel: true });
   const first = await clock.run(t.client.operations.wait(op, { timeout: 50 }));
   assertInstanceOf(first.error, OperationTimeoutError);
@@ -222,7 +222,7 @@ Deno.test("cancelOnAbort: off by default; a refused cancel is the error's cause"
 
 Deno.test("cancelOnAbort in waitAll: the timeout cancels every one still running, a failure none", async () => {
   const clock = new ManualClock();
-  await using t = await setup("incus", { clock });
+  await using t = await setup("incus", onClock(clock));
   const ops = [
     t.daemon.createOperation({ mayCancel: true }),
     t.daemon.createOperation({ mayCancel: true }),

@@ -4,32 +4,26 @@
  * @module
  */
 
-import { ConnectionError } from "../../core/errors.ts";
 import { timeLimit } from "../../core/deadlines.ts";
+import { ConnectionError } from "../../core/errors.ts";
+import { type CallScope, scopeQuery } from "../call_scope.ts";
 import { IncusError, NotCancellableError } from "../errors.ts";
-import type { CallOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
-import { COLLECTION, notFound } from "./sighting.ts";
+import { COLLECTION, notFound } from "./state.ts";
 
 /** Longest a cancel sent because a wait gave up may take, ms. */
 const CANCEL_ON_ABORT_LIMIT_MS = 10_000;
 
 /**
- * Sends `DELETE /1.0/operations/<id>`; resolves once the server accepted.
- * A 400 is {@linkcode NotCancellableError}, a 404
+ * Sends `DELETE /1.0/operations/<id>` for the scope's operation; resolves
+ * once the server accepted. A 400 is {@linkcode NotCancellableError}, a 404
  * {@linkcode OperationNotFoundError}.
  */
-export async function cancelOperation(
-  context: OperationsContext,
-  id: string,
-  options: CallOptions,
-): Promise<void> {
-  const path = `${COLLECTION}/${id}`;
+export async function cancelOperation(context: OperationsContext, scope: CallScope): Promise<void> {
+  const { id, signal } = scope;
   try {
-    await context.transport.request("DELETE", path, {
-      query: context.query(options.project),
-      signal: options.signal,
-    });
+    const query = scopeQuery({ project: scope.project });
+    await context.transport.request("DELETE", `${COLLECTION}/${id}`, { query, signal });
   } catch (error) {
     if (
       error instanceof IncusError && error.status === 400 && !(error instanceof ConnectionError)
@@ -45,21 +39,20 @@ export async function cancelOperation(
 }
 
 /**
- * For `cancelOnAbort`: cancels operation `id`, best effort, within
+ * For `cancelOnAbort`: cancels the scope's operation, best effort, within
  * {@linkcode CANCEL_ON_ABORT_LIMIT_MS}; resolves with what the cancel
  * threw, or `undefined` when the server accepted it. Never rejects.
  */
 export async function cancelAfterGivingUp(
   context: OperationsContext,
-  id: string,
-  options: CallOptions,
+  scope: CallScope,
 ): Promise<unknown> {
   const limit = timeLimit(CANCEL_ON_ABORT_LIMIT_MS, {
     clock: context.clock,
     message: "the cancel took too long",
   });
   try {
-    await cancelOperation(context, id, { project: options.project, signal: limit.signal });
+    await cancelOperation(context, { ...scope, signal: limit.signal });
     return undefined;
   } catch (error) {
     return error;

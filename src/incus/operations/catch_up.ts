@@ -10,15 +10,12 @@
 
 import { abortable } from "../../core/signals.ts";
 import type { Operation } from "../operation.ts";
-import type { CallOptions } from "./options.ts";
+import type { CallScope } from "../call_scope.ts";
 import type { OperationsContext } from "./context.ts";
-import { COLLECTION, type Sighting } from "./sighting.ts";
+import type { StateAndSource } from "./state.ts";
 
 /** Catch-up reads waiting for one list, by operation id. */
 type Batch = Map<string, PromiseWithResolvers<Operation | undefined>[]>;
-
-/** The request a batched read reports. */
-const LIST_REQUEST = { method: "GET", path: COLLECTION, status: 200 } as const;
 
 /** The catch-up reads of one client. */
 export class CatchUp {
@@ -29,35 +26,40 @@ export class CatchUp {
     this.#context = context;
   }
 
-  /** Reads operation `id`, in a batch with the other reads of this tick and scope. */
-  read(id: string, options: CallOptions): Promise<Sighting> {
-    const scope = options.project ?? this.#context.project ?? "";
-    let batch = this.#batches.get(scope);
+  /** Reads the scope's operation, in a batch with the other reads of this tick and project. */
+  read(scope: CallScope): Promise<StateAndSource> {
+    const key = scope.project ?? "";
+    let batch = this.#batches.get(key);
     if (batch === undefined) {
       const created: Batch = new Map();
       batch = created;
-      this.#batches.set(scope, created);
-      setTimeout(() => this.#flush(scope, created, options.project), 0);
+      this.#batches.set(key, created);
+      setTimeout(() => this.#flush(key, created, scope), 0);
     }
     const pending = Promise.withResolvers<Operation | undefined>();
-    const waiters = batch.get(id) ?? [];
+    const waiters = batch.get(scope.id) ?? [];
     waiters.push(pending);
-    batch.set(id, waiters);
-    const answer = options.signal ? abortable(pending.promise, options.signal) : pending.promise;
-    return answer.then((found) =>
+    batch.set(scope.id, waiters);
+    const answer = scope.signal ? abortable(pending.promise, scope.signal) : pending.promise;
+    return answer.then(async (found) =>
       found === undefined
-        ? this.#context.read(id, options)
-        : { operation: found, request: { ...LIST_REQUEST } }
+        ? { operation: await this.#context.read(scope), source: "get" }
+        : { operation: found, source: "list" }
     );
   }
 
   /** Answers a batch: one list when several reads wait, else nothing (single GETs). */
-  async #flush(scope: string, batch: Batch, project: string | undefined): Promise<void> {
-    this.#batches.delete(scope);
+  async #flush(key: string, batch: Batch, scope: CallScope): Promise<void> {
+    this.#batches.delete(key);
     const found = new Map<string, Operation>();
     if (batch.size > 1 && !this.#context.transport.closed) {
       try {
-        const groups = await this.#context.lister.fetch({ project }, 1);
+        // The list is the batch's, not the first waiter's: no signal of its own.
+        const groups = await this.#context.lister.fetch(
+          { ...scope, signal: undefined, retry: undefined },
+          false,
+          1,
+        );
         for (const ops of Object.values(groups)) {
           if (Array.isArray(ops)) { for (const op of ops as Operation[]) found.set(op.id, op); }
         }

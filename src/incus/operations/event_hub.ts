@@ -1,6 +1,7 @@
 /**
- * One shared `/1.0/events` connection (per project scope) that feeds every
- * waiter and watcher of a client: it opens on the first subscriber, closes
+ * The shared `/1.0/events` connections of a client ({@linkcode EventHubs}),
+ * one per project ({@linkcode OperationEventHub}), feeding every waiter and
+ * watcher of the client: each it opens on the first subscriber, closes
  * shortly after the last one leaves, reconnects with backoff when dropped
  * (telling subscribers to catch up, since events were lost), treats a long
  * silence as a dead connection, and reports when events cannot be had so
@@ -11,7 +12,7 @@
 
 import { pause } from "../../core/pause.ts";
 import { abortable } from "../../core/signals.ts";
-import { decodeEvent, openEventSocket } from "../events.ts";
+import { decodeEvent, eventsQuery, openEventSocket } from "../events.ts";
 import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
@@ -121,11 +122,6 @@ export class OperationEventHub {
     this.#transport = transport;
     this.#query = query;
     this.#settings = { ...DEFAULTS, ...settings };
-  }
-
-  /** How many subscriptions are active. */
-  get subscribers(): number {
-    return this.#count;
   }
 
   /**
@@ -333,5 +329,35 @@ export class OperationEventHub {
   #stopSweeper(): void {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
+  }
+}
+
+/** The shared events connections of one client, one per project, made on first use. */
+export class EventHubs {
+  readonly #transport: Transport;
+  readonly #settings: Partial<HubSettings> | undefined;
+  readonly #hubs = new Map<string, OperationEventHub>();
+
+  constructor(transport: Transport, settings: Partial<HubSettings> | undefined) {
+    this.#transport = transport;
+    this.#settings = settings;
+  }
+
+  /** The connection of a project (`undefined`: the server's default). */
+  get(project: string | undefined): OperationEventHub {
+    const key = project ?? "";
+    let hub = this.#hubs.get(key);
+    if (hub === undefined) {
+      const query = eventsQuery({ types: ["operation"] }, project);
+      this.#hubs.set(key, hub = new OperationEventHub(this.#transport, query, this.#settings));
+    }
+    return hub;
+  }
+
+  /** Closes every connection; resolves once each is closed. */
+  async close(): Promise<void> {
+    const hubs = [...this.#hubs.values()];
+    this.#hubs.clear();
+    await Promise.all(hubs.map((hub) => hub.close()));
   }
 }

@@ -7,9 +7,10 @@
 
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
-import type { RequestContext } from "./request_context.ts";
-import { COLLECTION } from "./sighting.ts";
-import { memberName, type OperationsByMember } from "../cluster.ts";
+import type { OperationsContext } from "./context.ts";
+import { COLLECTION } from "./state.ts";
+import type { OperationsByMember } from "../cluster.ts";
+import { type CallScope, scopeQuery } from "../call_scope.ts";
 
 const ALL_PROJECTS_EXTENSION = "operations_get_query_all_projects";
 
@@ -18,35 +19,35 @@ export type StatusGroups = Record<string, unknown[]>;
 
 /** Lists operations for one client; remembers whether it honours `all-projects`. */
 export class Lister {
-  readonly #context: RequestContext;
+  readonly #context: OperationsContext;
   #allProjects: Promise<boolean> | undefined;
 
-  constructor(context: RequestContext) {
+  constructor(context: OperationsContext) {
     this.#context = context;
   }
 
   /** The operations (`recursion: 1`), oldest first, or their ids (`recursion: 0`). */
-  async list(options: ListOptions): Promise<Operation[] | string[]> {
+  async list(scope: CallScope, options: ListOptions): Promise<Operation[] | string[]> {
     const recursion = options.recursion ?? 1;
-    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
-    const groups = await this.fetch(options, recursion);
+    const groups = await this.fetch(scope, options.allProjects, recursion);
+    const check = { signal: scope.signal, target: scope.member, partial: options.partial };
     if (recursion === 0) {
       const ids: string[] = [];
       for (const urls of Object.values(groups)) {
         if (Array.isArray(urls)) { for (const url of urls) ids.push(idFromUrl(String(url))); }
       }
-      return await this.#context.members.verify(ids, [], scope, "GET", COLLECTION);
+      return await this.#context.members.verify(ids, [], check);
     }
     const ops = sortOldestFirst(groups as Record<string, Operation[]>);
-    return await this.#context.members.verify(ops, ops, scope, "GET", COLLECTION);
+    return await this.#context.members.verify(ops, ops, check);
   }
 
   /** The operations grouped by lower-case status; every status key present. */
-  async listByStatus(options: ListOptions): Promise<OperationsByStatus> {
-    const scope = { ...options, target: memberName(options.target) ?? this.#context.target };
-    const byStatus = await this.fetch(options, 1) as Record<string, Operation[]>;
+  async listByStatus(scope: CallScope, options: ListOptions): Promise<OperationsByStatus> {
+    const byStatus = await this.fetch(scope, options.allProjects, 1) as Record<string, Operation[]>;
     const all = sortOldestFirst(byStatus);
-    const kept = new Set(await this.#context.members.verify(all, all, scope, "GET", COLLECTION));
+    const check = { signal: scope.signal, target: scope.member, partial: options.partial };
+    const kept = new Set(await this.#context.members.verify(all, all, check));
     const groups = {} as OperationsByStatus;
     for (const key of STATUS_KEYS) groups[key] = [];
     for (const [key, ops] of Object.entries(byStatus)) {
@@ -57,21 +58,25 @@ export class Lister {
   }
 
   /** The operations grouped by cluster member, with the members not heard from. */
-  async listByMember(options: ListOptions): Promise<OperationsByMember> {
-    const target = memberName(options.target) ?? this.#context.target;
-    const all = sortOldestFirst(await this.fetch(options, 1) as Record<string, Operation[]>);
-    return await this.#context.members.group(all, { signal: options.signal, target });
+  async listByMember(scope: CallScope, options: ListOptions): Promise<OperationsByMember> {
+    const groups = await this.fetch(scope, options.allProjects, 1);
+    const all = sortOldestFirst(groups as Record<string, Operation[]>);
+    return await this.#context.members.group(all, { signal: scope.signal, target: scope.member });
   }
 
-  /** The server's status groups for `options`' scope. */
-  async fetch(options: ListOptions, recursion: 0 | 1): Promise<StatusGroups> {
-    if (options.allProjects && !(await this.#supportsAllProjects(options.signal))) {
-      return await this.#fetchEveryProject(options, recursion);
+  /** The server's status groups of the scope's project (or every project). */
+  async fetch(
+    scope: CallScope,
+    allProjects: boolean | undefined,
+    recursion: 0 | 1,
+  ): Promise<StatusGroups> {
+    if (allProjects && !(await this.#supportsAllProjects(scope.signal))) {
+      return await this.#fetchEveryProject(scope, recursion);
     }
-    const query = options.allProjects
+    const query = allProjects
       ? `recursion=${recursion}&all-projects=true`
-      : this.#context.query(options.project, `recursion=${recursion}`);
-    const envelope = await this.#context.get(COLLECTION, query, options);
+      : scopeQuery({ project: scope.project }, `recursion=${recursion}`);
+    const envelope = await this.#context.requests.get(COLLECTION, query, scope);
     const metadata = envelope.metadata;
     // A server with no operations may answer `null` or `{}`.
     return metadata !== null && typeof metadata === "object" ? metadata as StatusGroups : {};
@@ -83,7 +88,7 @@ export class Lister {
    * lists the default project only, so there the client asks every project.
    */
   #supportsAllProjects(signal: AbortSignal | undefined): Promise<boolean> {
-    this.#allProjects ??= this.#context.get("/1.0", undefined, { signal }).then(
+    this.#allProjects ??= this.#context.requests.get("/1.0", undefined, { signal }).then(
       (envelope) => {
         const extensions = (envelope.metadata as { api_extensions?: unknown })?.api_extensions;
         return Array.isArray(extensions) && extensions.includes(ALL_PROJECTS_EXTENSION);
@@ -97,13 +102,13 @@ export class Lister {
   }
 
   /** Lists every project's operations, one request each, merged by status. */
-  async #fetchEveryProject(options: ListOptions, recursion: 0 | 1): Promise<StatusGroups> {
-    const projects = await this.#context.get("/1.0/projects", "recursion=0", options);
+  async #fetchEveryProject(scope: CallScope, recursion: 0 | 1): Promise<StatusGroups> {
+    const projects = await this.#context.requests.get("/1.0/projects", "recursion=0", scope);
     const names = (projects.metadata as string[] ?? []).map((url) =>
       decodeURIComponent(idFromUrl(url))
     );
     const lists = await Promise.all(
-      names.map((project) => this.fetch({ ...options, project, allProjects: false }, recursion)),
+      names.map((project) => this.fetch({ ...scope, project }, false, recursion)),
     );
     const merged: StatusGroups = {};
     for (const groups of lists) {

@@ -9,7 +9,8 @@
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
-import { type OperationRef, operationRef, scoped } from "../operation_id.ts";
+import { type OperationRef, operationRef } from "../operation_id.ts";
+import { type CallScope, callScope, type ScopeOptions } from "../call_scope.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
@@ -73,10 +74,20 @@ export class Operations {
     settings: OperationsSettings = {},
     requests: IdempotentRequests = new IdempotentRequests(transport, settings.retry),
   ) {
-    this.#context = new OperationsContext(transport, requests, settings.project, {
-      ...DEFAULT_TUNING,
-      ...settings.tuning,
-    }, { memberGraceMs: settings.memberGraceMs, target: settings.target, clock: settings.clock });
+    const { project, target: member, clock } = settings;
+    this.#context = new OperationsContext(
+      transport,
+      requests,
+      { project, member, clock },
+      { ...DEFAULT_TUNING, ...settings.tuning },
+      settings.memberGraceMs,
+    );
+  }
+
+  /** What a call is about (its arguments checked), decided once: {@linkcode callScope}. */
+  #scope(options: ScopeOptions, ...operation: [OperationRef] | []): CallScope {
+    const ref = operation.length === 0 ? undefined : operationRef(operation[0]);
+    return callScope(this.#context.defaults, options, ref);
   }
 
   /**
@@ -108,10 +119,9 @@ export class Operations {
     options?: O,
     mutator?: Mutator<ListResult<O>, R>,
   ): Promise<NoInfer<R>> {
-    return await applyMutator(
-      await this.#context.lister.list(options ?? {}) as ListResult<O>,
-      mutator,
-    );
+    const list = options ?? {};
+    const found = await this.#context.lister.list(this.#scope(list), list);
+    return await applyMutator(found as ListResult<O>, mutator);
   }
 
   /**
@@ -138,7 +148,8 @@ export class Operations {
     options: Omit<ListOptions, "recursion"> = {},
     mutator?: Mutator<OperationsByStatus, R>,
   ): Promise<NoInfer<R>> {
-    return await applyMutator(await this.#context.lister.listByStatus(options), mutator);
+    const groups = await this.#context.lister.listByStatus(this.#scope(options), options);
+    return await applyMutator(groups, mutator);
   }
 
   /**
@@ -167,7 +178,8 @@ export class Operations {
     options: Omit<ListOptions, "recursion" | "partial"> = {},
     mutator?: Mutator<OperationsByMember, R>,
   ): Promise<NoInfer<R>> {
-    return await applyMutator(await this.#context.lister.listByMember(options), mutator);
+    const groups = await this.#context.lister.listByMember(this.#scope(options), options);
+    return await applyMutator(groups, mutator);
   }
 
   /**
@@ -200,8 +212,7 @@ export class Operations {
     // No async function: the hot path is the request's promise and one handler.
     let read: Promise<Operation>;
     try {
-      const { id, call } = scoped(operation, options);
-      read = this.#context.operation(id, call);
+      read = this.#context.read(this.#scope(options, operation));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -242,8 +253,12 @@ export class Operations {
     options: WaitOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    const { id, call } = scoped(operation, options);
-    return await applyMutator(settle(await waitFinal(this.#context, id, call)), mutator);
+    const scope = this.#scope(options, operation);
+    try {
+      return await applyMutator(settle(await waitFinal(this.#context, scope, options)), mutator);
+    } finally {
+      scope.limit?.clear();
+    }
   }
 
   /**
@@ -271,8 +286,7 @@ export class Operations {
     operation: OperationRef,
     options: WatchOptions = {},
   ): AsyncGenerator<Operation, void, undefined> {
-    const { id, call } = scoped(operation, options);
-    return watchOperation(this.#context, id, call);
+    return watchOperation(this.#context, this.#scope(options, operation), options);
   }
 
   /**
@@ -442,8 +456,7 @@ export class Operations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    const { id, call } = scoped(operation, options);
-    await cancelOperation(this.#context, id, call);
+    await cancelOperation(this.#context, this.#scope(options, operation));
     return await applyMutator(undefined, mutator);
   }
 

@@ -234,7 +234,7 @@ export interface WaitTuning {
    *
    * @default {30000}
    */
-  maxSliceMs: number;
+  waitSliceMs: number;
   /** Pause between slices that returned early (a server that does not wait). */
   backoff: Backoff;
   /**
@@ -249,7 +249,7 @@ export interface WaitTuning {
 
 /** The waiting loop's defaults. */
 export const DEFAULT_TUNING: WaitTuning = {
-  maxSliceMs: DEFAULT_LONG_POLL_SLICE_MS,
+  waitSliceMs: DEFAULT_LONG_POLL_SLICE_MS,
   backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
   events: true,
 };

@@ -14,26 +14,17 @@ import {
   OperationFailedError,
   OperationTimeoutError,
 } from "../../core/errors.ts";
-import { anySignal } from "../../core/signals.ts";
 import { duration } from "../../core/validate.ts";
+import type { CallScope } from "../call_scope.ts";
 import { isFinal, type Operation, StatusCode } from "../operation.ts";
 import { parseProgress } from "../progress.ts";
 import { DEFAULT_POLL_MS, type WaitOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
-import type { Sighting } from "./sighting.ts";
-import { followEvents } from "./wait_events.ts";
-import { pollStates, waitWithSlices } from "./wait_slices.ts";
+import { requestOf, type StateAndSource } from "./state.ts";
+import { followEvents, pollStates } from "./states.ts";
+import { waitWithSlices } from "./wait_slices.ts";
 import { cancelAfterGivingUp } from "./cancel.ts";
 import { type Outage, outageText, throughOutages } from "../cluster.ts";
-import { type TimeLimit, timeLimit } from "../../core/deadlines.ts";
-
-/** How a wait that is part of several is controlled. */
-export interface WaitControl {
-  /** The whole call's time limit (replaces `options.timeout`). */
-  limit?: TimeLimit;
-  /** "No longer waited for" (another wait decided the call): not a reason to cancel. */
-  stop?: AbortSignal;
-}
 
 /** A function reporting an operation's progress when it changed, or `undefined`. */
 function progressReporter(
@@ -56,59 +47,51 @@ function progressReporter(
 }
 
 /**
- * Waits until operation `id` is final and resolves with its final state,
- * whatever the outcome. Rejects with `OperationTimeoutError` when the
- * timeout passes, with the caller's signal's reason when it aborts.
+ * Waits until the scope's operation is final and resolves with its final
+ * state, whatever the outcome. Rejects with `OperationTimeoutError` when
+ * the scope's time limit passes, with the caller's signal's reason when it
+ * aborts, and with `stop`'s reason when another wait decided the call.
  */
 export async function waitFinal(
   context: OperationsContext,
-  id: string,
+  scope: CallScope,
   options: WaitOptions,
-  control: WaitControl = {},
-): Promise<Sighting> {
-  const timeout = duration("timeout", options.timeout);
+  stop?: AbortSignal,
+): Promise<StateAndSource> {
   const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
+  const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
   options.signal?.throwIfAborted();
-  const clock = context.clock;
-  const own = control.limit === undefined && timeout !== undefined
-    ? timeLimit(timeout, { clock })
-    : undefined;
-  const limit = control.limit ?? own;
-  const signal = anySignal(options.signal, limit?.signal, control.stop) ??
-    new AbortController().signal;
+  const { id, limit } = scope;
+  const signal = scope.signal ?? new AbortController().signal;
   const report = progressReporter(options.onProgress);
-  let last: Sighting | undefined;
-  const see = (sighting: Sighting) => {
-    last = sighting;
-    report?.(sighting.operation);
+  let last: StateAndSource | undefined;
+  const see = (state: StateAndSource) => {
+    last = state;
+    report?.(state.operation);
   };
   // Incus /wait slices tell no state: when none was seen near the end, one
   // read is made before the time runs out, for the timeout error to carry
   // (the whole wait, that read included, fits in the timeout).
-  let lastRead: Promise<Sighting | undefined> | undefined;
-  const silence = limit &&
-    clock.alarm(limit.left() - Math.min(READ_BEFORE_TIMEOUT_MS, limit.ms / 2), () => {
-      if (last !== undefined) return;
-      const call = { project: options.project, retry: false as const, signal };
-      lastRead = context.read(id, call).catch(() => undefined);
-    });
-  const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
-  const attempt = async (): Promise<Sighting> => {
+  let lastRead: Promise<StateAndSource | undefined> | undefined;
+  const early = limit && Math.min(READ_BEFORE_TIMEOUT_MS, limit.ms / 2);
+  const silence = limit && context.clock.alarm(limit.left() - early!, () => {
+    if (last !== undefined) return;
+    lastRead = context.read({ ...scope, retry: false }).then(
+      (operation) => ({ operation, source: "get" as const }),
+      () => undefined,
+    );
+  });
+  const attempt = async (): Promise<StateAndSource> => {
     signal.throwIfAborted();
-    if (context.tuning.events) {
-      for await (const sighting of followEvents(context, id, options, signal)) {
-        see(sighting);
-        if (isFinal(sighting.operation)) return sighting;
-      }
-      // Events unavailable or lost: poll from now on.
-    }
-    if (report !== undefined) {
-      for await (const sighting of pollStates(context, id, options, signal, pollMs)) {
-        see(sighting);
-        if (isFinal(sighting.operation)) return sighting;
+    const states = context.tuning.events ? followEvents(context, scope) : undefined;
+    // Without events (or once they are lost), reads every pollMs to report progress.
+    for (const source of [states, report && pollStates(context, scope, pollMs)]) {
+      for await (const state of source ?? []) {
+        see(state);
+        if (isFinal(state.operation)) return state;
       }
     }
-    return await waitWithSlices(context, id, options, signal, limit, see);
+    return await waitWithSlices(context, scope, see);
   };
   const outage: Outage = {};
   try {
@@ -117,22 +100,22 @@ export async function waitFinal(
   } catch (error) {
     const callerAborted = options.signal?.aborted === true;
     const timedOut = !callerAborted && limit?.signal.aborted === true;
-    if (!callerAborted && !timedOut) throw control.stop?.aborted ? control.stop.reason : error;
+    if (!callerAborted && !timedOut) throw stop?.aborted ? stop.reason : error;
     const seen = last ?? await lastRead;
     const cancelError = options.cancelOnAbort
-      ? await cancelAfterGivingUp(context, id, options)
+      ? await cancelAfterGivingUp(context, scope)
       : undefined;
     if (callerAborted) throw withCause(options.signal!.reason, cancelError);
+    const request = seen === undefined ? undefined : requestOf(id, seen.source);
     throw new OperationTimeoutError<Operation>(id, limit!.ms, {
       operation: seen === undefined ? undefined : withoutSecrets(seen.operation),
-      method: seen?.request.method,
-      path: seen?.request.path,
+      method: request?.method,
+      path: request?.path,
       cause: cancelError,
-      why: outageText(outage, clock.now()),
+      why: outageText(outage, context.clock.now()),
     });
   } finally {
     silence?.();
-    own?.clear();
   }
 }
 
@@ -156,11 +139,11 @@ function withCause(reason: unknown, cause: unknown): unknown {
  * Resolves a final operation (Success), or throws the error its status
  * means, naming the request that read it.
  */
-export function settle(sighting: Sighting): Operation {
-  const { operation, request } = sighting;
+export function settle(state: StateAndSource): Operation {
+  const { operation } = state;
   // The error carries the operation without its websocket secrets.
   const init = {
-    ...request,
+    ...requestOf(operation.id, state.source),
     operation: withoutSecrets(operation),
     operationStatusCode: operation.status_code,
   };

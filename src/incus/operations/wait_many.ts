@@ -8,23 +8,24 @@
  */
 
 import { boundedConcurrency } from "../../core/concurrency.ts";
+import { timeLimit } from "../../core/deadlines.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { describeValue, duration } from "../../core/validate.ts";
+import { callScope } from "../call_scope.ts";
 import type { Operation } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
 import type { WaitManyOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
 import { settle, waitFinal } from "./wait.ts";
-import { timeLimit } from "../../core/deadlines.ts";
 
 /** How the waits' promises make the call's answer (`Promise.all`, `Promise.any`, ...). */
 export type Combine<T> = (waits: Promise<Operation>[]) => Promise<T>;
 
 /**
  * Starts one wait per reference (all checked before anything is sent; at
- * most `concurrency` at once), combines them with `combine`, then stops
- * waiting for those still running (they keep running on the server). The
- * caller's signal rejects the call with its reason.
+ * most `concurrency` at once) under one time limit, combines them with
+ * `combine`, then stops waiting for those still running (they keep running
+ * on the server). The caller's signal rejects the call with its reason.
  */
 export async function waitMany<T>(
   context: OperationsContext,
@@ -35,18 +36,18 @@ export async function waitMany<T>(
   if (!Array.isArray(refs)) {
     throw new InvalidArgumentError(`invalid ids ${describeValue(refs)}: expected an array`);
   }
-  const targets = refs.map(operationRef);
-  const limit = boundedConcurrency(options.concurrency ?? Infinity);
+  const operations = refs.map(operationRef);
+  const limiter = boundedConcurrency(options.concurrency ?? Infinity);
   const timeout = duration("timeout", options.timeout);
   duration("pollMs", options.pollMs);
   options.signal?.throwIfAborted();
-  const deadline = timeout === undefined ? undefined : timeLimit(timeout, { clock: context.clock });
+  const limit = timeout === undefined ? undefined : timeLimit(timeout, { clock: context.clock });
   const stop = new AbortController();
-  const single = { ...options, timeout: undefined };
-  const waits = targets.map(({ id, project }) =>
-    limit(async () => {
-      const call = { ...single, project: options.project ?? project };
-      return settle(await waitFinal(context, id, call, { limit: deadline, stop: stop.signal }));
+  const shared = { limit, stop: stop.signal };
+  const waits = operations.map((operation) =>
+    limiter(async () => {
+      const scope = callScope(context.defaults, options, operation, shared);
+      return settle(await waitFinal(context, scope, options, stop.signal));
     })
   );
   for (const wait of waits) wait.catch(() => {});
@@ -57,7 +58,7 @@ export async function waitMany<T>(
   } catch (error) {
     throw options.signal?.aborted ? options.signal.reason : error;
   } finally {
-    deadline?.clear();
+    limit?.clear();
     stop.abort(new DOMException("no longer waited for", "AbortError"));
     await Promise.allSettled(waits);
   }

@@ -6,37 +6,31 @@
  */
 
 import { duration } from "../../core/validate.ts";
+import type { CallScope } from "../call_scope.ts";
 import { isFinal, type Operation } from "../operation.ts";
 import { DEFAULT_POLL_MS, type WatchOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
-import { followEvents } from "./wait_events.ts";
-import { pollStates } from "./wait_slices.ts";
+import { followEvents, pollStates } from "./states.ts";
 
-/** Every distinct state of operation `id` (already checked) until it is final. */
+/** Every distinct state of the scope's operation until it is final. */
 export async function* watchOperation(
   context: OperationsContext,
-  id: string,
+  scope: CallScope,
   options: WatchOptions,
 ): AsyncGenerator<Operation, void, undefined> {
   const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
   options.signal?.throwIfAborted();
-  const signal = options.signal ?? new AbortController().signal;
   let last = "";
-  const changed = (op: Operation) => {
-    const key = `${op.status_code} ${op.updated_at} ${JSON.stringify(op.metadata)}`;
-    if (key === last) return false;
-    last = key;
-    return true;
-  };
-  if (context.tuning.events) {
-    for await (const { operation } of followEvents(context, id, options, signal)) {
-      if (changed(operation)) yield operation;
+  const states = context.tuning.events ? followEvents(context, scope) : undefined;
+  // Without events (or once they are lost): read every pollMs from now on.
+  for (const source of [states, pollStates(context, scope, pollMs)]) {
+    for await (const { operation } of source ?? []) {
+      const key = `${operation.status_code} ${operation.updated_at} ${
+        JSON.stringify(operation.metadata)
+      }`;
+      if (key !== last) yield operation;
+      last = key;
       if (isFinal(operation)) return;
     }
-    // Events unavailable or lost: read it every pollMs from now on.
-  }
-  for await (const { operation } of pollStates(context, id, options, signal, pollMs)) {
-    if (changed(operation)) yield operation;
-    if (isFinal(operation)) return;
   }
 }
