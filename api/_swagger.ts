@@ -73,8 +73,8 @@ export interface Endpoint {
 
 /** One override of api/overrides.yaml. */
 export interface Override {
-  /** `incus-6.0` or `lxd-5.0`. */
-  api: string;
+  /** The APIs it applies to: `incus-6.0`, `lxd-5.0` or both (a list). */
+  api: string | string[];
   /** `Definition.field` (nested: `Definition.field.field`) or `METHOD /path/template`. */
   at: string;
   /** The field's value may be `null`. */
@@ -196,5 +196,6 @@ export function applyOverrides(
     if (call === undefined) throw new Error(`override ${override.at}: no such endpoint`);
     if (override.operation !== undefined) call.operation = override.operation;
     if (override.schema !== undefined) call.answer = override.schema;
+    if (override.nullable) call.answer = { ...call.answer, "x-nullable": true };
   }
 }

@@ -81,7 +81,8 @@ async function generate(target: Target, overrides: Override[]): Promise<Map<stri
   }
   const description = parse(text) as Description;
   const endpoints = endpointsOf(description);
-  applyOverrides(description, endpoints, overrides.filter((o) => o.api === target.name));
+  const own = overrides.filter((o) => [o.api].flat().includes(target.name));
+  applyOverrides(description, endpoints, own);
   const schemaPath = target.module.replace(/\.ts$/, "_schema.ts");
   return new Map([
     [target.module, await format(typesModule(target, description, endpoints))],
@@ -91,7 +92,9 @@ async function generate(target: Target, overrides: Override[]): Promise<Map<stri
 
 const check = Deno.args.includes("--check");
 const overrides = (parse(await read("api/overrides.yaml")) ?? []) as Override[];
-const unknownApi = overrides.find((o) => !TARGETS.some((target) => target.name === o.api));
+const unknownApi = overrides.find((o) =>
+  [o.api].flat().some((api) => !TARGETS.some((target) => target.name === api))
+);
 if (unknownApi !== undefined) throw new Error(`override ${unknownApi.at}: unknown api`);
 const stale: string[] = [];
 for (const target of TARGETS) {

@@ -199,7 +199,7 @@ export type Image = {
   public: boolean;
   size: number;
   type: string;
-  update_source: ImageSource;
+  update_source?: ImageSource;
   uploaded_at: string;
 };
 
@@ -234,7 +234,7 @@ export type ImageMetadata = {
   creation_date: number;
   expiry_date: number;
   properties: Record<string, string>;
-  templates: Record<string, ImageMetadataTemplate>;
+  templates: Record<string, ImageMetadataTemplate> | null;
 };
 
 /** `ImageMetadataTemplate` of Incus 6.0: `ImageMetadata.templates`. */
@@ -351,7 +351,7 @@ export type InitStorageVolumesProjectPost = {
   type: string;
 };
 
-/** `Instance` of Incus 6.0: the answer of `GET /1.0/instances/{name}`, the answer of `GET /1.0/instances/{name}?recursion=1` and 1 more. */
+/** `Instance` of Incus 6.0: the answer of `GET /1.0/instances/{name}` and the answer of `GET /1.0/instances?recursion=1`. */
 export type Instance = {
   architecture: string;
   config: Record<string, string>;
@@ -366,7 +366,7 @@ export type Instance = {
   name: string;
   profiles: string[];
   project: string;
-  restore: string;
+  restore?: string;
   stateful: boolean;
   status: string;
   status_code: StatusCode;
@@ -411,10 +411,10 @@ export type InstanceExecPost = {
   width: number;
 };
 
-/** `InstanceFull` of Incus 6.0: the answer of `GET /1.0/instances?recursion=2`. */
+/** `InstanceFull` of Incus 6.0: the answer of `GET /1.0/instances/{name}?recursion=1` and the answer of `GET /1.0/instances?recursion=2`. */
 export type InstanceFull = {
   architecture: string;
-  backups: InstanceBackup[];
+  backups: InstanceBackup[] | null;
   config: Record<string, string>;
   created_at: string;
   description: string;
@@ -427,8 +427,8 @@ export type InstanceFull = {
   name: string;
   profiles: string[];
   project: string;
-  restore: string;
-  snapshots: InstanceSnapshot[];
+  restore?: string;
+  snapshots: InstanceSnapshot[] | null;
   state: InstanceState;
   stateful: boolean;
   status: string;
@@ -532,8 +532,8 @@ export type InstanceState = {
   cpu: InstanceStateCPU;
   disk: Record<string, InstanceStateDisk>;
   memory: InstanceStateMemory;
-  network: Record<string, InstanceStateNetwork>;
-  os_info: InstanceStateOSInfo;
+  network: Record<string, InstanceStateNetwork> | null;
+  os_info: InstanceStateOSInfo | null;
   pid: number;
   processes: number;
   started_at: string;
@@ -641,23 +641,27 @@ export type MetadataConfigGroupName = string;
 
 /** `MetadataConfigKey` of Incus 6.0: `MetadataConfigGroup.keys`. */
 export type MetadataConfigKey = {
-  condition: string;
-  defaultdesc: string;
-  liveupdate: string;
+  condition?: string;
+  defaultdesc?: string;
+  liveupdate?: string;
   longdesc: string;
-  scope: string;
+  scope?: string;
   shortdesc: string;
   type: string;
+  default?: string;
+  initialvaluedesc?: string;
+  required?: string;
+  resource?: string;
 };
 
-/** `MetadataConfiguration` of Incus 6.0. */
+/** `MetadataConfiguration` of Incus 6.0: the answer of `GET /1.0/metadata/configuration`. */
 export type MetadataConfiguration = { configs: MetadataConfig };
 
 /** `Network` of Incus 6.0: the answer of `GET /1.0/networks/{name}` and the answer of `GET /1.0/networks?recursion=1`. */
 export type Network = {
   config: Record<string, string>;
   description: string;
-  locations: string[];
+  locations: string[] | null;
   managed: boolean;
   name: string;
   project: string;
@@ -882,15 +886,15 @@ export type NetworkPut = { config: Record<string, string>; description: string }
 /** `NetworkState` of Incus 6.0: the answer of `GET /1.0/networks/{name}/state`. */
 export type NetworkState = {
   addresses: NetworkStateAddress[];
-  bond: NetworkStateBond;
-  bridge: NetworkStateBridge;
+  bond: NetworkStateBond | null;
+  bridge: NetworkStateBridge | null;
   counters: NetworkStateCounters;
   hwaddr: string;
   mtu: number;
-  ovn: NetworkStateOVN;
+  ovn: NetworkStateOVN | null;
   state: string;
   type: string;
-  vlan: NetworkStateVLAN;
+  vlan: NetworkStateVLAN | null;
 };
 
 /** `NetworkStateAddress` of Incus 6.0: `NetworkState.addresses`. */
@@ -958,7 +962,7 @@ export type NetworkZonePut = { config: Record<string, string>; description: stri
 export type NetworkZoneRecord = {
   config: Record<string, string>;
   description: string;
-  entries: NetworkZoneRecordEntry[];
+  entries: NetworkZoneRecordEntry[] | null;
   name: string;
 };
 
@@ -1004,7 +1008,7 @@ export type Operation = {
   id: string;
   location: string;
   may_cancel: boolean;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
   resources: Record<string, string[]>;
   status: string;
   status_code: StatusCode;
@@ -1086,7 +1090,7 @@ export type ResourcesCPUCore = {
   core: number;
   die: number;
   flags: string[];
-  frequency: number;
+  frequency?: number;
   threads: ResourcesCPUThread[];
 };
 
@@ -1094,9 +1098,9 @@ export type ResourcesCPUCore = {
 export type ResourcesCPUSocket = {
   cache: ResourcesCPUCache[];
   cores: ResourcesCPUCore[];
-  frequency: number;
-  frequency_minimum: number;
-  frequency_turbo: number;
+  frequency?: number;
+  frequency_minimum?: number;
+  frequency_turbo?: number;
   name: string;
   socket: number;
   vendor: string;
@@ -1204,16 +1208,16 @@ export type ResourcesNetwork = { cards: ResourcesNetworkCard[]; total: number };
 export type ResourcesNetworkCard = {
   driver: string;
   driver_version: string;
-  firmware_version: string;
+  firmware_version?: string;
   numa_node: number;
   pci_address: string;
-  ports: ResourcesNetworkCardPort[];
-  product: string;
+  ports?: ResourcesNetworkCardPort[];
+  product?: string;
   product_id: string;
-  sriov: ResourcesNetworkCardSRIOV;
-  usb_address: string;
-  vdpa: ResourcesNetworkCardVDPA;
-  vendor: string;
+  sriov?: ResourcesNetworkCardSRIOV;
+  usb_address?: string;
+  vdpa?: ResourcesNetworkCardVDPA;
+  vendor?: string;
   vendor_id: string;
 };
 
@@ -1272,7 +1276,7 @@ export type ResourcesPCIDevice = {
 };
 
 /** `ResourcesPCIVPD` of Incus 6.0: `ResourcesPCIDevice.vpd`. */
-export type ResourcesPCIVPD = { entries: Record<string, string>; product_name: string };
+export type ResourcesPCIVPD = { entries?: Record<string, string>; product_name?: string };
 
 /** `ResourcesStorage` of Incus 6.0: `Resources.storage`. */
 export type ResourcesStorage = { disks: ResourcesStorageDisk[]; total: number };
@@ -1282,21 +1286,21 @@ export type ResourcesStorageDisk = {
   block_size: number;
   device: string;
   device_id: string;
-  device_path: string;
-  firmware_version: string;
+  device_path?: string;
+  firmware_version?: string;
   id: string;
-  model: string;
+  model?: string;
   numa_node: number;
   partitions: ResourcesStorageDiskPartition[];
   pci_address: string;
   read_only: boolean;
   removable: boolean;
   rpm: number;
-  serial: string;
+  serial?: string;
   size: number;
   type: string;
-  usb_address: string;
-  wwn: string;
+  usb_address?: string;
+  wwn?: string;
 };
 
 /** `ResourcesStorageDiskPartition` of Incus 6.0: `ResourcesStorageDisk.partitions`. */
@@ -1322,10 +1326,10 @@ export type ResourcesStoragePoolSpace = { total: number; used: number };
 
 /** `ResourcesSystem` of Incus 6.0: `Resources.system`. */
 export type ResourcesSystem = {
-  chassis: ResourcesSystemChassis;
+  chassis: ResourcesSystemChassis | null;
   family: string;
-  firmware: ResourcesSystemFirmware;
-  motherboard: ResourcesSystemMotherboard;
+  firmware: ResourcesSystemFirmware | null;
+  motherboard: ResourcesSystemMotherboard | null;
   product: string;
   serial: string;
   sku: string;
@@ -1543,7 +1547,7 @@ export type StorageVolume = {
   location: string;
   name: string;
   project: string;
-  restore: string;
+  restore?: string;
   type: string;
   used_by: string[];
 };
@@ -1600,7 +1604,7 @@ export type StorageVolumeSnapshot = {
   content_type: string;
   created_at: string;
   description: string;
-  expires_at: string;
+  expires_at: string | null;
   name: string;
 };
 
@@ -1634,7 +1638,7 @@ export type StorageVolumeSource = {
 };
 
 /** `StorageVolumeState` of Incus 6.0: the answer of `GET /1.0/storage-pools/{poolName}/volumes/{type}/{volumeName}/state`. */
-export type StorageVolumeState = { usage: StorageVolumeStateUsage };
+export type StorageVolumeState = { usage: StorageVolumeStateUsage | null };
 
 /** `StorageVolumeStateUsage` of Incus 6.0: `StorageVolumeState.usage`. */
 export type StorageVolumeStateUsage = { total: number; used: number };
@@ -2005,7 +2009,7 @@ export type Endpoints = {
     PUT: { query: { project?: string }; body: InstancePut; answer: never; operation: true };
   };
   "/1.0/instances/{name}/access": {
-    GET: { query: { project?: string }; body: never; answer: Access; operation: false };
+    GET: { query: { project?: string }; body: never; answer: Access | null; operation: false };
   };
   "/1.0/instances/{name}/backups": {
     GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
@@ -2188,7 +2192,7 @@ export type Endpoints = {
     PUT: { query: { project?: string }; body: InstanceStatePut; answer: never; operation: true };
   };
   "/1.0/instances/{name}?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: Instance; operation: false };
+    GET: { query: { project?: string }; body: never; answer: InstanceFull; operation: false };
   };
   "/1.0/instances?recursion=1": {
     GET: {
@@ -2207,7 +2211,12 @@ export type Endpoints = {
     };
   };
   "/1.0/metadata/configuration": {
-    GET: { query: Record<string, never>; body: never; answer: string; operation: false };
+    GET: {
+      query: Record<string, never>;
+      body: never;
+      answer: MetadataConfiguration;
+      operation: false;
+    };
   };
   "/1.0/metrics": {
     GET: {
@@ -2662,7 +2671,7 @@ export type Endpoints = {
     GET: {
       query: { project?: string; "all-projects"?: string };
       body: never;
-      answer: Operation[];
+      answer: Record<string, Operation[]>;
       operation: false;
     };
   };
@@ -2747,7 +2756,7 @@ export type Endpoints = {
     };
   };
   "/1.0/projects/{name}/access": {
-    GET: { query: Record<string, never>; body: never; answer: Access; operation: false };
+    GET: { query: Record<string, never>; body: never; answer: Access | null; operation: false };
   };
   "/1.0/projects/{name}/state": {
     GET: { query: Record<string, never>; body: never; answer: ProjectState; operation: false };

@@ -195,6 +195,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "update_source": "#ImageSource",
       "uploaded_at": "string",
     },
+    "optional": ["update_source"],
   },
   "ImageAlias": { "fields": { "description": "string", "name": "string" } },
   "ImageAliasesEntry": {
@@ -221,7 +222,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "creation_date": "integer",
       "expiry_date": "integer",
       "properties": { "values": "string" },
-      "templates": { "values": "#ImageMetadataTemplate" },
+      "templates": { "nullable": { "values": "#ImageMetadataTemplate" } },
     },
   },
   "ImageMetadataTemplate": {
@@ -357,6 +358,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "status_code": "#StatusCode",
       "type": "string",
     },
+    "optional": ["restore"],
   },
   "InstanceBackup": {
     "fields": {
@@ -397,7 +399,7 @@ export const DEFINITIONS: Record<string, Shape> = {
   "InstanceFull": {
     "fields": {
       "architecture": "string",
-      "backups": { "items": "#InstanceBackup" },
+      "backups": { "nullable": { "items": "#InstanceBackup" } },
       "config": { "values": "string" },
       "created_at": "string",
       "description": "string",
@@ -411,13 +413,14 @@ export const DEFINITIONS: Record<string, Shape> = {
       "profiles": { "items": "string" },
       "project": "string",
       "restore": "string",
-      "snapshots": { "items": "#InstanceSnapshot" },
+      "snapshots": { "nullable": { "items": "#InstanceSnapshot" } },
       "state": "#InstanceState",
       "stateful": "boolean",
       "status": "string",
       "status_code": "#StatusCode",
       "type": "string",
     },
+    "optional": ["restore"],
   },
   "InstancePost": {
     "fields": {
@@ -507,8 +510,8 @@ export const DEFINITIONS: Record<string, Shape> = {
       "cpu": "#InstanceStateCPU",
       "disk": { "values": "#InstanceStateDisk" },
       "memory": "#InstanceStateMemory",
-      "network": { "values": "#InstanceStateNetwork" },
-      "os_info": "#InstanceStateOSInfo",
+      "network": { "nullable": { "values": "#InstanceStateNetwork" } },
+      "os_info": { "nullable": "#InstanceStateOSInfo" },
       "pid": "integer",
       "processes": "integer",
       "started_at": "string",
@@ -602,14 +605,28 @@ export const DEFINITIONS: Record<string, Shape> = {
       "scope": "string",
       "shortdesc": "string",
       "type": "string",
+      "default": "string",
+      "initialvaluedesc": "string",
+      "required": "string",
+      "resource": "string",
     },
+    "optional": [
+      "condition",
+      "defaultdesc",
+      "liveupdate",
+      "scope",
+      "default",
+      "initialvaluedesc",
+      "required",
+      "resource",
+    ],
   },
   "MetadataConfiguration": { "fields": { "configs": "#MetadataConfig" } },
   "Network": {
     "fields": {
       "config": { "values": "string" },
       "description": "string",
-      "locations": { "items": "string" },
+      "locations": { "nullable": { "items": "string" } },
       "managed": "boolean",
       "name": "string",
       "project": "string",
@@ -818,15 +835,15 @@ export const DEFINITIONS: Record<string, Shape> = {
   "NetworkState": {
     "fields": {
       "addresses": { "items": "#NetworkStateAddress" },
-      "bond": "#NetworkStateBond",
-      "bridge": "#NetworkStateBridge",
+      "bond": { "nullable": "#NetworkStateBond" },
+      "bridge": { "nullable": "#NetworkStateBridge" },
       "counters": "#NetworkStateCounters",
       "hwaddr": "string",
       "mtu": "integer",
-      "ovn": "#NetworkStateOVN",
+      "ovn": { "nullable": "#NetworkStateOVN" },
       "state": "string",
       "type": "string",
-      "vlan": "#NetworkStateVLAN",
+      "vlan": { "nullable": "#NetworkStateVLAN" },
     },
   },
   "NetworkStateAddress": {
@@ -885,7 +902,7 @@ export const DEFINITIONS: Record<string, Shape> = {
     "fields": {
       "config": { "values": "string" },
       "description": "string",
-      "entries": { "items": "#NetworkZoneRecordEntry" },
+      "entries": { "nullable": { "items": "#NetworkZoneRecordEntry" } },
       "name": "string",
     },
   },
@@ -925,7 +942,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "id": "string",
       "location": "string",
       "may_cancel": "boolean",
-      "metadata": { "values": "unknown" },
+      "metadata": { "nullable": { "values": "unknown" } },
       "resources": { "values": { "items": "string" } },
       "status": "string",
       "status_code": "#StatusCode",
@@ -1002,6 +1019,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "frequency": "integer",
       "threads": { "items": "#ResourcesCPUThread" },
     },
+    "optional": ["frequency"],
   },
   "ResourcesCPUSocket": {
     "fields": {
@@ -1014,6 +1032,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "socket": "integer",
       "vendor": "string",
     },
+    "optional": ["frequency", "frequency_minimum", "frequency_turbo"],
   },
   "ResourcesCPUThread": {
     "fields": {
@@ -1127,6 +1146,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "vendor": "string",
       "vendor_id": "string",
     },
+    "optional": ["firmware_version", "ports", "product", "sriov", "usb_address", "vdpa", "vendor"],
   },
   "ResourcesNetworkCardPort": {
     "fields": {
@@ -1180,7 +1200,10 @@ export const DEFINITIONS: Record<string, Shape> = {
       "vpd": "#ResourcesPCIVPD",
     },
   },
-  "ResourcesPCIVPD": { "fields": { "entries": { "values": "string" }, "product_name": "string" } },
+  "ResourcesPCIVPD": {
+    "fields": { "entries": { "values": "string" }, "product_name": "string" },
+    "optional": ["entries", "product_name"],
+  },
   "ResourcesStorage": {
     "fields": { "disks": { "items": "#ResourcesStorageDisk" }, "total": "integer" },
   },
@@ -1205,6 +1228,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "usb_address": "string",
       "wwn": "string",
     },
+    "optional": ["device_path", "firmware_version", "model", "serial", "usb_address", "wwn"],
   },
   "ResourcesStorageDiskPartition": {
     "fields": {
@@ -1222,10 +1246,10 @@ export const DEFINITIONS: Record<string, Shape> = {
   "ResourcesStoragePoolSpace": { "fields": { "total": "integer", "used": "integer" } },
   "ResourcesSystem": {
     "fields": {
-      "chassis": "#ResourcesSystemChassis",
+      "chassis": { "nullable": "#ResourcesSystemChassis" },
       "family": "string",
-      "firmware": "#ResourcesSystemFirmware",
-      "motherboard": "#ResourcesSystemMotherboard",
+      "firmware": { "nullable": "#ResourcesSystemFirmware" },
+      "motherboard": { "nullable": "#ResourcesSystemMotherboard" },
       "product": "string",
       "serial": "string",
       "sku": "string",
@@ -1412,6 +1436,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "type": "string",
       "used_by": { "items": "string" },
     },
+    "optional": ["restore"],
   },
   "StorageVolumeBackup": {
     "fields": {
@@ -1455,7 +1480,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "content_type": "string",
       "created_at": "string",
       "description": "string",
-      "expires_at": "string",
+      "expires_at": { "nullable": "string" },
       "name": "string",
     },
   },
@@ -1480,7 +1505,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "volume_only": "boolean",
     },
   },
-  "StorageVolumeState": { "fields": { "usage": "#StorageVolumeStateUsage" } },
+  "StorageVolumeState": { "fields": { "usage": { "nullable": "#StorageVolumeStateUsage" } } },
   "StorageVolumeStateUsage": { "fields": { "total": "integer", "used": "integer" } },
   "StorageVolumesPost": {
     "fields": {
@@ -1628,7 +1653,9 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
     "POST": { "operation": "always" },
     "PUT": { "operation": "always" },
   },
-  "/1.0/instances/{name}/access": { "GET": { "operation": "never", "answer": "#Access" } },
+  "/1.0/instances/{name}/access": {
+    "GET": { "operation": "never", "answer": { "nullable": "#Access" } },
+  },
   "/1.0/instances/{name}/backups": {
     "GET": { "operation": "never", "answer": { "items": "string" } },
     "POST": { "operation": "always" },
@@ -1703,14 +1730,18 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
     "GET": { "operation": "never", "answer": "#InstanceState" },
     "PUT": { "operation": "always" },
   },
-  "/1.0/instances/{name}?recursion=1": { "GET": { "operation": "never", "answer": "#Instance" } },
+  "/1.0/instances/{name}?recursion=1": {
+    "GET": { "operation": "never", "answer": "#InstanceFull" },
+  },
   "/1.0/instances?recursion=1": {
     "GET": { "operation": "never", "answer": { "items": "#Instance" } },
   },
   "/1.0/instances?recursion=2": {
     "GET": { "operation": "never", "answer": { "items": "#InstanceFull" } },
   },
-  "/1.0/metadata/configuration": { "GET": { "operation": "never", "answer": "string" } },
+  "/1.0/metadata/configuration": {
+    "GET": { "operation": "never", "answer": "#MetadataConfiguration" },
+  },
   "/1.0/metrics": { "GET": { "operation": "never", "answer": "unknown" } },
   "/1.0/network-acls": {
     "GET": { "operation": "never", "answer": { "items": "string" } },
@@ -1842,7 +1873,7 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
   "/1.0/operations/{id}/websocket": { "GET": { "operation": "never", "answer": "unknown" } },
   "/1.0/operations/{id}/websocket?public": { "GET": { "operation": "never", "answer": "unknown" } },
   "/1.0/operations?recursion=1": {
-    "GET": { "operation": "never", "answer": { "items": "#Operation" } },
+    "GET": { "operation": "never", "answer": { "values": { "items": "#Operation" } } },
   },
   "/1.0/profiles": {
     "GET": { "operation": "never", "answer": { "items": "string" } },
@@ -1869,7 +1900,9 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
     "POST": { "operation": "always" },
     "PUT": { "operation": "never", "answer": { "fields": {} } },
   },
-  "/1.0/projects/{name}/access": { "GET": { "operation": "never", "answer": "#Access" } },
+  "/1.0/projects/{name}/access": {
+    "GET": { "operation": "never", "answer": { "nullable": "#Access" } },
+  },
   "/1.0/projects/{name}/state": { "GET": { "operation": "never", "answer": "#ProjectState" } },
   "/1.0/projects?recursion=1": {
     "GET": { "operation": "never", "answer": { "items": "#Project" } },

@@ -170,7 +170,7 @@ export type Image = {
   public: boolean;
   size: number;
   type: string;
-  update_source: ImageSource;
+  update_source?: ImageSource;
   uploaded_at: string;
 };
 
@@ -205,7 +205,7 @@ export type ImageMetadata = {
   creation_date: number;
   expiry_date: number;
   properties: Record<string, string>;
-  templates: Record<string, ImageMetadataTemplate>;
+  templates: Record<string, ImageMetadataTemplate> | null;
 };
 
 /** `ImageMetadataTemplate` of LXD 5.0: `ImageMetadata.templates`. */
@@ -297,7 +297,7 @@ export type InitNetworksProjectPost = {
 /** `InitPreseed` of LXD 5.0. */
 export type InitPreseed = { Node: InitLocalPreseed; cluster: InitClusterPreseed };
 
-/** `Instance` of LXD 5.0: the answer of `GET /1.0/instances/{name}`, the answer of `GET /1.0/instances/{name}?recursion=1` and 1 more. */
+/** `Instance` of LXD 5.0: the answer of `GET /1.0/instances/{name}` and the answer of `GET /1.0/instances?recursion=1`. */
 export type Instance = {
   architecture: string;
   config: Record<string, string>;
@@ -312,7 +312,7 @@ export type Instance = {
   name: string;
   profiles: string[];
   project: string;
-  restore: string;
+  restore?: string;
   stateful: boolean;
   status: string;
   status_code: StatusCode;
@@ -359,10 +359,10 @@ export type InstanceExecPost = {
   width: number;
 };
 
-/** `InstanceFull` of LXD 5.0: the answer of `GET /1.0/instances?recursion=2`. */
+/** `InstanceFull` of LXD 5.0: the answer of `GET /1.0/instances/{name}?recursion=1` and the answer of `GET /1.0/instances?recursion=2`. */
 export type InstanceFull = {
   architecture: string;
-  backups: InstanceBackup[];
+  backups: InstanceBackup[] | null;
   config: Record<string, string>;
   created_at: string;
   description: string;
@@ -375,8 +375,8 @@ export type InstanceFull = {
   name: string;
   profiles: string[];
   project: string;
-  restore: string;
-  snapshots: InstanceSnapshot[];
+  restore?: string;
+  snapshots: InstanceSnapshot[] | null;
   state: InstanceState;
   stateful: boolean;
   status: string;
@@ -475,7 +475,7 @@ export type InstanceState = {
   cpu: InstanceStateCPU;
   disk: Record<string, InstanceStateDisk>;
   memory: InstanceStateMemory;
-  network: Record<string, InstanceStateNetwork>;
+  network: Record<string, InstanceStateNetwork> | null;
   pid: number;
   processes: number;
   status: string;
@@ -561,7 +561,7 @@ export type InstancesPut = { state: InstanceStatePut };
 export type Network = {
   config: Record<string, string>;
   description: string;
-  locations: string[];
+  locations: string[] | null;
   managed: boolean;
   name: string;
   status: string;
@@ -730,15 +730,15 @@ export type NetworkPut = { config: Record<string, string>; description: string }
 /** `NetworkState` of LXD 5.0: the answer of `GET /1.0/networks/{name}/state`. */
 export type NetworkState = {
   addresses: NetworkStateAddress[];
-  bond: NetworkStateBond;
-  bridge: NetworkStateBridge;
+  bond: NetworkStateBond | null;
+  bridge: NetworkStateBridge | null;
   counters: NetworkStateCounters;
   hwaddr: string;
   mtu: number;
-  ovn: NetworkStateOVN;
+  ovn: NetworkStateOVN | null;
   state: string;
   type: string;
-  vlan: NetworkStateVLAN;
+  vlan: NetworkStateVLAN | null;
 };
 
 /** `NetworkStateAddress` of LXD 5.0: `NetworkState.addresses`. */
@@ -799,7 +799,7 @@ export type NetworkZonePut = { config: Record<string, string>; description: stri
 export type NetworkZoneRecord = {
   config: Record<string, string>;
   description: string;
-  entries: NetworkZoneRecordEntry[];
+  entries: NetworkZoneRecordEntry[] | null;
   name: string;
 };
 
@@ -845,7 +845,7 @@ export type Operation = {
   id: string;
   location: string;
   may_cancel: boolean;
-  metadata: Record<string, unknown>;
+  metadata: Record<string, unknown> | null;
   resources: Record<string, string[]>;
   status: string;
   status_code: StatusCode;
@@ -924,7 +924,7 @@ export type ResourcesCPUCache = { level: number; size: number; type: string };
 export type ResourcesCPUCore = {
   core: number;
   die: number;
-  frequency: number;
+  frequency?: number;
   threads: ResourcesCPUThread[];
 };
 
@@ -932,9 +932,9 @@ export type ResourcesCPUCore = {
 export type ResourcesCPUSocket = {
   cache: ResourcesCPUCache[];
   cores: ResourcesCPUCore[];
-  frequency: number;
-  frequency_minimum: number;
-  frequency_turbo: number;
+  frequency?: number;
+  frequency_minimum?: number;
+  frequency_turbo?: number;
   name: string;
   socket: number;
   vendor: string;
@@ -1034,15 +1034,15 @@ export type ResourcesNetwork = { cards: ResourcesNetworkCard[]; total: number };
 export type ResourcesNetworkCard = {
   driver: string;
   driver_version: string;
-  firmware_version: string;
+  firmware_version?: string;
   numa_node: number;
   pci_address: string;
-  ports: ResourcesNetworkCardPort[];
-  product: string;
+  ports?: ResourcesNetworkCardPort[];
+  product?: string;
   product_id: string;
-  sriov: ResourcesNetworkCardSRIOV;
-  usb_address: string;
-  vendor: string;
+  sriov?: ResourcesNetworkCardSRIOV;
+  usb_address?: string;
+  vendor?: string;
   vendor_id: string;
 };
 
@@ -1098,7 +1098,7 @@ export type ResourcesPCIDevice = {
 };
 
 /** `ResourcesPCIVPD` of LXD 5.0: `ResourcesPCIDevice.vpd`. */
-export type ResourcesPCIVPD = { entries: Record<string, string>; product_name: string };
+export type ResourcesPCIVPD = { entries?: Record<string, string>; product_name?: string };
 
 /** `ResourcesStorage` of LXD 5.0: `Resources.storage`. */
 export type ResourcesStorage = { disks: ResourcesStorageDisk[]; total: number };
@@ -1108,21 +1108,21 @@ export type ResourcesStorageDisk = {
   block_size: number;
   device: string;
   device_id: string;
-  device_path: string;
-  firmware_version: string;
+  device_path?: string;
+  firmware_version?: string;
   id: string;
-  model: string;
+  model?: string;
   numa_node: number;
   partitions: ResourcesStorageDiskPartition[];
   pci_address: string;
   read_only: boolean;
   removable: boolean;
   rpm: number;
-  serial: string;
+  serial?: string;
   size: number;
   type: string;
-  usb_address: string;
-  wwn: string;
+  usb_address?: string;
+  wwn?: string;
 };
 
 /** `ResourcesStorageDiskPartition` of LXD 5.0: `ResourcesStorageDisk.partitions`. */
@@ -1148,10 +1148,10 @@ export type ResourcesStoragePoolSpace = { total: number; used: number };
 
 /** `ResourcesSystem` of LXD 5.0: `Resources.system`. */
 export type ResourcesSystem = {
-  chassis: ResourcesSystemChassis;
+  chassis: ResourcesSystemChassis | null;
   family: string;
-  firmware: ResourcesSystemFirmware;
-  motherboard: ResourcesSystemMotherboard;
+  firmware: ResourcesSystemFirmware | null;
+  motherboard: ResourcesSystemMotherboard | null;
   product: string;
   serial: string;
   sku: string;
@@ -1362,7 +1362,7 @@ export type StorageVolume = {
   location: string;
   name: string;
   project: string;
-  restore: string;
+  restore?: string;
   type: string;
   used_by: string[];
 };
@@ -1397,7 +1397,7 @@ export type StorageVolumeSnapshot = {
   content_type: string;
   created_at: string;
   description: string;
-  expires_at: string;
+  expires_at: string | null;
   name: string;
 };
 
@@ -1425,7 +1425,7 @@ export type StorageVolumeSource = {
 };
 
 /** `StorageVolumeState` of LXD 5.0: the answer of `GET /1.0/storage-pools/{name}/volumes/{type}/{volume}/state`. */
-export type StorageVolumeState = { usage: StorageVolumeStateUsage };
+export type StorageVolumeState = { usage: StorageVolumeStateUsage | null };
 
 /** `StorageVolumeStateUsage` of LXD 5.0: `StorageVolumeState.usage`. */
 export type StorageVolumeStateUsage = { total: number; used: number };
@@ -1937,7 +1937,7 @@ export type Endpoints = {
     PUT: { query: { project?: string }; body: InstanceStatePut; answer: never; operation: true };
   };
   "/1.0/instances/{name}?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: Instance; operation: false };
+    GET: { query: { project?: string }; body: never; answer: InstanceFull; operation: false };
   };
   "/1.0/instances?recursion=1": {
     GET: {
@@ -2237,7 +2237,12 @@ export type Endpoints = {
     GET: { query: { secret?: string }; body: never; answer: unknown; operation: false };
   };
   "/1.0/operations?recursion=1": {
-    GET: { query: Record<string, never>; body: never; answer: Operation[]; operation: false };
+    GET: {
+      query: Record<string, never>;
+      body: never;
+      answer: Record<string, Operation[]>;
+      operation: false;
+    };
   };
   "/1.0/profiles": {
     GET: { query: { project?: string }; body: never; answer: string[]; operation: false };

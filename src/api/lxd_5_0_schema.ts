@@ -170,6 +170,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "update_source": "#ImageSource",
       "uploaded_at": "string",
     },
+    "optional": ["update_source"],
   },
   "ImageAlias": { "fields": { "description": "string", "name": "string" } },
   "ImageAliasesEntry": {
@@ -196,7 +197,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "creation_date": "integer",
       "expiry_date": "integer",
       "properties": { "values": "string" },
-      "templates": { "values": "#ImageMetadataTemplate" },
+      "templates": { "nullable": { "values": "#ImageMetadataTemplate" } },
     },
   },
   "ImageMetadataTemplate": {
@@ -307,6 +308,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "status_code": "#StatusCode",
       "type": "string",
     },
+    "optional": ["restore"],
   },
   "InstanceBackup": {
     "fields": {
@@ -349,7 +351,7 @@ export const DEFINITIONS: Record<string, Shape> = {
   "InstanceFull": {
     "fields": {
       "architecture": "string",
-      "backups": { "items": "#InstanceBackup" },
+      "backups": { "nullable": { "items": "#InstanceBackup" } },
       "config": { "values": "string" },
       "created_at": "string",
       "description": "string",
@@ -363,13 +365,14 @@ export const DEFINITIONS: Record<string, Shape> = {
       "profiles": { "items": "string" },
       "project": "string",
       "restore": "string",
-      "snapshots": { "items": "#InstanceSnapshot" },
+      "snapshots": { "nullable": { "items": "#InstanceSnapshot" } },
       "state": "#InstanceState",
       "stateful": "boolean",
       "status": "string",
       "status_code": "#StatusCode",
       "type": "string",
     },
+    "optional": ["restore"],
   },
   "InstancePost": {
     "fields": {
@@ -456,7 +459,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "cpu": "#InstanceStateCPU",
       "disk": { "values": "#InstanceStateDisk" },
       "memory": "#InstanceStateMemory",
-      "network": { "values": "#InstanceStateNetwork" },
+      "network": { "nullable": { "values": "#InstanceStateNetwork" } },
       "pid": "integer",
       "processes": "integer",
       "status": "string",
@@ -529,7 +532,7 @@ export const DEFINITIONS: Record<string, Shape> = {
     "fields": {
       "config": { "values": "string" },
       "description": "string",
-      "locations": { "items": "string" },
+      "locations": { "nullable": { "items": "string" } },
       "managed": "boolean",
       "name": "string",
       "status": "string",
@@ -690,15 +693,15 @@ export const DEFINITIONS: Record<string, Shape> = {
   "NetworkState": {
     "fields": {
       "addresses": { "items": "#NetworkStateAddress" },
-      "bond": "#NetworkStateBond",
-      "bridge": "#NetworkStateBridge",
+      "bond": { "nullable": "#NetworkStateBond" },
+      "bridge": { "nullable": "#NetworkStateBridge" },
       "counters": "#NetworkStateCounters",
       "hwaddr": "string",
       "mtu": "integer",
-      "ovn": "#NetworkStateOVN",
+      "ovn": { "nullable": "#NetworkStateOVN" },
       "state": "string",
       "type": "string",
-      "vlan": "#NetworkStateVLAN",
+      "vlan": { "nullable": "#NetworkStateVLAN" },
     },
   },
   "NetworkStateAddress": {
@@ -748,7 +751,7 @@ export const DEFINITIONS: Record<string, Shape> = {
     "fields": {
       "config": { "values": "string" },
       "description": "string",
-      "entries": { "items": "#NetworkZoneRecordEntry" },
+      "entries": { "nullable": { "items": "#NetworkZoneRecordEntry" } },
       "name": "string",
     },
   },
@@ -788,7 +791,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "id": "string",
       "location": "string",
       "may_cancel": "boolean",
-      "metadata": { "values": "unknown" },
+      "metadata": { "nullable": { "values": "unknown" } },
       "resources": { "values": { "items": "string" } },
       "status": "string",
       "status_code": "#StatusCode",
@@ -862,6 +865,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "frequency": "integer",
       "threads": { "items": "#ResourcesCPUThread" },
     },
+    "optional": ["frequency"],
   },
   "ResourcesCPUSocket": {
     "fields": {
@@ -874,6 +878,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "socket": "integer",
       "vendor": "string",
     },
+    "optional": ["frequency", "frequency_minimum", "frequency_turbo"],
   },
   "ResourcesCPUThread": {
     "fields": {
@@ -978,6 +983,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "vendor": "string",
       "vendor_id": "string",
     },
+    "optional": ["firmware_version", "ports", "product", "sriov", "usb_address", "vendor"],
   },
   "ResourcesNetworkCardPort": {
     "fields": {
@@ -1030,7 +1036,10 @@ export const DEFINITIONS: Record<string, Shape> = {
       "vpd": "#ResourcesPCIVPD",
     },
   },
-  "ResourcesPCIVPD": { "fields": { "entries": { "values": "string" }, "product_name": "string" } },
+  "ResourcesPCIVPD": {
+    "fields": { "entries": { "values": "string" }, "product_name": "string" },
+    "optional": ["entries", "product_name"],
+  },
   "ResourcesStorage": {
     "fields": { "disks": { "items": "#ResourcesStorageDisk" }, "total": "integer" },
   },
@@ -1055,6 +1064,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "usb_address": "string",
       "wwn": "string",
     },
+    "optional": ["device_path", "firmware_version", "model", "serial", "usb_address", "wwn"],
   },
   "ResourcesStorageDiskPartition": {
     "fields": {
@@ -1072,10 +1082,10 @@ export const DEFINITIONS: Record<string, Shape> = {
   "ResourcesStoragePoolSpace": { "fields": { "total": "integer", "used": "integer" } },
   "ResourcesSystem": {
     "fields": {
-      "chassis": "#ResourcesSystemChassis",
+      "chassis": { "nullable": "#ResourcesSystemChassis" },
       "family": "string",
-      "firmware": "#ResourcesSystemFirmware",
-      "motherboard": "#ResourcesSystemMotherboard",
+      "firmware": { "nullable": "#ResourcesSystemFirmware" },
+      "motherboard": { "nullable": "#ResourcesSystemMotherboard" },
       "product": "string",
       "serial": "string",
       "sku": "string",
@@ -1266,6 +1276,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "type": "string",
       "used_by": { "items": "string" },
     },
+    "optional": ["restore"],
   },
   "StorageVolumePost": {
     "fields": {
@@ -1289,7 +1300,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "content_type": "string",
       "created_at": "string",
       "description": "string",
-      "expires_at": "string",
+      "expires_at": { "nullable": "string" },
       "name": "string",
     },
   },
@@ -1310,7 +1321,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "volume_only": "boolean",
     },
   },
-  "StorageVolumeState": { "fields": { "usage": "#StorageVolumeStateUsage" } },
+  "StorageVolumeState": { "fields": { "usage": { "nullable": "#StorageVolumeStateUsage" } } },
   "StorageVolumeStateUsage": { "fields": { "total": "integer", "used": "integer" } },
   "StorageVolumesPost": {
     "fields": {
@@ -1518,7 +1529,9 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
     "GET": { "operation": "never", "answer": "#InstanceState" },
     "PUT": { "operation": "always" },
   },
-  "/1.0/instances/{name}?recursion=1": { "GET": { "operation": "never", "answer": "#Instance" } },
+  "/1.0/instances/{name}?recursion=1": {
+    "GET": { "operation": "never", "answer": "#InstanceFull" },
+  },
   "/1.0/instances?recursion=1": {
     "GET": { "operation": "never", "answer": { "items": "#Instance" } },
   },
@@ -1623,7 +1636,7 @@ export const ENDPOINTS: Record<string, EndpointShapes> = {
   "/1.0/operations/{id}/websocket": { "GET": { "operation": "never", "answer": "unknown" } },
   "/1.0/operations/{id}/websocket?public": { "GET": { "operation": "never", "answer": "unknown" } },
   "/1.0/operations?recursion=1": {
-    "GET": { "operation": "never", "answer": { "items": "#Operation" } },
+    "GET": { "operation": "never", "answer": { "values": { "items": "#Operation" } } },
   },
   "/1.0/profiles": {
     "GET": { "operation": "never", "answer": { "items": "string" } },
