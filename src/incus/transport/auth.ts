@@ -8,6 +8,7 @@
  */
 
 import { causeText, IncusOpsError, InvalidArgumentError } from "../../core/errors.ts";
+import { abortable } from "../../core/signals.ts";
 import { describeValue } from "../../core/validate.ts";
 import { AuthenticationError } from "../errors.ts";
 
@@ -26,7 +27,11 @@ export interface GetTokenOptions {
 
 /**
  * Gives the bearer token of a request: called before each attempt, and
- * with `forceRefresh: true` once after the server refused a token.
+ * with `forceRefresh: true` once after the server refused a token. The
+ * signal is the request's (its time limit, its caller's signal, `close()`);
+ * a forced refresh is one call shared by every request refused meanwhile,
+ * with a signal of its own (`requestTimeout` from its start, `close()`).
+ * The call loses to its signal even when it ignores it.
  *
  * @example
  * ```ts
@@ -62,6 +67,47 @@ function checkToken(token: unknown, from: string): string {
   return token;
 }
 
+/**
+ * One run of a task at a time, shared by every caller (a token refresh),
+ * under its own time limit: a caller's signal ends only its own wait, never
+ * the run (an issuer may have rotated the refresh token already: a refresh
+ * abandoned halfway would lose it). `stop` (the client's close) ends it.
+ */
+export class SharedRun<T> {
+  #run: Promise<T> | undefined;
+
+  /**
+   * @param limitMs The run's own time limit, ms.
+   * @param task The task, given the run's signal.
+   * @param timedOut The error a run over its limit rejects with.
+   * @param stop Ends the run in flight.
+   */
+  constructor(
+    readonly limitMs: number,
+    readonly task: (signal: AbortSignal) => T | Promise<T>,
+    readonly timedOut: () => Error,
+    readonly stop?: AbortSignal,
+  ) {}
+
+  /** Joins the run in flight, or starts one; `signal` ends this caller's wait only. */
+  join(signal: AbortSignal): Promise<T> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    this.#run ??= this.#start().finally(() => this.#run = undefined);
+    return abortable(this.#run, signal);
+  }
+
+  async #start(): Promise<T> {
+    const own = new AbortController();
+    const signal = this.stop === undefined ? own.signal : AbortSignal.any([own.signal, this.stop]);
+    const timer = setTimeout(() => own.abort(this.timedOut()), this.limitMs);
+    try {
+      return await abortable(new Promise<T>((resolve) => resolve(this.task(signal))), signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
 /** The response headers Incus names its OIDC issuer in. */
 const ISSUER_HEADER = "x-incus-oidc-issuer";
 const CLIENT_ID_HEADER = "x-incus-oidc-clientid";
@@ -78,7 +124,10 @@ export class BearerAuth {
   readonly #remote: string;
   /** Every token handed out, to scrub from texts (at most the last few). */
   readonly #seen: string[] = [];
-  #refreshing: Promise<string> | undefined;
+  /** The forced refresh in flight, shared by every request refused meanwhile. */
+  readonly #refresh: SharedRun<string>;
+  /** The token the last forced refresh gave. */
+  #refreshed: string | undefined;
   /** How many forced refreshes were made. */
   refreshes = 0;
   /** The issuer the server named in its last refusal. */
@@ -89,11 +138,12 @@ export class BearerAuth {
   /**
    * @param source `token` or `getToken` (one of them).
    * @param context `hint`: what to do when the server refuses the token
-   * (ends the error message); `remote`: the remote errors name.
+   * (ends the error message); `remote`: the remote errors name; `limitMs`:
+   * the forced refresh's own time limit; `closed`: ends it.
    */
   constructor(
     source: { token?: string; getToken?: GetToken },
-    context: { hint?: string; remote: string },
+    context: { hint?: string; remote: string; limitMs: number; closed?: AbortSignal },
   ) {
     const hint = context.hint;
     this.#remote = context.remote;
@@ -112,6 +162,14 @@ export class BearerAuth {
       (source.getToken === undefined
         ? "pass a valid token, or getToken to refresh it"
         : "getToken gave a refused token again after forceRefresh");
+    this.#refresh = new SharedRun(context.limitMs, async (signal) => {
+      this.refreshes++;
+      return this.#refreshed = await this.#ask(signal, true);
+    }, () =>
+      new AuthenticationError(
+        `${this.#remote}: getToken gave no refreshed token within ${context.limitMs} ms`,
+        { remote: this.#remote, issuer: this.issuer },
+      ), context.closed);
   }
 
   /** Whether a refused token may be refreshed (and the request tried once more). */
@@ -123,22 +181,17 @@ export class BearerAuth {
    * The `authorization` header value for one attempt.
    *
    * @param signal The request's signal.
-   * @param forceRefresh Whether the last token was refused.
+   * @param refused The header value the server refused, if it did.
    */
-  async header(signal: AbortSignal, forceRefresh = false): Promise<string> {
+  async header(signal: AbortSignal, refused?: string): Promise<string> {
     if (this.#getToken === undefined) return `Bearer ${this.#token}`;
-    let token: string;
-    if (forceRefresh) {
-      // Requests refused together share one refresh.
-      this.#refreshing ??= this.#ask(signal, true).finally(() => {
-        this.#refreshing = undefined;
-        this.refreshes++;
-      });
-      token = await this.#refreshing;
-    } else {
-      token = await this.#ask(signal, false);
-    }
-    return `Bearer ${token}`;
+    // A getToken that never settles loses to the request's signal.
+    if (refused === undefined) return `Bearer ${await abortable(this.#ask(signal, false), signal)}`;
+    // Refused with a token older than the last refresh's: that one is tried
+    // again. Requests refused together share one refresh, under its own limit.
+    const [seen, fresh] = [this.#seen, this.#refreshed];
+    const older = fresh !== undefined && seen.indexOf(refused.slice(7)) < seen.indexOf(fresh);
+    return `Bearer ${older ? fresh : await this.#refresh.join(signal)}`;
   }
 
   async #ask(signal: AbortSignal, forceRefresh: boolean): Promise<string> {
@@ -170,11 +223,41 @@ export class BearerAuth {
     this.clientId = headers.get(CLIENT_ID_HEADER) || this.clientId;
   }
 
-  /** `text` with every token handed out replaced by `<token>`. */
+  /**
+   * `text` with every token handed out replaced by `<token>`; a long token
+   * cut short (an excerpt of an answer that echoed it) goes from its first
+   * characters on.
+   */
   scrub(text: string): string {
     let clean = text;
-    for (const token of this.#seen) clean = clean.replaceAll(token, "<token>");
+    for (const token of this.#seen) {
+      clean = clean.replaceAll(token, "<token>");
+      const head = token.length >= 16 ? token.slice(0, 12) : undefined;
+      if (head !== undefined && clean.includes(head)) {
+        const parts = clean.split(head);
+        clean = [parts[0], ...parts.slice(1).map((part) => part.replace(/^[\x21-\x7e]*/, ""))]
+          .join("<token>");
+      }
+    }
     return clean;
+  }
+
+  /**
+   * Removes every token handed out from `error`'s message and stack and its
+   * causes' (the one place every error of a request or websocket passes).
+   */
+  clean<E>(error: E): E {
+    let e: unknown = error;
+    for (let depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+      const [message, stack] = [this.scrub(e.message), this.scrub(String(e.stack))];
+      try {
+        if (message !== e.message) e.message = message;
+        if (stack !== String(e.stack)) e.stack = stack;
+      } catch {
+        // a read-only message (a DOMException's): made here, never from a token
+      }
+    }
+    return error;
   }
 
   /**

@@ -115,7 +115,12 @@ export class Failover {
       const response = await fetch(`${origin}/1.0/cluster/members?recursion=1`, {
         client: transport.httpClient,
         signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+        redirect: "manual", // a redirect (to cleartext, another origin) is no member's answer
       });
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        return undefined;
+      }
       const body = await response.json() as { metadata?: unknown };
       if (!response.ok) return [];
       const members = Array.isArray(body.metadata) ? body.metadata : [];

@@ -6,19 +6,33 @@
  * gives the stored access token, and refreshes it with the refresh token at
  * the issuer's token endpoint (from its discovery document) when it has
  * expired or the server refused it, writing the file back as the CLI does
- * (mode 0600; here atomically: a temporary file renamed over it). There is
- * no interactive (browser) login here: a remote without usable tokens asks
- * for a login with the incus CLI.
+ * (mode 0600; here atomically: a temporary file renamed over it, through a
+ * symbolic link). One refresh at a time, shared by every caller, under its
+ * own time limit; the file is read again first (another process may have
+ * refreshed). The refresh token goes only to an https issuer (http on a
+ * loopback address) whose discovery document names itself, and never
+ * through a redirect. There is no interactive (browser) login here: a
+ * remote without usable tokens asks for a login with the incus CLI.
  *
  * @module
  */
 
+import { readTextLimited } from "../../core/body.ts";
 import { causeText, IncusOpsError } from "../../core/errors.ts";
 import { AuthenticationError } from "../errors.ts";
-import type { GetToken, GetTokenOptions } from "./auth.ts";
+import { type GetToken, type GetTokenOptions, SharedRun } from "./auth.ts";
 
 /** Largest token file read, bytes. */
 const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/** Largest answer read from the issuer (discovery document, token endpoint), bytes. */
+const MAX_ISSUER_BYTES = 1024 * 1024;
+
+/** Longest one refresh may take (discovery document and token endpoint), ms. */
+const REFRESH_TIMEOUT_MS = 30_000;
+
+/** Longest lifetime believed of a refreshed access token, s (a year). */
+const MAX_EXPIRES_IN_S = 365 * 24 * 3600;
 
 /** A token this close to its expiry is refreshed first, ms. */
 const EXPIRY_MARGIN_MS = 10_000;
@@ -41,6 +55,15 @@ export function oidcTokenPath(configDir: string, remote: string): string {
 export interface OidcTokenSourceOptions {
   /** Reads the clock, ms since the epoch (for tests; default `Date.now`). */
   now?: () => number;
+  /** Longest one refresh at the issuer may take, ms (default 30 s). */
+  refreshTimeout?: number;
+}
+
+/** A URL the refresh token may go to: https, or http on a loopback address. */
+function issuerUrl(value: unknown): URL | undefined {
+  const url = typeof value === "string" ? URL.parse(value) : null;
+  const loopback = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/.test(url?.hostname ?? "");
+  return url?.protocol === "https:" || (url?.protocol === "http:" && loopback) ? url : undefined;
 }
 
 /**
@@ -48,7 +71,7 @@ export interface OidcTokenSourceOptions {
  *
  * @param configDir The folder of `config.yml`.
  * @param remote The remote's name.
- * @param options The clock.
+ * @param options The clock and the refresh's time limit.
  * @returns The token source.
  */
 export function oidcTokenSource(
@@ -60,17 +83,25 @@ export function oidcTokenSource(
   const now = options.now ?? Date.now;
   const login = `log in with the incus CLI first (any command on the remote, e.g. ` +
     `"incus info ${remote}:", opens the OIDC login)`;
-  const fail = (why: string, status = 0, cause?: string) =>
-    new AuthenticationError(`remote "${remote}": ${why}; ${login}`, {
+  const fail = (why: string, status = 0, cause?: string, hint = login) =>
+    new AuthenticationError(`remote "${remote}": ${why}; ${hint}`, {
       status,
       remote,
       method: status === 0 ? "" : "POST",
       path: "",
       ...(cause === undefined ? {} : { cause: new Error(cause) }),
     });
-  let tokens: StoredTokens | undefined;
+  const refuse = (why: string) =>
+    fail(`${why}: the refresh token was not sent`, 0, undefined, "check the server's oidc.issuer");
+  /** The tokens in use: kept for the process even when they could not be written back. */
+  let tokens: StoredTokens = {};
+  /** The file's text when last read or written here (another process's refresh changes it). */
+  let known: string | undefined;
+  /** The issuer and client id of the last caller that asked for a refresh. */
+  let asked: GetTokenOptions = { forceRefresh: false };
 
-  const load = async (): Promise<StoredTokens> => {
+  /** Reads the file again; `true` when it changed since (its tokens are then in use). */
+  const reload = async (): Promise<boolean> => {
     let text: string;
     try {
       const info = await Deno.stat(path);
@@ -86,6 +117,7 @@ export function oidcTokenSource(
       }
       throw fail(`cannot read ${path} (${error instanceof Error ? error.name : "error"})`);
     }
+    if (text === known) return false;
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -95,117 +127,141 @@ export function oidcTokenSource(
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
       throw fail(`${path} holds no token object`);
     }
-    return parsed as StoredTokens;
+    [known, tokens] = [text, parsed as StoredTokens];
+    return true;
   };
 
-  const expired = (stored: StoredTokens) => {
-    if (typeof stored.expiry !== "string" || stored.expiry.startsWith("0001-")) return false;
-    const at = Date.parse(stored.expiry);
+  const expired = () => {
+    if (typeof tokens.expiry !== "string" || tokens.expiry.startsWith("0001-")) return false;
+    const at = Date.parse(tokens.expiry);
     return Number.isFinite(at) && at - EXPIRY_MARGIN_MS <= now();
   };
 
-  const refresh = async (
-    stored: StoredTokens,
-    signal: AbortSignal,
-    { issuer, clientId }: GetTokenOptions,
-  ): Promise<StoredTokens> => {
-    if (typeof stored.refresh_token !== "string" || stored.refresh_token === "") {
+  /** One answer of the issuer as JSON: no redirect followed, at most MAX_ISSUER_BYTES. */
+  const issuerJson = async (url: string, what: string, init: RequestInit) => {
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, redirect: "manual" });
+    } catch (error) {
+      if (init.signal?.aborted) throw init.signal.reason;
+      throw fail(`cannot reach ${what} ${url}`, 0, causeText(error));
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw refuse(`${what} ${url} redirects (HTTP ${response.status}), followed by no token`);
+    }
+    const text = await readTextLimited(
+      response,
+      MAX_ISSUER_BYTES,
+      (size) => fail(`${what} ${url} sent ${size}, over the ${MAX_ISSUER_BYTES}-byte limit`),
+    );
+    let body: Record<string, unknown> = {};
+    try {
+      body = Object(JSON.parse(text));
+    } catch {
+      // not JSON: the status says enough (its text is never shown)
+    }
+    return { status: response.status, ok: response.ok, body };
+  };
+
+  const refresh = async (signal: AbortSignal): Promise<void> => {
+    const refused = tokens.access_token;
+    // Another process may have refreshed: its fresh access token is used as it is.
+    if (await reload() && tokens.access_token !== refused && !expired()) return;
+    const { issuer, clientId } = asked;
+    if (typeof tokens.refresh_token !== "string" || tokens.refresh_token === "") {
       throw fail("the access token was refused or has expired, and there is no refresh token");
     }
     if (issuer === undefined || clientId === undefined) {
       throw fail("the access token was refused, and the server named no OIDC issuer to refresh it");
     }
-    const endpoint = await tokenEndpoint(issuer, signal, fail);
-    let response: Response;
-    try {
-      response = await fetch(endpoint, {
-        method: "POST",
-        signal,
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({
-          grant_type: "refresh_token",
-          refresh_token: stored.refresh_token,
-          client_id: clientId,
-        }).toString(),
-      });
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw fail(`cannot reach the token endpoint ${endpoint}`, 0, causeText(error));
-    }
-    const answer = await response.json().catch(() => undefined) as
-      | Record<string, unknown>
-      | undefined;
-    if (!response.ok || typeof answer?.access_token !== "string") {
-      const code = typeof answer?.error === "string" ? ` (${answer.error.slice(0, 64)})` : "";
-      throw fail(
-        `the issuer ${issuer} refused to refresh the tokens: HTTP ${response.status}${code}`,
-        response.ok ? 0 : response.status,
+    const base = issuerUrl(issuer);
+    if (base === undefined) throw refuse(`the issuer ${issuer} is not https (nor loopback http)`);
+    const trim = (url: unknown) => typeof url === "string" ? url.replace(/\/+$/, "") : url;
+    const discovery = `${trim(base.href)}/.well-known/openid-configuration`;
+    const document = await issuerJson(discovery, "the discovery document", { signal });
+    if (!document.ok || trim(document.body.issuer) !== trim(issuer)) {
+      throw refuse(
+        `the discovery document ${discovery} (HTTP ${document.status}) is not ${issuer}'s`,
       );
     }
-    const next: StoredTokens = { ...stored, access_token: answer.access_token };
+    const endpoint = issuerUrl(document.body.token_endpoint)?.href;
+    if (endpoint === undefined) throw refuse(`${discovery} names no https token endpoint`);
+    const { ok, status, body: answer } = await issuerJson(endpoint, "the token endpoint", {
+      method: "POST",
+      signal,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: tokens.refresh_token,
+        client_id: clientId,
+      }).toString(),
+    });
+    if (!ok || typeof answer.access_token !== "string") {
+      const code = typeof answer.error === "string" ? ` (${answer.error.slice(0, 64)})` : "";
+      throw fail(
+        `the issuer ${issuer} refused to refresh the tokens: HTTP ${status}${code}`,
+        ok ? 0 : status,
+      );
+    }
+    const next: StoredTokens = { ...tokens, access_token: answer.access_token };
     if (typeof answer.token_type === "string") next.token_type = answer.token_type;
     if (typeof answer.refresh_token === "string" && answer.refresh_token !== "") {
       next.refresh_token = answer.refresh_token;
     }
     if (typeof answer.expires_in === "number" && answer.expires_in > 0) {
-      next.expiry = new Date(now() + answer.expires_in * 1000).toISOString();
+      const seconds = Math.min(answer.expires_in, MAX_EXPIRES_IN_S);
+      next.expiry = new Date(now() + seconds * 1000).toISOString();
     }
-    await writeTokens(path, next);
-    return next;
+    tokens = next; // kept for the process whatever the write-back does
+    known = await writeTokens(path, next, remote);
   };
+
+  const limit = options.refreshTimeout ?? REFRESH_TIMEOUT_MS;
+  const renewal = new SharedRun(
+    limit,
+    refresh,
+    () => fail(`the issuer ${asked.issuer} did not refresh the tokens within ${limit} ms`),
+  );
 
   return async (signal, options) => {
-    tokens ??= await load();
-    const usable = typeof tokens.access_token === "string" && tokens.access_token !== "";
-    const refreshable = options.issuer !== undefined && options.clientId !== undefined;
+    if (known === undefined) await reload();
     // An expired token is refreshed up front once the issuer is known; until
     // then it is sent, and the server's refusal names the issuer.
-    if (!usable) throw fail(`no access token in ${path}`);
-    if (options.forceRefresh || (expired(tokens) && refreshable)) {
-      tokens = await refresh(tokens, signal, options);
+    if (options.forceRefresh || (expired() && options.issuer && options.clientId)) {
+      asked = options;
+      await renewal.join(signal);
     }
-    return tokens.access_token!;
+    if (typeof tokens.access_token !== "string" || tokens.access_token === "") {
+      throw fail(`no access token in ${path}`);
+    }
+    return tokens.access_token;
   };
 }
 
-/** The issuer's token endpoint, from its discovery document. */
-async function tokenEndpoint(
-  issuer: string,
-  signal: AbortSignal,
-  fail: (why: string, status?: number, cause?: string) => AuthenticationError,
-): Promise<string> {
-  const url = `${issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
-  let response: Response;
+/**
+ * Writes the tokens as the incus CLI does (JSON, mode 0600), atomically,
+ * through a symbolic link; resolves with the text written.
+ */
+async function writeTokens(path: string, tokens: StoredTokens, remote: string): Promise<string> {
+  const real = await Deno.realPath(path).catch(() => path);
+  const temporary = `${real}.${crypto.randomUUID()}.tmp`;
+  const text = JSON.stringify(tokens);
   try {
-    response = await fetch(url, { signal });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw fail(`cannot reach the issuer's discovery document ${url}`, 0, causeText(error));
-  }
-  const document = await response.json().catch(() => undefined) as
-    | Record<string, unknown>
-    | undefined;
-  const endpoint = document?.token_endpoint;
-  if (!response.ok || typeof endpoint !== "string" || URL.parse(endpoint) === null) {
-    throw fail(`the discovery document ${url} names no token endpoint (HTTP ${response.status})`);
-  }
-  return endpoint;
-}
-
-/** Writes the tokens as the incus CLI does (JSON, mode 0600), atomically. */
-async function writeTokens(path: string, tokens: StoredTokens): Promise<void> {
-  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.writeTextFile(temporary, JSON.stringify(tokens), { mode: 0o600, createNew: true });
+    await Deno.writeTextFile(temporary, text, { mode: 0o600, createNew: true });
     await Deno.chmod(temporary, 0o600); // whatever the umask
-    await Deno.rename(temporary, path);
+    await Deno.rename(temporary, real);
+    return text;
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
+    const fix = error instanceof Deno.errors.NotCapable
+      ? `run deno with --allow-write=${real.slice(0, real.lastIndexOf("/"))}`
+      : `${error instanceof Error ? error.name : "error"}: check its folder's permissions`;
     throw new AuthenticationError(
-      `cannot write the refreshed OIDC tokens to ${path}: ${
-        error instanceof Error ? error.name : "error"
-      }`,
-      { remote: path },
+      `remote "${remote}": the refreshed OIDC tokens are kept for this process but could not ` +
+        `be written back to ${real} (${fix}); until they are, the incus CLI and the next ` +
+        `process hold a spent refresh token`,
+      { remote },
     );
   }
 }

@@ -90,7 +90,12 @@ export class Transport {
     // Checked before a client exists: a refused token leaves nothing open.
     this.auth = options.token === undefined && options.getToken === undefined
       ? undefined
-      : new BearerAuth(options, { hint: options.authHint, remote: this.remoteName });
+      : new BearerAuth(options, {
+        hint: options.authHint,
+        remote: this.remoteName,
+        limitMs: this.#requestTimeout,
+        closed: this.#closed.signal,
+      });
     if (options.url !== undefined) {
       const url = URL.parse(options.url);
       if (url === null || url.protocol !== "https:") {
@@ -294,7 +299,7 @@ export class Transport {
           await response.body?.cancel();
           request.headers = {
             ...request.headers,
-            authorization: await auth.header(controller.signal, true),
+            authorization: await auth.header(controller.signal, request.headers!.authorization),
           };
           response = await fetch(url, request);
           if (response.status === 401) auth.noteRefusal(response.headers);
@@ -318,6 +323,7 @@ export class Transport {
         : await this.#readBody(response, method, path);
       return decodeEnvelope(text, response.status, method, path, this.endpoint) as T;
     } catch (error) {
+      auth?.clean(error); // whatever the answer echoed of the token
       if (controller.signal.reason instanceof ClientClosed) {
         throw closedError(method, path, this.endpoint);
       }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { ConnectionError, InvalidArgumentError } from "../../core/errors.ts";
+import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../../core/errors.ts";
+import { closedError } from "./transport_errors.ts";
 import { operationId } from "../operation_id.ts";
 import type { Transport } from "./transport.ts";
 
@@ -96,9 +97,28 @@ export function withBearer<T>(
   const auth = transport.auth;
   if (auth === undefined) return open();
   signal?.throwIfAborted();
-  const tokenSignal = signal ?? new AbortController().signal;
-  const attempt = async (forceRefresh: boolean) =>
-    await open({ authorization: await auth.header(tokenSignal, forceRefresh) });
+  // The token is fetched under the call's signal, the request time limit and close().
+  const limit = transport.requestTimeout;
+  const tokenSignal = AbortSignal.any([
+    transport.closedSignal,
+    AbortSignal.timeout(limit),
+    ...signal ? [signal] : [],
+  ]);
+  let sent: string | undefined;
+  const token = (refused?: string) =>
+    auth.header(tokenSignal, refused).catch((error) => {
+      if (signal?.aborted || !tokenSignal.aborted) throw error; // the caller's reason, or getToken's
+      const endpoint = transport.endpoint;
+      throw transport.closed
+        ? closedError("GET", path, endpoint)
+        : new ResponseTimeoutError(`websocket ${path}: no bearer token within ${limit} ms`, {
+          method: "GET",
+          path,
+          endpoint,
+        });
+    });
+  const attempt = async (refused?: string) =>
+    await open({ authorization: sent = await token(refused) });
   const refusal = (error: unknown) =>
     error instanceof ConnectionError && error.status === 401 ? error : undefined;
   const refused = (error: ConnectionError) =>
@@ -108,7 +128,7 @@ export function withBearer<T>(
       path,
       remote: transport.remoteName,
     });
-  return attempt(false).catch(async (error) => {
+  return attempt().catch(async (error) => {
     const first = refusal(error);
     if (first === undefined) {
       // Over TLS Deno does not say why a handshake failed: ask the server
@@ -118,13 +138,15 @@ export function withBearer<T>(
       const refreshes = auth.refreshes;
       await transport.request("GET", "/1.0", { signal });
       if (auth.refreshes === refreshes) throw error;
-      return await attempt(false);
+      return await attempt();
     }
     if (!auth.refreshable) throw refused(first);
-    return await attempt(true).catch((again) => {
+    return await attempt(sent).catch((again) => {
       const second = refusal(again);
       throw second === undefined ? again : refused(second);
     });
+  }).catch((error) => {
+    throw auth.clean(error);
   });
 }
 
