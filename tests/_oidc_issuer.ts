@@ -36,6 +36,8 @@ export interface TestIssuer extends AsyncDisposable {
   addRefreshToken(refreshToken: string, options?: MintOptions): void;
   /** The grants the token endpoint received (refresh tokens only). */
   readonly refreshes: string[];
+  /** Every request received, as `METHOD path`. */
+  readonly requests: string[];
   /** How many times the discovery document was fetched. */
   readonly discoveries: number;
   /** Stops serving. */
@@ -64,14 +66,30 @@ async function makeKey(): Promise<CryptoKeyPair> {
   ) as CryptoKeyPair;
 }
 
+/** What {@linkcode startIssuer} is started with. */
+export interface IssuerOptions {
+  /** The client id (default "incusops"). */
+  clientId?: string;
+  /** The port (default 0: any free port). */
+  port?: number;
+  /** The address listened on and named in `url` (default 127.0.0.1). */
+  hostname?: string;
+  /**
+   * A hostile issuer: asked first for every request (its path given); a
+   * response it gives is sent instead of the issuer's own.
+   */
+  hostile?: (
+    request: Request,
+    path: string,
+  ) => Response | undefined | Promise<Response | undefined>;
+}
+
 /**
  * Starts an issuer on 127.0.0.1 (port 0: any free port).
  *
- * @param options `clientId` (default "incusops"), `port` (default 0).
+ * @param options See {@linkcode IssuerOptions}.
  */
-export async function startIssuer(
-  options: { clientId?: string; port?: number } = {},
-): Promise<TestIssuer> {
+export async function startIssuer(options: IssuerOptions = {}): Promise<TestIssuer> {
   const clientId = options.clientId ?? "incusops";
   const key = await makeKey();
   const foreign = await makeKey();
@@ -80,6 +98,7 @@ export async function startIssuer(
   const jwks = { keys: [{ kty: jwk.kty, n: jwk.n, e: jwk.e, alg: "RS256", use: "sig", kid }] };
   const refreshTokens = new Map<string, MintOptions>();
   const refreshes: string[] = [];
+  const requests: string[] = [];
   let discoveries = 0;
   let url = "";
 
@@ -107,9 +126,12 @@ export async function startIssuer(
   const json = (body: unknown, status = 200) => Response.json(body, { status });
 
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
+    { hostname: options.hostname ?? "127.0.0.1", port: options.port ?? 0, onListen: () => {} },
     async (request) => {
       const path = new URL(request.url).pathname;
+      requests.push(`${request.method} ${path}`);
+      const hostile = await options.hostile?.(request, path);
+      if (hostile !== undefined) return hostile;
       if (path === "/.well-known/openid-configuration") {
         discoveries++;
         return json({
@@ -147,13 +169,14 @@ export async function startIssuer(
       return json({ error: "not_found" }, 404);
     },
   );
-  url = `http://127.0.0.1:${server.addr.port}`;
+  url = `http://${options.hostname ?? "127.0.0.1"}:${server.addr.port}`;
   return {
     url,
     clientId,
     mint,
     addRefreshToken: (token, claims = {}) => void refreshTokens.set(token, claims),
     refreshes,
+    requests,
     get discoveries() {
       return discoveries;
     },

@@ -160,3 +160,17 @@ Deno.test("auth_type: oidc remote: an expired access token is refreshed at the i
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("getToken: a request refused with a token older than the last refresh's retries with that one, no second refresh", async () => {
+  await using daemon = await FakeDaemon.start({ bearerToken: "new" });
+  const calls: boolean[] = [];
+  // A source whose plain answer lags behind (a straggler sent before the refresh landed).
+  const getToken: GetToken = (_signal, { forceRefresh }) => {
+    calls.push(forceRefresh);
+    return forceRefresh ? "new" : "old";
+  };
+  await using client = connect({ socket: daemon.path, getToken });
+  await client.query("/1.0");
+  await client.query("/1.0");
+  assertEquals(calls, [false, true, false]);
+});
