@@ -8,10 +8,21 @@
 
 import { parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import type { CliIo } from "./context.ts";
-import { describeFailure, ExitCode } from "./exit_codes.ts";
+import { describeFailure, EXIT_CODES, ExitCode } from "./exit_codes.ts";
 
 export { describeFailure, ExitCode } from "./exit_codes.ts";
 export type { CliIo } from "./context.ts";
+
+/** `text` in lines of at most 96 characters, the next ones indented under the first's text. */
+function wrap(text: string): string {
+  const lines = [""];
+  for (const word of text.split(/(?<=\S) /)) {
+    const line = lines.length - 1;
+    if (lines[line].length + word.length >= 96) lines.push(`     ${word}`);
+    else lines[line] += lines[line] === "" ? word : ` ${word}`;
+  }
+  return lines.join("\n");
+}
 
 /** The usage text. */
 export const USAGE = `incusops: Incus/LXD operations from the command line
@@ -36,15 +47,7 @@ places; config.yml (INCUS_CONF, else ~/.config/incus or ~/.config/lxc) is read o
 --remote, <remote>:<id>, or when no socket variable is set (its default-remote).
 
 Exit codes:
-  0  success
-  1  the operation failed or was cancelled, or the server refused (not found, forbidden...)
-  2  usage error (bad option, id, path or duration; nothing was sent)
-  3  --timeout passed (the operation keeps running)
-  4  connection: the daemon or config.yml cannot be used, or Deno lacks a permission
-     (the message names the flag to add)
-  5  protocol: something answered, but not as an Incus/LXD daemon does
-  6  partial list: cluster members or remotes not heard from (named on stderr; what was heard
-     is printed)
+${EXIT_CODES.map((row) => wrap(`  ${row.code}  ${row.when.replaceAll("`", "")}`)).join("\n")}
 `;
 
 type Command = (args: ParsedArgs, io: CliIo) => Promise<number>;

@@ -1,5 +1,5 @@
 /**
- * The exit code of each error class, and its one-line message.
+ * The exit codes (one table), and the code and one-line message of an error.
  *
  * @module
  */
@@ -14,37 +14,69 @@ import {
 import { AuthenticationError, IncusError } from "../incus/errors.ts";
 import { UsageError } from "./args.ts";
 
-/** Exit codes of `incusops`. */
+/** Exit codes of `incusops` (what each means: `incusops --help`). */
 export const ExitCode = {
-  /** Success. */
   Ok: 0,
-  /** The operation failed or was cancelled, or the server refused the request. */
   Failed: 1,
-  /** The command line is wrong (option, id, path, duration): nothing was sent. */
   Usage: 2,
-  /** `--timeout` passed; the operation keeps running. */
   Timeout: 3,
-  /**
-   * The daemon or config.yml cannot be used, the server refused the bearer
-   * token, or Deno lacks a permission (named).
-   */
   Connection: 4,
-  /** Something answered, but not as an Incus/LXD daemon does. */
   Protocol: 5,
-  /**
-   * A list lacks the operations of cluster members or remotes that could not
-   * be heard from (named on stderr); what was heard is printed.
-   */
   Partial: 6,
 } as const;
 
+/** One exit code: when it is returned, and the errors that end with it. */
+export interface ExitCodeRow {
+  /** The code. */
+  code: number;
+  /** When it is returned (Markdown). */
+  when: string;
+  /** The errors that end with it (Markdown). */
+  errors: string;
+}
+
 /**
- * The exit code and one-line message for an error:
- * `UsageError`/`InvalidArgumentError` 2; a wait's `TimeoutError` 3;
- * `ProtocolError` 5 (checked before its base class); `ConnectionError`
- * (with `ResponseTimeoutError`) and Deno's `NotCapable` 4;
- * `OperationFailedError`, `OperationCancelledError`, `IncusError` and
- * anything else 1.
+ * The one table of the exit codes: `incusops --help` prints it, and the
+ * docs' table (between `<!-- exit-codes -->` markers) is tested against it.
+ */
+export const EXIT_CODES: readonly ExitCodeRow[] = [
+  { code: ExitCode.Ok, when: "success", errors: "" },
+  {
+    code: ExitCode.Failed,
+    when: "the operation failed or was cancelled, or the server refused the request",
+    errors: "`OperationFailedError`, `OperationCancelledError`, `IncusError` (and any other)",
+  },
+  {
+    code: ExitCode.Usage,
+    when: "usage: bad option, id, path or duration; nothing was sent",
+    errors: "`InvalidArgumentError`, the CLI's usage errors",
+  },
+  {
+    code: ExitCode.Timeout,
+    when: "`--timeout` passed; the operation keeps running",
+    errors: "`TimeoutError` (`OperationTimeoutError`)",
+  },
+  {
+    code: ExitCode.Connection,
+    when: "connection: the daemon or config.yml cannot be used, the server refused the bearer " +
+      "token, or Deno lacks a permission (named)",
+    errors: "`ConnectionError`, `ResponseTimeoutError`, `AuthenticationError`, Deno's `NotCapable`",
+  },
+  {
+    code: ExitCode.Protocol,
+    when: "protocol: something answered, but not as an Incus/LXD daemon does",
+    errors: "`ProtocolError`",
+  },
+  {
+    code: ExitCode.Partial,
+    when: "a partial list: cluster members or remotes could not be heard from (named on " +
+      "stderr); what was heard is printed",
+    errors: "`MemberUnreachableError` from `list`, a fleet's missing remotes",
+  },
+];
+
+/**
+ * The exit code ({@linkcode EXIT_CODES}) and one-line message for an error.
  *
  * @param error What was thrown.
  * @returns The exit code and the message.

@@ -11,8 +11,7 @@
  *
  * Put it on PATH with `deno install -g -A -n incusops jsr:@incusops/operations/cli`.
  *
- * Exit codes: 0 ok, 1 operation failed/cancelled/refused, 2 usage, 3 timeout,
- * 4 connection (daemon, config.yml or a Deno permission), 5 protocol.
+ * Exit codes: {@linkcode ExitCode} (what each means: `incusops --help`).
  *
  * @example Run it from a script, on the fake daemon, capturing its output
  * ```ts
@@ -58,7 +57,7 @@ function writeAll(file: typeof Deno.stdout, text: string): void {
  * import { main } from "@incusops/operations/cli";
  *
  * const code = await main(["--version"]); // prints "incusops <version>"
- * console.log(code); // 0 (0 to 5, see ExitCode)
+ * console.log(code); // 0 (see ExitCode)
  * ```
  */
 export function main(args: readonly string[]): Promise<number> {

@@ -1,12 +1,14 @@
 /**
- * The CLI's exit code for each error class, as README's table says: the
- * mapping itself, one class at a time (the suites on the fake and the real
- * daemons prove how each arises).
+ * The CLI's exit codes: one table (`EXIT_CODES`), printed by `--help` and
+ * equal to the docs' table; the exit code of each error class, one class at
+ * a time (the suites on the fake and the real daemons prove how each
+ * arises).
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { UsageError } from "../../src/cli/args.ts";
-import { describeFailure, ExitCode } from "../../src/cli/exit_codes.ts";
+import { describeFailure, EXIT_CODES, ExitCode } from "../../src/cli/exit_codes.ts";
+import { USAGE } from "../../src/cli/commands.ts";
 import {
   ConnectionError,
   IncusError,
@@ -59,4 +61,28 @@ Deno.test("describeFailure: messages name the fix — raise --timeout, the flag,
   );
   const refused = new IncusError("not found", { status: 404, method: "GET", path: "/1.0/nope" });
   assertEquals(describeFailure(refused).message, "GET /1.0/nope: not found");
+});
+
+/** The rows of the table between the exit-codes markers of README.md or docs/cli.md. */
+async function docsTable(): Promise<string[][]> {
+  for (const file of ["README.md", "docs/cli.md"]) {
+    const text = await Deno.readTextFile(new URL(`../../${file}`, import.meta.url));
+    const table = /<!-- exit-codes -->\n([\s\S]*?)<!-- \/exit-codes -->/.exec(text)?.[1];
+    if (table === undefined) continue;
+    return table.split("\n").filter((line) => line.startsWith("|")).slice(2)
+      .map((line) => line.slice(1, -1).split("|").map((cell) => cell.trim()));
+  }
+  throw new Error("no table between <!-- exit-codes --> markers in README.md or docs/cli.md");
+}
+
+Deno.test("exit codes: one table, every code of ExitCode; --help prints it; the docs' table is it", async () => {
+  assertEquals(EXIT_CODES.map((row) => row.code), Object.values(ExitCode));
+  const help = USAGE.slice(USAGE.indexOf("Exit codes:\n"));
+  for (const row of EXIT_CODES) {
+    assertStringIncludes(
+      help.replace(/\n {5}/g, " "),
+      `  ${row.code}  ${row.when.replaceAll("`", "")}\n`,
+    );
+  }
+  assertEquals(await docsTable(), EXIT_CODES.map((row) => [`${row.code}`, row.when, row.errors]));
 });
