@@ -1,8 +1,11 @@
 /**
- * The `incusops` command line as a child process, for the unit and
- * integration suites: one-shot runs, and `watch` read line by line until
- * SIGINT.
+ * The `incusops` command line for the tests, in one place: run in this
+ * process on a socket (output captured), as a child process (one-shot, or
+ * `watch` read line by line until SIGINT), and a Deno script as a child
+ * process the same way.
  */
+
+import { run } from "../src/cli/commands.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -17,6 +20,83 @@ export const DENO_DIR: string = JSON.parse(
   ),
 ).denoDir;
 
+/** What a command printed, and its exit code. */
+export interface CliOutput {
+  /** The exit code. */
+  code: number;
+  /** Standard output. */
+  stdout: string;
+  /** Standard error. */
+  stderr: string;
+}
+
+/** How the CLI runs in this process. */
+export interface InProcess {
+  /** Standard error is a terminal (progress bars). */
+  terminal?: boolean;
+  /** `NO_COLOR`: no escape codes. */
+  noColor?: boolean;
+}
+
+/**
+ * Starts `incusops args` in this process on `socket`: `output` grows as
+ * it writes, `done` resolves with the exit code and the whole output.
+ */
+export function startCli(
+  socket: string,
+  args: string[],
+  more: InProcess = {},
+): { output: CliOutput; done: Promise<CliOutput> } {
+  const output: CliOutput = { code: -1, stdout: "", stderr: "" };
+  const done = run(args, {
+    stdout: (text) => output.stdout += text,
+    stderr: (text) => output.stderr += text,
+    terminal: more.terminal ?? false,
+    noColor: more.noColor ?? false,
+    connect: { socket },
+  }).then((code) => ({ ...output, code }));
+  return { output, done };
+}
+
+/** Runs `incusops args` in this process on `socket`. */
+export function cli(socket: string, args: string[], more: InProcess = {}): Promise<CliOutput> {
+  return startCli(socket, args, more).done;
+}
+
+/** How a child process runs. */
+export interface ChildOptions {
+  /**
+   * Its environment: exactly these variables (and DENO_DIR and PATH), so
+   * that the runner's INCUS_SOCKET & co. are not found; with `inheritEnv`,
+   * these on top of this process's.
+   */
+  env?: Record<string, string>;
+  /** Keep this process's environment. */
+  inheritEnv?: boolean;
+  /** Deno's permission flags (default `-A`). */
+  flags?: string[];
+  /** The script to run (default: the CLI). */
+  script?: string;
+}
+
+function command(args: string[], options: ChildOptions, streams: Deno.CommandOptions) {
+  const { env = {}, inheritEnv = false, flags = ["-A"], script = MAIN } = options;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", ...flags, "--import-map", MAP, script, ...args],
+    env: inheritEnv ? env : { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
+    clearEnv: !inheritEnv,
+    stdin: "null",
+    ...streams,
+  });
+}
+
+/** Runs `incusops args` (or `options.script`) as a child process, without a terminal. */
+export async function spawnCli(args: string[], options: ChildOptions = {}): Promise<CliOutput> {
+  const output = await command(args, options, {}).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
 /** A running `incusops watch`. */
 export interface WatchProcess {
   /** Resolves once it listens (its "watching" banner on stderr). */
@@ -29,14 +109,7 @@ export interface WatchProcess {
 
 /** Starts `incusops watch` with exactly `env` (plus DENO_DIR and PATH). */
 export function startWatch(env: Record<string, string>): WatchProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--import-map", MAP, MAIN, "watch"],
-    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).spawn();
+  const child = command(["watch"], { env }, { stdout: "piped", stderr: "piped" }).spawn();
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   const until = async (

@@ -7,41 +7,11 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { run } from "../../src/cli/commands.ts";
 import { describeFailure, ExitCode } from "../../src/cli/main.ts";
 import { connect } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { DENO_DIR, MAIN, MAP } from "../_cli.ts";
-
-/** Runs the CLI in-process on `socket`. */
-async function cli(
-  socket: string,
-  args: string[],
-  more: { terminal?: boolean; noColor?: boolean } = {},
-) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: (text) => stdout += text,
-    stderr: (text) => stderr += text,
-    terminal: more.terminal ?? false,
-    noColor: more.noColor,
-    connect: { socket },
-  });
-  return { code, stdout, stderr };
-}
-
-/** Runs the CLI as a process with exactly `env`, and `flags` instead of -A. */
-async function spawn(env: Record<string, string>, flags: string[], ...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...flags, "--import-map", MAP, MAIN, ...args],
-    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+import { operationReads, until } from "../_fake.ts";
+import { cli, spawnCli, startCli } from "../_cli.ts";
 
 /** The minimal flags for the CLI on `socket` with the socket variables readable. */
 const socketFlags = (socket: string) => [
@@ -93,9 +63,16 @@ Deno.test("cli wait prints the final operations: table, json, yaml; none with --
 Deno.test("cli wait on a terminal under NO_COLOR: redrawn with \\r and spaces, no escape codes", async () => {
   await using daemon = await FakeDaemon.start();
   const op = daemon.createOperation();
-  setTimeout(() => daemon.update(op.id, { progress: { stage: "unpack", percent: "40" } }), 150);
-  setTimeout(() => daemon.finish(op.id, { status: "Success" }), 300);
-  const out = await cli(daemon.path, ["wait", op.id, "--quiet"], { terminal: true, noColor: true });
+  const waiting = startCli(daemon.path, ["wait", op.id, "--quiet"], {
+    terminal: true,
+    noColor: true,
+  });
+  // Progress once the wait is subscribed, the end once the bar is drawn: no timer decides.
+  await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
+  daemon.update(op.id, { progress: { stage: "unpack", percent: "40" } });
+  await until(() => waiting.output.stderr.includes("40% unpack"));
+  daemon.finish(op.id, { status: "Success" });
+  const out = await waiting.done;
   assertEquals(out.code, 0, out.stderr);
   assertEquals(out.stderr.includes("\x1b"), false, JSON.stringify(out.stderr));
   assertStringIncludes(out.stderr, "\r");
@@ -216,35 +193,28 @@ Deno.test("cli as a process: with INCUS_SOCKET, neither HOME nor config.yml is r
   await using daemon = await FakeDaemon.start();
   const op = daemon.createOperation();
   // No permission for HOME or INCUS_CONF: reading them would fail.
-  const listed = await spawn(
-    { INCUS_SOCKET: daemon.path, HOME: "/nonexistent" },
-    socketFlags(daemon.path),
-    "list",
-    "--format",
-    "json",
-  );
+  const listed = await spawnCli(["list", "--format", "json"], {
+    env: { INCUS_SOCKET: daemon.path, HOME: "/nonexistent" },
+    flags: socketFlags(daemon.path),
+  });
   assertEquals(listed.code, 0, listed.stderr);
   assertEquals(JSON.parse(listed.stdout)[0].id, op.id);
-  const noEnv = await spawn(
-    { INCUS_SOCKET: daemon.path },
-    socketFlags(daemon.path).slice(1),
-    "list",
-  );
+  const noEnv = await spawnCli(["list"], {
+    env: { INCUS_SOCKET: daemon.path },
+    flags: socketFlags(daemon.path).slice(1),
+  });
   assertEquals(noEnv.code, ExitCode.Connection);
   assertStringIncludes(noEnv.stderr, "--allow-env=INCUS_SOCKET,INCUS_DIR,LXD_SOCKET,LXD_DIR");
-  const noNet = await spawn(
-    { INCUS_SOCKET: daemon.path },
-    socketFlags(daemon.path).slice(0, 3),
-    "list",
-  );
+  const noNet = await spawnCli(["list"], {
+    env: { INCUS_SOCKET: daemon.path },
+    flags: socketFlags(daemon.path).slice(0, 3),
+  });
   assertEquals(noNet.code, ExitCode.Connection, noNet.stderr);
   assertStringIncludes(noNet.stderr, `--allow-net=unix:${daemon.path}`);
   // Incus and LXD variables naming different sockets: refused, not guessed.
-  const both = await spawn(
-    { INCUS_SOCKET: daemon.path, LXD_SOCKET: "/tmp/incusops-other.socket" },
-    ["-A"],
-    "list",
-  );
+  const both = await spawnCli(["list"], {
+    env: { INCUS_SOCKET: daemon.path, LXD_SOCKET: "/tmp/incusops-other.socket" },
+  });
   assertEquals(both.code, ExitCode.Connection);
   assertStringIncludes(both.stderr, "name different daemons");
 });
@@ -254,13 +224,13 @@ Deno.test("cli hostile config.yml: a FIFO and --remote constructor exit 4 at onc
   try {
     const made = await new Deno.Command("mkfifo", { args: [`${dir}/config.yml`] }).output();
     assert(made.success);
-    const fifo = await spawn({ INCUS_CONF: dir }, ["-A"], "list");
+    const fifo = await spawnCli(["list"], { env: { INCUS_CONF: dir } });
     assertEquals(fifo.code, ExitCode.Connection);
     assertStringIncludes(fifo.stderr, `${dir}/config.yml: not a regular file (a FIFO)`);
     await Deno.remove(`${dir}/config.yml`);
     await Deno.writeTextFile(`${dir}/config.yml`, "remotes:\n  local:\n    addr: unix:///x\n");
     for (const name of ["constructor", "__proto__", "toString"]) {
-      const out = await spawn({ INCUS_CONF: dir }, ["-A"], "list", "--remote", name);
+      const out = await spawnCli(["list", "--remote", name], { env: { INCUS_CONF: dir } });
       assertEquals(out.code, ExitCode.Connection, out.stderr);
       assertStringIncludes(out.stderr, `remote "${name}": not in ${dir}/config.yml`);
     }

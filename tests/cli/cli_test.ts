@@ -5,46 +5,8 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { run } from "../../src/cli/commands.ts";
 import { fake, operationReads, until } from "../_fake.ts";
-import { startWatch } from "../_cli.ts";
-
-const ROOT = new URL("../../", import.meta.url);
-const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
-const MAIN = decodeURIComponent(new URL("src/cli/main.ts", ROOT).pathname);
-
-/** Runs the CLI in-process; resolves with its exit code and output. */
-async function cli(socket: string, ...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: (text) => stdout += text,
-    stderr: (text) => stderr += text,
-    terminal: false,
-    connect: { socket },
-  });
-  return { code, stdout, stderr };
-}
-
-/** The module cache in use (a subprocess with another HOME must still find it). */
-const DENO_DIR: string = JSON.parse(
-  new TextDecoder().decode(
-    new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync().stdout,
-  ),
-).denoDir;
-
-/** Runs the CLI as a subprocess (no TTY) with `env`. */
-async function spawn(env: Record<string, string>, ...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-    // Only what is given: the runner's INCUS_DIR & co. would be found by the socket search.
-    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+import { cli, spawnCli, startCli, startWatch } from "../_cli.ts";
 
 Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --show-secrets", async () => {
   await using t = await fake();
@@ -53,11 +15,11 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
   const a = daemon.createOperation({ description: "Creating instance", mayCancel: true });
   const b = daemon.createOperation({ class: "websocket", metadata: { fds: { "0": secret } } });
   daemon.finish(a.id, { status: "Success" });
-  const table = await cli(daemon.path, "list");
+  const table = await cli(daemon.path, ["list"]);
   assertEquals(table.code, 0);
   assertMatch(table.stdout, /\| ID +\| TYPE +\| DESCRIPTION +\| STATUS +\| CANCELABLE +\| CREATED/);
   assertStringIncludes(table.stdout, `| ${a.id} | TASK`);
-  const json = JSON.parse((await cli(daemon.path, "list", "--format", "json")).stdout);
+  const json = JSON.parse((await cli(daemon.path, ["list", "--format", "json"])).stdout);
   assertEquals(json.map((op: { id: string }) => op.id), [a.id, b.id]);
   assertEquals(json[1].metadata.fds["0"], "********");
   // A migration source's websocket secrets have their own keys (control, fs, criu).
@@ -65,7 +27,7 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
     class: "websocket",
     metadata: { control: secret, fs: secret.toUpperCase(), note: "kept" },
   });
-  const migrated = await cli(daemon.path, "show", migration.id, "--format", "json");
+  const migrated = await cli(daemon.path, ["show", migration.id, "--format", "json"]);
   assertEquals(JSON.parse(migrated.stdout).metadata, {
     control: "********",
     fs: "********",
@@ -73,24 +35,24 @@ Deno.test("cli list: table, json, yaml, csv, --status; secrets masked unless --s
   });
   const hash = "ab".repeat(32);
   const task = daemon.createOperation({ metadata: { fingerprint: hash } });
-  const fingerprint = await cli(daemon.path, "show", task.id, "--format", "json");
+  const fingerprint = await cli(daemon.path, ["show", task.id, "--format", "json"]);
   assertEquals(JSON.parse(fingerprint.stdout).metadata.fingerprint, hash, "not a websocket op");
   daemon.finish(migration.id, { status: "Cancelled" });
   daemon.finish(task.id, { status: "Success" });
-  const shown = await cli(daemon.path, "list", "--format", "json", "--show-secrets");
+  const shown = await cli(daemon.path, ["list", "--format", "json", "--show-secrets"]);
   assertStringIncludes(shown.stdout, secret);
-  assert(!(await cli(daemon.path, "list", "--format", "yaml")).stdout.includes(secret));
-  const csv = await cli(daemon.path, "list", "--format", "csv", "--status", "running");
+  assert(!(await cli(daemon.path, ["list", "--format", "yaml"])).stdout.includes(secret));
+  const csv = await cli(daemon.path, ["list", "--format", "csv", "--status", "running"]);
   assertEquals(csv.stdout.trim().split("\n").length, 1);
   assertStringIncludes(csv.stdout, `${b.id},WEBSOCKET,`);
-  const yaml = await cli(daemon.path, "show", b.id);
+  const yaml = await cli(daemon.path, ["show", b.id]);
   assertStringIncludes(yaml.stdout, `id: ${b.id}\nclass: websocket\n`);
-  assertEquals((await cli(daemon.path, "list", "--format", "xml")).code, 2);
-  const misspelt = await cli(daemon.path, "list", "--status", "runing");
+  assertEquals((await cli(daemon.path, ["list", "--format", "xml"])).code, 2);
+  const misspelt = await cli(daemon.path, ["list", "--status", "runing"]);
   assertEquals(misspelt.code, 2);
   assertStringIncludes(misspelt.stderr, 'unknown status "runing"');
-  assertEquals((await cli(daemon.path, "list", "--status", "Running,SUCCESS")).code, 0);
-  const tableShow = await cli(daemon.path, "show", b.id, "--format", "csv");
+  assertEquals((await cli(daemon.path, ["list", "--status", "Running,SUCCESS"])).code, 0);
+  const tableShow = await cli(daemon.path, ["show", b.id, "--format", "csv"]);
   assertEquals(tableShow.code, 2);
   assertStringIncludes(tableShow.stderr, "--format json");
 });
@@ -99,33 +61,27 @@ Deno.test("cli wait: progress lines without a TTY, exit codes 0 / 1 / 2 / 3", as
   await using t = await fake();
   const { daemon } = t;
   const op = daemon.createOperation();
-  let live = "";
-  const waiting = run(["wait", op.id, "--timeout", "10s"], {
-    stdout: () => {},
-    stderr: (text) => live += text,
-    terminal: false,
-    connect: { socket: daemon.path },
-  });
+  const waiting = startCli(daemon.path, ["wait", op.id, "--timeout", "10s"]);
   // Progress once the wait is subscribed; the end once the progress line is out.
   await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.update(op.id, { progress: { stage: "unpack", percent: "50" } });
-  await until(() => live.includes("50% unpack"));
+  await until(() => waiting.output.stderr.includes("50% unpack"));
   daemon.finish(op.id, { status: "Success" });
-  const ok = { code: await waiting, stderr: live };
+  const ok = await waiting.done;
   assertEquals(ok.code, 0, ok.stderr);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)} [##########..........] 50% unpack`);
   assertStringIncludes(ok.stderr, `${op.id.slice(0, 8)}: Success`);
   const failing = daemon.createOperation({ durationMs: 20, outcome: "Failure", err: "boom" });
-  const failed = await cli(daemon.path, "wait", failing.id);
+  const failed = await cli(daemon.path, ["wait", failing.id]);
   assertEquals(failed.code, 1);
   assertStringIncludes(failed.stderr, "boom");
   const slow = daemon.createOperation();
-  const timedOut = await cli(daemon.path, "wait", slow.id, "--timeout", "200ms");
+  const timedOut = await cli(daemon.path, ["wait", slow.id, "--timeout", "200ms"]);
   assertEquals(timedOut.code, 3);
   assertStringIncludes(timedOut.stderr, "raise --timeout");
-  assertEquals((await cli(daemon.path, "wait", "../instances/c1")).code, 2);
-  assertEquals((await cli(daemon.path, "wait", slow.id, "--timeout", "soon")).code, 2);
-  assertEquals((await cli(daemon.path, "wait")).code, 2);
+  assertEquals((await cli(daemon.path, ["wait", "../instances/c1"])).code, 2);
+  assertEquals((await cli(daemon.path, ["wait", slow.id, "--timeout", "soon"])).code, 2);
+  assertEquals((await cli(daemon.path, ["wait"])).code, 2);
   assertEquals(daemon.operation(slow.id)?.status, "Running");
 });
 
@@ -134,15 +90,14 @@ Deno.test("cli cancel, delete and query", async () => {
   const { daemon } = t;
   const cancellable = daemon.createOperation({ mayCancel: true });
   const fixed = daemon.createOperation();
-  assertEquals((await cli(daemon.path, "cancel", cancellable.id)).code, 0);
+  assertEquals((await cli(daemon.path, ["cancel", cancellable.id])).code, 0);
   assertEquals(daemon.operation(cancellable.id)?.status, "Cancelled");
-  const refused = await cli(daemon.path, "delete", fixed.id);
+  const refused = await cli(daemon.path, ["delete", fixed.id]);
   assertEquals(refused.code, 1);
   assertStringIncludes(refused.stderr, "cannot be cancelled");
-  const info = await cli(daemon.path, "query", "/1.0");
+  const info = await cli(daemon.path, ["query", "/1.0"]);
   assertEquals(JSON.parse(info.stdout).api_version, "1.0");
-  const ran = await cli(
-    daemon.path,
+  const ran = await cli(daemon.path, [
     "query",
     "-X",
     "POST",
@@ -150,23 +105,23 @@ Deno.test("cli cancel, delete and query", async () => {
     '{"command":["true"]}',
     "--wait",
     "/1.0/instances/c1/exec",
-  );
+  ]);
   assertEquals(ran.code, 0, ran.stderr);
   assertEquals(JSON.parse(ran.stdout).status, "Success");
-  assertEquals((await cli(daemon.path, "query", "-d", "{nope", "/1.0")).code, 2);
-  assertEquals((await cli(daemon.path, "query", "/2.0/../etc")).code, 2);
+  assertEquals((await cli(daemon.path, ["query", "-d", "{nope", "/1.0"])).code, 2);
+  assertEquals((await cli(daemon.path, ["query", "/2.0/../etc"])).code, 2);
 });
 
 Deno.test("cli as a process: exit 4 naming the socket; usage on stderr with exit 2; --help 0", async () => {
   const env = { INCUS_SOCKET: "/tmp/incusops-nowhere/unix.socket", HOME: "/tmp/incusops-nohome" };
-  const missing = await spawn(env, "list");
+  const missing = await spawnCli(["list"], { env });
   assertEquals(missing.code, 4);
   assertStringIncludes(missing.stderr, "/tmp/incusops-nowhere/unix.socket");
   assertEquals(missing.stderr.trim().split("\n").length, 1, "one line");
-  const usage = await spawn(env);
+  const usage = await spawnCli([], { env });
   assertEquals(usage.code, 2);
   assertStringIncludes(usage.stderr, "Usage: incusops <command>");
-  assertEquals((await spawn(env, "--help")).code, 0);
+  assertEquals((await spawnCli(["--help"], { env })).code, 0);
 });
 
 Deno.test("cli watch prints operation events until SIGINT, then exits 0", async () => {
@@ -194,14 +149,14 @@ Deno.test("cli remotes from config.yml: unix remote, <remote>:<id>, unknown remo
     );
     const op = daemon.createOperation({ durationMs: 30 });
     const env = { INCUS_CONF: dir, HOME: dir };
-    const listed = await spawn(env, "list", "--format", "json");
+    const listed = await spawnCli(["list", "--format", "json"], { env });
     assertEquals(listed.code, 0, listed.stderr);
     assertEquals(JSON.parse(listed.stdout)[0].id, op.id);
-    assertEquals((await spawn(env, "wait", `fake:${op.id}`)).code, 0);
-    const unknown = await spawn(env, "list", "--remote", "prod");
+    assertEquals((await spawnCli(["wait", `fake:${op.id}`], { env })).code, 0);
+    const unknown = await spawnCli(["list", "--remote", "prod"], { env });
     assertEquals(unknown.code, 4);
     assertStringIncludes(unknown.stderr, 'remote "prod": not in');
-    const images = await spawn(env, "list", "--remote", "images");
+    const images = await spawnCli(["list", "--remote", "images"], { env });
     assertEquals(images.code, 4);
     assertStringIncludes(images.stderr, "simplestreams");
   } finally {
@@ -259,14 +214,14 @@ Deno.test("cli HTTPS remote: client certificate and pinned servercerts/<remote>.
         `remotes:\n  tls:\n    addr: https://127.0.0.1:${server.addr.port}\n    protocol: incus\n`,
       );
       const env = { INCUS_CONF: dir, HOME: dir };
-      const listed = await spawn(env, "list", "--remote", "tls", "--format", "json");
+      const listed = await spawnCli(["list", "--remote", "tls", "--format", "json"], { env });
       assertEquals(listed.code, 0, listed.stderr);
       assertEquals(JSON.parse(listed.stdout), []);
       await Deno.writeTextFile(
         `${dir}/servercerts/tls.crt`,
         await Deno.readTextFile(`${dir}/client.crt`),
       );
-      const wrong = await spawn(env, "list", "--remote", "tls");
+      const wrong = await spawnCli(["list", "--remote", "tls"], { env });
       assertEquals(wrong.code, 4);
       assertStringIncludes(wrong.stderr, `https://127.0.0.1:${server.addr.port}`);
     } finally {
@@ -279,18 +234,9 @@ Deno.test("cli HTTPS remote: client certificate and pinned servercerts/<remote>.
 });
 
 Deno.test("deno task demo runs without a daemon and shows every step", async () => {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--import-map",
-      MAP,
-      decodeURIComponent(new URL("src/cli/demo.ts", ROOT).pathname),
-    ],
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr);
+  const script = decodeURIComponent(new URL("../../src/cli/demo.ts", import.meta.url).pathname);
+  const output = await spawnCli([], { script, env: { NO_COLOR: "1" } });
+  const text = output.stdout + output.stderr;
   assertEquals(output.code, 0, text);
   assertEquals(text.includes("\x1b"), false, "NO_COLOR (and no terminal): no escape codes");
   for (
@@ -312,20 +258,18 @@ Deno.test("cli wait on a terminal: spinner, then a bar redrawn in place with sta
   const { daemon } = t;
   const op = daemon.createOperation();
   const progress = { stage: "unpack", percent: "40", speed: "48000000" };
-  let stderr = "";
-  const running = run(["wait", op.id, "--timeout", "10s"], {
-    stdout: () => {},
-    stderr: (text) => stderr += text,
+  // Escape codes allowed whatever this machine's NO_COLOR says.
+  const { output, done } = startCli(daemon.path, ["wait", op.id, "--timeout", "10s"], {
     terminal: true,
-    connect: { socket: daemon.path },
+    noColor: false,
   });
   // The spinner first; progress once the wait is subscribed; the end once the bar is drawn.
-  await until(() => stderr.includes("waiting"));
+  await until(() => output.stderr.includes("waiting"));
   await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
   daemon.update(op.id, { progress });
-  await until(() => stderr.includes("40% unpack"));
+  await until(() => output.stderr.includes("40% unpack"));
   daemon.finish(op.id, { status: "Success" });
-  const code = await running;
+  const { code, stderr } = await done;
   assertEquals(code, 0, stderr);
   const label = op.id.slice(0, 8);
   // Frames redrawn in place: a spinner before any progress, then the bar.
@@ -346,7 +290,7 @@ for (const flavor of ["incus", "lxd"] as const) {
     const home = daemon.createOperation({ description: "In default" });
     const web = daemon.createOperation({ description: "In web", project: "web", durationMs: 30 });
     const ids = async (...args: string[]) => {
-      const out = await cli(daemon.path, "list", "--format", "json", ...args);
+      const out = await cli(daemon.path, ["list", "--format", "json", ...args]);
       assertEquals(out.code, 0, out.stderr);
       return JSON.parse(out.stdout).map((op: { id: string }) => op.id).sort();
     };
@@ -356,12 +300,12 @@ for (const flavor of ["incus", "lxd"] as const) {
     assertEquals(await ids("--all-projects"), [home.id, web.id].sort());
     // Operation ids are global: the daemons (and the fake) serve one whatever the project asked.
     assertEquals(
-      JSON.parse((await cli(daemon.path, "show", web.id, "-f", "json")).stdout).id,
+      JSON.parse((await cli(daemon.path, ["show", web.id, "-f", "json"])).stdout).id,
       web.id,
     );
-    const shown = await cli(daemon.path, "show", web.id, "--project", "web", "--format", "json");
+    const shown = await cli(daemon.path, ["show", web.id, "--project", "web", "--format", "json"]);
     assertEquals(JSON.parse(shown.stdout).project, "web");
-    const waited = await cli(daemon.path, "wait", web.id, "--project", "web");
+    const waited = await cli(daemon.path, ["wait", web.id, "--project", "web"]);
     assertEquals(waited.code, 0, waited.stderr);
   });
 }

@@ -8,6 +8,7 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { spawnCli } from "../_cli.ts";
 import {
   CLUSTER,
   connectToMember,
@@ -16,28 +17,13 @@ import {
   startOn,
 } from "../integration/_cluster.ts";
 
-const ROOT = new URL("../../", import.meta.url);
-
 if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
   const [m1, , m3] = cluster.members;
 
-  const cli = async (conf: string, ...args: string[]) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--import-map",
-        new URL(".ci/offline-imports.json", ROOT).pathname,
-        new URL("src/cli/main.ts", ROOT).pathname,
-        ...args,
-      ],
-      env: { INCUS_CONF: conf },
-      stdin: "null",
-    }).output();
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-  };
+  // In the cluster's namespace, with its environment: config.yml alone names the remotes.
+  const cli = (conf: string, ...args: string[]) =>
+    spawnCli(args, { env: { INCUS_CONF: conf }, inheritEnv: true });
 
   Deno.test("8.55 cluster: incusops list: LOCATION, --target, a fleet with a stopped remote, a partial cluster (exit 6)", async () => {
     const conf = await Deno.makeTempDir({ prefix: "incusops-fleet-" });

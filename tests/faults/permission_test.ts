@@ -7,19 +7,15 @@
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { fake } from "../_fake.ts";
+import { DENO_DIR } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const NOBODY = "65534";
 
 /** A copy of the module cache `nobody` can read (the runtime's own is under /root). */
 async function readableCache(dir: string): Promise<string> {
-  const info = JSON.parse(
-    new TextDecoder().decode(
-      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-    ),
-  );
   const cache = `${dir}/deno-dir`;
-  await new Deno.Command("cp", { args: ["-r", info.denoDir, cache] }).output();
+  await new Deno.Command("cp", { args: ["-r", DENO_DIR, cache] }).output();
   await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output();
   return cache;
 }

@@ -10,6 +10,7 @@ import { connect, ConnectionError, ProtocolError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { outcome } from "./_bounded.ts";
 import { certificates, httpsServer } from "./_certs.ts";
+import { spawnCli } from "../_cli.ts";
 
 /** What the daemons answer on `GET /1.0`, in short. */
 const SYNC_ROOT = {
@@ -100,8 +101,6 @@ Deno.test("8.25 a redirect (HTTPS remote or socket) is a ProtocolError naming it
   }
 });
 
-const MAP = decodeURIComponent(new URL("../../.ci/offline-imports.json", import.meta.url).pathname);
-
 /** Runs `connect({ url, serverCert }).query("/1.0")` in a child process with `env`. */
 async function queryInChild(
   dir: string,
@@ -117,12 +116,9 @@ await using client = connect({ url: Deno.args[0], serverCert: Deno.readTextFileS
 console.log(await client.query("/1.0").then((m) => JSON.stringify(m), (e) => e.name));
 `,
   );
-  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--import-map", MAP, script, url, pinFile],
-    env,
-  }).output();
-  const answer = new TextDecoder().decode(stdout).trim();
-  if (answer === "") throw new Error(`child: ${new TextDecoder().decode(stderr)}`);
+  const { stdout, stderr } = await spawnCli([url, pinFile], { script, env, inheritEnv: true });
+  const answer = stdout.trim();
+  if (answer === "") throw new Error(`child: ${stderr}`);
   return answer;
 }
 

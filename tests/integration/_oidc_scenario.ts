@@ -12,6 +12,7 @@
 
 import { AuthenticationError, connect, connectRemote } from "../../mod.ts";
 import { startIssuer } from "../_oidc_issuer.ts";
+import { spawnCli } from "../_cli.ts";
 
 const [socket, port, dir] = Deno.args;
 const address = `127.0.0.1:${port}`;
@@ -218,21 +219,9 @@ try {
   ];
   // The incusops CLI on those remotes.
   const cli = async (...args: string[]) => {
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--import-map",
-        new URL("../../.ci/offline-imports.json", import.meta.url).pathname,
-        new URL("../../src/cli/main.ts", import.meta.url).pathname,
-        ...args,
-      ],
-      env: { INCUS_CONF: conf },
-      stdin: "null",
-    }).output();
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    outputs.push(decode(output.stdout), decode(output.stderr));
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+    const output = await spawnCli(args, { env: { INCUS_CONF: conf }, inheritEnv: true });
+    outputs.push(output.stdout, output.stderr);
+    return output;
   };
   const listed = await cli("list", "--remote", "sso", "--format", "json");
   result.cliList = [listed.code, Array.isArray(JSON.parse(listed.stdout || "null"))];

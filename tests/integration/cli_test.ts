@@ -14,24 +14,11 @@ import {
   startSleep,
   uniqueName,
 } from "./_daemons.ts";
-import { DENO_DIR, MAIN, MAP, startWatch } from "../_cli.ts";
-
-/** Runs `incusops` as a process with exactly `env` (plus DENO_DIR and PATH). */
-async function incusopsWith(env: Record<string, string>, ...args: string[]) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-    // Only what is given: the runner's INCUS_*/LXD_* would name other sockets.
-    env: { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-}
+import { spawnCli, startWatch } from "../_cli.ts";
 
 /** Runs `incusops` as a process on `daemon` (no config.yml, no HOME: found through INCUS_SOCKET). */
 function incusopsOn(daemon: RealDaemon, ...args: string[]) {
-  return incusopsWith({ INCUS_SOCKET: daemon.socket, HOME: "/nonexistent" }, ...args);
+  return spawnCli(args, { env: { INCUS_SOCKET: daemon.socket, HOME: "/nonexistent" } });
 }
 
 for (const daemon of DAEMONS) {
@@ -75,7 +62,7 @@ for (const daemon of DAEMONS) {
 
 Deno.test("the socket a variable names is the daemon answering: LXD_SOCKET reaches LXD, INCUS_SOCKET Incus; both set is refused", async () => {
   const server = async (env: Record<string, string>) => {
-    const out = await incusopsWith(env, "query", "/1.0");
+    const out = await spawnCli(["query", "/1.0"], { env });
     assertEquals(out.code, 0, out.stderr);
     return JSON.parse(out.stdout).environment.server;
   };
@@ -87,15 +74,13 @@ Deno.test("the socket a variable names is the daemon answering: LXD_SOCKET reach
   }
   if (DAEMONS.length === 2) {
     const [incus, lxd] = DAEMONS;
-    const both = await incusopsWith(
-      { INCUS_SOCKET: incus.socket, LXD_SOCKET: lxd.socket },
-      "query",
-      "/1.0",
-    );
+    const both = await spawnCli(["query", "/1.0"], {
+      env: { INCUS_SOCKET: incus.socket, LXD_SOCKET: lxd.socket },
+    });
     assertEquals(both.code, 4);
     assertStringIncludes(both.stderr, "name different daemons");
   }
-  const typo = await incusopsWith({ INCUS_SOCKET: "/tmp/incusops-typo.sock" }, "list");
+  const typo = await spawnCli(["list"], { env: { INCUS_SOCKET: "/tmp/incusops-typo.sock" } });
   assertEquals(typo.code, 4);
   assertStringIncludes(typo.stderr, "/tmp/incusops-typo.sock named by INCUS_SOCKET");
 });
@@ -135,24 +120,9 @@ for (const daemon of DAEMONS) {
         `default-remote: local\nremotes:\n  real:\n    addr: unix://${daemon.socket}\n` +
           `    protocol: ${daemon.name}\n    project: default\n    public: false\n`,
       );
-      const conf = async (...args: string[]) => {
-        const output = await new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-          // No INCUS_SOCKET: only the config leads to the daemon.
-          env: {
-            INCUS_CONF: dir,
-            HOME: dir,
-            DENO_DIR,
-            INCUS_SOCKET: "/nonexistent/unix.socket",
-            PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          },
-          // The runner's INCUS_DIR/LXD_DIR would be found by the socket search.
-          clearEnv: true,
-          stdin: "null",
-        }).output();
-        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-        return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-      };
+      // No usable socket variable: only the config leads to the daemon.
+      const env = { INCUS_CONF: dir, HOME: dir, INCUS_SOCKET: "/nonexistent/unix.socket" };
+      const conf = (...args: string[]) => spawnCli(args, { env });
       const running = await startSleep(client, daemon, 3);
       const csv = await conf("list", "--remote", "real", "--format", "csv", "--all-projects");
       assertEquals(csv.code, 0, csv.stderr);

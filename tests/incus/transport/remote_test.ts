@@ -22,6 +22,7 @@ import {
 import { connect, ConnectionError, connectRemote, InvalidArgumentError } from "../../../mod.ts";
 import { FakeDaemon } from "../../../src/testing/mod.ts";
 import { scopedEnv } from "../../_env.ts";
+import { spawnCli } from "../../_cli.ts";
 
 const CONFIG = `# written by "incus remote add"
 default-remote: prod
@@ -44,7 +45,6 @@ aliases: {}
 `;
 
 const ROOT = new URL("../../../", import.meta.url);
-const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
 
 async function withDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "incusops-remote-" });
@@ -269,14 +269,7 @@ async function child(code: string, flags: string[], env: Record<string, string>)
       script,
       `import { connectRemote } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};\n${code}`,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--import-map", MAP, ...flags, script],
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
-      clearEnv: true,
-      stdin: "null",
-    }).output();
-    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-    return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+    return await spawnCli([], { script, flags, env });
   } finally {
     await Deno.remove(script);
   }
@@ -295,12 +288,7 @@ Deno.test("connectRemote permissions: without --allow-env a clear error naming t
 } catch (error) {
   console.log(error.name, error.message);
 }`;
-    const cache = JSON.parse(
-      new TextDecoder().decode(
-        (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-      ),
-    ).denoDir;
-    const env = { INCUS_CONF: dir, DENO_DIR: cache };
+    const env = { INCUS_CONF: dir };
     const net = `--allow-net=unix:${daemon.path},127.0.0.1:80`;
     const noEnv = await child(code, ["--allow-read", "--allow-write", net], env);
     assertEquals(noEnv.code, 0, noEnv.stderr);

@@ -16,9 +16,9 @@ import {
 } from "../../../src/incus/transport/socket.ts";
 import { connect, ConnectionError } from "../../../mod.ts";
 import { FakeDaemon } from "../../../src/testing/mod.ts";
+import { spawnCli } from "../../_cli.ts";
 
 const ROOT = new URL("../../../", import.meta.url);
-const MAP = decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname);
 
 /** An environment of `values`; names in `denied` fail as Deno does without --allow-env. */
 function envOf(values: Record<string, string>, denied: readonly string[] = []) {
@@ -201,12 +201,9 @@ Deno.test("connect() in a process without --allow-env: a ConnectionError naming 
       `import { connect } from ${JSON.stringify(new URL("mod.ts", ROOT).href)};
 try { connect(); } catch (error) { console.log(error.name, error.message); }`,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-prompt", "--allow-read", "--import-map", MAP, script],
-      stdin: "null",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    assertEquals(output.code, 0, new TextDecoder().decode(output.stderr));
+    const output = await spawnCli([], { script, flags: ["--allow-read"], inheritEnv: true });
+    const stdout = output.stdout;
+    assertEquals(output.code, 0, output.stderr);
     assertStringIncludes(stdout, "ConnectionError cannot read INCUS_SOCKET, INCUS_DIR");
     assertStringIncludes(stdout, "--allow-env=INCUS_SOCKET,INCUS_DIR,LXD_SOCKET,LXD_DIR");
   } finally {
