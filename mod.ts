@@ -61,7 +61,13 @@ export type {
 export type { GetToken, GetTokenOptions } from "./src/incus/transport/auth.ts";
 export type { ClusterMember, MemberListOptions, OperationsByMember } from "./src/incus/cluster.ts";
 export { acrossFleet, DEFAULT_FLEET_CONCURRENCY, listFleet } from "./src/incus/fleet.ts";
-export type { FleetList, FleetOptions, FleetTarget, RemoteOutcome } from "./src/incus/fleet.ts";
+export type {
+  FleetList,
+  FleetOptions,
+  FleetTarget,
+  ListFleetOptions,
+  RemoteOutcome,
+} from "./src/incus/fleet.ts";
 export {
   isFinal,
   OPERATION_STATUSES,

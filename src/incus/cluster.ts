@@ -74,7 +74,6 @@ const PROBE_TIMEOUT_MS = 5_000;
 /** Pause between looks at an operation whose member is unreachable, ms. */
 const OUTAGE_RETRY_MS = 1_000;
 /** The default member grace of waits, ms. */
-export const DEFAULT_MEMBER_GRACE_MS = 60_000;
 /** Addresses in the daemons' Go texts: `https://host:port/...` or `to: host:port`. */
 const ADDRESS_IN_TEXT = /(?:https:\/\/|connect to:? )(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):(\d+)/gi;
 

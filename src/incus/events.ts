@@ -5,6 +5,7 @@
  * @module
  */
 
+import { INCUS_DEFAULTS } from "./defaults.ts";
 import { scopeQuery } from "./call_scope.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
@@ -15,7 +16,7 @@ import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
 import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 
 /** The most events an {@linkcode EventStream} keeps unread by default. */
-export const DEFAULT_MAX_QUEUED_EVENTS = 10_000;
+export const DEFAULT_MAX_QUEUED_EVENTS: number = INCUS_DEFAULTS.maxQueued;
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 

@@ -17,6 +17,7 @@ import type { ConnectOptions } from "./client_options.ts";
 import type { Operation } from "./operation.ts";
 import type { ListOptions } from "./operations/options.ts";
 import { MemberUnreachableError } from "./errors.ts";
+import { INCUS_DEFAULTS } from "./defaults.ts";
 
 /** How a fleet is reached: remotes of `config.yml`, or explicit connect options. */
 export type FleetTarget = string | (ConnectOptions & { name: string });
@@ -34,7 +35,7 @@ export interface FleetOptions {
    * a `TimeoutError` and its slot goes to the next remote, whatever the
    * call does with its signal (its client is closed under it).
    *
-   * @default {undefined} (no limit; {@linkcode listFleet}: 30_000)
+   * @default {undefined} (no limit; {@linkcode listFleet}: 30 s)
    */
   timeout?: number;
   /** Aborts every call; the fleet call rejects with the signal's reason. */
@@ -43,8 +44,17 @@ export interface FleetOptions {
   connect?: Omit<ConnectOptions, "remote" | "socket" | "url">;
 }
 
-/** The default per-remote time limit of {@linkcode listFleet}, ms. */
-export const DEFAULT_FLEET_LIST_TIMEOUT_MS = 30_000;
+/** Options of {@linkcode listFleet}: the fleet's, and the list's. */
+export interface ListFleetOptions
+  extends FleetOptions, Pick<ListOptions, "allProjects" | "project" | "target"> {
+  /**
+   * Longest one remote's list may take, ms: then that remote is missing,
+   * with a `TimeoutError` as its outcome (the others go on).
+   *
+   * @default {30_000}
+   */
+  timeout?: number;
+}
 
 /** One remote's outcome: its value, or the error its call ended with. */
 export type RemoteOutcome<T> =
@@ -52,7 +62,7 @@ export type RemoteOutcome<T> =
   | { remote: string; ok: false; error: unknown };
 
 /** The default of {@linkcode FleetOptions.concurrency}. */
-export const DEFAULT_FLEET_CONCURRENCY = 8;
+export const DEFAULT_FLEET_CONCURRENCY: number = INCUS_DEFAULTS.fleet.concurrency;
 
 function nameOf(target: FleetTarget): string {
   return typeof target === "string" ? target : target.name;
@@ -185,9 +195,9 @@ export interface FleetList {
  */
 export async function listFleet(
   targets: readonly FleetTarget[],
-  options: FleetOptions & Pick<ListOptions, "allProjects" | "project" | "target"> = {},
+  options: ListFleetOptions = {},
 ): Promise<FleetList> {
-  const { allProjects, project, target, timeout = DEFAULT_FLEET_LIST_TIMEOUT_MS } = options;
+  const { allProjects, project, target, timeout = INCUS_DEFAULTS.listFleet.timeout } = options;
   const outcomes = await acrossFleet(
     targets,
     (client, _remote, signal) => client.operations.list({ allProjects, project, target, signal }),

@@ -10,7 +10,8 @@
 import { type Clock, systemClock } from "../../core/deadlines.ts";
 import type { CallScope, ClientScope } from "../call_scope.ts";
 import { scopeQuery } from "../call_scope.ts";
-import { DEFAULT_MEMBER_GRACE_MS, MemberWatch } from "../cluster.ts";
+import { MemberWatch } from "../cluster.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -48,7 +49,7 @@ export class OperationsContext {
     requests: IdempotentRequests,
     defaults: ClientScope,
     tuning: WaitTuning,
-    memberGraceMs = DEFAULT_MEMBER_GRACE_MS,
+    memberGraceMs: number = INCUS_DEFAULTS.memberGraceMs,
   ) {
     this.transport = transport;
     this.requests = requests;

@@ -11,6 +11,7 @@
  */
 
 import { pause } from "../../core/pause.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
 import { abortable } from "../../core/signals.ts";
 import { decodeEvent, eventsQuery, openEventSocket } from "../events.ts";
 import { refSocket } from "../transport/event_socket.ts";
@@ -80,15 +81,6 @@ export interface HubSettings {
   resyncMs: number;
 }
 
-const DEFAULTS: HubSettings = {
-  silenceMs: 30_000,
-  idleMs: 1_000,
-  reconnectForMs: 10_000,
-  unavailableForMs: 30_000,
-  settleMs: 500,
-  resyncMs: 2_000,
-};
-
 const RECONNECT_BACKOFF = { initial: 100, multiplier: 1.3, max: 2_000, jitter: true };
 
 type Listener = (notice: Notice) => void;
@@ -121,7 +113,7 @@ export class OperationEventHub {
   constructor(transport: Transport, query: string, settings: Partial<HubSettings> = {}) {
     this.#transport = transport;
     this.#query = query;
-    this.#settings = { ...DEFAULTS, ...settings };
+    this.#settings = { ...INCUS_DEFAULTS.events, ...settings };
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { Backoff } from "../../core/poll.ts";
 import type { Clock } from "../../core/deadlines.ts";
 import type { RetryOption } from "../../core/retry.ts";
-import { DEFAULT_LONG_POLL_SLICE_MS } from "../../core/defaults.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
 import type { Progress } from "../progress.ts";
 import type { HubSettings } from "./event_hub.ts";
@@ -249,10 +249,7 @@ export interface WaitTuning {
 
 /** The waiting loop's defaults. */
 export const DEFAULT_TUNING: WaitTuning = {
-  waitSliceMs: DEFAULT_LONG_POLL_SLICE_MS,
+  waitSliceMs: INCUS_DEFAULTS.waitSliceMs,
   backoff: { initial: 100, multiplier: 1.3, max: 5_000, jitter: false },
   events: true,
 };
-
-/** The default of `pollMs`. */
-export const DEFAULT_POLL_MS = 500;

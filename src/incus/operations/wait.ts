@@ -18,7 +18,8 @@ import { duration } from "../../core/validate.ts";
 import type { CallScope } from "../call_scope.ts";
 import { isFinal, type Operation, StatusCode } from "../operation.ts";
 import { parseProgress } from "../progress.ts";
-import { DEFAULT_POLL_MS, type WaitOptions } from "./options.ts";
+import type { WaitOptions } from "./options.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { OperationsContext } from "./context.ts";
 import { requestOf, type StateAndSource } from "./state.ts";
 import { followEvents, pollStates } from "./states.ts";
@@ -58,7 +59,7 @@ export async function waitFinal(
   options: WaitOptions,
   stop?: AbortSignal,
 ): Promise<StateAndSource> {
-  const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
+  const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
   const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
   options.signal?.throwIfAborted();
   const { id, limit } = scope;

@@ -8,7 +8,8 @@
 import { duration } from "../../core/validate.ts";
 import type { CallScope } from "../call_scope.ts";
 import { isFinal, type Operation } from "../operation.ts";
-import { DEFAULT_POLL_MS, type WatchOptions } from "./options.ts";
+import type { WatchOptions } from "./options.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { OperationsContext } from "./context.ts";
 import { followEvents, pollStates } from "./states.ts";
 
@@ -18,7 +19,7 @@ export async function* watchOperation(
   scope: CallScope,
   options: WatchOptions,
 ): AsyncGenerator<Operation, void, undefined> {
-  const pollMs = duration("pollMs", options.pollMs) ?? DEFAULT_POLL_MS;
+  const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
   options.signal?.throwIfAborted();
   let last = "";
   const states = context.tuning.events ? followEvents(context, scope) : undefined;

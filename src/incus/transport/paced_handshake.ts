@@ -11,10 +11,7 @@ import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core
 import { describeValue } from "../../core/validate.ts";
 import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
 import type { Transport } from "./transport.ts";
-import { withBearer } from "./websocket.ts";
-
-/** The longest the opening handshake may take, ms. */
-const OPEN_TIMEOUT_MS = 30_000;
+import { OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 const encoder = new TextEncoder();

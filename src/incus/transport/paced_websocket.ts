@@ -16,12 +16,11 @@
 
 import { ConnectionError, ProtocolError } from "../../core/errors.ts";
 import type { Transport } from "./transport.ts";
+import { CLOSE_REPLY_MS } from "./websocket.ts";
 
 /** One message: bytes, or text (the daemons' end-of-output barrier is an empty text). */
 export type PacedMessage = { type: "binary"; data: Uint8Array } | { type: "text"; text: string };
 
-/** How long closing waits for the daemon's close reply, ms. */
-export const PACED_CLOSE_MS = 2_000;
 /** The largest message accepted (a daemon's frames are a few KiB). */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Bytes read from the connection at a time. */
@@ -104,7 +103,7 @@ export class PacedWebSocket {
    * Starts the closing handshake and resolves once the connection is closed:
    * when the daemon replied, or after `limitMs` at most.
    */
-  close(limitMs: number = PACED_CLOSE_MS): Promise<void> {
+  close(limitMs: number = CLOSE_REPLY_MS): Promise<void> {
     if (this.#ended) return this.#done.promise;
     if (!this.#closeSent) {
       this.#closeSent = true;
@@ -126,7 +125,7 @@ export class PacedWebSocket {
   /**
    * Closes the connection as soon as what was sent is written (a close
    * frame included), without waiting for the daemon's reply; within
-   * {@linkcode PACED_CLOSE_MS} at most. For when the caller gave up.
+   * {@linkcode CLOSE_REPLY_MS} at most. For when the caller gave up.
    */
   end(): Promise<void> {
     if (this.#ended) return this.#done.promise;
@@ -134,7 +133,7 @@ export class PacedWebSocket {
       this.#closeSent = true;
       this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => {});
     }
-    const timer = setTimeout(() => this.abort(), PACED_CLOSE_MS);
+    const timer = setTimeout(() => this.abort(), CLOSE_REPLY_MS);
     this.#writes.finally(() => {
       clearTimeout(timer);
       this.abort();

@@ -27,8 +27,8 @@ export interface WebSocketOptions {
   signal?: AbortSignal;
 }
 
-/** The longest a websocket may take to open, ms. */
-const OPEN_TIMEOUT_MS = 30_000;
+/** The longest a websocket (fetch's or a paced one) may take to open, ms. */
+export const OPEN_TIMEOUT_MS = 30_000;
 
 /**
  * Opens `/1.0/operations/<id>/websocket?secret=<secret>` and resolves once
