@@ -328,12 +328,9 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     timeout?: number,
   ): Promise<{ envelope: Envelope; project: string | undefined }> {
     const { base, query: given, project: named } = requestPath(path, options);
-    const scope = callScope(this.#defaults, {
-      project: named ?? options.project,
-      target: options.target,
-      signal: options.signal,
-      retry: options.retry,
-    });
+    // The whole call's `timeout` is not a request's limit: see query().
+    const call = { ...options, project: named ?? options.project, timeout: undefined };
+    const scope = callScope(this.#defaults, call);
     const { project } = scope;
     const query = scopeQuery(scope, given);
     const method = options.method ?? "GET";

@@ -96,8 +96,8 @@ export function outageText(outage: Outage, now: number): string | undefined {
     : `its cluster member ${memberNames(outage.members)} has not answered for ${seconds} s`;
 }
 
-function memberNames(members: readonly UnreachableMember[]): string {
-  return members.map((member) => `${member.name} (${member.address})`).join(" or ");
+function memberNames(members: readonly UnreachableMember[], separator = " or "): string {
+  return members.map((member) => `${member.name} (${member.address})`).join(separator);
 }
 
 /** The host:port pairs a daemon's error text names. */
@@ -222,7 +222,7 @@ export class MemberWatch {
     const missing = await this.unheard(heard, { signal: options.signal, target });
     if (missing.length === 0 || options.partial) return kept;
     throw new MemberUnreachableError(
-      `cluster member${missing.length > 1 ? "s" : ""} ${memberNames(missing)} could not be ` +
+      `cluster member${missing.length > 1 ? "s" : ""} ${memberNames(missing, ", ")} could not be ` +
         `heard from: the list lacks ${missing.length > 1 ? "their" : "its"} operations ` +
         `(${kept.length} heard from the others); pass partial: true to take what was heard`,
       {
@@ -316,29 +316,5 @@ export class MemberWatch {
       );
     }
     await pause(Math.min(OUTAGE_RETRY_MS, left), signal, this.#clock);
-  }
-}
-
-/**
- * Runs `attempt` (one try at waiting for operation `uuid`) again each time
- * it fails because a cluster member is unreachable, for up to `graceMs` of
- * outage (see {@linkcode MemberWatch.duringOutage}); any other failure, and
- * `signal`'s abort, end it.
- */
-export async function throughOutages<T>(
-  members: MemberWatch,
-  uuid: string,
-  graceMs: number,
-  signal: AbortSignal,
-  attempt: () => Promise<T>,
-  outage: Outage = {},
-): Promise<T> {
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (signal.aborted) throw error;
-      await members.duringOutage(uuid, error, outage, graceMs, signal);
-    }
   }
 }

@@ -99,7 +99,6 @@ export class OperationEventHub {
   #opening: Promise<boolean> | undefined;
   #unavailableUntil = 0;
   #lastMessage = 0;
-  #watchdog: ReturnType<typeof setInterval> | undefined;
   #idle: ReturnType<typeof setTimeout> | undefined;
   #settle: ReturnType<typeof setTimeout> | undefined;
   #reconnecting = false;
@@ -164,7 +163,7 @@ export class OperationEventHub {
   async close(): Promise<void> {
     this.#closed.abort();
     clearTimeout(this.#idle);
-    this.#stopWatchdog();
+    this.#stopSettle();
     this.#stopSweeper();
     const socket = this.#socket;
     this.#socket = undefined;
@@ -217,10 +216,9 @@ export class OperationEventHub {
     socket.addEventListener("close", () => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
-      this.#stopWatchdog();
+      this.#stopSettle();
       if (!this.#closed.signal.aborted && this.#count > 0) this.#reconnect();
     });
-    this.#startWatchdog(socket);
     this.#settle = setTimeout(() => {
       this.#settle = undefined;
       if (this.#socket === socket) this.#broadcast({ kind: "resync" });
@@ -256,21 +254,7 @@ export class OperationEventHub {
     }
   }
 
-  #startWatchdog(socket: WebSocket): void {
-    const period = Math.max(10, Math.min(1_000, this.#settings.silenceMs / 4));
-    this.#watchdog = setInterval(() => {
-      if (this.#count === 0) return;
-      if (performance.now() - this.#lastMessage > this.#settings.silenceMs) {
-        // Silent too long: count it dead; closing it reconnects and resyncs.
-        closeIfOpen(socket);
-      }
-    }, period);
-    Deno.unrefTimer(this.#watchdog);
-  }
-
-  #stopWatchdog(): void {
-    clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
+  #stopSettle(): void {
     clearTimeout(this.#settle);
     this.#settle = undefined;
   }
@@ -283,7 +267,7 @@ export class OperationEventHub {
       if (this.#count > 0 || this.#socket === undefined) return;
       const socket = this.#socket;
       this.#socket = undefined;
-      this.#stopWatchdog();
+      this.#stopSettle();
       closeIfOpen(socket);
     }, this.#settings.idleMs);
     // Idle: neither the timer nor the connection keeps a finished script alive.
@@ -302,20 +286,25 @@ export class OperationEventHub {
   }
 
   /**
-   * While there are subscribers, connected or not: tells those whose
-   * operation has had no news for `resyncMs` to read it again. They do so
-   * in the same tick, so one batched list answers them all.
+   * While there are subscribers, connected or not: counts a connection
+   * silent for `silenceMs` as dead (closing it reconnects and resyncs), and
+   * tells the subscribers whose operation has had no news for `resyncMs` to
+   * read it again. They do so in the same tick, so one batched list answers
+   * them all.
    */
   #startSweeper(): void {
-    const { resyncMs } = this.#settings;
+    const { resyncMs, silenceMs } = this.#settings;
     this.#sweeper = setInterval(() => {
       const now = performance.now();
+      if (this.#socket !== undefined && now - this.#lastMessage > silenceMs) {
+        closeIfOpen(this.#socket);
+      }
       for (const [id, last] of this.#lastNews) {
         if (now - last < resyncMs) continue;
         this.#lastNews.set(id, now);
         for (const listener of [...this.#listeners.get(id) ?? []]) listener({ kind: "resync" });
       }
-    }, Math.max(10, Math.min(1_000, resyncMs / 2)));
+    }, Math.max(10, Math.min(1_000, resyncMs / 2, silenceMs / 4)));
   }
 
   #stopSweeper(): void {

@@ -25,7 +25,7 @@ import { requestOf, type StateAndSource } from "./state.ts";
 import { followEvents, pollStates } from "./states.ts";
 import { waitWithSlices } from "./wait_slices.ts";
 import { cancelAfterGivingUp } from "./cancel.ts";
-import { type Outage, outageText, throughOutages } from "../cluster.ts";
+import { type Outage, outageText } from "../cluster.ts";
 
 /** A function reporting an operation's progress when it changed, or `undefined`. */
 function progressReporter(
@@ -82,22 +82,26 @@ export async function waitFinal(
       () => undefined,
     );
   });
-  const attempt = async (): Promise<StateAndSource> => {
-    signal.throwIfAborted();
-    const states = context.tuning.events ? followEvents(context, scope) : undefined;
-    // Without events (or once they are lost), reads every pollMs to report progress.
-    for (const source of [states, report && pollStates(context, scope, pollMs)]) {
-      for await (const state of source ?? []) {
-        see(state);
-        if (isFinal(state.operation)) return state;
-      }
-    }
-    return await waitWithSlices(context, scope, see);
-  };
   const outage: Outage = {};
   try {
     // On a cluster, an attempt that failed because a member is unreachable is made again.
-    return await throughOutages(context.members, id, graceMs, signal, attempt, outage);
+    for (;;) {
+      try {
+        signal.throwIfAborted();
+        const states = context.tuning.events ? followEvents(context, scope) : undefined;
+        // Without events (or once they are lost), reads every pollMs to report progress.
+        for (const source of [states, report && pollStates(context, scope, pollMs)]) {
+          for await (const state of source ?? []) {
+            see(state);
+            if (isFinal(state.operation)) return state;
+          }
+        }
+        return await waitWithSlices(context, scope, see);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        await context.members.duringOutage(id, error, outage, graceMs, signal);
+      }
+    }
   } catch (error) {
     const callerAborted = options.signal?.aborted === true;
     const timedOut = !callerAborted && limit?.signal.aborted === true;
