@@ -149,7 +149,7 @@ try {
   let busyRounds = 0;
   for (let round = 0; round < rounds; round++) {
     for (const variant of round % 2 ? [...variants].reverse() : variants) {
-      if (!(await waitForIdleCpus({ maxWaitMs: 20_000 })).idle) busyRounds++;
+      if (!(await waitForIdleCpus({ maxWaitMs: 5_000 })).idle) busyRounds++;
       await check(variant, dir, round);
     }
   }
