@@ -12,7 +12,7 @@ import { abortable, anySignal } from "../core/signals.ts";
 import { ConnectionError, ProtocolError } from "../core/errors.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ResponseTimeoutError } from "../core/errors.ts";
-import { abortError, TimeLimitReached } from "../core/abort_error.ts";
+import { abortError, redirectError, TimeLimitReached } from "../core/request_errors.ts";
 
 import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
 import { RpcError } from "./errors.ts";
@@ -107,7 +107,11 @@ export class RestClient {
       }
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
-        throw this.#redirectError(response, method, fullPath);
+        throw redirectError(
+          response,
+          { method, path: fullPath, endpoint: this.#origin },
+          "redirects are not followed (they would carry the request's headers and body)",
+        );
       }
       const text = await readTextLimited(
         response,
@@ -146,18 +150,6 @@ export class RestClient {
     headers.set("accept", "application/json");
     if (json) headers.set("content-type", "application/json");
     return headers;
-  }
-
-  /** Refuses a redirect, naming only the origin it points to. */
-  #redirectError(response: Response, method: string, path: string): ProtocolError {
-    const location = response.headers.get("location");
-    const url = location === null ? null : URL.parse(location, this.#base);
-    const where = url === null ? "no usable location" : url.origin;
-    return new ProtocolError(
-      `${method} ${path}: ${this.#origin} answered HTTP ${response.status}, a redirect to ` +
-        `${where}; redirects are not followed (they would carry the request's headers and body)`,
-      { status: response.status, method, path, endpoint: this.#origin },
-    );
   }
 
   /** Explains a failed connection without repeating any header or URL secret. */

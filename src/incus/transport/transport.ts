@@ -11,7 +11,7 @@ import { type Deadline, Deadlines } from "../../core/deadlines.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ConnectionError } from "../../core/errors.ts";
 import { IncusOpsError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
-import { abortError, TimeLimitReached } from "../../core/abort_error.ts";
+import { abortError, redirectError, TimeLimitReached } from "../../core/request_errors.ts";
 import { BearerAuth } from "./auth.ts";
 import {
   type ClientOptions,
@@ -21,13 +21,7 @@ import {
   unixClientOptions,
 } from "./connections.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
-import {
-  closedError,
-  connectionError,
-  errorText,
-  redirectError,
-  unanswered,
-} from "./transport_errors.ts";
+import { closedError, connectionError, errorText, unanswered } from "./transport_errors.ts";
 import type { RequestInit, TransportTarget } from "./transport_options.ts";
 
 export { decodeEnvelope, type Envelope };
@@ -51,6 +45,10 @@ interface FetchInit {
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   "content-type": "application/json",
 });
+
+/** Why a redirect is refused (it would re-send the body, perhaps in cleartext, elsewhere). */
+const NOT_FOLLOWED = "Incus and LXD never redirect API calls, so it is not followed " +
+  "(is this the daemon?)";
 
 /** The reason in-flight requests end when the client is closed. */
 class ClientClosed extends Error {}
@@ -290,7 +288,7 @@ export class Transport {
       this.answered = true;
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
-        throw redirectError(response, method, path, this.endpoint);
+        throw redirectError(response, { method, path, endpoint: this.endpoint }, NOT_FOLLOWED);
       }
       if (auth !== undefined && response.status === 401) {
         // The token was refused: with getToken, one forced refresh and one retry.

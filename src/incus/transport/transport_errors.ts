@@ -1,39 +1,13 @@
 /**
- * The errors the transport builds for what went wrong on the wire: a refused
- * redirect, an unanswered request, a socket path that cannot be used, a
- * failed connection, a closed client, and the error text of an error
- * envelope.
+ * The errors the transport builds for what went wrong on the wire: an
+ * unanswered request, a socket path that cannot be used, a failed
+ * connection, a closed client, and the error text of an error envelope.
  *
  * @module
  */
 
 import { causeText, ConnectionError, ProtocolError } from "../../core/errors.ts";
 import { withoutQueries } from "../secrets.ts";
-
-/**
- * The error for a 3xx answer: Incus and LXD never redirect API calls, so a
- * redirect is refused, naming only the origin it pointed to (its path and
- * query may hold anything).
- */
-export function redirectError(
-  response: { status: number; headers: { get(name: string): string | null } },
-  method: string,
-  path: string,
-  endpoint: string,
-): ProtocolError {
-  const location = response.headers.get("location");
-  const absolute = location === null ? null : URL.parse(location);
-  const where = location === null
-    ? "no location"
-    : absolute === null || absolute.origin === "null"
-    ? "a path of the same server"
-    : absolute.origin;
-  return new ProtocolError(
-    `${method} ${path}: ${endpoint} answered HTTP ${response.status}, a redirect to ${where}; ` +
-      `Incus and LXD never redirect API calls, so it is not followed (is this the daemon?)`,
-    { status: response.status, method, path, endpoint },
-  );
-}
 
 /** Whether `error` means nothing answered (not a refusal, not a closed client). */
 export function unanswered(error: unknown): boolean {
