@@ -9,6 +9,7 @@
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import {
+  type ApiTypes,
   type Client,
   connect,
   ConnectionError,
@@ -209,6 +210,10 @@ Deno.test("typed: connect<Lxd50>() types calls by LXD 5.0's description", async 
   assertEquals(instance.status, "Running");
   const server = await client.query("/1.0");
   assertType<IsExact<typeof server, Lxd.Server>>(true);
+  const anyClient: (client: Client<ApiTypes>) => string = (c) => c.endpoint;
+  assertEquals(anyClient(client), daemon.path);
+  // @ts-expect-error a Client is a Client<Incus60>: an LXD-typed one is not
+  const _incusOnly: Client = client;
   // @ts-expect-error network integrations are Incus-only
   await assertRejects(() => client.query("/1.0/network-integrations"));
 });
