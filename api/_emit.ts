@@ -37,7 +37,7 @@ function baseType(schema: Schema | undefined): string {
     const fields = Object.entries(schema.properties).map(([name, field]) =>
       `${key(name)}${field["x-optional"] ? "?" : ""}: ${typeOf(field)}`
     );
-    return fields.length === 0 ? "Record<string, never>" : `{ ${fields.join("; ")} }`;
+    return fields.length === 0 ? "Empty" : `{ ${fields.join("; ")} }`;
   }
   switch (schema.type) {
     case "string":
@@ -124,7 +124,7 @@ function definitionDoc(info: ApiInfo, name: string, uses: string[] | undefined):
 
 function callType(call: Call): string {
   const names = call.query.map((name) => `${key(name)}?: string`).join("; ");
-  const query = names === "" ? "Record<string, never>" : `{ ${names} }`;
+  const query = names === "" ? "Empty" : `{ ${names} }`;
   const body = call.body === undefined
     ? "never"
     : call.body === "raw"
@@ -132,7 +132,7 @@ function callType(call: Call): string {
     : typeOf(call.body);
   const answer = call.operation === "always" ? "never" : typeOf(call.answer);
   const operation = { always: "true", never: "false", either: "boolean" }[call.operation];
-  return `{ query: ${query}; body: ${body}; answer: ${answer}; operation: ${operation} }`;
+  return `Call<${query}, ${body}, ${answer}, ${operation}>`;
 }
 
 /** A nested object type of the path tree. */
@@ -171,7 +171,7 @@ export function typesModule(
   endpoints: Endpoint[],
 ): string {
   const uses = usesOf(description, endpoints);
-  const reserved = ["Api", "Endpoints", "Routes"];
+  const reserved = ["Api", "Call", "Empty", "Endpoints", "Routes"];
   const out = [
     header(info, "Field names and shapes only: upstream's prose stays out."),
     `/**`,
@@ -199,7 +199,13 @@ export function typesModule(
     out.push(`export type ${name} = ${typeOf(schema)};`, ``);
   }
   out.push(
-    `/** Every documented endpoint of ${info.daemon}: path template → method → its query parameters, body, answer (a sync answer's \`metadata\`) and whether it answers with an operation. */`,
+    `/** A documented call: its query parameters, JSON body (\`never\`: none), sync answer's \`metadata\` (\`never\`: it always answers with an operation), and whether it answers with an operation. */`,
+    `export type Call<Q, B, A, O extends boolean> = { query: Q; body: B; answer: A; operation: O };`,
+    ``,
+    `/** No query parameters; an empty answer (\`{}\`). */`,
+    `export type Empty = Record<string, never>;`,
+    ``,
+    `/** Every documented endpoint of ${info.daemon}: path template → method → {@linkcode Call}. */`,
     `export type Endpoints = {`,
   );
   for (const endpoint of endpoints) {

@@ -1459,1134 +1459,418 @@ export type Warning = {
 /** `WarningPut` of LXD 5.0: the body of `PATCH /1.0/warnings/{uuid}` and the body of `PUT /1.0/warnings/{uuid}`. */
 export type WarningPut = { status: string };
 
-/** Every documented endpoint of LXD 5.0: path template → method → its query parameters, body, answer (a sync answer's `metadata`) and whether it answers with an operation. */
+/** A documented call: its query parameters, JSON body (`never`: none), sync answer's `metadata` (`never`: it always answers with an operation), and whether it answers with an operation. */
+export type Call<Q, B, A, O extends boolean> = { query: Q; body: B; answer: A; operation: O };
+
+/** No query parameters; an empty answer (`{}`). */
+export type Empty = Record<string, never>;
+
+/** Every documented endpoint of LXD 5.0: path template → method → {@linkcode Call}. */
 export type Endpoints = {
-  "/": { GET: { query: Record<string, never>; body: never; answer: string[]; operation: false } };
+  "/": { GET: Call<Empty, never, string[], false> };
   "/1.0": {
-    GET: {
-      query: { target?: string; project?: string };
-      body: never;
-      answer: Server;
-      operation: false;
-    };
-    PATCH: {
-      query: { target?: string };
-      body: ServerPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { target?: string };
-      body: ServerPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ target?: string; project?: string }, never, Server, false>;
+    PATCH: Call<{ target?: string }, ServerPut, Empty, false>;
+    PUT: Call<{ target?: string }, ServerPut, Empty, false>;
   };
   "/1.0/certificates": {
-    GET: { query: Record<string, never>; body: never; answer: string[]; operation: false };
-    POST: {
-      query: Record<string, never>;
-      body: CertificatesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<Empty, never, string[], false>;
+    POST: Call<Empty, CertificatesPost, Empty, false>;
   };
   "/1.0/certificates/{fingerprint}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: Certificate; operation: false };
-    PATCH: {
-      query: Record<string, never>;
-      body: CertificatePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: Record<string, never>;
-      body: CertificatePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, Certificate, false>;
+    PATCH: Call<Empty, CertificatePut, Empty, false>;
+    PUT: Call<Empty, CertificatePut, Empty, false>;
   };
-  "/1.0/certificates?public": {
-    POST: {
-      query: Record<string, never>;
-      body: CertificatesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-  };
-  "/1.0/certificates?recursion=1": {
-    GET: { query: Record<string, never>; body: never; answer: Certificate[]; operation: false };
-  };
+  "/1.0/certificates?public": { POST: Call<Empty, CertificatesPost, Empty, false> };
+  "/1.0/certificates?recursion=1": { GET: Call<Empty, never, Certificate[], false> };
   "/1.0/cluster": {
-    GET: { query: Record<string, never>; body: never; answer: Cluster; operation: false };
-    PUT: {
-      query: Record<string, never>;
-      body: ClusterPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<Empty, never, Cluster, false>;
+    PUT: Call<Empty, ClusterPut, Empty, false>;
   };
-  "/1.0/cluster/certificate": {
-    PUT: {
-      query: Record<string, never>;
-      body: ClusterCertificatePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-  };
+  "/1.0/cluster/certificate": { PUT: Call<Empty, ClusterCertificatePut, Empty, false> };
   "/1.0/cluster/groups": {
-    GET: { query: Record<string, never>; body: never; answer: string[]; operation: false };
-    POST: {
-      query: Record<string, never>;
-      body: ClusterGroupsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<Empty, never, string[], false>;
+    POST: Call<Empty, ClusterGroupsPost, Empty, false>;
   };
   "/1.0/cluster/groups/{name}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: ClusterGroup; operation: false };
-    PATCH: {
-      query: Record<string, never>;
-      body: ClusterGroupPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: Record<string, never>;
-      body: ClusterGroupPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: Record<string, never>;
-      body: ClusterGroupPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, ClusterGroup, false>;
+    PATCH: Call<Empty, ClusterGroupPut, Empty, false>;
+    POST: Call<Empty, ClusterGroupPost, Empty, false>;
+    PUT: Call<Empty, ClusterGroupPut, Empty, false>;
   };
-  "/1.0/cluster/groups?recursion=1": {
-    GET: { query: Record<string, never>; body: never; answer: ClusterGroup[]; operation: false };
-  };
+  "/1.0/cluster/groups?recursion=1": { GET: Call<Empty, never, ClusterGroup[], false> };
   "/1.0/cluster/members": {
-    GET: { query: Record<string, never>; body: never; answer: string[]; operation: false };
-    POST: {
-      query: Record<string, never>;
-      body: ClusterMembersPost;
-      answer: never;
-      operation: true;
-    };
+    GET: Call<Empty, never, string[], false>;
+    POST: Call<Empty, ClusterMembersPost, never, true>;
   };
   "/1.0/cluster/members/{name}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: ClusterMember; operation: false };
-    PATCH: {
-      query: Record<string, never>;
-      body: ClusterMemberPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: Record<string, never>;
-      body: ClusterMemberPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: Record<string, never>;
-      body: ClusterMemberPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, ClusterMember, false>;
+    PATCH: Call<Empty, ClusterMemberPut, Empty, false>;
+    POST: Call<Empty, ClusterMemberPost, Empty, false>;
+    PUT: Call<Empty, ClusterMemberPut, Empty, false>;
   };
-  "/1.0/cluster/members/{name}/state": {
-    POST: {
-      query: Record<string, never>;
-      body: ClusterMemberStatePost;
-      answer: never;
-      operation: true;
-    };
-  };
-  "/1.0/cluster/members?recursion=1": {
-    GET: { query: Record<string, never>; body: never; answer: ClusterMember[]; operation: false };
-  };
+  "/1.0/cluster/members/{name}/state": { POST: Call<Empty, ClusterMemberStatePost, never, true> };
+  "/1.0/cluster/members?recursion=1": { GET: Call<Empty, never, ClusterMember[], false> };
   "/1.0/events": {
-    GET: {
-      query: { project?: string; type?: string; "all-projects"?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
+    GET: Call<{ project?: string; type?: string; "all-projects"?: string }, never, unknown, false>;
   };
   "/1.0/images": {
-    GET: {
-      query: { project?: string; filter?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: { query: { project?: string }; body: ImagesPost; answer: never; operation: true };
+    GET: Call<{ project?: string; filter?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, ImagesPost, never, true>;
   };
   "/1.0/images/{fingerprint}": {
-    DELETE: { query: { project?: string }; body: never; answer: never; operation: true };
-    GET: { query: { project?: string }; body: never; answer: Image; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: ImagePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: ImagePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, never, true>;
+    GET: Call<{ project?: string }, never, Image, false>;
+    PATCH: Call<{ project?: string }, ImagePut, Empty, false>;
+    PUT: Call<{ project?: string }, ImagePut, Empty, false>;
   };
   "/1.0/images/{fingerprint}/export": {
-    GET: { query: { project?: string }; body: never; answer: unknown; operation: false };
-    POST: { query: { project?: string }; body: ImageExportPost; answer: never; operation: true };
+    GET: Call<{ project?: string }, never, unknown, false>;
+    POST: Call<{ project?: string }, ImageExportPost, never, true>;
   };
   "/1.0/images/{fingerprint}/export?public": {
-    GET: {
-      query: { project?: string; secret?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
+    GET: Call<{ project?: string; secret?: string }, never, unknown, false>;
   };
-  "/1.0/images/{fingerprint}/refresh": {
-    POST: { query: { project?: string }; body: never; answer: never; operation: true };
-  };
-  "/1.0/images/{fingerprint}/secret": {
-    POST: { query: { project?: string }; body: never; answer: never; operation: true };
-  };
+  "/1.0/images/{fingerprint}/refresh": { POST: Call<{ project?: string }, never, never, true> };
+  "/1.0/images/{fingerprint}/secret": { POST: Call<{ project?: string }, never, never, true> };
   "/1.0/images/{fingerprint}?public": {
-    GET: {
-      query: { project?: string; secret?: string };
-      body: never;
-      answer: Image;
-      operation: false;
-    };
+    GET: Call<{ project?: string; secret?: string }, never, Image, false>;
   };
   "/1.0/images/aliases": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: ImageAliasesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, ImageAliasesPost, Empty, false>;
   };
   "/1.0/images/aliases/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: ImageAliasesEntry; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: ImageAliasesEntryPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string };
-      body: ImageAliasesEntryPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: ImageAliasesEntryPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, ImageAliasesEntry, false>;
+    PATCH: Call<{ project?: string }, ImageAliasesEntryPut, Empty, false>;
+    POST: Call<{ project?: string }, ImageAliasesEntryPost, Empty, false>;
+    PUT: Call<{ project?: string }, ImageAliasesEntryPut, Empty, false>;
   };
   "/1.0/images/aliases/{name}?public": {
-    GET: { query: { project?: string }; body: never; answer: ImageAliasesEntry; operation: false };
+    GET: Call<{ project?: string }, never, ImageAliasesEntry, false>;
   };
   "/1.0/images/aliases?recursion=1": {
-    GET: {
-      query: { project?: string };
-      body: never;
-      answer: ImageAliasesEntry[];
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, ImageAliasesEntry[], false>;
   };
   "/1.0/images?public": {
-    GET: {
-      query: { project?: string; filter?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string };
-      body: ImagesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string; filter?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, ImagesPost, Empty, false>;
   };
   "/1.0/images?public&recursion=1": {
-    GET: {
-      query: { project?: string; filter?: string };
-      body: never;
-      answer: Image[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; filter?: string }, never, Image[], false>;
   };
   "/1.0/images?recursion=1": {
-    GET: {
-      query: { project?: string; filter?: string };
-      body: never;
-      answer: Image[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; filter?: string }, never, Image[], false>;
   };
   "/1.0/instances": {
-    GET: {
-      query: { project?: string; filter?: string; "all-projects"?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: InstancesPost;
-      answer: never;
-      operation: true;
-    };
-    PUT: { query: { project?: string }; body: InstancesPut; answer: never; operation: true };
+    GET: Call<
+      { project?: string; filter?: string; "all-projects"?: string },
+      never,
+      string[],
+      false
+    >;
+    POST: Call<{ project?: string; target?: string }, InstancesPost, never, true>;
+    PUT: Call<{ project?: string }, InstancesPut, never, true>;
   };
   "/1.0/instances/{name}": {
-    DELETE: { query: { project?: string }; body: never; answer: never; operation: true };
-    GET: { query: { project?: string }; body: never; answer: Instance; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: InstancePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: { query: { project?: string }; body: InstancePost; answer: never; operation: true };
-    PUT: { query: { project?: string }; body: InstancePut; answer: never; operation: true };
+    DELETE: Call<{ project?: string }, never, never, true>;
+    GET: Call<{ project?: string }, never, Instance, false>;
+    PATCH: Call<{ project?: string }, InstancePut, Empty, false>;
+    POST: Call<{ project?: string }, InstancePost, never, true>;
+    PUT: Call<{ project?: string }, InstancePut, never, true>;
   };
   "/1.0/instances/{name}/backups": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: InstanceBackupsPost;
-      answer: never;
-      operation: true;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, InstanceBackupsPost, never, true>;
   };
   "/1.0/instances/{name}/backups/{backup}": {
-    DELETE: { query: { project?: string }; body: never; answer: never; operation: true };
-    GET: { query: { project?: string }; body: never; answer: InstanceBackup; operation: false };
-    POST: { query: { project?: string }; body: InstanceBackupPost; answer: never; operation: true };
+    DELETE: Call<{ project?: string }, never, never, true>;
+    GET: Call<{ project?: string }, never, InstanceBackup, false>;
+    POST: Call<{ project?: string }, InstanceBackupPost, never, true>;
   };
   "/1.0/instances/{name}/backups/{backup}/export": {
-    GET: { query: { project?: string }; body: never; answer: unknown; operation: false };
+    GET: Call<{ project?: string }, never, unknown, false>;
   };
   "/1.0/instances/{name}/backups?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: InstanceBackup[]; operation: false };
+    GET: Call<{ project?: string }, never, InstanceBackup[], false>;
   };
   "/1.0/instances/{name}/console": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: unknown; operation: false };
-    POST: {
-      query: { project?: string };
-      body: InstanceConsolePost;
-      answer: never;
-      operation: true;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, unknown, false>;
+    POST: Call<{ project?: string }, InstanceConsolePost, never, true>;
   };
-  "/1.0/instances/{name}/exec": {
-    POST: { query: { project?: string }; body: InstanceExecPost; answer: never; operation: true };
-  };
+  "/1.0/instances/{name}/exec": { POST: Call<{ project?: string }, InstanceExecPost, never, true> };
   "/1.0/instances/{name}/files": {
-    DELETE: {
-      query: { path?: string; project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: {
-      query: { path?: string; project?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
-    HEAD: {
-      query: { path?: string; project?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
-    POST: {
-      query: { path?: string; project?: string };
-      body: unknown;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ path?: string; project?: string }, never, Empty, false>;
+    GET: Call<{ path?: string; project?: string }, never, unknown, false>;
+    HEAD: Call<{ path?: string; project?: string }, never, unknown, false>;
+    POST: Call<{ path?: string; project?: string }, unknown, Empty, false>;
   };
-  "/1.0/instances/{name}/logs": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-  };
+  "/1.0/instances/{name}/logs": { GET: Call<{ project?: string }, never, string[], false> };
   "/1.0/instances/{name}/logs/{filename}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: unknown; operation: false };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, unknown, false>;
   };
   "/1.0/instances/{name}/metadata": {
-    GET: { query: { project?: string }; body: never; answer: ImageMetadata; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: ImageMetadata;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: ImageMetadata;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, ImageMetadata, false>;
+    PATCH: Call<{ project?: string }, ImageMetadata, Empty, false>;
+    PUT: Call<{ project?: string }, ImageMetadata, Empty, false>;
   };
   "/1.0/instances/{name}/metadata/templates": {
-    DELETE: {
-      query: { path?: string; project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: {
-      query: { project?: string; path?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
-    POST: {
-      query: { path?: string; project?: string };
-      body: unknown;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ path?: string; project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string; path?: string }, never, unknown, false>;
+    POST: Call<{ path?: string; project?: string }, unknown, Empty, false>;
   };
-  "/1.0/instances/{name}/sftp": {
-    GET: { query: Record<string, never>; body: never; answer: unknown; operation: false };
-  };
+  "/1.0/instances/{name}/sftp": { GET: Call<Empty, never, unknown, false> };
   "/1.0/instances/{name}/snapshots": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: InstanceSnapshotsPost;
-      answer: never;
-      operation: true;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, InstanceSnapshotsPost, never, true>;
   };
   "/1.0/instances/{name}/snapshots/{snapshot}": {
-    DELETE: { query: { project?: string }; body: never; answer: never; operation: true };
-    GET: { query: { project?: string }; body: never; answer: InstanceSnapshot; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: InstanceSnapshotPut;
-      answer: never;
-      operation: true;
-    };
-    POST: {
-      query: { project?: string };
-      body: InstanceSnapshotPost;
-      answer: never;
-      operation: true;
-    };
-    PUT: { query: { project?: string }; body: InstanceSnapshotPut; answer: never; operation: true };
+    DELETE: Call<{ project?: string }, never, never, true>;
+    GET: Call<{ project?: string }, never, InstanceSnapshot, false>;
+    PATCH: Call<{ project?: string }, InstanceSnapshotPut, never, true>;
+    POST: Call<{ project?: string }, InstanceSnapshotPost, never, true>;
+    PUT: Call<{ project?: string }, InstanceSnapshotPut, never, true>;
   };
   "/1.0/instances/{name}/snapshots?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: InstanceSnapshot[]; operation: false };
+    GET: Call<{ project?: string }, never, InstanceSnapshot[], false>;
   };
   "/1.0/instances/{name}/state": {
-    GET: { query: { project?: string }; body: never; answer: InstanceState; operation: false };
-    PUT: { query: { project?: string }; body: InstanceStatePut; answer: never; operation: true };
+    GET: Call<{ project?: string }, never, InstanceState, false>;
+    PUT: Call<{ project?: string }, InstanceStatePut, never, true>;
   };
   "/1.0/instances/{name}?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: InstanceFull; operation: false };
+    GET: Call<{ project?: string }, never, InstanceFull, false>;
   };
   "/1.0/instances?recursion=1": {
-    GET: {
-      query: { project?: string; filter?: string; "all-projects"?: string };
-      body: never;
-      answer: Instance[];
-      operation: false;
-    };
+    GET: Call<
+      { project?: string; filter?: string; "all-projects"?: string },
+      never,
+      Instance[],
+      false
+    >;
   };
   "/1.0/instances?recursion=2": {
-    GET: {
-      query: { project?: string; filter?: string; "all-projects"?: string };
-      body: never;
-      answer: InstanceFull[];
-      operation: false;
-    };
+    GET: Call<
+      { project?: string; filter?: string; "all-projects"?: string },
+      never,
+      InstanceFull[],
+      false
+    >;
   };
-  "/1.0/metrics": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
-  };
+  "/1.0/metrics": { GET: Call<{ project?: string; target?: string }, never, unknown, false> };
   "/1.0/network-acls": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: NetworkACLsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, NetworkACLsPost, Empty, false>;
   };
   "/1.0/network-acls/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: NetworkACL; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: NetworkACLPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string };
-      body: NetworkACLPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: NetworkACLPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, NetworkACL, false>;
+    PATCH: Call<{ project?: string }, NetworkACLPut, Empty, false>;
+    POST: Call<{ project?: string }, NetworkACLPost, Empty, false>;
+    PUT: Call<{ project?: string }, NetworkACLPut, Empty, false>;
   };
-  "/1.0/network-acls/{name}/log": {
-    GET: { query: { project?: string }; body: never; answer: unknown; operation: false };
-  };
-  "/1.0/network-acls?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: NetworkACL[]; operation: false };
-  };
+  "/1.0/network-acls/{name}/log": { GET: Call<{ project?: string }, never, unknown, false> };
+  "/1.0/network-acls?recursion=1": { GET: Call<{ project?: string }, never, NetworkACL[], false> };
   "/1.0/network-zones": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: NetworkZonesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, NetworkZonesPost, Empty, false>;
   };
   "/1.0/network-zones/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: NetworkZone; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: NetworkZonePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: NetworkZonePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, NetworkZone, false>;
+    PATCH: Call<{ project?: string }, NetworkZonePut, Empty, false>;
+    PUT: Call<{ project?: string }, NetworkZonePut, Empty, false>;
   };
   "/1.0/network-zones/{zone}/records": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: NetworkZoneRecordsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, NetworkZoneRecordsPost, Empty, false>;
   };
   "/1.0/network-zones/{zone}/records/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: NetworkZoneRecord; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: NetworkZoneRecordPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: NetworkZoneRecordPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, NetworkZoneRecord, false>;
+    PATCH: Call<{ project?: string }, NetworkZoneRecordPut, Empty, false>;
+    PUT: Call<{ project?: string }, NetworkZoneRecordPut, Empty, false>;
   };
   "/1.0/network-zones/{zone}/records?recursion=1": {
-    GET: {
-      query: { project?: string };
-      body: never;
-      answer: NetworkZoneRecord[];
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, NetworkZoneRecord[], false>;
   };
   "/1.0/network-zones?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: NetworkZone[]; operation: false };
+    GET: Call<{ project?: string }, never, NetworkZone[], false>;
   };
   "/1.0/networks": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string; target?: string };
-      body: NetworksPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, NetworksPost, Empty, false>;
   };
   "/1.0/networks/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: Network;
-      operation: false;
-    };
-    PATCH: {
-      query: { project?: string; target?: string };
-      body: NetworkPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string };
-      body: NetworkPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string; target?: string };
-      body: NetworkPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string; target?: string }, never, Network, false>;
+    PATCH: Call<{ project?: string; target?: string }, NetworkPut, Empty, false>;
+    POST: Call<{ project?: string }, NetworkPost, Empty, false>;
+    PUT: Call<{ project?: string; target?: string }, NetworkPut, Empty, false>;
   };
   "/1.0/networks/{name}/leases": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: NetworkLease[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, NetworkLease[], false>;
   };
   "/1.0/networks/{name}/state": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: NetworkState;
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, NetworkState, false>;
   };
   "/1.0/networks/{networkName}/forwards": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: NetworkForwardsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, NetworkForwardsPost, Empty, false>;
   };
   "/1.0/networks/{networkName}/forwards/{listenAddress}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: NetworkForward; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: NetworkForwardPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: NetworkForwardPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, NetworkForward, false>;
+    PATCH: Call<{ project?: string }, NetworkForwardPut, Empty, false>;
+    PUT: Call<{ project?: string }, NetworkForwardPut, Empty, false>;
   };
   "/1.0/networks/{networkName}/forwards?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: NetworkForward[]; operation: false };
+    GET: Call<{ project?: string }, never, NetworkForward[], false>;
   };
   "/1.0/networks/{networkName}/peers": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: NetworkPeersPost;
-      answer: Record<string, never>;
-      operation: boolean;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, NetworkPeersPost, Empty, boolean>;
   };
   "/1.0/networks/{networkName}/peers/{peerName}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: NetworkPeer; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: NetworkPeerPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: NetworkPeerPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, NetworkPeer, false>;
+    PATCH: Call<{ project?: string }, NetworkPeerPut, Empty, false>;
+    PUT: Call<{ project?: string }, NetworkPeerPut, Empty, false>;
   };
   "/1.0/networks/{networkName}/peers?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: NetworkPeer[]; operation: false };
+    GET: Call<{ project?: string }, never, NetworkPeer[], false>;
   };
-  "/1.0/networks?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: Network[]; operation: false };
-  };
-  "/1.0/operations": {
-    GET: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, string[]>;
-      operation: false;
-    };
-  };
+  "/1.0/networks?recursion=1": { GET: Call<{ project?: string }, never, Network[], false> };
+  "/1.0/operations": { GET: Call<Empty, never, Record<string, string[]>, false> };
   "/1.0/operations/{id}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: Operation; operation: false };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, Operation, false>;
   };
-  "/1.0/operations/{id}/wait": {
-    GET: { query: { timeout?: string }; body: never; answer: Operation; operation: false };
-  };
+  "/1.0/operations/{id}/wait": { GET: Call<{ timeout?: string }, never, Operation, false> };
   "/1.0/operations/{id}/wait?public": {
-    GET: {
-      query: { secret?: string; timeout?: string };
-      body: never;
-      answer: Operation;
-      operation: false;
-    };
+    GET: Call<{ secret?: string; timeout?: string }, never, Operation, false>;
   };
-  "/1.0/operations/{id}/websocket": {
-    GET: { query: { secret?: string }; body: never; answer: unknown; operation: false };
-  };
+  "/1.0/operations/{id}/websocket": { GET: Call<{ secret?: string }, never, unknown, false> };
   "/1.0/operations/{id}/websocket?public": {
-    GET: { query: { secret?: string }; body: never; answer: unknown; operation: false };
+    GET: Call<{ secret?: string }, never, unknown, false>;
   };
-  "/1.0/operations?recursion=1": {
-    GET: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, Operation[]>;
-      operation: false;
-    };
-  };
+  "/1.0/operations?recursion=1": { GET: Call<Empty, never, Record<string, Operation[]>, false> };
   "/1.0/profiles": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string };
-      body: ProfilesPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string }, ProfilesPost, Empty, false>;
   };
   "/1.0/profiles/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: { project?: string }; body: never; answer: Profile; operation: false };
-    PATCH: {
-      query: { project?: string };
-      body: ProfilePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string };
-      body: ProfilePost;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string };
-      body: ProfilePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string }, never, Profile, false>;
+    PATCH: Call<{ project?: string }, ProfilePut, Empty, false>;
+    POST: Call<{ project?: string }, ProfilePost, Empty, false>;
+    PUT: Call<{ project?: string }, ProfilePut, Empty, false>;
   };
-  "/1.0/profiles?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: Profile[]; operation: false };
-  };
+  "/1.0/profiles?recursion=1": { GET: Call<{ project?: string }, never, Profile[], false> };
   "/1.0/projects": {
-    GET: { query: Record<string, never>; body: never; answer: string[]; operation: false };
-    POST: {
-      query: Record<string, never>;
-      body: ProjectsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<Empty, never, string[], false>;
+    POST: Call<Empty, ProjectsPost, Empty, false>;
   };
   "/1.0/projects/{name}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: Project; operation: false };
-    PATCH: {
-      query: Record<string, never>;
-      body: ProjectPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: { query: Record<string, never>; body: ProjectPost; answer: never; operation: true };
-    PUT: {
-      query: Record<string, never>;
-      body: ProjectPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, Project, false>;
+    PATCH: Call<Empty, ProjectPut, Empty, false>;
+    POST: Call<Empty, ProjectPost, never, true>;
+    PUT: Call<Empty, ProjectPut, Empty, false>;
   };
-  "/1.0/projects/{name}/state": {
-    GET: { query: Record<string, never>; body: never; answer: ProjectState; operation: false };
-  };
-  "/1.0/projects?recursion=1": {
-    GET: { query: Record<string, never>; body: never; answer: Project[]; operation: false };
-  };
-  "/1.0/resources": {
-    GET: { query: { target?: string }; body: never; answer: Resources; operation: false };
-  };
+  "/1.0/projects/{name}/state": { GET: Call<Empty, never, ProjectState, false> };
+  "/1.0/projects?recursion=1": { GET: Call<Empty, never, Project[], false> };
+  "/1.0/resources": { GET: Call<{ target?: string }, never, Resources, false> };
   "/1.0/storage-pools": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StoragePoolsPost;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    GET: Call<{ project?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, StoragePoolsPost, Empty, false>;
   };
   "/1.0/storage-pools/{name}": {
-    DELETE: {
-      query: { project?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StoragePool;
-      operation: false;
-    };
-    PATCH: {
-      query: { project?: string; target?: string };
-      body: StoragePoolPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: { project?: string; target?: string };
-      body: StoragePoolPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string }, never, Empty, false>;
+    GET: Call<{ project?: string; target?: string }, never, StoragePool, false>;
+    PATCH: Call<{ project?: string; target?: string }, StoragePoolPut, Empty, false>;
+    PUT: Call<{ project?: string; target?: string }, StoragePoolPut, Empty, false>;
   };
   "/1.0/storage-pools/{name}/resources": {
-    GET: {
-      query: { target?: string };
-      body: never;
-      answer: ResourcesStoragePool;
-      operation: false;
-    };
+    GET: Call<{ target?: string }, never, ResourcesStoragePool, false>;
   };
   "/1.0/storage-pools/{name}/volumes": {
-    GET: {
-      query: { project?: string; target?: string; filter?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumesPost;
-      answer: Record<string, never>;
-      operation: boolean;
-    };
+    GET: Call<{ project?: string; target?: string; filter?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumesPost, Empty, boolean>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumesPost;
-      answer: Record<string, never>;
-      operation: boolean;
-    };
+    GET: Call<{ project?: string; target?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumesPost, Empty, boolean>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}": {
-    DELETE: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StorageVolume;
-      operation: false;
-    };
-    PATCH: {
-      query: { project?: string; target?: string };
-      body: StorageVolumePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumePost;
-      answer: never;
-      operation: true;
-    };
-    PUT: {
-      query: { project?: string; target?: string };
-      body: StorageVolumePut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string; target?: string }, never, Empty, false>;
+    GET: Call<{ project?: string; target?: string }, never, StorageVolume, false>;
+    PATCH: Call<{ project?: string; target?: string }, StorageVolumePut, Empty, false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumePost, never, true>;
+    PUT: Call<{ project?: string; target?: string }, StorageVolumePut, Empty, false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/backups": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StoragePoolVolumeBackupsPost;
-      answer: never;
-      operation: true;
-    };
+    GET: Call<{ project?: string; target?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, StoragePoolVolumeBackupsPost, never, true>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/backups/{backup}": {
-    DELETE: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: never;
-      operation: true;
-    };
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StoragePoolVolumeBackup;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumeSnapshotPost;
-      answer: never;
-      operation: true;
-    };
+    DELETE: Call<{ project?: string; target?: string }, never, never, true>;
+    GET: Call<{ project?: string; target?: string }, never, StoragePoolVolumeBackup, false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumeSnapshotPost, never, true>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/backups/{backup}/export": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: unknown;
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, unknown, false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/backups?recursion=1": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StoragePoolVolumeBackup[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, StoragePoolVolumeBackup[], false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: string[];
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumeSnapshotsPost;
-      answer: never;
-      operation: true;
-    };
+    GET: Call<{ project?: string; target?: string }, never, string[], false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumeSnapshotsPost, never, true>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots/{snapshot}": {
-    DELETE: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: never;
-      operation: true;
-    };
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StorageVolumeSnapshot;
-      operation: false;
-    };
-    PATCH: {
-      query: { project?: string; target?: string };
-      body: StorageVolumeSnapshotPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    POST: {
-      query: { project?: string; target?: string };
-      body: StorageVolumeSnapshotPost;
-      answer: never;
-      operation: true;
-    };
-    PUT: {
-      query: { project?: string; target?: string };
-      body: StorageVolumeSnapshotPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<{ project?: string; target?: string }, never, never, true>;
+    GET: Call<{ project?: string; target?: string }, never, StorageVolumeSnapshot, false>;
+    PATCH: Call<{ project?: string; target?: string }, StorageVolumeSnapshotPut, Empty, false>;
+    POST: Call<{ project?: string; target?: string }, StorageVolumeSnapshotPost, never, true>;
+    PUT: Call<{ project?: string; target?: string }, StorageVolumeSnapshotPut, Empty, false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/snapshots?recursion=1": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StorageVolumeSnapshot[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, StorageVolumeSnapshot[], false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}/{volume}/state": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StorageVolumeState;
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, StorageVolumeState, false>;
   };
   "/1.0/storage-pools/{name}/volumes/{type}?recursion=1": {
-    GET: {
-      query: { project?: string; target?: string };
-      body: never;
-      answer: StorageVolume[];
-      operation: false;
-    };
+    GET: Call<{ project?: string; target?: string }, never, StorageVolume[], false>;
   };
   "/1.0/storage-pools/{name}/volumes?recursion=1": {
-    GET: {
-      query: { project?: string; target?: string; filter?: string };
-      body: never;
-      answer: StorageVolume[];
-      operation: false;
-    };
+    GET: Call<
+      { project?: string; target?: string; filter?: string },
+      never,
+      StorageVolume[],
+      false
+    >;
   };
   "/1.0/storage-pools?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: StoragePool[]; operation: false };
+    GET: Call<{ project?: string }, never, StoragePool[], false>;
   };
-  "/1.0/warnings": {
-    GET: { query: { project?: string }; body: never; answer: string[]; operation: false };
-  };
+  "/1.0/warnings": { GET: Call<{ project?: string }, never, string[], false> };
   "/1.0/warnings/{uuid}": {
-    DELETE: {
-      query: Record<string, never>;
-      body: never;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    GET: { query: Record<string, never>; body: never; answer: Warning; operation: false };
-    PATCH: {
-      query: Record<string, never>;
-      body: WarningPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
-    PUT: {
-      query: Record<string, never>;
-      body: WarningPut;
-      answer: Record<string, never>;
-      operation: false;
-    };
+    DELETE: Call<Empty, never, Empty, false>;
+    GET: Call<Empty, never, Warning, false>;
+    PATCH: Call<Empty, WarningPut, Empty, false>;
+    PUT: Call<Empty, WarningPut, Empty, false>;
   };
-  "/1.0/warnings?recursion=1": {
-    GET: { query: { project?: string }; body: never; answer: Warning[]; operation: false };
-  };
-  "/1.0?public": {
-    GET: { query: Record<string, never>; body: never; answer: ServerUntrusted; operation: false };
-  };
+  "/1.0/warnings?recursion=1": { GET: Call<{ project?: string }, never, Warning[], false> };
+  "/1.0?public": { GET: Call<Empty, never, ServerUntrusted, false> };
 };
 
 /** The documented paths under `/1.0` as a tree, one level per segment (`{}`: a parameter; `?`: the endpoint, by variant), for the client's path lookup. */
