@@ -84,6 +84,12 @@ export interface TimeLimitOptions {
    * @default {"timed out after <ms> ms"}
    */
   message?: string;
+  /**
+   * Makes the signal's reason instead (e.g. a class of the caller's).
+   *
+   * @default {undefined} (the `TimeoutError` above)
+   */
+  reason?: () => unknown;
 }
 
 /**
@@ -114,7 +120,7 @@ export function timeLimit(ms: number, options: TimeLimitOptions = {}): TimeLimit
   const message = options.message ?? `timed out after ${ms} ms`;
   const clear = clock.alarm(
     ms,
-    () => controller.abort(new DOMException(message, "TimeoutError")),
+    () => controller.abort(options.reason?.() ?? new DOMException(message, "TimeoutError")),
     true,
   );
   return {

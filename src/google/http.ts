@@ -7,6 +7,7 @@
  * @module
  */
 
+import { timeLimit } from "../core/deadlines.ts";
 import { readTextLimited } from "../core/body.ts";
 import { abortable, anySignal } from "../core/signals.ts";
 import { ConnectionError, ProtocolError } from "../core/errors.ts";
@@ -81,9 +82,8 @@ export class RestClient {
     const { signal } = request;
     signal?.throwIfAborted();
     const fullPath = this.#basePath + path;
-    const attempt = new AbortController();
     const limit = request.timeout ?? this.#target.requestTimeout;
-    const timer = setTimeout(() => attempt.abort(new TimeLimitReached()), limit);
+    const attempt = timeLimit(limit, { reason: () => new TimeLimitReached() });
     const stopped = anySignal(signal, attempt.signal)!;
     const query = request.query?.toString();
     const url = `${this.#base}${path}${query ? `?${query}` : ""}`;
@@ -129,7 +129,7 @@ export class RestClient {
       throw abortError(stopped, error, { method, path: fullPath, endpoint: this.#origin, limit }) ??
         error;
     } finally {
-      clearTimeout(timer);
+      attempt.clear();
     }
   }
 

@@ -379,7 +379,11 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     options: ExecStreamOptions = {},
     mutator?: Mutator<ExecProcess, R>,
   ): Promise<NoInfer<R>> {
-    const process = await startExec(this, this.#transport, instance, command, options);
+    const { project } = callScope(this.#defaults, { project: options.project });
+    const process = await startExec(this, this.#transport, instance, command, {
+      ...options,
+      project,
+    });
     return await applyMutator(process, mutator);
   }
 
@@ -415,7 +419,11 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     options: ExecRecordedOptions = {},
     mutator?: Mutator<ExecOutput, R>,
   ): Promise<NoInfer<R>> {
-    const output = await runRecorded(this, this.#transport, instance, command, options);
+    const { project } = callScope(this.#defaults, { project: options.project });
+    const output = await runRecorded(this, this.#transport, instance, command, {
+      ...options,
+      project,
+    });
     return await applyMutator(output, mutator);
   }
 

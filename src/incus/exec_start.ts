@@ -31,8 +31,7 @@ export async function startExec(
 ): Promise<ExecProcess> {
   const name = instanceName(instance);
   const body = execBody(command, options, { waitForWebsocket: true, recordOutput: false });
-  const { signal } = options;
-  const project = options.project ?? client.project;
+  const { signal, project } = options; // decided by the client (callScope)
   const started = await client.query<Operation>(`/1.0/instances/${name}/exec`, {
     method: "POST",
     body,
@@ -57,7 +56,7 @@ export async function runRecorded(
 ): Promise<ExecOutput> {
   const name = instanceName(instance);
   const body = execBody(command, options, { waitForWebsocket: false, recordOutput: true });
-  const project = options.project ?? client.project;
+  const { project } = options; // decided by the client (callScope)
   const timeout = duration("timeout", options.timeout);
   const started = performance.now();
   const final = await client.query<Operation>(`/1.0/instances/${name}/exec`, {
