@@ -13,6 +13,7 @@ import {
 } from "../../mod.ts";
 import type { FakeDaemon } from "../../src/testing/mod.ts";
 import { fake, operationReads, until } from "../_fake.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 
 const waits = (daemon: FakeDaemon) =>
   daemon.requests.filter((r) => r.path.endsWith("/wait")).length;
@@ -184,11 +185,12 @@ Deno.test("wait: the events socket closes shortly after the last waiter; close()
 });
 
 Deno.test("wait: timeout and signal bound an event wait; the op keeps running", async () => {
-  await using t = await fake();
+  const clock = new ManualClock();
+  await using t = await fake({ client: onClock(clock) });
   const { daemon, client } = t;
   const op = daemon.createOperation();
-  const timedOut = await assertRejects(() => client.operations.wait(op.id, { timeout: 50 }));
-  assertEquals((timedOut as DOMException).name, "TimeoutError");
+  const timedOut = await clock.run(client.operations.wait(op.id, { timeout: 50 }));
+  assertEquals([timedOut.at, (timedOut.error as DOMException).name], [50, "TimeoutError"]);
   const controller = new AbortController();
   const reason = new Error("stop");
   const waiting = client.operations.wait(op.id, { signal: controller.signal });
@@ -247,7 +249,8 @@ Deno.test("watch: every state until final, progress included; unknown ids throw"
 });
 
 Deno.test("waitAll / waitAny: order, first failure stops the rest, concurrency, bad ids", async () => {
-  await using t = await fake();
+  const clock = new ManualClock();
+  await using t = await fake({ client: onClock(clock) });
   const { daemon, client } = t;
   const ops = [30, 10, 20].map((ms) => daemon.createOperation({ durationMs: ms }));
   const all = await client.operations.waitAll(ops.map((op) => op.id), { concurrency: 2 });
@@ -262,8 +265,8 @@ Deno.test("waitAll / waitAny: order, first failure stops the rest, concurrency, 
   const fast = daemon.createOperation({ durationMs: 10 });
   const first = await client.operations.waitAny([slow.id, fast.id], {}, (op) => op.id);
   assertEquals(first, fast.id);
-  const timedOut = await assertRejects(() => client.operations.waitAll([slow.id], { timeout: 30 }));
-  assertEquals((timedOut as DOMException).name, "TimeoutError");
+  const timedOut = await clock.run(client.operations.waitAll([slow.id], { timeout: 30 }));
+  assertEquals([timedOut.at, (timedOut.error as DOMException).name], [30, "TimeoutError"]);
   const before = daemon.requests.length;
   await assertRejects(() => client.operations.waitAll([slow.id, "../x"]), InvalidArgumentError);
   await assertRejects(() => client.operations.waitAny([]), InvalidArgumentError);

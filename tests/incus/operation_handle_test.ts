@@ -15,6 +15,7 @@ import {
   SyncAnswerError,
 } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
+import { ManualClock, onClock } from "../_clock.ts";
 
 Deno.test("handle(id): refresh, then wait updates the last known state", async () => {
   await using daemon = await FakeDaemon.start();
@@ -60,7 +61,8 @@ Deno.test("handle(operation): its project scopes every call; the call's project 
 
 Deno.test("handle: the collection's errors, unchanged", async () => {
   await using daemon = await FakeDaemon.start();
-  await using client = connect({ socket: daemon.path });
+  const clock = new ManualClock();
+  await using client = connect({ socket: daemon.path, ...onClock(clock) });
   for (const bad of ["../instances/c1", "", null, 42, {}, { id: "x" }]) {
     assertThrows(
       () => client.operations.handle(bad as unknown as string),
@@ -80,8 +82,9 @@ Deno.test("handle: the collection's errors, unchanged", async () => {
 
   const running = client.operations.handle(daemon.createOperation().id);
   await assertRejects(() => running.cancel(), NotCancellableError);
-  const timedOut = await assertRejects(() => running.wait({ timeout: 20 }), OperationTimeoutError);
-  assertEquals(timedOut.name, "TimeoutError");
+  const ended = await clock.run(running.wait({ timeout: 20 }));
+  assertInstanceOf(ended.error, OperationTimeoutError);
+  assertEquals([ended.at, (ended.error as Error).name], [20, "TimeoutError"]);
   assertEquals(running.operation?.status, "Running", "the timeout's last state is kept");
   const aborted = await assertRejects(() => running.wait({ signal: AbortSignal.abort("stop") }));
   assertEquals(aborted, "stop");
