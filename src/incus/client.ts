@@ -512,7 +512,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       query,
       options.signal,
       () => this.#streams.delete(stream),
-      options.maxQueued,
+      options,
       scope.member,
     );
     this.#streams.add(stream);

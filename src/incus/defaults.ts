@@ -30,6 +30,7 @@ export const INCUS_DEFAULTS = {
   memberGraceMs: 60_000,
   pollMs: 500,
   maxQueued: 10_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
   events: {
     silenceMs: 30_000,
     idleMs: 1_000,

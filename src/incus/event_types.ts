@@ -230,12 +230,20 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
    * The most events kept unread. A reader that falls further behind a
    * flooding daemon ends the stream: its socket is closed at once (memory
    * stays bounded), the queued events are dropped, and the next read
-   * rejects with a {@linkcode ConnectionError} saying so (events were lost
+   * rejects with a `ProtocolError` saying so (events were lost
    * from then on: subscribe again and re-read what you track).
    *
    * @default {10_000}
    */
   maxQueued?: number;
+  /**
+   * The most bytes of events kept unread (their text as received), ended
+   * as past `maxQueued`. Each event is also at most the client's
+   * `maxResponseBytes`.
+   *
+   * @default {67_108_864}
+   */
+  maxQueuedBytes?: number;
   /**
    * On a cluster: only the events of this member (their `location`). A
    * member streams every member's events, and the daemons ignore `target`

@@ -108,8 +108,11 @@ export class EventStream<E extends EventBase = IncusEvent>
   implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
-  #queue: IncusEvent[] = [];
+  /** Unread events, each with its size in bytes (its text's length). */
+  #queue: [IncusEvent, number][] = [];
+  #queuedBytes = 0;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
   readonly #endpoint: string;
   #socket: WebSocket | undefined;
   #waiting: PromiseWithResolvers<void> | undefined;
@@ -127,7 +130,7 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param query The `/1.0/events` query.
    * @param signal Ends the stream.
    * @param onEnd Called once when the stream ends.
-   * @param maxQueued The most events kept unread (see {@linkcode EventsOptions.maxQueued}).
+   * @param limits `maxQueued` and `maxQueuedBytes` (see {@linkcode EventsOptions}).
    * @param location Only events of this cluster member.
    */
   constructor(
@@ -135,17 +138,21 @@ export class EventStream<E extends EventBase = IncusEvent>
     query: string,
     signal?: AbortSignal,
     onEnd?: () => void,
-    maxQueued: number | undefined = DEFAULT_MAX_QUEUED_EVENTS,
+    limits: Pick<EventsOptions, "maxQueued" | "maxQueuedBytes"> = {},
     location?: string,
   ) {
-    maxQueued ??= DEFAULT_MAX_QUEUED_EVENTS;
-    if (!Number.isInteger(maxQueued) || maxQueued < 1) {
-      throw new InvalidArgumentError(
-        `invalid maxQueued ${describeValue(maxQueued)}: expected an integer >= 1`,
-      );
+    const { maxQueued = DEFAULT_MAX_QUEUED_EVENTS } = limits;
+    const { maxQueuedBytes = INCUS_DEFAULTS.maxQueuedBytes } = limits;
+    for (const [name, value] of [["maxQueued", maxQueued], ["maxQueuedBytes", maxQueuedBytes]]) {
+      if (!Number.isInteger(value) || (value as number) < 1) {
+        throw new InvalidArgumentError(
+          `invalid ${name} ${describeValue(value)}: expected an integer >= 1`,
+        );
+      }
     }
     this.#endpoint = transport.endpoint;
     this.#maxQueued = maxQueued;
+    this.#maxQueuedBytes = maxQueuedBytes;
     this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
@@ -166,23 +173,28 @@ export class EventStream<E extends EventBase = IncusEvent>
         try {
           const event = decodeEvent(message.data, this.#endpoint);
           if (this.#location === undefined || event.location === this.#location) {
-            this.#queue.push(event);
+            this.#queue.push([event, message.data.length]);
+            this.#queuedBytes += message.data.length;
           }
         } catch (error) {
           this.#fail(error);
         }
-        if (this.#queue.length > this.#maxQueued) this.#overflow();
+        if (this.#queue.length > this.#maxQueued) this.#overflow(`${this.#maxQueued} events`);
+        if (this.#queuedBytes > this.#maxQueuedBytes) {
+          this.#overflow(`${this.#maxQueuedBytes} bytes of events`, "maxQueuedBytes");
+        }
         this.#wake();
       });
       socket.addEventListener("close", () => {
         if (!this.#ended) {
           this.#fail(
-            new ConnectionError(`/1.0/events: ${this.#endpoint} closed the event stream`, {
-              status: 0,
-              method: "GET",
-              path: "/1.0/events",
-              endpoint: this.#endpoint,
-            }),
+            socket.error ??
+              new ConnectionError(`/1.0/events: ${this.#endpoint} closed the event stream`, {
+                status: 0,
+                method: "GET",
+                path: "/1.0/events",
+                endpoint: this.#endpoint,
+              }),
           );
         }
         this.#wake();
@@ -217,9 +229,12 @@ export class EventStream<E extends EventBase = IncusEvent>
   async next(): Promise<IteratorResult<E, undefined>> {
     for (;;) {
       // Once ended by the caller (abort, close), nothing more is delivered.
-      const event = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
+      const entry = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
       // The daemon sends only the types asked for, so the cast holds.
-      if (event !== undefined) return { done: false, value: event as EventBase as E };
+      if (entry !== undefined) {
+        this.#queuedBytes -= entry[1];
+        return { done: false, value: entry[0] as EventBase as E };
+      }
       if (this.#error !== undefined) {
         const error = this.#error;
         this.#error = undefined;
@@ -318,14 +333,14 @@ export class EventStream<E extends EventBase = IncusEvent>
     this.#wake();
   }
 
-  /** The reader fell more than `maxQueued` events behind: drop the queue and end with an error. */
-  #overflow(): void {
+  /** The reader fell more than `bound` behind: drop the queue and end with an error. */
+  #overflow(bound: string, option = "maxQueued"): void {
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#fail(
-      new ConnectionError(
-        `/1.0/events: the reader fell more than ${this.#maxQueued} events behind ` +
-          `${this.#endpoint}; the stream was closed and its queued events dropped (read faster, ` +
-          `or raise maxQueued)`,
+      new ProtocolError(
+        `/1.0/events: the reader fell more than ${bound} behind ${this.#endpoint}; the stream ` +
+          `was closed and its queued events dropped (read faster, or raise ${option})`,
         { status: 0, method: "GET", path: "/1.0/events", endpoint: this.#endpoint },
       ),
     );

@@ -6,13 +6,13 @@
  * @module
  */
 
-import { ProtocolError } from "../core/errors.ts";
+import { OperationTimeoutError, ProtocolError } from "../core/errors.ts";
 import type { Operation } from "./operation.ts";
-import { concatBytes } from "../core/body.ts";
+import { readBytesLimited } from "../core/body.ts";
 import { operationId } from "./operation_id.ts";
 import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 import type { PacedWebSocket } from "./transport/paced_websocket.ts";
-import { emptyStream, inputStream, outputPump } from "./exec_streams.ts";
+import { DRAIN_MS, emptyStream, inputStream, outputPump } from "./exec_streams.ts";
 
 export { EXEC_BUFFER_BYTES } from "./exec_streams.ts";
 import type { Transport } from "./transport/transport.ts";
@@ -24,6 +24,7 @@ import {
   type ExecStatus,
   execStatus,
   type ExecStreamOptions,
+  signalNumber,
 } from "./exec_options.ts";
 export {
   execBody,
@@ -37,36 +38,22 @@ export {
 } from "./exec_options.ts";
 export { withoutSecrets };
 
-/** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
-export async function collect(
-  stream: ReadableStream<Uint8Array>,
-  max = Infinity,
-  tooLarge: () => Error = () => new RangeError(`over ${max} bytes`),
-): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size > max) throw tooLarge(); // leaving the loop cancels the stream
-    chunks.push(chunk);
-  }
-  return concatBytes(chunks);
-}
-
 /** What {@linkcode attachExec} needs besides the started operation. */
 export interface ExecAttachOptions {
   /** The exec's `stdin` option. */
   stdin?: ExecStreamOptions["stdin"];
   /** The exec's `signal`. */
   signal?: AbortSignal;
-  /** Waits for the operation to end (called once its websockets are open). */
-  wait: () => Promise<Operation>;
+  /** Waits for the operation to end (called once its websockets are open), until `signal` aborts. */
+  wait: (signal: AbortSignal) => Promise<Operation>;
 }
 
 /** The limits of one process. */
 interface ExecLimits {
   endpoint: string;
   maxOutputBytes: number;
+  /** Stops waiting for the operation. */
+  stopWaiting: AbortController;
 }
 
 let createProcess: (
@@ -160,7 +147,8 @@ export class ExecProcess implements AsyncDisposable {
   /**
    * Sends a signal to the command over the control socket (default SIGTERM).
    *
-   * @param signal The signal number.
+   * @param signal The signal: a number (`9`) or a name (`"SIGKILL"`, as `Deno.Signal`).
+   * @throws {InvalidArgumentError} Not a signal.
    *
    * @example
    * ```ts
@@ -175,8 +163,8 @@ export class ExecProcess implements AsyncDisposable {
    * assertEquals((await process.status).exitCode, 137); // 128 + SIGKILL
    * ```
    */
-  kill(signal = 15): void {
-    this.#sendControl({ command: "signal", signal });
+  kill(signal: number | Deno.Signal = "SIGTERM"): void {
+    this.#sendControl({ command: "signal", signal: signalNumber(signal) });
   }
 
   /**
@@ -243,8 +231,8 @@ export class ExecProcess implements AsyncDisposable {
       );
     };
     const [stdout, stderr, status] = await Promise.all([
-      collect(this.stdout, max, tooLarge("stdout")),
-      collect(this.stderr, max, tooLarge("stderr")),
+      readBytesLimited(new Response(this.stdout), max, tooLarge("stdout")),
+      readBytesLimited(new Response(this.stderr), max, tooLarge("stderr")),
       this.status,
     ]);
     return execOutput(status, stdout, stderr);
@@ -269,11 +257,21 @@ export class ExecProcess implements AsyncDisposable {
     this.#closeAll();
   }
 
-  /** Kills the command if it still runs, then closes everything. */
+  /**
+   * Kills the command if it still runs, then closes everything; waits for
+   * the operation to end {@linkcode DRAIN_MS} at most (`status` then
+   * rejects with an `OperationTimeoutError`).
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill(9);
     await this.#closeAll();
+    const { stopWaiting } = this.#limits;
+    const timer = setTimeout(
+      () => stopWaiting.abort(new OperationTimeoutError(this.id, DRAIN_MS)),
+      DRAIN_MS,
+    );
     await this.status.catch(() => {});
+    clearTimeout(timer);
   }
 
   /** Closes every socket; each waits for the daemon's reply a bounded time. */
@@ -342,9 +340,14 @@ export async function attachExec(
     await Promise.all(Object.values(sockets).map((socket) => socket.close()));
     throw failed.reason;
   }
-  const process = createProcess(started.id, sockets, options.wait(), {
+  const stopWaiting = new AbortController();
+  const waiting = signal === undefined
+    ? stopWaiting.signal
+    : AbortSignal.any([signal, stopWaiting.signal]);
+  const process = createProcess(started.id, sockets, options.wait(waiting), {
     endpoint: transport.endpoint,
     maxOutputBytes: transport.maxResponseBytes,
+    stopWaiting,
   });
   if (signal !== undefined) {
     const kill = () => process.kill(9); // then the wait rejects, which ends every socket

@@ -36,6 +36,10 @@ export interface ExecStreamOptions extends ExecOptions {
   /**
    * What the command reads: `"null"` (default: end of input at once),
    * `"piped"` (write to `process.stdin`), or the bytes/text/stream to send.
+   * `Deno.Command`'s `"pipe"` and `"inherit"` are refused (an
+   * `InvalidArgumentError`), not sent as text: send such a word as bytes.
+   *
+   * @default {"null"}
    */
   stdin?: "null" | "piped" | string | Uint8Array | ReadableStream<Uint8Array>;
   /** Run under a terminal (stdout and stderr merged on `stdout`). */
@@ -95,6 +99,37 @@ export function instanceName(value: unknown): string {
     );
   }
   return value;
+}
+
+/** Checks exec's `stdin` option (before anything is sent). */
+export function checkStdin(stdin: unknown): void {
+  const input = stdin === undefined || stdin instanceof Uint8Array ||
+    stdin instanceof ReadableStream || typeof stdin === "string" && !/^(pipe|inherit)$/.test(stdin);
+  if (input) return;
+  throw new InvalidArgumentError(
+    `invalid stdin ${describeValue(stdin)}: expected "null", "piped" (then write to ` +
+      `process.stdin), or the text, bytes or stream to send (a word like "inherit" as bytes)`,
+  );
+}
+
+/** Linux's signals in number order (1 = SIGHUP), as the daemons take them. */
+const SIGNALS = ("HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT " +
+  "CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS").split(" ");
+
+/** The number of a signal given as a number (1–64) or a name (`"SIGTERM"` or `"TERM"`). */
+export function signalNumber(signal: unknown): number {
+  const number = typeof signal === "string"
+    ? SIGNALS.indexOf(signal.replace(/^SIG/, "")) + 1
+    : Number.isInteger(signal)
+    ? signal as number
+    : 0;
+  if (number < 1 || number > 64) {
+    throw new InvalidArgumentError(
+      `invalid signal ${describeValue(signal)}: expected a number from 1 to 64 or a name ` +
+        `such as "SIGTERM"`,
+    );
+  }
+  return number;
 }
 
 /** Checks the command and builds the `POST .../exec` body. */

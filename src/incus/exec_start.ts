@@ -12,6 +12,7 @@ import type { Client } from "./client.ts";
 import type { ApiTypes } from "./typed_api.ts";
 import type { ExecProcess } from "./exec.ts";
 import {
+  checkStdin,
   execBody,
   type ExecOutput,
   type ExecRecordedOptions,
@@ -30,6 +31,7 @@ export async function startExec(
   options: ExecStreamOptions,
 ): Promise<ExecProcess> {
   const name = instanceName(instance);
+  checkStdin(options.stdin);
   const body = execBody(command, options, { waitForWebsocket: true, recordOutput: false });
   const { signal, project } = options; // decided by the client (callScope)
   const started = await client.query<Operation>(`/1.0/instances/${name}/exec`, {
@@ -42,7 +44,7 @@ export async function startExec(
   return await attachExec(transport, started, {
     stdin: options.stdin,
     signal,
-    wait: () => client.operations.wait(started.id, { project, signal }),
+    wait: (stop) => client.operations.wait(started.id, { project, signal: stop }),
   });
 }
 

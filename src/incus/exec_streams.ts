@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PacedMessage, PacedWebSocket } from "./transport/paced_websocket.ts";
+import type { PacedWebSocket } from "./transport/paced_websocket.ts";
 
 /**
  * Unread bytes kept per output stream before the client stops reading its
@@ -46,10 +46,17 @@ export function outputPump(socket: PacedWebSocket): OutputPump {
   let paused = false;
   let waiters: (() => void)[] = [];
   let idleBound = false;
+  let silence: ReturnType<typeof setTimeout> | undefined;
   const wake = () => {
+    clearTimeout(silence);
     const woken = waiters;
     waiters = [];
     for (const resolve of woken) resolve();
+  };
+  /** Once the command finished, a read (even one already waiting) gets DRAIN_MS of silence. */
+  const listen = () => {
+    clearTimeout(silence);
+    if (idleBound && !ended) silence = setTimeout(() => socket.abort(), DRAIN_MS);
   };
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     if (!ended) controller.close();
@@ -57,23 +64,13 @@ export function outputPump(socket: PacedWebSocket): OutputPump {
     socket.close();
     wake();
   };
-  const next = async (): Promise<PacedMessage | null> => {
-    if (!idleBound) return await socket.read();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = socket.read();
-    const silent = new Promise<void>((resolve) => timer = setTimeout(resolve, DRAIN_MS));
-    const first = await Promise.race([read, silent.then(() => "silent" as const)]);
-    clearTimeout(timer);
-    if (first !== "silent") return first;
-    socket.abort(); // finished, yet neither output nor its end: stop waiting
-    return await read;
-  };
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       paused = false;
       try {
         for (;;) {
-          const message = await next();
+          listen();
+          const message = await socket.read();
           if (ended) return;
           if (message === null || (message.type === "text" && message.text === "")) {
             return finish(controller);
@@ -90,6 +87,7 @@ export function outputPump(socket: PacedWebSocket): OutputPump {
         wake();
         return;
       }
+      clearTimeout(silence);
       if ((controller.desiredSize ?? 1) <= 0) {
         paused = true; // the stream calls pull again once its reader makes room
         wake();
@@ -106,6 +104,7 @@ export function outputPump(socket: PacedWebSocket): OutputPump {
     settled() {
       idleBound = true;
       if (ended || paused) return Promise.resolve();
+      listen();
       return new Promise((resolve) => waiters.push(resolve));
     },
   };

@@ -372,9 +372,10 @@ export async function runCommand(
   notFound?: (name: string) => string,
 ): Promise<number> {
   const name = command[0] ?? "";
-  const script = Object.hasOwn(environment.commands, name)
-    ? environment.commands[name]
-    : environment.commands[name.slice(name.lastIndexOf("/") + 1)];
+  const base = name.slice(name.lastIndexOf("/") + 1);
+  // Own properties only: `/bin/constructor` is no command.
+  const found = [name, base].find((key) => Object.hasOwn(environment.commands, key));
+  const script = found === undefined ? undefined : environment.commands[found];
   if (script === undefined || name === "") {
     if (notFound !== undefined) environment.writeError(notFound(name));
     return 127;

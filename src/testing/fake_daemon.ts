@@ -7,7 +7,7 @@
 
 import type { Operation } from "../../mod.ts";
 import { StatusCode, statusCodeOf } from "../../mod.ts";
-import { whenClosed } from "../core/websocket.ts";
+import { closeWebSocket } from "../core/websocket.ts";
 import { BUILTIN_COMMANDS, type FakeCommand } from "./fake_commands.ts";
 import {
   execEnvironment,
@@ -576,16 +576,15 @@ export class FakeDaemon implements AsyncDisposable {
     for (const process of this.#processes) process.kill(9);
     await Promise.all([...this.#sessions].map((session) => session.abort()));
     await Promise.all(this.#tasks);
-    const operationSockets = [...this.#operationSockets];
-    for (const socket of operationSockets) socket.close();
-    await Promise.all(operationSockets.map(whenClosed));
+    // A client that never answers the close is waited for a bounded time.
+    await Promise.all([...this.#operationSockets].map((socket) => closeWebSocket(socket)));
     for (const entry of this.#entries.values()) {
       for (const timer of entry.timers) clearTimeout(timer);
     }
     this.#entries.clear();
     const sockets = [...this.#listeners].map(({ socket }) => socket);
     this.dropEventStreams();
-    await Promise.all(sockets.map(whenClosed));
+    await Promise.all(sockets.map((socket) => closeWebSocket(socket)));
     await this.#server.shutdown();
     if (this.#dir !== undefined) await Deno.remove(this.#dir, { recursive: true });
   }

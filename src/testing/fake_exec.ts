@@ -8,7 +8,7 @@
  */
 
 import { concatBytes } from "../core/body.ts";
-import { whenClosed } from "../core/websocket.ts";
+import { closeWebSocket, whenClosed } from "../core/websocket.ts";
 import {
   bytesOf,
   type CommandEnvironment,
@@ -87,7 +87,10 @@ export class FakeProcess {
 
   constructor(spec: ProcessSpec) {
     this.#spec = spec;
-    this.#stdin = new ReadableStream({ start: (controller) => void (this.#input = controller) });
+    this.#stdin = new ReadableStream({
+      start: (controller) => void (this.#input = controller),
+      cancel: () => void (this.#inputOpen = false), // the command stopped reading (killed)
+    });
     const { interactive, width, height } = spec.request;
     if (interactive) this.#terminal = { width: width || 80, height: height || 25 };
   }
@@ -196,16 +199,6 @@ function terminalOutput(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(out);
 }
 
-/** Closes `socket` if open and resolves once closed, or after `limitMs`. */
-function closeWithin(socket: WebSocket, limitMs: number): Promise<void> {
-  if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
-    socket.close();
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => timer = setTimeout(resolve, limitMs));
-  return Promise.race([whenClosed(socket), late]).finally(() => clearTimeout(timer));
-}
-
 /** What an {@linkcode ExecSession} needs from its daemon. */
 export interface SessionSpec {
   instance: string;
@@ -239,6 +232,7 @@ export class ExecSession implements WebSocketEndpoints {
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #started = false;
   #ended = false;
+  readonly #aborted = Promise.withResolvers<void>();
   /** Resolves once the operation is finished and every socket closed. */
   readonly done: Promise<void>;
   readonly #done = Promise.withResolvers<void>();
@@ -277,6 +271,7 @@ export class ExecSession implements WebSocketEndpoints {
 
   /** Kills the command and closes everything (the daemon is closing). */
   abort(): Promise<void> {
+    this.#aborted.resolve();
     this.#process.kill(9);
     if (this.#startTimer !== undefined && !this.#ended) {
       // Connected but not started yet: start it, already killed.
@@ -287,7 +282,7 @@ export class ExecSession implements WebSocketEndpoints {
       this.#ended = true;
       void this.#end({ status: "Failure", err: "Daemon shutting down", metadata: {} });
     }
-    for (const socket of this.#sockets.values()) void closeWithin(socket, 0);
+    for (const socket of this.#sockets.values()) void closeWebSocket(socket, 0);
     return this.done;
   }
 
@@ -328,14 +323,14 @@ export class ExecSession implements WebSocketEndpoints {
       const text = typeof event.data === "string"
         ? event.data
         : new TextDecoder().decode(event.data as ArrayBuffer);
-      let message: { command?: unknown; signal?: unknown; args?: Record<string, string> };
+      let message: { command?: unknown; signal?: unknown; args?: Record<string, string> } | null;
       try {
         message = JSON.parse(text);
       } catch {
-        return; // The daemons ignore what they cannot parse.
+        return; // The daemons ignore what they cannot parse (and any JSON that is no object).
       }
-      if (message.command === "signal") this.#process.kill(Number(message.signal));
-      if (message.command === "window-resize" && this.#interactive) {
+      if (message?.command === "signal") this.#process.kill(Number(message.signal));
+      if (message?.command === "window-resize" && this.#interactive) {
         this.#process.resize(Number(message.args?.width), Number(message.args?.height));
       }
     });
@@ -369,7 +364,7 @@ export class ExecSession implements WebSocketEndpoints {
   async #exited(result: number | Error): Promise<void> {
     this.#ended = true;
     const control = this.#sockets.get("control");
-    if (control !== undefined) void closeWithin(control, 1_000);
+    if (control !== undefined) void closeWebSocket(control, 1_000);
     const outputs = this.#interactive ? ["0"] : ["1", "2"];
     for (const name of outputs) {
       const socket = this.#sockets.get(name);
@@ -377,14 +372,16 @@ export class ExecSession implements WebSocketEndpoints {
     }
     // Under a terminal the daemon waits for the client to close fd 0.
     const terminal = this.#sockets.get("0");
-    if (this.#interactive && terminal !== undefined) await whenClosed(terminal);
+    if (this.#interactive && terminal !== undefined) {
+      await Promise.race([whenClosed(terminal), this.#aborted.promise]);
+    }
     const metadata = result instanceof Error ? { return: -1 } : {};
     await this.#end(execOutcome(result, metadata));
   }
 
   async #end(outcome: ExecOutcome): Promise<void> {
     clearTimeout(this.#connectTimer);
-    await Promise.all([...this.#sockets.values()].map((socket) => closeWithin(socket, 1_000)));
+    await Promise.all([...this.#sockets.values()].map((socket) => closeWebSocket(socket, 1_000)));
     this.#spec.finish(outcome);
     this.#done.resolve();
   }

@@ -1,8 +1,19 @@
-/** The pure parts of exec: request bodies, names, secrets, status. */
+/**
+ * The pure parts of exec (request bodies, names, secrets, status, signals)
+ * and what a daemon's silent sockets or never-ending operation must not hang.
+ */
 
-import { assertEquals, assertRejects, assertStringIncludes, assertThrows } from "@std/assert";
-import { InvalidArgumentError, ProtocolError } from "../../mod.ts";
+import {
+  assertEquals,
+  assertInstanceOf,
+  assertRejects,
+  assertStringIncludes,
+  assertThrows,
+} from "@std/assert";
+import { InvalidArgumentError, OperationTimeoutError, ProtocolError } from "../../mod.ts";
 import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
+import { signalNumber } from "../../src/incus/exec_options.ts";
+import { outcome, within } from "../faults/_bounded.ts";
 import type { Operation } from "../../mod.ts";
 import { fake } from "../_fake.ts";
 
@@ -104,5 +115,85 @@ Deno.test("exec: an operation offering no usable websockets is a ProtocolError n
     assertStringIncludes(error.message, id);
     assertStringIncludes(error.message, "no usable websockets");
     assertEquals([error.method, error.status], ["POST", 202]);
+  }
+});
+
+/** Answers the next exec POST with a websocket operation whose sockets never speak. */
+function silentExec(daemon: Awaited<ReturnType<typeof fake>>["daemon"]): { id: string } {
+  const started = { id: "" };
+  daemon.interceptor = (request) => {
+    if (request.method !== "POST") return undefined;
+    daemon.interceptor = undefined;
+    const silent = () => {};
+    const op = daemon.createOperation({
+      websockets: { "0": silent, "1": silent, "2": silent, control: silent },
+    });
+    started.id = op.id;
+    return Response.json({
+      type: "async",
+      status: "Operation created",
+      status_code: 100,
+      operation: `/1.0/operations/${op.id}`,
+      metadata: op,
+    }, { status: 202 });
+  };
+  return started;
+}
+
+Deno.test("exec: the operation succeeded but its output sockets stay silent: status and output() still settle", async () => {
+  await using t = await fake();
+  const { daemon, client } = t;
+  const started = silentExec(daemon);
+  await using run = await client.exec("c1", ["true"]);
+  const output = run.output(); // its reads are waiting before the operation ends
+  daemon.finish(started.id, { status: "Success", metadata: { return: 0 } });
+  // Settles once the sockets were silent for DRAIN_MS (5 s); the bound only guards a hang.
+  assertEquals((await within(20_000, run.status)).exitCode, 0);
+  const { exitCode, stdoutText } = await within(20_000, output);
+  assertEquals([exitCode, stdoutText], [0, ""]);
+});
+
+Deno.test("exec: `await using` with no signal settles when the operation never ends; status says why", async () => {
+  await using t = await fake();
+  const { daemon, client } = t;
+  silentExec(daemon);
+  const run = await client.exec("c1", ["sleep", "60"]);
+  await within(20_000, run[Symbol.asyncDispose]()); // the kill goes unheard
+  const error = await outcome(run.status) as OperationTimeoutError;
+  assertInstanceOf(error, OperationTimeoutError);
+  assertEquals(error.id, run.id);
+});
+
+Deno.test("exec: Deno.Command's stdin names and non-inputs are refused before anything is sent", async () => {
+  await using t = await fake();
+  const { daemon, client } = t;
+  const before = daemon.requests.length;
+  for (const stdin of ["pipe", "inherit", 7, {}]) {
+    const error = await assertRejects(
+      () => client.exec("c1", ["cat"], { stdin: stdin as string }),
+      InvalidArgumentError,
+    );
+    assertStringIncludes(error.message, '"piped"');
+  }
+  assertEquals(daemon.requests.length, before);
+  const echoed = await (await client.exec("c1", ["cat"], {
+    stdin: new TextEncoder().encode("pipe"),
+  })).output();
+  assertEquals(echoed.stdoutText, "pipe"); // the word itself, as bytes
+});
+
+Deno.test("exec: kill() takes signal names as Deno.Signal spells them, and refuses others", async () => {
+  assertEquals(
+    ["SIGHUP", "SIGKILL", "SIGTERM", "TERM", "SIGWINCH", 9, 64].map(signalNumber),
+    [1, 9, 15, 15, 28, 9, 64],
+  );
+  for (const bad of ["SIGINFO", "sigterm", "", 0, 65, 1.5, NaN, null]) {
+    assertThrows(() => signalNumber(bad), InvalidArgumentError);
+  }
+  await using t = await fake();
+  for (const [signal, code] of [["SIGTERM", 143], [undefined, 143], ["SIGKILL", 137]] as const) {
+    await using run = await t.client.exec("c1", ["sleep", "60"]);
+    run.kill(signal);
+    assertEquals((await run.status).exitCode, code);
   }
 });

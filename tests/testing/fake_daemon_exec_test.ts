@@ -13,6 +13,7 @@ import {
   OperationFailedError,
 } from "../../mod.ts";
 import { type FakeCommand, FakeDaemon } from "../../src/testing/mod.ts";
+import { closeWebSocket } from "../../src/core/websocket.ts";
 
 const encoder = new TextEncoder();
 
@@ -180,4 +181,69 @@ Deno.test("logs: record-output logs listed and kept with keepLogs, each flavor's
     assertEquals([again.exitCode, again.stdoutText], [1, ""]);
     assertStringIncludes(again.stderrText, "No such file or directory");
   }
+});
+
+Deno.test("host safety: await using or kill() on cat with piped stdin never leaves an unhandled rejection", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
+  for (const end of ["dispose", "kill"]) {
+    await using run = await client.exec("c1", ["cat"], { stdin: "piped" });
+    const writer = run.stdin.getWriter();
+    await writer.write(encoder.encode("hi\n"));
+    const reader = run.stdout.getReader();
+    assertEquals((await reader.read()).value, encoder.encode("hi\n")); // cat is reading stdin
+    reader.releaseLock();
+    if (end === "kill") {
+      run.kill("SIGKILL");
+      assertEquals((await run.status).exitCode, 137);
+    }
+  } // an unhandled rejection ("stream controller cannot close") would fail this test
+});
+
+Deno.test("host safety: null, numbers and arrays on the control socket are ignored", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
+  const op = await client.query<Operation>("/1.0/instances/c1/exec", {
+    method: "POST",
+    body: { command: ["sleep", "60"], "wait-for-websocket": true },
+  });
+  const fds = op.metadata?.fds as Record<string, string>;
+  const sockets = await Promise.all(
+    ["0", "1", "2", "control"].map((fd) => client.operations.websocket(op, fds[fd])),
+  );
+  const control = sockets[3];
+  for (const message of ["null", "7", "[]", '"signal"']) control.send(message);
+  control.send(JSON.stringify({ command: "signal", signal: 9 })); // still obeyed after them
+  const final = await client.operations.wait(op.id).catch((error) => error.operation);
+  assertEquals(final.metadata.return, 137);
+  await Promise.all(sockets.map((socket) => closeWebSocket(socket)));
+});
+
+Deno.test("host safety: /bin/constructor and other Object.prototype names are no commands", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
+  for (const name of ["/bin/constructor", "toString", "/usr/bin/__proto__"]) {
+    const error = await assertRejects(
+      () => client.execRecorded("c1", [name]),
+      OperationFailedError,
+    );
+    assertStringIncludes(error.message, "Command not found");
+  }
+});
+
+Deno.test("close(): a client that never answers the websocket close does not hold it", async () => {
+  const daemon = await FakeDaemon.start();
+  const conn = await Deno.connect({ transport: "unix", path: daemon.path });
+  await conn.write(encoder.encode(
+    "GET /1.0/events HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+  ));
+  const head = new Uint8Array(1024);
+  await conn.read(head); // 101, then the client reads nothing more and never closes
+  assertStringIncludes(new TextDecoder().decode(head), "101");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise((resolve) => timer = setTimeout(() => resolve("hung"), 15_000));
+  assertEquals(await Promise.race([daemon.close().then(() => "closed"), hang]), "closed");
+  clearTimeout(timer);
+  conn.close();
 });

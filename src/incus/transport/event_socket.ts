@@ -16,6 +16,8 @@ export type EventSocket = WebSocket & {
   ref(): void;
   /** The connection no longer keeps the process alive (while idle). */
   unref(): void;
+  /** Why the connection ended, once closed, when the daemon broke the protocol (a `ProtocolError`). */
+  readonly error?: unknown;
 };
 
 /** Lets `socket` keep the process alive or not, when it can (an {@linkcode EventSocket}). */
@@ -34,29 +36,37 @@ export function refSocket(socket: WebSocket, alive: boolean): void {
 export function eventSocket(paced: PacedWebSocket): EventSocket {
   const target = new EventTarget();
   let state: number = WebSocket.OPEN;
-  const socket = Object.assign(target, {
-    CONNECTING: WebSocket.CONNECTING,
-    OPEN: WebSocket.OPEN,
-    CLOSING: WebSocket.CLOSING,
-    CLOSED: WebSocket.CLOSED,
-    binaryType: "arraybuffer",
-    get readyState() {
-      return state;
-    },
-    close() {
-      if (state >= WebSocket.CLOSING) return;
-      state = WebSocket.CLOSING;
-      paced.close();
-    },
-    send(data: string | Uint8Array) {
-      paced.send(data).catch(() => {});
-    },
-    ref: () => paced.ref(),
-    unref: () => paced.unref(),
-  });
+  let error: unknown;
+  // Getters stay getters (Object.assign would copy their first values).
+  const socket = Object.defineProperties(
+    target,
+    Object.getOwnPropertyDescriptors({
+      CONNECTING: WebSocket.CONNECTING,
+      OPEN: WebSocket.OPEN,
+      CLOSING: WebSocket.CLOSING,
+      CLOSED: WebSocket.CLOSED,
+      binaryType: "arraybuffer",
+      get readyState() {
+        return state;
+      },
+      get error() {
+        return error;
+      },
+      close() {
+        if (state >= WebSocket.CLOSING) return;
+        state = WebSocket.CLOSING;
+        paced.close();
+      },
+      send(data: string | Uint8Array) {
+        paced.send(data).catch(() => {});
+      },
+      ref: () => paced.ref(),
+      unref: () => paced.unref(),
+    }),
+  );
   (async () => {
     for (;;) {
-      const message = await paced.read().catch(() => null);
+      const message = await paced.read().catch((failure) => (error = failure, null));
       if (message === null) break;
       const data = message.type === "text" ? message.text : message.data.slice().buffer;
       target.dispatchEvent(new MessageEvent("message", { data }));

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "../../core/body.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
 import { describeValue } from "../../core/validate.ts";
 import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
@@ -15,7 +16,7 @@ import { OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const latin1 = new TextDecoder("latin1");
 
 /**
  * Opens `path?query` as a {@linkcode PacedWebSocket} on a connection of its
@@ -119,30 +120,18 @@ async function openPacedOnce(
 
 /** Reads an HTTP response head; what follows it is kept as `rest`. */
 async function readHead(conn: Deno.Conn): Promise<{ head: string; rest: Uint8Array }> {
-  let received = new Uint8Array(0);
+  let received: Uint8Array = new Uint8Array(0);
   for (;;) {
     const block = new Uint8Array(4096);
     const got = await conn.read(block);
     if (got === null) throw new Ended("closed before the upgrade answer");
-    const joined = new Uint8Array(received.length + got);
-    joined.set(received);
-    joined.set(block.subarray(0, got), received.length);
-    received = joined;
-    const end = findHeadEnd(received);
+    received = concatBytes([received, block.subarray(0, got)]);
+    const end = latin1.decode(received).indexOf("\r\n\r\n"); // one character a byte
     if (end >= 0) {
-      return { head: decoder.decode(received.subarray(0, end)), rest: received.slice(end + 4) };
+      return { head: latin1.decode(received.subarray(0, end)), rest: received.slice(end + 4) };
     }
     if (received.length > 16 * 1024) throw new Ended("an upgrade answer over 16 KiB");
   }
-}
-
-function findHeadEnd(bytes: Uint8Array): number {
-  for (let i = 0; i + 3 < bytes.length; i++) {
-    if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) {
-      return i;
-    }
-  }
-  return -1;
 }
 
 /** The handshake's extra header lines; a name or value holding CR or LF is refused. */

@@ -14,15 +14,20 @@
  * @module
  */
 
+import { concatBytes } from "../../core/body.ts";
 import { ConnectionError, ProtocolError } from "../../core/errors.ts";
+import { CLOSE_REPLY_MS } from "../../core/websocket.ts";
 import type { Transport } from "./transport.ts";
-import { CLOSE_REPLY_MS } from "./websocket.ts";
 
 /** One message: bytes, or text (the daemons' end-of-output barrier is an empty text). */
 export type PacedMessage = { type: "binary"; data: Uint8Array } | { type: "text"; text: string };
 
-/** The largest message accepted (a daemon's frames are a few KiB). */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * What each frame of a message counts at least against the message limit
+ * (the client's `maxResponseBytes`): 65,536 fragments by default, where the
+ * daemons send 4 KiB ones. Endless empty fragments end the stream.
+ */
+const FRAGMENT_BYTES = 1024;
 /** Bytes read from the connection at a time. */
 const BLOCK_BYTES = 64 * 1024;
 
@@ -40,7 +45,10 @@ export class PacedWebSocket {
   readonly #conn: Deno.Conn;
   readonly #path: string;
   readonly #endpoint: string;
+  readonly #maxMessageBytes: number;
   #pending: Uint8Array;
+  /** The payload of the pong not yet written: one at most (RFC 6455 §5.5.3). */
+  #pong: Uint8Array | undefined;
   /** Reads and writes are each chained: one frame at a time. */
   #reads: Promise<unknown> = Promise.resolve();
   #writes: Promise<void> = Promise.resolve();
@@ -56,6 +64,7 @@ export class PacedWebSocket {
     this.#pending = rest;
     this.#path = path;
     this.#endpoint = transport.endpoint;
+    this.#maxMessageBytes = transport.maxResponseBytes;
     this.#transportClosed = transport.closedSignal;
     this.#transportClosed.addEventListener("abort", this.#onTransportClosed, { once: true });
   }
@@ -92,7 +101,10 @@ export class PacedWebSocket {
 
   /** Sends bytes (binary) or text; rejects once the socket is closing. */
   send(data: Uint8Array | string): Promise<void> {
-    if (!this.open) return Promise.reject(this.#closedError());
+    if (!this.open) {
+      const init = { status: 0, method: "GET", path: this.#path, endpoint: this.#endpoint };
+      return Promise.reject(new ConnectionError(`websocket ${this.#path}: closed`, init));
+    }
     return this.#write(
       typeof data === "string" ? 1 : 2,
       typeof data === "string" ? encoder.encode(data) : data,
@@ -104,22 +116,13 @@ export class PacedWebSocket {
    * when the daemon replied, or after `limitMs` at most.
    */
   close(limitMs: number = CLOSE_REPLY_MS): Promise<void> {
-    if (this.#ended) return this.#done.promise;
-    if (!this.#closeSent) {
-      this.#closeSent = true;
-      this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => this.abort());
-      const timer = setTimeout(() => this.abort(), limitMs);
-      this.#done.promise.then(() => clearTimeout(timer));
+    if (this.#sendClose()) {
       // Read (and drop) what is left until the reply comes.
-      const drain = async () => {
-        while (!this.#ended && !this.#closeReceived) {
-          if ((await this.read()) === null) break;
-        }
-        this.abort();
-      };
-      drain();
+      (async () => {
+        while (!this.#closeReceived && (await this.read()) !== null);
+      })().catch(() => {}).finally(() => this.abort());
     }
-    return this.#done.promise;
+    return this.#endWithin(limitMs);
   }
 
   /**
@@ -128,16 +131,25 @@ export class PacedWebSocket {
    * {@linkcode CLOSE_REPLY_MS} at most. For when the caller gave up.
    */
   end(): Promise<void> {
-    if (this.#ended) return this.#done.promise;
-    if (!this.#closeSent) {
-      this.#closeSent = true;
-      this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => {});
+    this.#sendClose();
+    this.#writes.finally(() => this.abort());
+    return this.#endWithin(CLOSE_REPLY_MS);
+  }
+
+  /** Sends the close frame unless sent (or ended); whether it did. */
+  #sendClose(): boolean {
+    if (this.#ended || this.#closeSent) return false;
+    this.#closeSent = true;
+    this.#write(8, new Uint8Array([0x03, 0xe8])).catch(() => this.abort());
+    return true;
+  }
+
+  /** Ends the connection after `ms` at most; resolves once it ended. */
+  #endWithin(ms: number): Promise<void> {
+    if (!this.#ended) {
+      const timer = setTimeout(() => this.abort(), ms);
+      this.#done.promise.then(() => clearTimeout(timer));
     }
-    const timer = setTimeout(() => this.abort(), CLOSE_REPLY_MS);
-    this.#writes.finally(() => {
-      clearTimeout(timer);
-      this.abort();
-    });
     return this.#done.promise;
   }
 
@@ -158,6 +170,7 @@ export class PacedWebSocket {
     if (this.#ended || this.#closeReceived) return null;
     const parts: Uint8Array[] = [];
     let size = 0;
+    let counted = 0;
     let type: 1 | 2 | undefined;
     try {
       for (;;) {
@@ -172,8 +185,15 @@ export class PacedWebSocket {
           const bytes = await this.#take(8);
           length = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0));
         }
-        if (length > MAX_MESSAGE_BYTES || size + length > MAX_MESSAGE_BYTES) {
-          throw this.#protocolError(`a message over ${MAX_MESSAGE_BYTES} bytes`);
+        if (opcode >= 8 && length > 125) {
+          throw this.#protocolError("a control frame over 125 bytes");
+        }
+        if (opcode < 8) counted += Math.max(length, FRAGMENT_BYTES);
+        if (counted > this.#maxMessageBytes) {
+          throw this.#protocolError(
+            `a message over the ${this.#maxMessageBytes}-byte limit (each fragment counts ` +
+              `${FRAGMENT_BYTES} bytes at least; raise maxResponseBytes to accept it)`,
+          );
         }
         const mask = (second & 0x80) !== 0 ? await this.#take(4) : undefined;
         const payload = length === 0 ? new Uint8Array(0) : await this.#take(length);
@@ -189,8 +209,15 @@ export class PacedWebSocket {
           this.abort();
           return null;
         }
-        if (opcode === 9) { // ping
-          if (!this.#closeSent) this.#write(10, payload).catch(() => {});
+        if (opcode === 9) { // ping: answered once the pong before is written
+          if (this.#pong === undefined && !this.#closeSent) {
+            this.#writes.then(() => {
+              const pong = this.#pong!;
+              this.#pong = undefined;
+              if (!this.#closeSent) return this.#write(10, pong);
+            }).catch(() => {});
+          }
+          this.#pong = payload.slice();
           continue;
         }
         if (opcode === 10) continue; // pong
@@ -202,10 +229,10 @@ export class PacedWebSocket {
         } else if (opcode !== 0 || type === undefined) {
           throw this.#protocolError(`an unexpected frame (opcode ${opcode})`);
         }
-        parts.push(payload);
+        if (payload.length > 0) parts.push(payload);
         size += payload.length;
         if (!fin) continue;
-        const data = parts.length === 1 ? parts[0] : concat(parts, size);
+        const data = concatBytes(parts, size);
         return type === 1 ? { type: "text", text: decoder.decode(data) } : { type: "binary", data };
       }
     } catch (error) {
@@ -218,6 +245,7 @@ export class PacedWebSocket {
 
   /** The next `n` bytes of the connection. */
   async #take(n: number): Promise<Uint8Array> {
+    if (this.#ended) throw new Ended();
     if (this.#pending.length >= n) {
       const out = this.#pending.subarray(0, n);
       this.#pending = this.#pending.subarray(n);
@@ -254,15 +282,6 @@ export class PacedWebSocket {
     return next;
   }
 
-  #closedError(): ConnectionError {
-    return new ConnectionError(`websocket ${this.#path}: closed`, {
-      status: 0,
-      method: "GET",
-      path: this.#path,
-      endpoint: this.#endpoint,
-    });
-  }
-
   #protocolError(what: string): ProtocolError {
     return new ProtocolError(`websocket ${this.#path}: ${this.#endpoint} sent ${what}`, {
       status: 101,
@@ -277,21 +296,14 @@ export class PacedWebSocket {
 function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
   const length = payload.length;
   const extra = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const frame = new Uint8Array(2 + extra + 4 + length);
+  const frame = new Uint8Array(6 + extra + length);
   frame[0] = 0x80 | opcode;
+  frame[1] = 0x80 | (extra === 0 ? length : extra === 2 ? 126 : 127);
   const view = new DataView(frame.buffer);
-  if (extra === 0) frame[1] = 0x80 | length;
-  else if (extra === 2) {
-    frame[1] = 0x80 | 126;
-    view.setUint16(2, length);
-  } else {
-    frame[1] = 0x80 | 127;
-    view.setBigUint64(2, BigInt(length));
-  }
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  frame.set(mask, 2 + extra);
-  const start = 6 + extra;
-  for (let i = 0; i < length; i++) frame[start + i] = payload[i] ^ mask[i & 3];
+  if (extra === 2) view.setUint16(2, length);
+  if (extra === 8) view.setBigUint64(2, BigInt(length));
+  const mask = crypto.getRandomValues(frame.subarray(2 + extra, 6 + extra));
+  for (let i = 0; i < length; i++) frame[6 + extra + i] = payload[i] ^ mask[i & 3];
   return frame;
 }
 
@@ -299,14 +311,4 @@ function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
 export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

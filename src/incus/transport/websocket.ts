@@ -223,35 +223,4 @@ function openOnce(
   });
 }
 
-export { whenClosed } from "../../core/websocket.ts";
-
-/** How long closing a websocket waits for the daemon's close reply, ms. */
-export const CLOSE_REPLY_MS = 2_000;
-
-/**
- * Closes `socket` and resolves once it is closed, or after `limitMs` when
- * the daemon never answers the close (Deno's `WebSocket` would wait for
- * that reply for as long as the connection lasts): closing a client never
- * hangs on a hung daemon. Such a socket ends when the daemon drops it.
- */
-export function closeWebSocket(socket: WebSocket, limitMs = CLOSE_REPLY_MS): Promise<void> {
-  closeIfOpen(socket);
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const alarm = AbortSignal.timeout(limitMs);
-    const done = () => {
-      alarm.removeEventListener("abort", done);
-      socket.removeEventListener("close", done);
-      resolve();
-    };
-    alarm.addEventListener("abort", done);
-    socket.addEventListener("close", done);
-  });
-}
-
-/** Starts closing `socket` unless it is closing or closed already. */
-export function closeIfOpen(socket: WebSocket): void {
-  if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) {
-    socket.close();
-  }
-}
+export { closeIfOpen, closeWebSocket, whenClosed } from "../../core/websocket.ts";
