@@ -8,7 +8,7 @@
 
 import { OperationTimeoutError, ProtocolError } from "../core/errors.ts";
 import type { Operation } from "./operation.ts";
-import { readBytesLimited } from "../core/body.ts";
+import { concatBytes } from "../core/body.ts";
 import { operationId } from "./operation_id.ts";
 import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 import type { PacedWebSocket } from "./transport/paced_websocket.ts";
@@ -37,6 +37,22 @@ export {
   instanceName,
 } from "./exec_options.ts";
 export { withoutSecrets };
+
+/** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
+export async function collect(
+  stream: ReadableStream<Uint8Array>,
+  max = Infinity,
+  tooLarge: () => Error = () => new RangeError(`over ${max} bytes`),
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > max) throw tooLarge(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return concatBytes(chunks);
+}
 
 /** What {@linkcode attachExec} needs besides the started operation. */
 export interface ExecAttachOptions {
@@ -231,8 +247,8 @@ export class ExecProcess implements AsyncDisposable {
       );
     };
     const [stdout, stderr, status] = await Promise.all([
-      readBytesLimited(new Response(this.stdout), max, tooLarge("stdout")),
-      readBytesLimited(new Response(this.stderr), max, tooLarge("stderr")),
+      collect(this.stdout, max, tooLarge("stdout")),
+      collect(this.stderr, max, tooLarge("stderr")),
       this.status,
     ]);
     return execOutput(status, stdout, stderr);
