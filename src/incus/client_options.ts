@@ -53,7 +53,9 @@ export interface ConnectOptions extends Omit<ConnectionTarget, "url"> {
    * Largest response body accepted, bytes (64 MiB). A chunked answer (no
    * `content-length`: Incus and LXD send lists over 4 KiB so) is read piece
    * by piece to be capped; `Infinity` lifts the cap and takes Deno's
-   * one-call read (cheaper, see docs/performance.md).
+   * one-call read (cheaper, see docs/performance.md). Also the largest
+   * message of an events or exec websocket, each fragment counting 1 KiB at
+   * least (endless empty fragments end the stream with a `ProtocolError`).
    *
    * @default {67_108_864}
    */
