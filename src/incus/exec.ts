@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Clock } from "../core/deadlines.ts";
 import { OperationTimeoutError, ProtocolError } from "../core/errors.ts";
 import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
@@ -70,6 +71,8 @@ interface ExecLimits {
   maxOutputBytes: number;
   /** Stops waiting for the operation. */
   stopWaiting: AbortController;
+  /** The client's clock (the drain and dispose limits). */
+  clock: Clock;
 }
 
 let createProcess: (
@@ -139,7 +142,8 @@ export class ExecProcess implements AsyncDisposable {
     this.#control = sockets.control;
     // Interactive: fd 0 is the terminal, both ways. Otherwise 0 in, 1 and 2 out.
     const interactive = sockets["1"] === undefined;
-    const pumps = (interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]]).map(outputPump);
+    const pumps = (interactive ? [sockets["0"]] : [sockets["1"], sockets["2"]])
+      .map((socket) => outputPump(socket, limits.clock));
     this.stdin = inputStream(sockets["0"]);
     this.stdout = pumps[0].stream;
     this.stderr = interactive ? emptyStream() : pumps[1].stream;
@@ -281,13 +285,11 @@ export class ExecProcess implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill(9);
     await this.#closeAll();
-    const { stopWaiting } = this.#limits;
-    const timer = setTimeout(
-      () => stopWaiting.abort(new OperationTimeoutError(this.id, DRAIN_MS)),
-      DRAIN_MS,
-    );
+    const { stopWaiting, clock } = this.#limits;
+    const stop = () => stopWaiting.abort(new OperationTimeoutError(this.id, DRAIN_MS));
+    const silence = clock.alarm(DRAIN_MS, stop, true);
     await this.status.catch(() => {});
-    clearTimeout(timer);
+    silence();
   }
 
   /** Closes every socket; each waits for the daemon's reply a bounded time. */
@@ -364,6 +366,7 @@ export async function attachExec(
     endpoint: transport.endpoint,
     maxOutputBytes: transport.maxResponseBytes,
     stopWaiting,
+    clock: transport.clock,
   });
   if (signal !== undefined) {
     const kill = () => process.kill(9); // then the wait rejects, which ends every socket

@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { Clock } from "../core/deadlines.ts";
 import type { PacedWebSocket } from "./transport/paced_websocket.ts";
 
 /**
@@ -41,22 +42,22 @@ export interface OutputPump {
  * end-of-output barrier, after which the socket is closed) or the socket's
  * end ends it.
  */
-export function outputPump(socket: PacedWebSocket): OutputPump {
+export function outputPump(socket: PacedWebSocket, clock: Clock): OutputPump {
   let ended = false;
   let paused = false;
   let waiters: (() => void)[] = [];
   let idleBound = false;
-  let silence: ReturnType<typeof setTimeout> | undefined;
+  let silence = () => {};
   const wake = () => {
-    clearTimeout(silence);
+    silence();
     const woken = waiters;
     waiters = [];
     for (const resolve of woken) resolve();
   };
   /** Once the command finished, a read (even one already waiting) gets DRAIN_MS of silence. */
   const listen = () => {
-    clearTimeout(silence);
-    if (idleBound && !ended) silence = setTimeout(() => socket.abort(), DRAIN_MS);
+    silence();
+    if (idleBound && !ended) silence = clock.alarm(DRAIN_MS, () => socket.abort(), true);
   };
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     if (!ended) controller.close();
@@ -87,7 +88,7 @@ export function outputPump(socket: PacedWebSocket): OutputPump {
         wake();
         return;
       }
-      clearTimeout(silence);
+      silence();
       if ((controller.desiredSize ?? 1) <= 0) {
         paused = true; // the stream calls pull again once its reader makes room
         wake();

@@ -4,6 +4,7 @@
  */
 
 import {
+  assert,
   assertEquals,
   assertInstanceOf,
   assertRejects,
@@ -13,7 +14,9 @@ import {
 import { InvalidArgumentError, OperationTimeoutError, ProtocolError } from "../../mod.ts";
 import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
 import { signalNumber } from "../../src/incus/exec_options.ts";
-import { outcome, within } from "../faults/_bounded.ts";
+import { outcome } from "../faults/_bounded.ts";
+import { ManualClock, onClock } from "../_clock.ts";
+import { DRAIN_MS } from "../../src/incus/exec_streams.ts";
 import type { Operation } from "../../mod.ts";
 import { fake } from "../_fake.ts";
 
@@ -140,25 +143,29 @@ function silentExec(daemon: Awaited<ReturnType<typeof fake>>["daemon"]): { id: s
   return started;
 }
 
-Deno.test("exec: the operation succeeded but its output sockets stay silent: status and output() still settle", async () => {
-  await using t = await fake();
+Deno.test("exec: the operation succeeded but its output sockets stay silent: status and output() settle after DRAIN_MS", async () => {
+  const clock = new ManualClock();
+  await using t = await fake({ client: onClock(clock) });
   const { daemon, client } = t;
   const started = silentExec(daemon);
   await using run = await client.exec("c1", ["true"]);
   const output = run.output(); // its reads are waiting before the operation ends
   daemon.finish(started.id, { status: "Success", metadata: { return: 0 } });
-  // Settles once the sockets were silent for DRAIN_MS (5 s); the bound only guards a hang.
-  assertEquals((await within(20_000, run.status)).exitCode, 0);
-  const { exitCode, stdoutText } = await within(20_000, output);
-  assertEquals([exitCode, stdoutText], [0, ""]);
+  const status = await clock.run(run.status, 100);
+  assertEquals(status.value?.exitCode, 0);
+  assert(status.at >= DRAIN_MS, `settled at ${status.at} ms, before the drain`);
+  const { value } = await clock.run(output, 100);
+  assertEquals([value?.exitCode, value?.stdoutText], [0, ""]);
 });
 
-Deno.test("exec: `await using` with no signal settles when the operation never ends; status says why", async () => {
-  await using t = await fake();
+Deno.test("exec: `await using` with no signal settles DRAIN_MS after the kill when the operation never ends; status says why", async () => {
+  const clock = new ManualClock();
+  await using t = await fake({ client: onClock(clock) });
   const { daemon, client } = t;
   silentExec(daemon);
   const run = await client.exec("c1", ["sleep", "60"]);
-  await within(20_000, run[Symbol.asyncDispose]()); // the kill goes unheard
+  const disposed = await clock.run(run[Symbol.asyncDispose](), 100); // the kill goes unheard
+  assert(disposed.ok && disposed.at >= DRAIN_MS, `disposed at ${disposed.at} ms`);
   const error = await outcome(run.status) as OperationTimeoutError;
   assertInstanceOf(error, OperationTimeoutError);
   assertEquals(error.id, run.id);

@@ -7,7 +7,7 @@
 
 import { Failover, memberOrigins } from "./failover.ts";
 import { readBytesLimited, readTextLimited } from "../../core/body.ts";
-import { type Deadline, Deadlines } from "../../core/deadlines.ts";
+import { type Clock, type Deadline, Deadlines, systemClock } from "../../core/deadlines.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ConnectionError } from "../../core/errors.ts";
 import { IncusOpsError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
@@ -78,10 +78,13 @@ export class Transport {
   readonly auth: BearerAuth | undefined;
   /** The remote named in authentication errors. */
   readonly remoteName: string;
+  /** Where the client's time limits read the time (a manual one in tests). */
+  readonly clock: Clock;
 
   constructor(options: TransportTarget) {
     this.#requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.#deadlines = new Deadlines(options.clock);
+    this.clock = options.clock ?? systemClock;
+    this.#deadlines = new Deadlines(this.clock);
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.remoteName = options.remoteName ??
       (options.url === undefined ? options.socket! : URL.parse(options.url)?.origin ?? options.url);
