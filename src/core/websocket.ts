@@ -5,6 +5,8 @@
  * @module
  */
 
+import { systemClock } from "./deadlines.ts";
+
 /**
  * Resolves once `socket` is closed (at once if it already is).
  *
@@ -74,19 +76,12 @@ export const CLOSE_REPLY_MS = 2_000;
  * await server.shutdown();
  * ```
  */
-export function closeWebSocket(socket: WebSocket, limitMs = CLOSE_REPLY_MS): Promise<void> {
+export async function closeWebSocket(socket: WebSocket, limitMs = CLOSE_REPLY_MS): Promise<void> {
   closeIfOpen(socket);
-  if (socket.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const alarm = AbortSignal.timeout(limitMs);
-    const done = () => {
-      alarm.removeEventListener("abort", done);
-      socket.removeEventListener("close", done);
-      resolve();
-    };
-    alarm.addEventListener("abort", done);
-    socket.addEventListener("close", done);
-  });
+  let silence = () => {};
+  const late = new Promise<void>((resolve) => silence = systemClock.alarm(limitMs, resolve, true));
+  await Promise.race([whenClosed(socket), late]);
+  silence();
 }
 
 /**

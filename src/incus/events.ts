@@ -141,10 +141,12 @@ export class EventStream<E extends EventBase = IncusEvent>
     limits: Pick<EventsOptions, "maxQueued" | "maxQueuedBytes"> = {},
     location?: string,
   ) {
-    const { maxQueued = DEFAULT_MAX_QUEUED_EVENTS } = limits;
-    const { maxQueuedBytes = INCUS_DEFAULTS.maxQueuedBytes } = limits;
-    for (const [name, value] of [["maxQueued", maxQueued], ["maxQueuedBytes", maxQueuedBytes]]) {
-      if (!Number.isInteger(value) || (value as number) < 1) {
+    const {
+      maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
+      maxQueuedBytes = INCUS_DEFAULTS.maxQueuedBytes,
+    } = limits;
+    for (const [name, value] of Object.entries({ maxQueued, maxQueuedBytes })) {
+      if (!(Number.isInteger(value) && value >= 1)) {
         throw new InvalidArgumentError(
           `invalid ${name} ${describeValue(value)}: expected an integer >= 1`,
         );

@@ -7,6 +7,7 @@
  */
 
 import type { Clock } from "../core/deadlines.ts";
+import { anySignal } from "../core/signals.ts";
 import { OperationTimeoutError, ProtocolError } from "../core/errors.ts";
 import type { Operation } from "./operation.ts";
 import { concatBytes } from "../core/body.ts";
@@ -359,9 +360,7 @@ export async function attachExec(
     throw failed.reason;
   }
   const stopWaiting = new AbortController();
-  const waiting = signal === undefined
-    ? stopWaiting.signal
-    : AbortSignal.any([signal, stopWaiting.signal]);
+  const waiting = anySignal(signal, stopWaiting.signal)!;
   const process = createProcess(started.id, sockets, options.wait(waiting), {
     endpoint: transport.endpoint,
     maxOutputBytes: transport.maxResponseBytes,

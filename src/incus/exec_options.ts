@@ -118,18 +118,12 @@ const SIGNALS = ("HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE AL
 
 /** The number of a signal given as a number (1–64) or a name (`"SIGTERM"` or `"TERM"`). */
 export function signalNumber(signal: unknown): number {
-  const number = typeof signal === "string"
-    ? SIGNALS.indexOf(signal.replace(/^SIG/, "")) + 1
-    : Number.isInteger(signal)
-    ? signal as number
-    : 0;
-  if (number < 1 || number > 64) {
-    throw new InvalidArgumentError(
-      `invalid signal ${describeValue(signal)}: expected a number from 1 to 64 or a name ` +
-        `such as "SIGTERM"`,
-    );
-  }
-  return number;
+  const name = typeof signal === "string" ? signal.replace(/^SIG/, "") : undefined;
+  const number = name === undefined ? signal as number : SIGNALS.indexOf(name) + 1;
+  if (Number.isInteger(number) && number >= 1 && number <= 64) return number;
+  throw new InvalidArgumentError(
+    `invalid signal ${describeValue(signal)}: expected 1 to 64 or a name like "SIGTERM"`,
+  );
 }
 
 /** Checks the command and builds the `POST .../exec` body. */

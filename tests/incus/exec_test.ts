@@ -194,7 +194,7 @@ Deno.test("exec: kill() takes signal names as Deno.Signal spells them, and refus
     ["SIGHUP", "SIGKILL", "SIGTERM", "TERM", "SIGWINCH", 9, 64].map(signalNumber),
     [1, 9, 15, 15, 28, 9, 64],
   );
-  for (const bad of ["SIGINFO", "sigterm", "", 0, 65, 1.5, NaN, null]) {
+  for (const bad of ["SIGINFO", "sigterm", "", "9", 0, 65, 1.5, NaN, null, true, {}]) {
     assertThrows(() => signalNumber(bad), InvalidArgumentError);
   }
   await using t = await fake();

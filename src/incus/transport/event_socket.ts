@@ -34,45 +34,34 @@ export function refSocket(socket: WebSocket, alive: boolean): void {
  * `close` event.
  */
 export function eventSocket(paced: PacedWebSocket): EventSocket {
-  const target = new EventTarget();
-  let state: number = WebSocket.OPEN;
-  let error: unknown;
-  // Getters stay getters (Object.assign would copy their first values).
-  const socket = Object.defineProperties(
-    target,
-    Object.getOwnPropertyDescriptors({
-      CONNECTING: WebSocket.CONNECTING,
-      OPEN: WebSocket.OPEN,
-      CLOSING: WebSocket.CLOSING,
-      CLOSED: WebSocket.CLOSED,
-      binaryType: "arraybuffer",
-      get readyState() {
-        return state;
-      },
-      get error() {
-        return error;
-      },
-      close() {
-        if (state >= WebSocket.CLOSING) return;
-        state = WebSocket.CLOSING;
-        paced.close();
-      },
-      send(data: string | Uint8Array) {
-        paced.send(data).catch(() => {});
-      },
-      ref: () => paced.ref(),
-      unref: () => paced.unref(),
-    }),
-  );
+  const socket = Object.assign(new EventTarget(), {
+    CONNECTING: WebSocket.CONNECTING,
+    OPEN: WebSocket.OPEN,
+    CLOSING: WebSocket.CLOSING,
+    CLOSED: WebSocket.CLOSED,
+    binaryType: "arraybuffer",
+    readyState: WebSocket.OPEN as number,
+    error: undefined as unknown,
+    close() {
+      if (socket.readyState >= WebSocket.CLOSING) return;
+      socket.readyState = WebSocket.CLOSING;
+      paced.close();
+    },
+    send(data: string | Uint8Array) {
+      paced.send(data).catch(() => {});
+    },
+    ref: () => paced.ref(),
+    unref: () => paced.unref(),
+  });
   (async () => {
     for (;;) {
-      const message = await paced.read().catch((failure) => (error = failure, null));
+      const message = await paced.read().catch((error) => (socket.error = error, null));
       if (message === null) break;
       const data = message.type === "text" ? message.text : message.data.slice().buffer;
-      target.dispatchEvent(new MessageEvent("message", { data }));
+      socket.dispatchEvent(new MessageEvent("message", { data }));
     }
-    state = WebSocket.CLOSED;
-    target.dispatchEvent(new Event("close"));
+    socket.readyState = WebSocket.CLOSED;
+    socket.dispatchEvent(new Event("close"));
   })();
   return socket as unknown as EventSocket;
 }
