@@ -9,6 +9,7 @@
 import { parseArgs, type ParsedArgs, UsageError } from "./args.ts";
 import type { CliIo } from "./context.ts";
 import { describeFailure, EXIT_CODES, ExitCode } from "./exit_codes.ts";
+import { printable } from "./format.ts";
 
 export { describeFailure, ExitCode } from "./exit_codes.ts";
 export type { CliIo } from "./context.ts";
@@ -89,7 +90,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return await (await load())(args, io);
   } catch (error) {
     const { code, message } = describeFailure(error);
-    io.stderr(`incusops: ${message.split("\n")[0]}\n`);
+    io.stderr(`incusops: ${printable(message.split("\n")[0])}\n`);
     return code;
   }
 }

@@ -12,7 +12,14 @@ import type { Client } from "../incus/client.ts";
 import { MemberUnreachableError } from "../incus/errors.ts";
 import type { FleetTarget } from "../incus/fleet.ts";
 import type { Operation } from "../incus/operation.ts";
-import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
+import {
+  columnsFor,
+  forDisplay,
+  type Format,
+  formatOperations,
+  onCluster,
+  printable,
+} from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
 
 /** What `list` prints with, and where. */
@@ -55,7 +62,9 @@ export async function listOne(
   } catch (error) {
     if (!(error instanceof MemberUnreachableError)) throw error;
     ops = error.operations;
-    missing = error.members.map((member) => `${member.name} (${member.address})`).join(", ");
+    missing = printable(
+      error.members.map((member) => `${member.name} (${member.address})`).join(", "),
+    );
   }
   const location = onCluster(ops) || missing !== "" || options.target !== undefined;
   const columns = columnsFor({ allProjects: printing.allProjects, location });
@@ -105,7 +114,7 @@ export async function listMany(
     if (outcome.ok) continue;
     const error = outcome.error;
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    printing.stderr(`incusops: ${outcome.remote}: not heard from: ${why}\n`);
+    printing.stderr(`incusops: ${printable(`${outcome.remote}: not heard from: ${why}`)}\n`);
   }
   return fleet.missing.length === 0 ? 0 : ExitCode.Partial;
 }

@@ -10,7 +10,7 @@ import { parseProgress } from "../incus/progress.ts";
 import { type ParsedArgs, parseDuration } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { forDisplay, formatOperations } from "./format.ts";
+import { forDisplay, formatOperations, printable } from "./format.ts";
 import { ProgressDisplay } from "./progress.ts";
 
 /** `wait <id>...`: progress on stderr, then the final operations on stdout. */
@@ -63,12 +63,11 @@ export async function watch(args: ParsedArgs, io: CliIo): Promise<number> {
     await stream.opened;
     io.stderr("watching operations (Ctrl-C to stop)\n");
     for await (const event of stream) {
-      const op = event.metadata as Operation;
+      const op = (event.metadata ?? {}) as Operation;
       const progress = parseProgress(op.metadata);
       const extra = progress?.percent !== undefined ? ` ${progress.percent}%` : "";
-      io.stdout(
-        `${event.timestamp} ${op.id} ${op.status.padEnd(9)} ${op.description}${extra}\n`,
-      );
+      const line = [event.timestamp, op.id, printable(op.status).padEnd(9), op.description];
+      io.stdout(`${line.map(printable).join(" ")}${extra}\n`);
     }
     return ExitCode.Ok;
   } finally {

@@ -114,9 +114,37 @@ export function maskSecrets<T>(value: T): T {
 export interface Column {
   /** The header. */
   name: string;
-  /** The cell of one operation. */
-  cell: (op: Operation) => string;
+  /** The cell of one operation: any value, made {@linkcode printable} when shown. */
+  cell: (op: Operation) => unknown;
 }
+
+/** Every control character (C0, DEL, C1): what a terminal would act on. */
+const CONTROL = /\p{Cc}/gu;
+const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** One control character escaped as JSON writes it: `\n`, `\r`, `\t`, else `\u00XX`. */
+function escape(c: string): string {
+  return NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+}
+
+/**
+ * `value` as text fit for a terminal, for every human format (table and
+ * CSV cells, stderr lines, `watch`, progress): a string, number or
+ * boolean written out (anything else is `""`), with every control
+ * character escaped as JSON writes it, so that nothing a daemon sends can
+ * retitle, clear or rewrite the terminal, nor break a table's lines.
+ */
+export function printable(value: unknown): string {
+  const text = typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "boolean"
+    ? String(value)
+    : "";
+  return text.replace(CONTROL, escape);
+}
+
+/** A string in upper case; anything else as it is. */
+const upper = (value: unknown) => typeof value === "string" ? value.toUpperCase() : value;
 
 const ID: Column = { name: "ID", cell: (op) => op.id };
 /**
@@ -126,10 +154,13 @@ const ID: Column = { name: "ID", cell: (op) => op.id };
  */
 export function projectOf(op: Operation): string {
   if (typeof op.project === "string" && op.project !== "") return op.project;
-  const urls = Object.values(op.resources ?? {}).flat();
+  const resources: unknown = op.resources;
+  if (resources === null || typeof resources !== "object") return "";
+  const urls = Object.values(resources).flat();
   if (urls.length === 0) return "";
   for (const url of urls) {
-    const project = URL.parse(String(url), "http://daemon")?.searchParams.get("project");
+    if (typeof url !== "string") continue;
+    const project = URL.parse(url, "http://daemon")?.searchParams.get("project");
     if (project) return project;
   }
   return "default";
@@ -137,13 +168,16 @@ export function projectOf(op: Operation): string {
 
 const PROJECT: Column = { name: "PROJECT", cell: projectOf };
 const REST: Column[] = [
-  { name: "TYPE", cell: (op) => op.class.toUpperCase() },
+  { name: "TYPE", cell: (op) => upper(op.class) },
   { name: "DESCRIPTION", cell: (op) => op.description },
-  { name: "STATUS", cell: (op) => op.status.toUpperCase() },
+  { name: "STATUS", cell: (op) => upper(op.status) },
   { name: "CANCELABLE", cell: (op) => (op.may_cancel ? "YES" : "NO") },
   {
     name: "CREATED",
-    cell: (op) => op.created_at.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC"),
+    cell: (op) =>
+      typeof op.created_at === "string"
+        ? op.created_at.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC")
+        : op.created_at,
   },
 ];
 
@@ -206,9 +240,9 @@ export async function toYaml(value: unknown): Promise<string> {
   return stringify(value as Record<string, unknown>, { lineWidth: -1 }).trimEnd();
 }
 
-/** JSON, two-space indented. */
+/** JSON, two-space indented; DEL and C1 controls (which JSON allows raw) escaped too. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, null, 2);
+  return JSON.stringify(value, null, 2).replace(/[\x7f-\x9f]/g, escape);
 }
 
 /**
@@ -229,7 +263,7 @@ export async function formatOperations(
     case "yaml":
       return await toYaml(ops);
     default: {
-      const rows = ops.map((op) => columns.map((column) => column.cell(op)));
+      const rows = ops.map((op) => columns.map((column) => printable(column.cell(op))));
       if (format === "csv") return await csv(rows);
       return table(columns.map((column) => column.name), rows);
     }

@@ -8,6 +8,7 @@
  */
 
 import type { Progress } from "../incus/progress.ts";
+import { printable } from "./format.ts";
 
 /** Where progress goes. */
 export interface ProgressSink {
@@ -35,12 +36,12 @@ export function formatSpeed(bytesPerSecond: number): string {
 
 /** One line describing `progress`, with a bar when the percentage is known. */
 export function progressLine(label: string, progress: Progress, width = 20): string {
-  const parts = [label];
+  const parts = [printable(label)];
   if (progress.percent !== undefined) {
     const filled = Math.round((progress.percent / 100) * width);
     parts.push(`[${"#".repeat(filled)}${".".repeat(width - filled)}]`, `${progress.percent}%`);
   }
-  if (progress.stage) parts.push(progress.stage);
+  if (progress.stage) parts.push(printable(progress.stage));
   if (progress.speed !== undefined) parts.push(formatSpeed(progress.speed));
   return parts.join(" ");
 }
@@ -83,7 +84,7 @@ export class ProgressDisplay {
   done(label: string, outcome: string): void {
     if (this.#sink.terminal) this.#sink.write(this.#clear());
     this.#current = "";
-    this.#sink.write(`${label}: ${outcome}\n`);
+    this.#sink.write(`${printable(label)}: ${printable(outcome)}\n`);
   }
 
   /** Stops the spinner. */

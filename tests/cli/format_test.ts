@@ -95,7 +95,7 @@ Deno.test("csv: RFC 4180 quoting by @std/csv, one line feed per row; columns ext
   assertEquals(
     csv,
     'a,TASK,"say ""hi"", twice",RUNNING,NO,2026-11-30 10:00:00 UTC\n' +
-      'b,TASK,"two\nlines",RUNNING,NO,2026-11-30 10:00:00 UTC',
+      "b,TASK,two\\nlines,RUNNING,NO,2026-11-30 10:00:00 UTC",
   );
   assertEquals(columnsFor().map((c) => c.name)[1], "TYPE");
   const withProject = columnsFor({ allProjects: true });
