@@ -49,8 +49,41 @@ export function parseSize(text: string): number | undefined {
 }
 
 function percentOf(value: unknown): number | undefined {
-  const number = typeof value === "number" ? value : Number(String(value).replace(/%$/, ""));
-  return Number.isFinite(number) && value !== "" ? Math.min(100, Math.max(0, number)) : undefined;
+  const number = typeof value === "number"
+    ? value
+    : typeof value === "string" && value !== ""
+    ? Number(value.replace(/%$/, ""))
+    : NaN;
+  return Number.isFinite(number) ? Math.min(100, Math.max(0, number)) : undefined;
+}
+
+/** A field's value as text; a map or list (which may nest without end) as `…`. */
+function scalar(value: unknown): string {
+  return value !== null && typeof value === "object" ? "…" : String(value ?? "");
+}
+
+/** Where the digits that end at `end` in `text` start (`end` when there are none). */
+function digitsBefore(text: string, end: number): number {
+  let start = end;
+  while (start > 0 && text.charCodeAt(start - 1) >= 48 && text.charCodeAt(start - 1) <= 57) {
+    start--;
+  }
+  return start;
+}
+
+/**
+ * The first number followed by `%` in `text` (`"45"` in `"rootfs: 45% …"`),
+ * in one pass: what `/(\d+(?:\.\d+)?)%/` matches, without its quadratic
+ * backtracking over long runs of digits.
+ */
+function percentText(text: string): string | undefined {
+  for (let at = text.indexOf("%"); at !== -1; at = text.indexOf("%", at + 1)) {
+    const start = digitsBefore(text, at);
+    if (start === at) continue;
+    const whole = text[start - 1] === "." ? digitsBefore(text, start - 1) : start - 1;
+    return text.slice(whole < start - 1 ? whole : start, at);
+  }
+  return undefined;
 }
 
 function speedOf(value: unknown): number | undefined {
@@ -69,11 +102,11 @@ function parseText(key: string, text: string): Progress {
   const stage = colon > 0 ? text.slice(0, colon) : key.replace(/_progress$/, "");
   const rest = colon > 0 ? text.slice(colon + 2) : text;
   const progress: Progress = { stage, text };
-  const percent = /(\d+(?:\.\d+)?)%/.exec(rest);
-  if (percent !== null) progress.percent = percentOf(percent[1]);
+  const percent = percentText(rest);
+  if (percent !== undefined) progress.percent = percentOf(percent);
   const speed = /\(([^()]+)\/s\)/.exec(rest);
   if (speed !== null) progress.speed = parseSize(speed[1]);
-  if (percent === null) {
+  if (percent === undefined) {
     const processed = /^([\d.]+\s*[kKMGTP]?i?B)\b/.exec(rest);
     if (processed !== null) progress.processed = parseSize(processed[1]);
   }
@@ -106,8 +139,8 @@ export function parseProgress(metadata: unknown): Progress | undefined {
   if (structured !== null && typeof structured === "object") {
     const fields = structured as Record<string, unknown>;
     const progress: Progress = {
-      stage: String(fields.stage ?? ""),
-      text: Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(" "),
+      stage: scalar(fields.stage),
+      text: Object.entries(fields).map(([k, v]) => `${k}=${scalar(v)}`).join(" "),
     };
     const percent = fields.percent === undefined ? undefined : percentOf(fields.percent);
     const processed = sizeOf(fields.processed);

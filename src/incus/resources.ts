@@ -5,7 +5,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
+import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 import { describeValue } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 
@@ -31,7 +31,8 @@ export interface OperationResource {
   url: string;
 }
 
-const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
+/** A scheme (`https:`) or a network path (`//host`): a URL of another server. */
+const FOREIGN = /^(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
 
 /** Percent-decodes `text`, or keeps it as it is when it is not valid encoding. */
 function decode(text: string): string {
@@ -42,18 +43,31 @@ function decode(text: string): string {
   }
 }
 
-/** Parses one resource URL; never throws. */
-function parseUrl(kind: string, url: string): OperationResource {
-  const local = url.replace(ORIGIN, "");
-  const hash = local.indexOf("#");
-  const withoutHash = hash === -1 ? local : local.slice(0, hash);
+/**
+ * Parses one resource URL, the `index`th of `kind`; refuses one of another
+ * server, or whose segments decode to `.`, `..` or hold a `/` (a name such
+ * as `c1/../../etc/passwd` would lead a caller elsewhere).
+ */
+function parseUrl(kind: string, index: number, url: string): OperationResource {
+  const hash = url.indexOf("#");
+  const withoutHash = hash === -1 ? url : url.slice(0, hash);
   const mark = withoutHash.indexOf("?");
   const path = mark === -1 ? withoutHash : withoutHash.slice(0, mark);
   const params = new URLSearchParams(mark === -1 ? "" : withoutHash.slice(mark + 1));
-  const segments = path.split("/").filter((segment) => segment !== "");
+  const names = path.split("/").filter((segment) => segment !== "").map(decode);
+  const unsafe = names.find((name) => name === "." || name === ".." || name.includes("/"));
+  if (FOREIGN.test(url) || unsafe !== undefined) {
+    throw new ProtocolError(
+      `operation resources.${kind}[${index}] ${describeValue(url)}: ` +
+        (unsafe === undefined
+          ? "a URL of another server"
+          : `a path through ${describeValue(unsafe)}`),
+      { endpoint: "" },
+    );
+  }
   return {
     kind,
-    name: decode(segments.at(-1) ?? ""),
+    name: names.at(-1) ?? "",
     project: params.get("project") ?? undefined,
     target: params.get("target") ?? undefined,
     path,
@@ -64,15 +78,17 @@ function parseUrl(kind: string, url: string): OperationResource {
 /**
  * The objects an operation touches, parsed from the URLs in its
  * `resources` (`{ instances: ["/1.0/instances/c1?project=p"] }`), in the
- * server's order: by kind, then URL. The server's data never makes it throw:
- * a `null` or odd `resources` gives `[]`, entries that are not strings are
- * left out, bad percent-encoding is kept as it is. The same object filed
+ * server's order: by kind, then URL. Odd data is tolerated: a `null` or odd
+ * `resources` gives `[]`, entries that are not strings are left out, bad
+ * percent-encoding is kept as it is; a URL of another server, or one whose
+ * path segments decode to `.`, `..` or hold a `/`, is refused. The same object filed
  * under two kinds (LXD lists an instance under `instances` and
  * `containers`) appears once per kind.
  *
  * @param operation An operation, as `client.operations.get()` and the others give it.
  * @returns One entry per URL.
  * @throws {InvalidArgumentError} `operation` is not an object with `resources`.
+ * @throws {ProtocolError} A URL of another server, or a path that leaves its collection.
  *
  * @example
  * ```ts
@@ -104,9 +120,9 @@ export function parseResources(operation: Pick<Operation, "resources">): Operati
   const entries: OperationResource[] = [];
   for (const [kind, urls] of Object.entries(resources)) {
     if (!Array.isArray(urls)) continue;
-    for (const url of urls) {
-      if (typeof url === "string") entries.push(parseUrl(kind, url));
-    }
+    urls.forEach((url, index) => {
+      if (typeof url === "string") entries.push(parseUrl(kind, index, url));
+    });
   }
   return entries;
 }

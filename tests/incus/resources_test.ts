@@ -1,7 +1,7 @@
 /** parseResources(): the objects an operation touches, from its `resources` URLs. */
 
-import { assertEquals, assertThrows } from "@std/assert";
-import { InvalidArgumentError, type Operation, parseResources } from "../../mod.ts";
+import { assertEquals, assertStringIncludes, assertThrows } from "@std/assert";
+import { InvalidArgumentError, type Operation, parseResources, ProtocolError } from "../../mod.ts";
 import { fake } from "../_fake.ts";
 
 Deno.test("parseResources(): kind, name, project, target and path of each URL", async () => {
@@ -69,10 +69,8 @@ Deno.test("parseResources(): the server's odd data never throws", () => {
     ["instances", ""],
     ["instances", "c1"],
   ]);
-  const [remote] = parseResources({
-    resources: { instances: ["https://m1.example:8443/1.0/instances/c%2F1?project=a%26b#frag"] },
-  });
-  assertEquals([remote.path, remote.name, remote.project], ["/1.0/instances/c%2F1", "c/1", "a&b"]);
+  const [odd] = parseResources({ resources: { instances: ["/1.0/instances/c1?project=a%26b#f"] } });
+  assertEquals([odd.path, odd.name, odd.project], ["/1.0/instances/c1", "c1", "a&b"]);
   const proto = parseResources({ resources: JSON.parse('{"__proto__": ["/1.0/x/y"]}') });
   assertEquals(proto.map((r) => [r.kind, r.name]), [["__proto__", "y"]]);
 });
@@ -85,4 +83,32 @@ Deno.test("parseResources(): a typed error for what is not an operation", () => 
       "expected an operation",
     );
   }
+});
+
+Deno.test("parseResources(): a URL of another server or a path out of its collection is a ProtocolError naming it", () => {
+  const cases: [string, string][] = [
+    ["/1.0/instances/c1%2F..%2F..%2Fetc%2Fpasswd", 'a path through "c1/../../etc/passwd"'],
+    ["/1.0/instances/%2E%2E", 'a path through ".."'],
+    ["/1.0/instances/../../etc/passwd", 'a path through ".."'],
+    ["https://evil.example:8443/1.0/instances/c1", "a URL of another server"],
+    ["//evil.example/1.0/instances/c1", "a URL of another server"],
+    ["HTTP://evil.example/1.0/instances/c1", "a URL of another server"],
+  ];
+  for (const [url, why] of cases) {
+    const error = assertThrows(
+      () =>
+        parseResources({ resources: { images: ["/1.0/images/ok"], instances: ["/1.0/x", url] } }),
+      ProtocolError,
+      why,
+    );
+    assertStringIncludes(error.message, `resources.instances[1] ${JSON.stringify(url)}`);
+  }
+});
+
+Deno.test("parseResources(): 1 MB of adversarial text is parsed in one pass", () => {
+  const long = "a".repeat(1 << 20);
+  const [entry] = parseResources({ resources: { instances: [`/1.0/instances/${long}`] } });
+  assertEquals(entry.name.length, 1 << 20);
+  assertThrows(() => parseResources({ resources: { x: [`${long}:`] } }), ProtocolError);
+  assertEquals(parseResources({ resources: { x: [`${long}/c1`] } })[0].name, "c1");
 });

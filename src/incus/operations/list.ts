@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ProtocolError } from "../../core/errors.ts";
+import { describeValue } from "../../core/validate.ts";
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
@@ -77,9 +79,47 @@ export class Lister {
       ? `recursion=${recursion}&all-projects=true`
       : scopeQuery({ project: scope.project }, `recursion=${recursion}`);
     const envelope = await this.#context.requests.get(COLLECTION, query, scope);
-    const metadata = envelope.metadata;
-    // A server with no operations may answer `null` or `{}`.
-    return metadata !== null && typeof metadata === "object" ? metadata as StatusGroups : {};
+    return this.#groups(envelope.metadata, recursion);
+  }
+
+  /**
+   * A list's `metadata`, checked: status groups (`null` when none) of
+   * operations (`recursion: 1`) or their URLs; anything else is a
+   * {@linkcode ProtocolError} naming where it is.
+   */
+  #groups(metadata: unknown, recursion: 0 | 1): StatusGroups {
+    const groups: StatusGroups = Object.create(null); // a "constructor" group is a group
+    if (metadata === null) return groups;
+    if (typeof metadata !== "object" || Array.isArray(metadata)) {
+      throw this.#malformed(COLLECTION, "metadata", metadata, "status groups");
+    }
+    for (const [status, items] of Object.entries(metadata)) {
+      if (!/^[a-z]{1,32}$/i.test(status)) {
+        throw this.#malformed(COLLECTION, `status ${describeValue(status)}`, status, "a status");
+      }
+      if (items === null) continue;
+      if (!Array.isArray(items)) {
+        throw this.#malformed(COLLECTION, `metadata.${status}`, items, "a list");
+      }
+      items.forEach((item, i) => {
+        if (recursion === 0 ? typeof item !== "string" : typeof item?.id !== "string") {
+          const what = recursion === 0 ? "an operation URL" : "an operation";
+          throw this.#malformed(COLLECTION, `metadata.${status}[${i}]`, item, what);
+        }
+      });
+      groups[status] = items;
+    }
+    return groups;
+  }
+
+  /** The error for an answer to `GET path` whose `where` holds `value`, not `expected`. */
+  #malformed(path: string, where: string, value: unknown, expected: string): ProtocolError {
+    const endpoint = this.#context.requests.endpoint;
+    const shown = value !== null && typeof value === "object" ? typeof value : describeValue(value);
+    return new ProtocolError(
+      `GET ${path}: the answer from ${endpoint} has ${shown} at ${where}, not ${expected}`,
+      { status: 200, method: "GET", path, endpoint },
+    );
   }
 
   /**
@@ -103,14 +143,20 @@ export class Lister {
 
   /** Lists every project's operations, one request each, merged by status. */
   async #fetchEveryProject(scope: CallScope, recursion: 0 | 1): Promise<StatusGroups> {
-    const projects = await this.#context.requests.get("/1.0/projects", "recursion=0", scope);
-    const names = (projects.metadata as string[] ?? []).map((url) =>
-      decodeURIComponent(idFromUrl(url))
-    );
+    const path = "/1.0/projects";
+    const urls = (await this.#context.requests.get(path, "recursion=0", scope)).metadata ?? [];
+    if (!Array.isArray(urls)) throw this.#malformed(path, "metadata", urls, "a list");
+    const names = urls.map((url, i) => {
+      try {
+        return decodeURIComponent(idFromUrl(url)); // a TypeError when not a string
+      } catch {
+        throw this.#malformed(path, `metadata[${i}]`, url, "a project URL");
+      }
+    });
     const lists = await Promise.all(
       names.map((project) => this.fetch({ ...scope, project }, false, recursion)),
     );
-    const merged: StatusGroups = {};
+    const merged: StatusGroups = Object.create(null);
     for (const groups of lists) {
       for (const [status, items] of Object.entries(groups)) {
         const list = merged[status] ??= [];
