@@ -16,10 +16,12 @@
  * @module
  */
 
-import { ConnectionError, ResponseTimeoutError } from "../core/errors.ts";
+import { boundedConcurrency } from "../core/concurrency.ts";
+import { ConnectionError, InvalidArgumentError, ResponseTimeoutError } from "../core/errors.ts";
 import { pause } from "../core/pause.ts";
 import { type Clock, systemClock } from "../core/deadlines.ts";
 import { abortable } from "../core/signals.ts";
+import { describeValue } from "../core/validate.ts";
 import {
   IncusError,
   MemberUnreachableError,
@@ -71,6 +73,8 @@ export interface MemberListOptions {
 
 /** Longest a probe of one member may take, ms (a forwarded request to a member just lost can hang ~10 s). */
 const PROBE_TIMEOUT_MS = 5_000;
+/** Members probed at once (a list on a cluster of thousands sends no more). */
+const PROBES_AT_ONCE = 8;
 /** Pause between looks at an operation whose member is unreachable, ms. */
 const OUTAGE_RETRY_MS = 1_000;
 /** The default member grace of waits, ms. */
@@ -156,7 +160,8 @@ export class MemberWatch {
   /** The cluster's members, as the database has them. */
   async members(signal?: AbortSignal): Promise<ClusterMember[]> {
     const envelope = await this.#requests.get("/1.0/cluster/members", "recursion=1", { signal });
-    return Array.isArray(envelope.metadata) ? envelope.metadata as ClusterMember[] : [];
+    const members: ClusterMember[] = Array.isArray(envelope.metadata) ? envelope.metadata : [];
+    return members.filter((member) => typeof member?.server_name === "string");
   }
 
   /** Whether `member` answers a forwarded `GET /1.0?target=<member>` within the probe time. */
@@ -181,20 +186,31 @@ export class MemberWatch {
 
   /**
    * The members not heard from: members without an operation in
-   * `operations` that do not answer a probe (only `target`, if given).
+   * `operations` that do not answer a probe (a few at once; only `target`,
+   * if given). A `target` that names no member (or no cluster) is an
+   * {@linkcode InvalidArgumentError} naming the members.
    */
   async unheard(
     operations: readonly Operation[],
     options: { signal?: AbortSignal; target?: string } = {},
   ): Promise<UnreachableMember[]> {
-    if (!(await this.clustered(operations, options.signal))) return [];
+    const { target, signal } = options;
+    const all = await this.clustered(operations, signal) ? await this.members(signal) : undefined;
+    if (target !== undefined && !all?.some((member) => member.server_name === target)) {
+      throw new InvalidArgumentError(
+        `unknown cluster member ${describeValue(target)} (target): ` +
+          (all === undefined
+            ? "the daemon is not a cluster member"
+            : `the members are ${all.map((member) => member.server_name).join(", ")}`),
+      );
+    }
     const heard = new Set(operations.map((operation) => operation.location));
-    const members = (await this.members(options.signal)).filter((member) =>
-      !heard.has(member.server_name) &&
-      (options.target === undefined || member.server_name === options.target)
+    const members = (all ?? []).filter((member) =>
+      !heard.has(member.server_name) && (target === undefined || member.server_name === target)
     );
+    const probe = boundedConcurrency(PROBES_AT_ONCE);
     const answers = await Promise.all(
-      members.map((member) => this.answers(member, options.signal)),
+      members.map((member) => probe(() => this.answers(member, signal))),
     );
     return members.filter((_, index) => !answers[index]).map((member) => ({
       name: member.server_name,
@@ -246,16 +262,23 @@ export class MemberWatch {
       ? operations
       : operations.filter((operation) => operation.location === target);
     const unreachable = await this.unheard(kept, { signal: options.signal, target });
-    const members: Record<string, Operation[]> = {};
+    // A Map: a member named "constructor" or "__proto__" is a member like any other.
+    const members = new Map<string, Operation[]>();
     if (await this.clustered(kept, options.signal)) {
       const missing = new Set(unreachable.map((member) => member.name));
       for (const member of await this.members(options.signal)) {
         if (target !== undefined && member.server_name !== target) continue;
-        if (!missing.has(member.server_name)) members[member.server_name] = [];
+        if (!missing.has(member.server_name)) members.set(member.server_name, []);
       }
     }
-    for (const operation of kept) (members[operation.location || "none"] ??= []).push(operation);
-    return { members, unreachable };
+    for (const operation of kept) {
+      const { location } = operation;
+      const name = typeof location === "string" && location !== "" ? location : "none";
+      const list = members.get(name);
+      if (list === undefined) members.set(name, [operation]);
+      else list.push(operation);
+    }
+    return { members: Object.fromEntries(members), unreachable };
   }
 
   /**

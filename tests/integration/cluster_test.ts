@@ -6,8 +6,10 @@
  * Member outages are in tests/faults/cluster_outage_test.ts.
  */
 
-import { assert, assertEquals } from "@std/assert";
-import type { IncusEvent, Operation } from "../../mod.ts";
+import { assert, assertEquals, assertRejects } from "@std/assert";
+import { type IncusEvent, InvalidArgumentError, type Operation } from "../../mod.ts";
+import { run } from "../../src/cli/commands.ts";
+import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { CLUSTER, connectToMember, startOn, type TestMember } from "./_cluster.ts";
 import { openSockets } from "../_process.ts";
 import { runReadmeExample } from "../_readme.ts";
@@ -136,5 +138,25 @@ if (CLUSTER !== undefined) {
     );
     assert(out.startsWith("every member heard:"), out);
     assert(out.endsWith("m1,m2,m3 0\n"), out);
+  });
+
+  Deno.test("cluster: a target typo is refused naming the members (list, a client's target, incusops list --target)", async () => {
+    const names = 'unknown cluster member "m9" (target): the members are m1, m2, m3';
+    await using client = connectToMember(m1);
+    await assertRejects(
+      () => client.operations.list({ target: "m9" }),
+      InvalidArgumentError,
+      names,
+    );
+    await using typo = connectToMember(m1, { target: "m9" });
+    await assertRejects(() => typo.operations.listByStatus(), InvalidArgumentError, names);
+    let stderr = "";
+    const code = await run(["list", "--target", "m9"], {
+      stdout: () => {},
+      stderr: (text) => stderr += text,
+      terminal: false,
+      connect: { socket: m1.socket },
+    });
+    assertEquals([code, stderr.includes(names)], [ExitCode.Usage, true], stderr);
   });
 }

@@ -9,11 +9,17 @@
  * @module
  */
 
+import { readTextLimited } from "../../core/body.ts";
+import { boundedConcurrency } from "../../core/concurrency.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { describeValue } from "../../core/validate.ts";
 
-/** Longest a candidate member may take to answer, ms. */
+/** Longest a candidate member may take to answer, ms (less when `requestTimeout` is). */
 const PROBE_TIMEOUT_MS = 5_000;
+/** Most member origins a client keeps (learned ones past it are left out). */
+export const MAX_MEMBERS = 1_000;
+/** Candidate members probed at once during a move. */
+const PROBES_AT_ONCE = 8;
 
 /** What the failover needs of the transport it steers. */
 export interface Steerable {
@@ -21,6 +27,10 @@ export interface Steerable {
   readonly origin: string;
   /** The pooled client (certificates included). */
   readonly httpClient: Deno.HttpClient;
+  /** The time limit of one request, ms: a whole move fits in it. */
+  readonly requestTimeout: number;
+  /** The largest answer read, bytes. */
+  readonly maxResponseBytes: number;
   /** Whether the transport was closed. */
   readonly closed: boolean;
   /** Points the transport at another member's origin. */
@@ -73,10 +83,11 @@ export class Failover {
 
   /**
    * Moves `transport` off `failed` (an origin that did not answer) to the
-   * first other member that answers `/1.0/cluster/members`, learning the
-   * members from it. Resolves `true` when the transport now points
-   * elsewhere (also when another request already moved it), `false` when
-   * no member answered. Concurrent calls share one move.
+   * first other member that answers `/1.0/cluster/members` (a few probed
+   * at once, the whole move within `requestTimeout`), learning the members
+   * from it. Resolves `true` when the transport now points elsewhere (also
+   * when another request already moved it), `false` when no member
+   * answered in time. Concurrent calls share one move.
    */
   moveOff(transport: Steerable, failed: string, signal?: AbortSignal): Promise<boolean> {
     if (transport.closed) return Promise.resolve(false);
@@ -92,16 +103,27 @@ export class Failover {
     // The others, starting after the failed one (so load spreads in order).
     const candidates = [...this.#origins.slice(at + 1), ...this.#origins.slice(0, Math.max(at, 0))]
       .filter((origin) => origin !== failed);
-    for (const origin of candidates) {
-      if (transport.closed) return false;
-      const found = await this.#members(transport, origin, signal);
-      if (found === undefined) continue;
-      this.#merge(found);
-      transport.moveTo(origin);
-      this.lastMoveAt = performance.now();
-      return true;
+    const moved = new AbortController();
+    const limits = [moved.signal, AbortSignal.timeout(transport.requestTimeout)];
+    const limit = AbortSignal.any(signal === undefined ? limits : [...limits, signal]);
+    const probe = boundedConcurrency(PROBES_AT_ONCE);
+    try {
+      return await Promise.any(candidates.map((origin) =>
+        probe(async () => {
+          const found = limit.aborted ? undefined : await this.#members(transport, origin, limit);
+          if (found === undefined || limit.aborted || transport.closed) throw new Error("no move");
+          moved.abort(); // the first member to answer wins; the other probes end
+          this.#merge(found);
+          transport.moveTo(origin);
+          this.lastMoveAt = performance.now();
+          return true;
+        })
+      ));
+    } catch {
+      return false;
+    } finally {
+      moved.abort();
     }
-    return false;
   }
 
   /** The member URLs `origin` lists, or `undefined` when it does not answer usably. */
@@ -110,7 +132,7 @@ export class Failover {
     origin: string,
     signal?: AbortSignal,
   ): Promise<string[] | undefined> {
-    const timeout = AbortSignal.timeout(PROBE_TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, transport.requestTimeout));
     try {
       const response = await fetch(`${origin}/1.0/cluster/members?recursion=1`, {
         client: transport.httpClient,
@@ -121,9 +143,13 @@ export class Failover {
         await response.body?.cancel();
         return undefined;
       }
-      const body = await response.json() as { metadata?: unknown };
-      if (!response.ok) return [];
-      const members = Array.isArray(body.metadata) ? body.metadata : [];
+      if (!response.ok) {
+        await response.body?.cancel();
+        return [];
+      }
+      const text = await readTextLimited(response, transport.maxResponseBytes, Error);
+      const members = (JSON.parse(text) as { metadata?: unknown })?.metadata;
+      if (!Array.isArray(members)) return [];
       return members.flatMap((member: { url?: unknown }) =>
         typeof member?.url === "string" && member.url.startsWith("https://") ? [member.url] : []
       );
@@ -132,10 +158,15 @@ export class Failover {
     }
   }
 
+  /** Adds the origins of `urls` not known yet, up to {@linkcode MAX_MEMBERS}. */
   #merge(urls: string[]): void {
+    const known = new Set(this.#origins);
     for (const url of urls) {
+      if (known.size >= MAX_MEMBERS) return;
       const origin = URL.parse(url)?.origin;
-      if (origin !== undefined && !this.#origins.includes(origin)) this.#origins.push(origin);
+      if (origin === undefined || known.has(origin)) continue;
+      known.add(origin);
+      this.#origins.push(origin);
     }
   }
 }
