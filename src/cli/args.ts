@@ -68,7 +68,7 @@ export function parseArgs(args: readonly string[]): ParsedArgs {
     "--": true,
     unknown: (arg: string, key?: string) => {
       if (key === undefined) return true; // a positional argument
-      throw new UsageError(`unknown option ${arg} (see incusops --help)`);
+      throw new UsageError(`unknown option ${arg}`);
     },
   });
   const options = new Map<string, string | true>();

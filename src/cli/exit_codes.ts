@@ -14,16 +14,19 @@ import {
 import { AuthenticationError, IncusError } from "../incus/errors.ts";
 import { UsageError } from "./args.ts";
 
-/** Exit codes of `incusops` (what each means: `incusops --help`). */
-export const ExitCode = {
-  Ok: 0,
-  Failed: 1,
-  Usage: 2,
-  Timeout: 3,
-  Connection: 4,
-  Protocol: 5,
-  Partial: 6,
-} as const;
+/**
+ * Exit codes of `incusops` (what each means: `incusops --help`). Each
+ * field's type is its number, so that the docs show it.
+ */
+export const ExitCode: {
+  readonly Ok: 0;
+  readonly Failed: 1;
+  readonly Usage: 2;
+  readonly Timeout: 3;
+  readonly Connection: 4;
+  readonly Protocol: 5;
+  readonly Partial: 6;
+} = { Ok: 0, Failed: 1, Usage: 2, Timeout: 3, Connection: 4, Protocol: 5, Partial: 6 };
 
 /** One exit code: when it is returned, and the errors that end with it. */
 export interface ExitCodeRow {

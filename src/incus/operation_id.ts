@@ -42,7 +42,7 @@ export function operationId(value: unknown): string {
     throw new InvalidArgumentError(
       `invalid operation id ${
         describeValue(value)
-      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab", or an operation`,
+      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab"`,
     );
   }
   return match[1];
