@@ -20,6 +20,7 @@ import type { EventBase, EventFor, EventsOptions, EventType } from "./event_type
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { callScope, type ClientScope, scopeQuery } from "./call_scope.ts";
+import { MemberWatch } from "./cluster.ts";
 import type { QueryOptions, StartOperationOptions } from "./client_options.ts";
 import type {
   AnswerOf,
@@ -71,6 +72,8 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
   readonly #defaults: ClientScope;
+  /** Checks the `target` of events against the cluster's members. */
+  readonly #members: MemberWatch;
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
@@ -84,6 +87,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     this.member = settings.target;
     this.#defaults = { project: settings.project, member: settings.target, clock: settings.clock };
     this.#requests = new IdempotentRequests(transport, settings.retry);
+    this.#members = new MemberWatch(this.#requests);
     this.operations = new Operations(transport, settings, this.#requests);
   }
 
@@ -514,6 +518,9 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       () => this.#streams.delete(stream),
       options,
       scope.member,
+      scope.member === undefined
+        ? undefined
+        : this.#members.known(scope.member, [], options.signal),
     );
     this.#streams.add(stream);
     return stream;
