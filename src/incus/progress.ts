@@ -49,12 +49,9 @@ export function parseSize(text: string): number | undefined {
 }
 
 function percentOf(value: unknown): number | undefined {
-  const number = typeof value === "number"
-    ? value
-    : typeof value === "string" && value !== ""
-    ? Number(value.replace(/%$/, ""))
-    : NaN;
-  return Number.isFinite(number) ? Math.min(100, Math.max(0, number)) : undefined;
+  const text = typeof value === "string" ? value.replace(/%$/, "") : NaN; // never String(a list)
+  const number = typeof value === "number" ? value : Number(text);
+  return Number.isFinite(number) && value !== "" ? Math.min(100, Math.max(0, number)) : undefined;
 }
 
 /** A field's value as text; a map or list (which may nest without end) as `…`. */
@@ -62,29 +59,12 @@ function scalar(value: unknown): string {
   return value !== null && typeof value === "object" ? "…" : String(value ?? "");
 }
 
-/** Where the digits that end at `end` in `text` start (`end` when there are none). */
-function digitsBefore(text: string, end: number): number {
-  let start = end;
-  while (start > 0 && text.charCodeAt(start - 1) >= 48 && text.charCodeAt(start - 1) <= 57) {
-    start--;
-  }
-  return start;
-}
-
 /**
- * The first number followed by `%` in `text` (`"45"` in `"rootfs: 45% …"`),
- * in one pass: what `/(\d+(?:\.\d+)?)%/` matches, without its quadratic
- * backtracking over long runs of digits.
+ * A number followed by `%` (`45` in `"rootfs: 45% …"`). Not preceded by a
+ * digit: a match starts where a run of digits does, so a long run is
+ * scanned once, not once per digit (quadratic: 35 s on 200 KB of digits).
  */
-function percentText(text: string): string | undefined {
-  for (let at = text.indexOf("%"); at !== -1; at = text.indexOf("%", at + 1)) {
-    const start = digitsBefore(text, at);
-    if (start === at) continue;
-    const whole = text[start - 1] === "." ? digitsBefore(text, start - 1) : start - 1;
-    return text.slice(whole < start - 1 ? whole : start, at);
-  }
-  return undefined;
-}
+const PERCENT = /(?<!\d)(\d+(?:\.\d+)?)%/;
 
 function speedOf(value: unknown): number | undefined {
   if (typeof value === "number") return value;
@@ -102,11 +82,11 @@ function parseText(key: string, text: string): Progress {
   const stage = colon > 0 ? text.slice(0, colon) : key.replace(/_progress$/, "");
   const rest = colon > 0 ? text.slice(colon + 2) : text;
   const progress: Progress = { stage, text };
-  const percent = percentText(rest);
-  if (percent !== undefined) progress.percent = percentOf(percent);
+  const percent = PERCENT.exec(rest);
+  if (percent !== null) progress.percent = percentOf(percent[1]);
   const speed = /\(([^()]+)\/s\)/.exec(rest);
   if (speed !== null) progress.speed = parseSize(speed[1]);
-  if (percent === undefined) {
+  if (percent === null) {
     const processed = /^([\d.]+\s*[kKMGTP]?i?B)\b/.exec(rest);
     if (processed !== null) progress.processed = parseSize(processed[1]);
   }
