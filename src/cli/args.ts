@@ -35,6 +35,7 @@ const VALUES = [
   "status",
   "project",
   "remote",
+  "remote-timeout",
   "target",
   "timeout",
   "request",

@@ -33,7 +33,8 @@ Usage: incusops <command> [options]
 Commands:
   list [<remote>:] [--format table|json|yaml|csv] [--status running,...] [--project P]
        [--all-projects] [--target <member>] [--remote a,b,c | --all-remotes]
-                                        LOCATION on a cluster, REMOTE with many remotes
+       [--remote-timeout 30s]           LOCATION on a cluster, REMOTE with many remotes
+                                        (each given --remote-timeout, 30s by default)
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
                                         progress on stderr (a bar on a terminal), then

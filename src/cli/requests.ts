@@ -6,7 +6,7 @@
  */
 
 import { fleetRemotes, listMany, listOne } from "./fleet.ts";
-import { type ParsedArgs, UsageError } from "./args.ts";
+import { type ParsedArgs, parseDuration, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { forDisplay, toJson, toYaml } from "./format.ts";
@@ -29,7 +29,16 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
   const remotes = await fleetRemotes(remote, args.options.has("all-remotes"));
   if (remotes.length > 1 || args.options.has("all-remotes")) {
-    return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
+    const limit = option(args, "remote-timeout");
+    const timeout = limit === undefined ? undefined : parseDuration(limit);
+    return await listMany(
+      remotes,
+      { ...scope, project: option(args, "project"), timeout },
+      printing,
+    );
+  }
+  if (args.options.has("remote-timeout")) {
+    throw new UsageError("--remote-timeout bounds each remote of --remote a,b,c or --all-remotes");
   }
   await using client = await open(io, remote, option(args, "project"));
   return await listOne(client, scope, printing);

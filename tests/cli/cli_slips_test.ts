@@ -10,6 +10,7 @@ import { run } from "../../src/cli/commands.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { DENO_DIR, MAIN, MAP } from "../_cli.ts";
+import { misbehaving, readHead } from "../faults/_misbehaving.ts";
 
 /** Runs the CLI in-process on `socket`. */
 async function cli(socket: string, ...args: string[]) {
@@ -95,4 +96,51 @@ Deno.test("ExitCode: the docs show each field's number (a literal type), not `nu
     properties.map((p: { name: string; tsType: { repr: string } }) => [p.name, p.tsType.repr]),
   );
   assertEquals(shown, Object.fromEntries(Object.entries(ExitCode).map(([k, v]) => [k, `${v}`])));
+});
+
+Deno.test("cli list --remote a,b --remote-timeout 300ms: a stalled remote is named after 300 ms, the other listed", async () => {
+  await using up = await FakeDaemon.start();
+  const op = up.createOperation();
+  await using stalled = misbehaving(async (conn) => {
+    await readHead(conn);
+    await conn.read(new Uint8Array(1)); // until the client gives up and closes
+  });
+  const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.yml`,
+      `remotes:\n  up:\n    addr: unix://${up.path}\n  stalled:\n    addr: unix://${stalled.path}\n`,
+    );
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--import-map",
+        MAP,
+        MAIN,
+        "list",
+        "--remote",
+        "up,stalled",
+        "--remote-timeout",
+        "300ms",
+        "--format",
+        "csv",
+      ],
+      env: { DENO_DIR, INCUS_CONF: dir, HOME: dir, PATH: Deno.env.get("PATH") ?? "/usr/bin" },
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const stdout = new TextDecoder().decode(output.stdout);
+    const stderr = new TextDecoder().decode(output.stderr);
+    assertEquals(output.code, ExitCode.Partial, stderr);
+    assertStringIncludes(stdout, `up,${op.id},`);
+    assertStringIncludes(
+      stderr,
+      "stalled: not heard from: remote stalled did not finish within 300 ms",
+    );
+    const single = await cli(up.path, "list", "--remote-timeout", "1s");
+    assertEquals(single.code, ExitCode.Usage);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
