@@ -6,24 +6,10 @@
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { run } from "../../src/cli/commands.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { DENO_DIR, MAIN, MAP } from "../_cli.ts";
+import { cli, MAIN, MAP, spawnCli } from "../_cli.ts";
 import { misbehaving, readHead } from "../faults/_misbehaving.ts";
-
-/** Runs the CLI in-process on `socket`. */
-async function cli(socket: string, ...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: (text) => stdout += text,
-    stderr: (text) => stderr += text,
-    terminal: false,
-    connect: { socket },
-  });
-  return { code, stdout, stderr };
-}
 
 Deno.test("cli slips: extra arguments to list, a remote twice, an unknown option, a bad id", async () => {
   await using daemon = await FakeDaemon.start();
@@ -32,13 +18,13 @@ Deno.test("cli slips: extra arguments to list, a remote twice, an unknown option
       ":",
     ]]
   ) {
-    const { code, stderr } = await cli(daemon.path, "list", ...args);
+    const { code, stderr } = await cli(daemon.path, ["list", ...args]);
     assertEquals(code, ExitCode.Usage, args.join(" "));
     assertStringIncludes(stderr, "incusops list [<remote>:]");
   }
-  const option = await cli(daemon.path, "list", "--formt", "json");
+  const option = await cli(daemon.path, ["list", "--formt", "json"]);
   assertEquals(option.stderr, "incusops: unknown option --formt (see incusops --help)\n");
-  const id = await cli(daemon.path, "show", "not-an-id");
+  const id = await cli(daemon.path, ["show", "not-an-id"]);
   assertEquals(id.code, ExitCode.Usage);
   assertEquals(
     id.stderr,
@@ -59,16 +45,8 @@ Deno.test("cli list <remote>: lists that remote of config.yml, or fails naming i
       `default-remote: mine\nremotes:\n  mine:\n    addr: unix://${local.path}\n` +
         `  other:\n    addr: unix://${other.path}\n`,
     );
-    const incusops = async (...args: string[]) => {
-      const output = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", "--import-map", MAP, MAIN, ...args],
-        env: { DENO_DIR, INCUS_CONF: dir, HOME: dir, PATH: Deno.env.get("PATH") ?? "/usr/bin" },
-        clearEnv: true,
-        stdin: "null",
-      }).output();
-      const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-      return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-    };
+    const env = { INCUS_CONF: dir, HOME: dir };
+    const incusops = (...args: string[]) => spawnCli(args, { env });
     const listed = await incusops("list", "other:", "--format", "json");
     assertEquals(listed.code, 0, listed.stderr);
     assertEquals(JSON.parse(listed.stdout).map((op: { id: string }) => op.id), [theirs.id]);
@@ -111,34 +89,15 @@ Deno.test("cli list --remote a,b --remote-timeout 300ms: a stalled remote is nam
       `${dir}/config.yml`,
       `remotes:\n  up:\n    addr: unix://${up.path}\n  stalled:\n    addr: unix://${stalled.path}\n`,
     );
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--import-map",
-        MAP,
-        MAIN,
-        "list",
-        "--remote",
-        "up,stalled",
-        "--remote-timeout",
-        "300ms",
-        "--format",
-        "csv",
-      ],
-      env: { DENO_DIR, INCUS_CONF: dir, HOME: dir, PATH: Deno.env.get("PATH") ?? "/usr/bin" },
-      clearEnv: true,
-      stdin: "null",
-    }).output();
-    const stdout = new TextDecoder().decode(output.stdout);
-    const stderr = new TextDecoder().decode(output.stderr);
-    assertEquals(output.code, ExitCode.Partial, stderr);
+    const args = ["list", "--remote", "up,stalled", "--remote-timeout", "300ms", "--format", "csv"];
+    const { code, stdout, stderr } = await spawnCli(args, { env: { INCUS_CONF: dir, HOME: dir } });
+    assertEquals(code, ExitCode.Partial, stderr);
     assertStringIncludes(stdout, `up,${op.id},`);
     assertStringIncludes(
       stderr,
       "stalled: not heard from: remote stalled did not finish within 300 ms",
     );
-    const single = await cli(up.path, "list", "--remote-timeout", "1s");
+    const single = await cli(up.path, ["list", "--remote-timeout", "1s"]);
     assertEquals(single.code, ExitCode.Usage);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -9,10 +9,10 @@
 
 import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { connect, InvalidArgumentError } from "../../mod.ts";
-import { run } from "../../src/cli/commands.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import type { FakeDaemon } from "../../src/testing/mod.ts";
 import { fake } from "../_fake.ts";
+import { cli } from "../_cli.ts";
 
 const envelope = (metadata: unknown) => Response.json({ type: "sync", metadata });
 const MEMBERS = 'unknown cluster member "m9" (target): the members are m1, m2, m3';
@@ -75,13 +75,7 @@ Deno.test("cluster target typo: list, listByStatus, listByMember, events and a c
 Deno.test("cluster target typo: incusops list --target m9 exits 2 naming the members", async () => {
   await using t = await fake();
   asCluster(t.daemon);
-  let stderr = "";
-  const code = await run(["list", "--target", "m9"], {
-    stdout: () => {},
-    stderr: (text) => stderr += text,
-    terminal: false,
-    connect: { socket: t.daemon.path },
-  });
+  const { code, stderr } = await cli(t.daemon.path, ["list", "--target", "m9"]);
   assertEquals(code, ExitCode.Usage);
   assertStringIncludes(stderr, MEMBERS);
 });

@@ -8,6 +8,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { run } from "../../src/cli/commands.ts";
+import { cli, startCli } from "../_cli.ts";
 import { printable } from "../../src/cli/format.ts";
 import { fake, operationReads, until } from "../_fake.ts";
 
@@ -17,20 +18,6 @@ const ESCAPED = "\\u001b]0;pwned\\u0007\\u001b[2J\\u009b2J\\rX\\u0008";
 
 /** Any control character but the line feeds ending lines. */
 const CONTROL = /(?!\n)\p{Cc}/u;
-
-/** Runs the CLI in-process on `socket`. */
-async function cli(socket: string, args: string[], more: { signal?: AbortSignal } = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await run(args, {
-    stdout: (text) => stdout += text,
-    stderr: (text) => stderr += text,
-    terminal: false,
-    connect: { socket },
-    signal: more.signal,
-  });
-  return { code, stdout, stderr };
-}
 
 const envelope = (metadata: unknown) => Response.json({ type: "sync", status_code: 200, metadata });
 
@@ -116,19 +103,16 @@ for (const noColor of [false, true]) {
     await using t = await fake();
     const { daemon } = t;
     const op = daemon.createOperation();
-    let stderr = "";
-    const waiting = run(["wait", op.id, "--timeout", "10s"], {
-      stdout: () => {},
-      stderr: (text) => stderr += text,
+    const { output, done } = startCli(daemon.path, ["wait", op.id, "--timeout", "10s"], {
       terminal: true,
       noColor,
-      connect: { socket: daemon.path },
     });
     await until(() => daemon.eventStreams === 1 && operationReads(daemon) >= 1);
     daemon.update(op.id, { progress: { stage: HOSTILE, percent: "40" } });
-    await until(() => stderr.includes("40%"));
+    await until(() => output.stderr.includes("40%"));
     daemon.finish(op.id, { status: "Success" });
-    assertEquals(await waiting, 0, stderr);
+    const { code, stderr } = await done;
+    assertEquals(code, 0, stderr);
     assertStringIncludes(stderr, `40% ${ESCAPED}`);
     // Only the display's own redraws: "\r\x1b[2K", or "\r" and spaces under NO_COLOR.
     const own = noColor ? "\r" : "\r\x1b[2K";

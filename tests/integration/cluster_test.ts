@@ -8,7 +8,7 @@
 
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import { type IncusEvent, InvalidArgumentError, type Operation } from "../../mod.ts";
-import { run } from "../../src/cli/commands.ts";
+import { cli } from "../_cli.ts";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { CLUSTER, connectToMember, startOn, type TestMember } from "./_cluster.ts";
 import { openSockets } from "../_process.ts";
@@ -152,13 +152,7 @@ if (CLUSTER !== undefined) {
     await assertRejects(() => typo.operations.listByStatus(), InvalidArgumentError, names);
     // Incus accepts /1.0/events?target=m9 (and then sends nothing): refused before it.
     await assertRejects(() => client.events({ target: "m9" }).opened, InvalidArgumentError, names);
-    let stderr = "";
-    const code = await run(["list", "--target", "m9"], {
-      stdout: () => {},
-      stderr: (text) => stderr += text,
-      terminal: false,
-      connect: { socket: m1.socket },
-    });
+    const { code, stderr } = await cli(m1.socket, ["list", "--target", "m9"]);
     assertEquals([code, stderr.includes(names)], [ExitCode.Usage, true], stderr);
   });
 }
