@@ -30,29 +30,12 @@ export class UsageError extends Error {
 }
 
 /** Options that take a value. */
-const VALUES = [
-  "format",
-  "status",
-  "project",
-  "remote",
-  "remote-timeout",
-  "target",
-  "timeout",
-  "request",
-  "data",
-] as const;
+const VALUES = "format status project remote target timeout request data".split(" ");
 
 /** Options that take no value. */
-const FLAGS = [
-  "all-projects",
-  "all-remotes",
-  "wait",
-  "show-secrets",
-  "help",
-  "no-progress",
-  "quiet",
-  "version",
-] as const;
+const FLAGS = "all-projects all-remotes wait show-secrets help no-progress quiet version".split(
+  " ",
+);
 
 /** Short option aliases. */
 const SHORT = { X: "request", d: "data", f: "format", h: "help", p: "project", q: "quiet" };

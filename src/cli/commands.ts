@@ -33,8 +33,7 @@ Usage: incusops <command> [options]
 Commands:
   list [<remote>:] [--format table|json|yaml|csv] [--status running,...] [--project P]
        [--all-projects] [--target <member>] [--remote a,b,c | --all-remotes]
-       [--remote-timeout 30s]           LOCATION on a cluster, REMOTE with many remotes
-                                        (each given --remote-timeout, 30s by default)
+                                        LOCATION on a cluster, REMOTE with many remotes
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
                                         progress on stderr (a bar on a terminal), then

@@ -12,14 +12,7 @@ import type { Client } from "../incus/client.ts";
 import { MemberUnreachableError } from "../incus/errors.ts";
 import type { FleetTarget } from "../incus/fleet.ts";
 import type { Operation } from "../incus/operation.ts";
-import {
-  columnsFor,
-  forDisplay,
-  type Format,
-  formatOperations,
-  onCluster,
-  printable,
-} from "./format.ts";
+import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
 
 /** What `list` prints with, and where. */
@@ -34,14 +27,14 @@ export interface ListPrinting {
   allProjects?: boolean;
   /** Standard output. */
   stdout(text: string): void;
-  /** Standard error. */
-  stderr(text: string): void;
+  /** Standard error: one line, without its `incusops: ` and line feed (the caller escapes it). */
+  stderr(line: string): void;
 }
 
 function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
   const kept = printing.statuses === undefined
     ? ops
-    : ops.filter((op) => printing.statuses!.includes(op.status.toLowerCase()));
+    : ops.filter((op) => printing.statuses!.includes(String(op.status).toLowerCase()));
   return forDisplay(kept, { mask: !printing.showSecrets });
 }
 
@@ -62,17 +55,15 @@ export async function listOne(
   } catch (error) {
     if (!(error instanceof MemberUnreachableError)) throw error;
     ops = error.operations;
-    missing = printable(
-      error.members.map((member) => `${member.name} (${member.address})`).join(", "),
-    );
+    missing = error.members.map((member) => `${member.name} (${member.address})`).join(", ");
   }
   const location = onCluster(ops) || missing !== "" || options.target !== undefined;
   const columns = columnsFor({ allProjects: printing.allProjects, location });
   printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
   if (missing === "") return 0;
   printing.stderr(
-    `incusops: partial list: cluster member(s) ${missing} could not be heard from; ` +
-      `their operations are missing\n`,
+    `partial list: cluster member(s) ${missing} could not be heard from; ` +
+      `their operations are missing`,
   );
   return ExitCode.Partial;
 }
@@ -97,7 +88,7 @@ export async function fleetRemotes(remote: string | undefined, all: boolean): Pr
  */
 export async function listMany(
   remotes: string[],
-  options: { allProjects: boolean; target?: string; project?: string; timeout?: number },
+  options: { allProjects: boolean; target?: string; project?: string },
   printing: ListPrinting,
 ): Promise<number> {
   const targets: FleetTarget[] = remotes.map((name) => name);
@@ -114,7 +105,7 @@ export async function listMany(
     if (outcome.ok) continue;
     const error = outcome.error;
     const why = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    printing.stderr(`incusops: ${printable(`${outcome.remote}: not heard from: ${why}`)}\n`);
+    printing.stderr(`${outcome.remote}: not heard from: ${why}`);
   }
   return fleet.missing.length === 0 ? 0 : ExitCode.Partial;
 }

@@ -105,11 +105,6 @@ export function forDisplay<T>(
   return root.value as T;
 }
 
-/** {@linkcode forDisplay} with secrets masked. */
-export function maskSecrets<T>(value: T): T {
-  return forDisplay(value);
-}
-
 /** A column of the table and CSV output. */
 export interface Column {
   /** The header. */
@@ -118,14 +113,10 @@ export interface Column {
   cell: (op: Operation) => unknown;
 }
 
-/** Every control character (C0, DEL, C1): what a terminal would act on. */
-const CONTROL = /\p{Cc}/gu;
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 
 /** One control character escaped as JSON writes it: `\n`, `\r`, `\t`, else `\u00XX`. */
-function escape(c: string): string {
-  return NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
+const escape = (c: string) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 
 /**
  * `value` as text fit for a terminal, for every human format (table and
@@ -135,16 +126,9 @@ function escape(c: string): string {
  * retitle, clear or rewrite the terminal, nor break a table's lines.
  */
 export function printable(value: unknown): string {
-  const text = typeof value === "string"
-    ? value
-    : typeof value === "number" || typeof value === "boolean"
-    ? String(value)
-    : "";
-  return text.replace(CONTROL, escape);
+  const text = ["string", "number", "boolean"].includes(typeof value) ? String(value) : "";
+  return text.replace(/\p{Cc}/gu, escape); // every control character: C0, DEL, C1
 }
-
-/** A string in upper case; anything else as it is. */
-const upper = (value: unknown) => typeof value === "string" ? value.toUpperCase() : value;
 
 const ID: Column = { name: "ID", cell: (op) => op.id };
 /**
@@ -154,13 +138,11 @@ const ID: Column = { name: "ID", cell: (op) => op.id };
  */
 export function projectOf(op: Operation): string {
   if (typeof op.project === "string" && op.project !== "") return op.project;
-  const resources: unknown = op.resources;
-  if (resources === null || typeof resources !== "object") return "";
-  const urls = Object.values(resources).flat();
+  const urls = Object.values(Object(op.resources)).flat();
   if (urls.length === 0) return "";
   for (const url of urls) {
-    if (typeof url !== "string") continue;
-    const project = URL.parse(url, "http://daemon")?.searchParams.get("project");
+    const project = typeof url === "string" &&
+      URL.parse(url, "http://x")?.searchParams.get("project");
     if (project) return project;
   }
   return "default";
@@ -168,16 +150,14 @@ export function projectOf(op: Operation): string {
 
 const PROJECT: Column = { name: "PROJECT", cell: projectOf };
 const REST: Column[] = [
-  { name: "TYPE", cell: (op) => upper(op.class) },
+  { name: "TYPE", cell: (op) => printable(op.class).toUpperCase() },
   { name: "DESCRIPTION", cell: (op) => op.description },
-  { name: "STATUS", cell: (op) => upper(op.status) },
+  { name: "STATUS", cell: (op) => printable(op.status).toUpperCase() },
   { name: "CANCELABLE", cell: (op) => (op.may_cancel ? "YES" : "NO") },
   {
     name: "CREATED",
     cell: (op) =>
-      typeof op.created_at === "string"
-        ? op.created_at.replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC")
-        : op.created_at,
+      printable(op.created_at).replace("T", " ").replace(/\.\d+/, "").replace("Z", " UTC"),
   },
 ];
 

@@ -24,14 +24,11 @@ const SPINNER = ["|", "/", "-", "\\"];
 
 /** `12.3 MB/s` from bytes per second. */
 export function formatSpeed(bytesPerSecond: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
-  let value = bytesPerSecond;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${units[unit]}/s`;
+  const unit = Math.min(4, Math.max(0, Math.floor(Math.log10(bytesPerSecond) / 3)));
+  const value = bytesPerSecond / 1000 ** unit;
+  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${
+    ["B", "kB", "MB", "GB", "TB"][unit]
+  }/s`;
 }
 
 /** One line describing `progress`, with a bar when the percentage is known. */

@@ -6,10 +6,10 @@
  */
 
 import { fleetRemotes, listMany, listOne } from "./fleet.ts";
-import { type ParsedArgs, parseDuration, UsageError } from "./args.ts";
+import { type ParsedArgs, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { forDisplay, toJson, toYaml } from "./format.ts";
+import { forDisplay, printable, toJson, toYaml } from "./format.ts";
 
 /** `list`: the operations, as a table or as data. */
 export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -22,23 +22,14 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
     showSecrets: args.options.has("show-secrets"),
     allProjects,
     stdout: io.stdout,
-    stderr: io.stderr,
+    stderr: (line: string) => io.stderr(`incusops: ${printable(line)}\n`),
   };
   const scope = { allProjects, target: option(args, "target") };
   const remote = listRemote(args);
   // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
   const remotes = await fleetRemotes(remote, args.options.has("all-remotes"));
   if (remotes.length > 1 || args.options.has("all-remotes")) {
-    const limit = option(args, "remote-timeout");
-    const timeout = limit === undefined ? undefined : parseDuration(limit);
-    return await listMany(
-      remotes,
-      { ...scope, project: option(args, "project"), timeout },
-      printing,
-    );
-  }
-  if (args.options.has("remote-timeout")) {
-    throw new UsageError("--remote-timeout bounds each remote of --remote a,b,c or --all-remotes");
+    return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
   }
   await using client = await open(io, remote, option(args, "project"));
   return await listOne(client, scope, printing);
@@ -48,14 +39,13 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
 function listRemote(args: ParsedArgs): string | undefined {
   const [given, ...extra] = args.positional;
   if (given === undefined) return option(args, "remote");
-  if (extra.length > 0 || !/^[^:]+:$/.test(given) || args.options.has("remote")) {
-    const got = args.positional.map((arg) => JSON.stringify(arg)).join(" ");
-    throw new UsageError(
-      `list takes one remote at most, as <remote>: or --remote, not ${got}: ` +
-        `incusops list [<remote>:]`,
-    );
+  if (!extra.length && /^[^:]+:$/.test(given) && !args.options.has("remote")) {
+    return given.slice(0, -1);
   }
-  return given.slice(0, -1);
+  throw new UsageError(
+    `list takes one remote, as <remote>: or --remote, not ${JSON.stringify(args.positional)}: ` +
+      "incusops list [<remote>:]",
+  );
 }
 
 /** `show <id>`: one operation, as yaml or json. */

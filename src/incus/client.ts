@@ -72,8 +72,6 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   readonly #streams = new Set<EventStream<EventBase>>();
   readonly #requests: IdempotentRequests;
   readonly #defaults: ClientScope;
-  /** Checks the `target` of events against the cluster's members. */
-  readonly #members: MemberWatch;
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
@@ -87,7 +85,6 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     this.member = settings.target;
     this.#defaults = { project: settings.project, member: settings.target, clock: settings.clock };
     this.#requests = new IdempotentRequests(transport, settings.retry);
-    this.#members = new MemberWatch(this.#requests);
     this.operations = new Operations(transport, settings, this.#requests);
   }
 
@@ -520,7 +517,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       scope.member,
       scope.member === undefined
         ? undefined
-        : this.#members.known(scope.member, [], options.signal),
+        : new MemberWatch(this.#requests).known(scope.member, [], options.signal),
     );
     this.#streams.add(stream);
     return stream;

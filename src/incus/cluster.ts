@@ -195,15 +195,12 @@ export class MemberWatch {
     signal?: AbortSignal,
   ): Promise<ClusterMember[] | undefined> {
     const all = await this.clustered(operations, signal) ? await this.members(signal) : undefined;
-    if (target !== undefined && !all?.some((member) => member.server_name === target)) {
-      throw new InvalidArgumentError(
-        `unknown cluster member ${describeValue(target)} (target): ` +
-          (all === undefined
-            ? "the daemon is not a cluster member"
-            : `the members are ${all.map((member) => member.server_name).join(", ")}`),
-      );
-    }
-    return all;
+    if (target === undefined || all?.some((member) => member.server_name === target)) return all;
+    const names = all?.map((member) => member.server_name).join(", ");
+    throw new InvalidArgumentError(
+      `unknown cluster member ${describeValue(target)} (target): ` +
+        (names === undefined ? "the daemon is not a cluster member" : `the members are ${names}`),
+    );
   }
 
   /**
@@ -275,23 +272,16 @@ export class MemberWatch {
       ? operations
       : operations.filter((operation) => operation.location === target);
     const unreachable = await this.unheard(kept, { signal: options.signal, target });
-    // A Map: a member named "constructor" or "__proto__" is a member like any other.
-    const members = new Map<string, Operation[]>();
+    const members: Record<string, Operation[]> = Object.create(null); // a member "constructor" too
     if (await this.clustered(kept, options.signal)) {
       const missing = new Set(unreachable.map((member) => member.name));
       for (const member of await this.members(options.signal)) {
         if (target !== undefined && member.server_name !== target) continue;
-        if (!missing.has(member.server_name)) members.set(member.server_name, []);
+        if (!missing.has(member.server_name)) members[member.server_name] = [];
       }
     }
-    for (const operation of kept) {
-      const { location } = operation;
-      const name = typeof location === "string" && location !== "" ? location : "none";
-      const list = members.get(name);
-      if (list === undefined) members.set(name, [operation]);
-      else list.push(operation);
-    }
-    return { members: Object.fromEntries(members), unreachable };
+    for (const operation of kept) (members[operation.location || "none"] ??= []).push(operation);
+    return { members: { ...members }, unreachable };
   }
 
   /**

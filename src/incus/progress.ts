@@ -21,30 +21,14 @@ export interface Progress {
   text: string;
 }
 
-const UNITS: Record<string, number> = {
-  "": 1,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-};
-
-const SIZE = /^([\d.]+)\s*([kKMGTP]i?)?B$/;
+/** A size: a number, then `B` alone or after a unit (`k`/`K`, `M`, `G`, `T`, `P`; `i`: powers of 1024). */
+const SIZE = /^([\d.]+)\s*(?:([kKMGTP])(i?)B|B)?$/;
 
 /** Bytes of a size such as `12.30MB`, `4KiB` or a plain number; `undefined` if unreadable. */
 export function parseSize(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
-  const match = SIZE.exec(trimmed);
-  if (match === null) return undefined;
-  const value = Number(match[1]) * UNITS[match[2] ?? ""];
+  const match = SIZE.exec(text.trim());
+  const power = match?.[2] === undefined ? 0 : "KMGTP".indexOf(match[2].toUpperCase()) + 1;
+  const value = Number(match?.[1]) * (match?.[3] ? 1024 : 1000) ** power;
   return Number.isFinite(value) ? value : undefined;
 }
 
@@ -55,9 +39,8 @@ function percentOf(value: unknown): number | undefined {
 }
 
 /** A field's value as text; a map or list (which may nest without end) as `…`. */
-function scalar(value: unknown): string {
-  return value !== null && typeof value === "object" ? "…" : String(value ?? "");
-}
+const scalar = (value: unknown) =>
+  value !== null && typeof value === "object" ? "…" : `${value ?? ""}`;
 
 /**
  * A number followed by `%` (`45` in `"rootfs: 45% …"`). Not preceded by a
@@ -66,14 +49,10 @@ function scalar(value: unknown): string {
  */
 const PERCENT = /(?<!\d)(\d+(?:\.\d+)?)%/;
 
-function speedOf(value: unknown): number | undefined {
+/** Bytes (or bytes per second) of a number or a size such as `12.30MB` (or `12.30MB/s`). */
+function bytesOf(value: unknown): number | undefined {
   if (typeof value === "number") return value;
   return typeof value === "string" ? parseSize(value.replace(/\/s$/, "")) : undefined;
-}
-
-function sizeOf(value: unknown): number | undefined {
-  if (typeof value === "number") return value;
-  return typeof value === "string" ? parseSize(value) : undefined;
 }
 
 /** Parses a `*_progress` string such as `"rootfs: 45% (12.30MB/s)"`. */
@@ -123,8 +102,8 @@ export function parseProgress(metadata: unknown): Progress | undefined {
       text: Object.entries(fields).map(([k, v]) => `${k}=${scalar(v)}`).join(" "),
     };
     const percent = fields.percent === undefined ? undefined : percentOf(fields.percent);
-    const processed = sizeOf(fields.processed);
-    const speed = speedOf(fields.speed);
+    const processed = bytesOf(fields.processed);
+    const speed = bytesOf(fields.speed);
     if (percent !== undefined) progress.percent = percent;
     if (processed !== undefined) progress.processed = processed;
     if (speed !== undefined) progress.speed = speed;

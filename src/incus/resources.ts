@@ -44,11 +44,11 @@ function decode(text: string): string {
 }
 
 /**
- * Parses one resource URL, the `index`th of `kind`; refuses one of another
+ * Parses one resource URL of `kind`; refuses one of another
  * server, or whose segments decode to `.`, `..` or hold a `/` (a name such
  * as `c1/../../etc/passwd` would lead a caller elsewhere).
  */
-function parseUrl(kind: string, index: number, url: string): OperationResource {
+function parseUrl(kind: string, url: string): OperationResource {
   const hash = url.indexOf("#");
   const withoutHash = hash === -1 ? url : url.slice(0, hash);
   const mark = withoutHash.indexOf("?");
@@ -58,10 +58,7 @@ function parseUrl(kind: string, index: number, url: string): OperationResource {
   const unsafe = names.find((name) => name === "." || name === ".." || name.includes("/"));
   if (FOREIGN.test(url) || unsafe !== undefined) {
     throw new ProtocolError(
-      `operation resources.${kind}[${index}] ${describeValue(url)}: ` +
-        (unsafe === undefined
-          ? "a URL of another server"
-          : `a path through ${describeValue(unsafe)}`),
+      `operation resources.${kind}: ${describeValue(url)} is no path of this server's objects`,
       { endpoint: "" },
     );
   }
@@ -81,8 +78,8 @@ function parseUrl(kind: string, index: number, url: string): OperationResource {
  * server's order: by kind, then URL. Odd data is tolerated: a `null` or odd
  * `resources` gives `[]`, entries that are not strings are left out, bad
  * percent-encoding is kept as it is; a URL of another server, or one whose
- * path segments decode to `.`, `..` or hold a `/`, is refused. The same object filed
- * under two kinds (LXD lists an instance under `instances` and
+ * path segments decode to `.`, `..` or hold a `/`, is refused. The same
+ * object filed under two kinds (LXD lists an instance under `instances` and
  * `containers`) appears once per kind.
  *
  * @param operation An operation, as `client.operations.get()` and the others give it.
@@ -120,9 +117,9 @@ export function parseResources(operation: Pick<Operation, "resources">): Operati
   const entries: OperationResource[] = [];
   for (const [kind, urls] of Object.entries(resources)) {
     if (!Array.isArray(urls)) continue;
-    urls.forEach((url, index) => {
-      if (typeof url === "string") entries.push(parseUrl(kind, index, url));
-    });
+    for (const url of urls) {
+      if (typeof url === "string") entries.push(parseUrl(kind, url));
+    }
   }
   return entries;
 }

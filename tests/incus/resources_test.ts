@@ -86,22 +86,24 @@ Deno.test("parseResources(): a typed error for what is not an operation", () => 
 });
 
 Deno.test("parseResources(): a URL of another server or a path out of its collection is a ProtocolError naming it", () => {
-  const cases: [string, string][] = [
-    ["/1.0/instances/c1%2F..%2F..%2Fetc%2Fpasswd", 'a path through "c1/../../etc/passwd"'],
-    ["/1.0/instances/%2E%2E", 'a path through ".."'],
-    ["/1.0/instances/../../etc/passwd", 'a path through ".."'],
-    ["https://evil.example:8443/1.0/instances/c1", "a URL of another server"],
-    ["//evil.example/1.0/instances/c1", "a URL of another server"],
-    ["HTTP://evil.example/1.0/instances/c1", "a URL of another server"],
+  const urls = [
+    "/1.0/instances/c1%2F..%2F..%2Fetc%2Fpasswd",
+    "/1.0/instances/%2E%2E",
+    "/1.0/instances/../../etc/passwd",
+    "https://evil.example:8443/1.0/instances/c1",
+    "//evil.example/1.0/instances/c1",
+    "HTTP://evil.example/1.0/instances/c1",
   ];
-  for (const [url, why] of cases) {
+  for (const url of urls) {
     const error = assertThrows(
       () =>
         parseResources({ resources: { images: ["/1.0/images/ok"], instances: ["/1.0/x", url] } }),
       ProtocolError,
-      why,
     );
-    assertStringIncludes(error.message, `resources.instances[1] ${JSON.stringify(url)}`);
+    assertStringIncludes(
+      error.message,
+      `resources.instances: ${JSON.stringify(url)} is no path of this server's objects`,
+    );
   }
 });
 

@@ -6,7 +6,6 @@
  */
 
 import { ProtocolError } from "../../core/errors.ts";
-import { describeValue } from "../../core/validate.ts";
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
 import type { OperationsContext } from "./context.ts";
@@ -36,7 +35,7 @@ export class Lister {
     if (recursion === 0) {
       const ids: string[] = [];
       for (const urls of Object.values(groups)) {
-        if (Array.isArray(urls)) { for (const url of urls) ids.push(idFromUrl(String(url))); }
+        for (const url of urls) ids.push(idFromUrl(url as string));
       }
       return await this.#context.members.verify(ids, [], check);
     }
@@ -85,41 +84,26 @@ export class Lister {
   /**
    * A list's `metadata`, checked: status groups (`null` when none) of
    * operations (`recursion: 1`) or their URLs; anything else is a
-   * {@linkcode ProtocolError} naming where it is.
+   * {@linkcode ProtocolError} naming where it is (a string's characters,
+   * an array's items are its groups: none is a list).
    */
   #groups(metadata: unknown, recursion: 0 | 1): StatusGroups {
     const groups: StatusGroups = Object.create(null); // a "constructor" group is a group
-    if (metadata === null) return groups;
-    if (typeof metadata !== "object" || Array.isArray(metadata)) {
-      throw this.#malformed(COLLECTION, "metadata", metadata, "status groups");
-    }
-    for (const [status, items] of Object.entries(metadata)) {
-      if (!/^[a-z]{1,32}$/i.test(status)) {
-        throw this.#malformed(COLLECTION, `status ${describeValue(status)}`, status, "a status");
-      }
-      if (items === null) continue;
-      if (!Array.isArray(items)) {
-        throw this.#malformed(COLLECTION, `metadata.${status}`, items, "a list");
-      }
-      items.forEach((item, i) => {
-        if (recursion === 0 ? typeof item !== "string" : typeof item?.id !== "string") {
-          const what = recursion === 0 ? "an operation URL" : "an operation";
-          throw this.#malformed(COLLECTION, `metadata.${status}[${i}]`, item, what);
-        }
-      });
-      groups[status] = items;
+    const odd = (item: { id?: unknown } | null) =>
+      recursion === 0 ? typeof item !== "string" : typeof item?.id !== "string";
+    for (const [status, items] of Object.entries(metadata ?? {})) {
+      const at = items === null ? -1 : Array.isArray(items) ? items.findIndex(odd) : -2;
+      if (at === -1 && items !== null) groups[status] = items;
+      if (at === -1) continue;
+      const value = at >= 0 ? items[at] : items;
+      const where = `metadata.${status}${at >= 0 ? `[${at}]` : ""}`;
+      const what = at === -2 ? "a list" : recursion === 0 ? "an operation URL" : "an operation";
+      const shown = value === null ? "null" : typeof value;
+      const endpoint = this.#context.transport.endpoint;
+      const init = { status: 200, method: "GET", path: COLLECTION, endpoint };
+      throw new ProtocolError(`GET ${COLLECTION}: ${shown} at ${where}, not ${what}`, init);
     }
     return groups;
-  }
-
-  /** The error for an answer to `GET path` whose `where` holds `value`, not `expected`. */
-  #malformed(path: string, where: string, value: unknown, expected: string): ProtocolError {
-    const endpoint = this.#context.requests.endpoint;
-    const shown = value !== null && typeof value === "object" ? typeof value : describeValue(value);
-    return new ProtocolError(
-      `GET ${path}: the answer from ${endpoint} has ${shown} at ${where}, not ${expected}`,
-      { status: 200, method: "GET", path, endpoint },
-    );
   }
 
   /**
@@ -143,16 +127,10 @@ export class Lister {
 
   /** Lists every project's operations, one request each, merged by status. */
   async #fetchEveryProject(scope: CallScope, recursion: 0 | 1): Promise<StatusGroups> {
-    const path = "/1.0/projects";
-    const urls = (await this.#context.requests.get(path, "recursion=0", scope)).metadata ?? [];
-    if (!Array.isArray(urls)) throw this.#malformed(path, "metadata", urls, "a list");
-    const names = urls.map((url, i) => {
-      try {
-        return decodeURIComponent(idFromUrl(url)); // a TypeError when not a string
-      } catch {
-        throw this.#malformed(path, `metadata[${i}]`, url, "a project URL");
-      }
-    });
+    const projects = await this.#context.requests.get("/1.0/projects", "recursion=0", scope);
+    const names = (projects.metadata as string[] ?? []).map((url) =>
+      decodeURIComponent(idFromUrl(url))
+    );
     const lists = await Promise.all(
       names.map((project) => this.fetch({ ...scope, project }, false, recursion)),
     );

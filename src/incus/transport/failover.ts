@@ -12,6 +12,7 @@
 import { readTextLimited } from "../../core/body.ts";
 import { boundedConcurrency } from "../../core/concurrency.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
+import { anySignal } from "../../core/signals.ts";
 import { describeValue } from "../../core/validate.ts";
 
 /** Longest a candidate member may take to answer, ms (less when `requestTimeout` is). */
@@ -103,27 +104,21 @@ export class Failover {
     // The others, starting after the failed one (so load spreads in order).
     const candidates = [...this.#origins.slice(at + 1), ...this.#origins.slice(0, Math.max(at, 0))]
       .filter((origin) => origin !== failed);
-    const moved = new AbortController();
-    const limits = [moved.signal, AbortSignal.timeout(transport.requestTimeout)];
-    const limit = AbortSignal.any(signal === undefined ? limits : [...limits, signal]);
+    const moved = new AbortController(); // the first member to answer wins; the others end
+    const limit = anySignal(moved.signal, signal, AbortSignal.timeout(transport.requestTimeout))!;
     const probe = boundedConcurrency(PROBES_AT_ONCE);
-    try {
-      return await Promise.any(candidates.map((origin) =>
-        probe(async () => {
-          const found = limit.aborted ? undefined : await this.#members(transport, origin, limit);
-          if (found === undefined || limit.aborted || transport.closed) throw new Error("no move");
-          moved.abort(); // the first member to answer wins; the other probes end
-          this.#merge(found);
-          transport.moveTo(origin);
-          this.lastMoveAt = performance.now();
-          return true;
-        })
-      ));
-    } catch {
-      return false;
-    } finally {
-      moved.abort();
-    }
+    const moves = candidates.map((origin) =>
+      probe(async () => {
+        const found = limit.aborted ? undefined : await this.#members(transport, origin, limit);
+        if (found === undefined || limit.aborted || transport.closed) throw limit.reason;
+        moved.abort();
+        this.#merge(found);
+        transport.moveTo(origin);
+        this.lastMoveAt = performance.now();
+        return true;
+      })
+    );
+    return await Promise.any(moves).catch(() => false).finally(() => moved.abort());
   }
 
   /** The member URLs `origin` lists, or `undefined` when it does not answer usably. */
@@ -136,21 +131,16 @@ export class Failover {
     try {
       const response = await fetch(`${origin}/1.0/cluster/members?recursion=1`, {
         client: transport.httpClient,
-        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+        signal: anySignal(signal, timeout),
         redirect: "manual", // a redirect (to cleartext, another origin) is no member's answer
       });
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel();
-        return undefined;
-      }
       if (!response.ok) {
         await response.body?.cancel();
-        return [];
+        return response.status >= 300 && response.status < 400 ? undefined : [];
       }
       const text = await readTextLimited(response, transport.maxResponseBytes, Error);
       const members = (JSON.parse(text) as { metadata?: unknown })?.metadata;
-      if (!Array.isArray(members)) return [];
-      return members.flatMap((member: { url?: unknown }) =>
+      return (Array.isArray(members) ? members : []).flatMap((member: { url?: unknown }) =>
         typeof member?.url === "string" && member.url.startsWith("https://") ? [member.url] : []
       );
     } catch {
@@ -160,13 +150,8 @@ export class Failover {
 
   /** Adds the origins of `urls` not known yet, up to {@linkcode MAX_MEMBERS}. */
   #merge(urls: string[]): void {
-    const known = new Set(this.#origins);
-    for (const url of urls) {
-      if (known.size >= MAX_MEMBERS) return;
-      const origin = URL.parse(url)?.origin;
-      if (origin === undefined || known.has(origin)) continue;
-      known.add(origin);
-      this.#origins.push(origin);
-    }
+    const known = new Set(this.#origins); // in order: the known ones first, then the new
+    for (const url of urls) known.add(URL.parse(url)?.origin ?? this.#origins[0]);
+    this.#origins = [...known].slice(0, MAX_MEMBERS);
   }
 }

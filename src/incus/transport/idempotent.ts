@@ -54,11 +54,6 @@ export class IdempotentRequests {
     this.#policy = resolveRetry(this.#base, retry);
   }
 
-  /** The socket path or URL requests go to (named in errors about answers). */
-  get endpoint(): string {
-    return this.#transport.endpoint;
-  }
-
   /** `GET path?query`, decoded, retried under the policy in force. */
   get(
     path: string,
