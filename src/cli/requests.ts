@@ -25,27 +25,13 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
     stderr: (line: string) => io.stderr(`incusops: ${printable(line)}\n`),
   };
   const scope = { allProjects, target: option(args, "target") };
-  const remote = listRemote(args);
   // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
-  const remotes = await fleetRemotes(remote, args.options.has("all-remotes"));
+  const remotes = await fleetRemotes(option(args, "remote"), args.options.has("all-remotes"));
   if (remotes.length > 1 || args.options.has("all-remotes")) {
     return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
   }
-  await using client = await open(io, remote, option(args, "project"));
+  await using client = await open(io, option(args, "remote"), option(args, "project"));
   return await listOne(client, scope, printing);
-}
-
-/** The remote of `list [<remote>:]` (as `incus operation list`), else `--remote`'s. */
-function listRemote(args: ParsedArgs): string | undefined {
-  const [given, ...extra] = args.positional;
-  if (given === undefined) return option(args, "remote");
-  if (!extra.length && /^[^:]+:$/.test(given) && !args.options.has("remote")) {
-    return given.slice(0, -1);
-  }
-  throw new UsageError(
-    `list takes one remote, as <remote>: or --remote, not ${JSON.stringify(args.positional)}: ` +
-      "incusops list [<remote>:]",
-  );
 }
 
 /** `show <id>`: one operation, as yaml or json. */

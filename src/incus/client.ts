@@ -20,7 +20,6 @@ import type { EventBase, EventFor, EventsOptions, EventType } from "./event_type
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { callScope, type ClientScope, scopeQuery } from "./call_scope.ts";
-import { MemberWatch } from "./cluster.ts";
 import type { QueryOptions, StartOperationOptions } from "./client_options.ts";
 import type {
   AnswerOf,
@@ -515,9 +514,6 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       () => this.#streams.delete(stream),
       options,
       scope.member,
-      scope.member === undefined
-        ? undefined
-        : new MemberWatch(this.#requests).known(scope.member, [], options.signal),
     );
     this.#streams.add(stream);
     return stream;

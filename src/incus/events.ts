@@ -132,7 +132,6 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param onEnd Called once when the stream ends.
    * @param limits `maxQueued` and `maxQueuedBytes` (see {@linkcode EventsOptions}).
    * @param location Only events of this cluster member.
-   * @param known Settles once `location` is known to be a member (rejects when not).
    */
   constructor(
     transport: Transport,
@@ -141,7 +140,6 @@ export class EventStream<E extends EventBase = IncusEvent>
     onEnd?: () => void,
     limits: Pick<EventsOptions, "maxQueued" | "maxQueuedBytes"> = {},
     location?: string,
-    known?: Promise<unknown>,
   ) {
     const {
       maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
@@ -166,8 +164,7 @@ export class EventStream<E extends EventBase = IncusEvent>
       return;
     }
     signal?.addEventListener("abort", this.#onAbort, { once: true });
-    const open = () => openEventSocket(transport, query, signal);
-    this.opened = (known === undefined ? open() : known.then(open)).then((socket) => {
+    this.opened = openEventSocket(transport, query, signal).then((socket) => {
       if (this.#ended) {
         socket.close();
         return;

@@ -10,7 +10,6 @@
  */
 
 import { readTextLimited } from "../../core/body.ts";
-import { boundedConcurrency } from "../../core/concurrency.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { anySignal } from "../../core/signals.ts";
 import { describeValue } from "../../core/validate.ts";
@@ -19,8 +18,6 @@ import { describeValue } from "../../core/validate.ts";
 const PROBE_TIMEOUT_MS = 5_000;
 /** Most member origins a client keeps (learned ones past it are left out). */
 export const MAX_MEMBERS = 1_000;
-/** Candidate members probed at once during a move. */
-const PROBES_AT_ONCE = 8;
 
 /** What the failover needs of the transport it steers. */
 export interface Steerable {
@@ -84,11 +81,11 @@ export class Failover {
 
   /**
    * Moves `transport` off `failed` (an origin that did not answer) to the
-   * first other member that answers `/1.0/cluster/members` (a few probed
-   * at once, the whole move within `requestTimeout`), learning the members
-   * from it. Resolves `true` when the transport now points elsewhere (also
-   * when another request already moved it), `false` when no member
-   * answered in time. Concurrent calls share one move.
+   * first other member that answers `/1.0/cluster/members` (the whole move
+   * within `requestTimeout`), learning the members from it. Resolves `true`
+   * when the transport now points elsewhere (also when another request
+   * already moved it), `false` when no member answered in time. Concurrent
+   * calls share one move.
    */
   moveOff(transport: Steerable, failed: string, signal?: AbortSignal): Promise<boolean> {
     if (transport.closed) return Promise.resolve(false);
@@ -104,21 +101,18 @@ export class Failover {
     // The others, starting after the failed one (so load spreads in order).
     const candidates = [...this.#origins.slice(at + 1), ...this.#origins.slice(0, Math.max(at, 0))]
       .filter((origin) => origin !== failed);
-    const moved = new AbortController(); // the first member to answer wins; the others end
-    const limit = anySignal(moved.signal, signal, AbortSignal.timeout(transport.requestTimeout))!;
-    const probe = boundedConcurrency(PROBES_AT_ONCE);
-    const moves = candidates.map((origin) =>
-      probe(async () => {
-        const found = limit.aborted ? undefined : await this.#members(transport, origin, limit);
-        if (found === undefined || limit.aborted || transport.closed) throw limit.reason;
-        moved.abort();
-        this.#merge(found);
-        transport.moveTo(origin);
-        this.lastMoveAt = performance.now();
-        return true;
-      })
-    );
-    return await Promise.any(moves).catch(() => false).finally(() => moved.abort());
+    // One time limit for the whole move, not one per member.
+    const limit = anySignal(signal, AbortSignal.timeout(transport.requestTimeout));
+    for (const origin of candidates) {
+      if (transport.closed || limit?.aborted) return false;
+      const found = await this.#members(transport, origin, limit);
+      if (found === undefined) continue;
+      this.#merge(found);
+      transport.moveTo(origin);
+      this.lastMoveAt = performance.now();
+      return true;
+    }
+    return false;
   }
 
   /** The member URLs `origin` lists, or `undefined` when it does not answer usably. */
