@@ -4,7 +4,7 @@
  * like; `ExitCode` documents each code's number.
  */
 
-import { assertEquals, assertStringIncludes } from "@std/assert";
+import { assertEquals } from "@std/assert";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { cli, MAIN, MAP } from "../_cli.ts";
