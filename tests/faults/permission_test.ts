@@ -7,7 +7,7 @@
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { fake } from "../_fake.ts";
-import { DENO_DIR } from "../_cli.ts";
+import { DENO_DIR, MAIN, MAP } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const NOBODY = "65534";
@@ -18,6 +18,31 @@ async function readableCache(dir: string): Promise<string> {
   await new Deno.Command("cp", { args: ["-r", DENO_DIR, cache] }).output();
   await new Deno.Command("chmod", { args: ["-R", "a+rwX", dir] }).output();
   return cache;
+}
+
+/**
+ * Runs `script args` with Deno as `nobody` (no groups), with exactly `env`
+ * (and PATH) and the offline import map.
+ */
+function runAsNobody(script: string, args: string[], env: Record<string, string>) {
+  return new Deno.Command("setpriv", {
+    args: [
+      `--reuid=${NOBODY}`,
+      `--regid=${NOBODY}`,
+      "--clear-groups",
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--no-config",
+      "--cached-only",
+      "--import-map",
+      MAP,
+      script,
+      ...args,
+    ],
+    env: { ...env, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+    clearEnv: true,
+  }).output();
 }
 
 Deno.test("8.2 socket exists but permission denied (run as nobody): ConnectionError with the fix", async () => {
@@ -40,23 +65,7 @@ try {
     );
     const cache = await readableCache(dir);
     await Deno.chmod(daemon.path, 0o600); // root's only (after the cache was made readable)
-    const { stdout, stderr, code } = await new Deno.Command("setpriv", {
-      args: [
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        "--clear-groups",
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-config",
-        "--cached-only",
-        "--import-map",
-        decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname),
-        script,
-      ],
-      env: { DENO_DIR: cache, HOME: dir, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
-      clearEnv: true,
-    }).output();
+    const { stdout, stderr, code } = await runAsNobody(script, [], { DENO_DIR: cache, HOME: dir });
     assertEquals(code, 0, new TextDecoder().decode(stderr));
     const result = JSON.parse(new TextDecoder().decode(stdout).trim());
     assertEquals(result.name, "ConnectionError");
@@ -78,28 +87,10 @@ Deno.test("8.2b INCUS_SOCKET in a folder nobody may enter: the CLI exits 4 namin
     const { daemon } = t;
     const cache = await readableCache(dir);
     await Deno.chmod(`${dir}/locked`, 0o700); // root's only (after the cache was made readable)
-    const { stdout, stderr, code } = await new Deno.Command("setpriv", {
-      args: [
-        `--reuid=${NOBODY}`,
-        `--regid=${NOBODY}`,
-        "--clear-groups",
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-config",
-        "--cached-only",
-        "--import-map",
-        decodeURIComponent(new URL(".ci/offline-imports.json", ROOT).pathname),
-        decodeURIComponent(new URL("src/cli/main.ts", ROOT).pathname),
-        "list",
-      ],
-      env: {
-        DENO_DIR: cache,
-        INCUS_SOCKET: daemon.path,
-        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      },
-      clearEnv: true,
-    }).output();
+    const { stdout, stderr, code } = await runAsNobody(MAIN, ["list"], {
+      DENO_DIR: cache,
+      INCUS_SOCKET: daemon.path,
+    });
     const text = new TextDecoder().decode(stderr);
     assertEquals(code, 4, text);
     assertEquals(new TextDecoder().decode(stdout), "");
