@@ -77,12 +77,16 @@ export interface ChildOptions {
   flags?: string[];
   /** The script to run (default: the CLI). */
   script?: string;
+  /** Run it inside the network namespace of this process id (nsenter). */
+  netns?: string;
 }
 
 function command(args: string[], options: ChildOptions, streams: Deno.CommandOptions) {
-  const { env = {}, inheritEnv = false, flags = ["-A"], script = MAIN } = options;
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", ...flags, "--import-map", MAP, script, ...args],
+  const { env = {}, inheritEnv = false, flags = ["-A"], script = MAIN, netns } = options;
+  const deno = ["run", "--no-prompt", ...flags, "--import-map", MAP, script, ...args];
+  const inNetns = netns === undefined ? [] : [`--net=/proc/${netns}/ns/net`, Deno.execPath()];
+  return new Deno.Command(netns === undefined ? Deno.execPath() : "nsenter", {
+    args: [...inNetns, ...deno],
     env: inheritEnv ? env : { DENO_DIR, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
     clearEnv: !inheritEnv,
     stdin: "null",

@@ -13,6 +13,7 @@
 import { AuthenticationError, connect, connectRemote } from "../../mod.ts";
 import { startIssuer } from "../_oidc_issuer.ts";
 import { spawnCli } from "../_cli.ts";
+import { clientCertificate, trustClient } from "./_https.ts";
 
 const [socket, port, dir] = Deno.args;
 const address = `127.0.0.1:${port}`;
@@ -66,45 +67,11 @@ try {
   }
   // A client certificate and a token together.
   {
-    const made = await new Deno.Command("openssl", {
-      args: [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=incusops-oidc",
-        "-keyout",
-        `${dir}/client.key`,
-        "-out",
-        `${dir}/client.crt`,
-      ],
-      stderr: "null",
-    }).output();
-    if (!made.success) throw new Error("openssl failed");
-    const cert = await Deno.readTextFile(`${dir}/client.crt`);
-    const key = await Deno.readTextFile(`${dir}/client.key`);
-    const name = `incusops-oidc-${crypto.randomUUID().slice(0, 8)}`;
-    await local.query("/1.0/certificates", {
-      method: "POST",
-      body: { type: "client", name, certificate: cert.replace(/-----[A-Z ]+-----|\s+/g, "") },
-    });
-    try {
-      await using both = connect({ url, serverCert, cert, key, token: valid });
-      const server = await both.query<{ auth: string; auth_user_method: string }>("/1.0");
-      result.certAndToken = [server.auth, server.auth_user_method];
-    } finally {
-      const fingerprints = await local.query<string[]>("/1.0/certificates");
-      for (const path of fingerprints) {
-        const entry = await local.query<{ name: string }>(path);
-        if (entry.name === name) await local.query(path, { method: "DELETE" });
-      }
-    }
+    const { cert, key } = await clientCertificate(dir, "incusops-oidc");
+    await using _trusted = await trustClient(local, cert, "incusops-oidc");
+    await using both = connect({ url, serverCert, cert, key, token: valid });
+    const server = await both.query<{ auth: string; auth_user_method: string }>("/1.0");
+    result.certAndToken = [server.auth, server.auth_user_method];
   }
   // Without a token the server answers "untrusted".
   {

@@ -9,53 +9,12 @@
 
 import { assert, assertEquals } from "@std/assert";
 import type { Client } from "../../mod.ts";
-import { connectTo, DAEMONS, type RealDaemon, startSleep } from "./_daemons.ts";
+import { connectTo, DAEMONS, startSleep } from "./_daemons.ts";
+import { clientCertificate, daemonPid, trustClient } from "./_https.ts";
+import { spawnCli } from "../_cli.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const PORT = { incus: 8443, lxd: 8444 };
-
-async function run(command: string, args: string[]): Promise<string> {
-  const { code, stdout, stderr } = await new Deno.Command(command, { args }).output();
-  const text = new TextDecoder().decode(stdout);
-  if (code !== 0) {
-    throw new Error(`${command} ${args.join(" ")}: ${new TextDecoder().decode(stderr)}${text}`);
-  }
-  return text;
-}
-
-/** The daemon's process id (the child of the recorded `unshare` wrapper). */
-async function daemonPid(daemon: RealDaemon): Promise<string> {
-  const dir = daemon.socket.replace(/\/unix\.socket$/, "");
-  const root = dir.replace(/\/[^/]+$/, "");
-  const wrapper = (await Deno.readTextFile(`${root}/${daemon.name}.pid`)).trim();
-  const children = await Deno.readTextFile(`/proc/${wrapper}/task/${wrapper}/children`);
-  return children.trim().split(/\s+/)[0];
-}
-
-/** A fresh self-signed client certificate and key (PEM). */
-async function clientCertificate(dir: string): Promise<{ cert: string; key: string }> {
-  await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=incusops-test",
-    "-keyout",
-    `${dir}/client.key`,
-    "-out",
-    `${dir}/client.crt`,
-  ]);
-  return {
-    cert: await Deno.readTextFile(`${dir}/client.crt`),
-    key: await Deno.readTextFile(`${dir}/client.key`),
-  };
-}
 
 const REMOTE_SCRIPT = `
 import { connect } from "${new URL("mod.ts", ROOT).href}";
@@ -90,17 +49,10 @@ for (const daemon of DAEMONS) {
   Deno.test(`${daemon.name}: an HTTPS remote with a client certificate and a pinned server certificate`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "incusops-https-" });
     await using local: Client = connectTo(daemon);
-    const name = `incusops-${crypto.randomUUID().slice(0, 8)}`;
     const address = `127.0.0.1:${PORT[daemon.name]}`;
-    let trusted = false;
     try {
-      const { cert } = await clientCertificate(dir);
-      const der = cert.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
-      await local.query("/1.0/certificates", {
-        method: "POST",
-        body: { type: "client", name, certificate: der },
-      });
-      trusted = true;
+      const { cert } = await clientCertificate(dir, "incusops-test");
+      await using _trusted = await trustClient(local, cert, "incusops");
       await local.query("/1.0", {
         method: "PATCH",
         body: { config: { "core.https_address": address } },
@@ -108,22 +60,20 @@ for (const daemon of DAEMONS) {
       const serverCert = daemon.socket.replace(/unix\.socket$/, "server.crt");
       await Deno.writeTextFile(`${dir}/remote.ts`, REMOTE_SCRIPT);
       const pid = await daemonPid(daemon);
-      const out = await run("nsenter", [
-        `--net=/proc/${pid}/ns/net`,
-        Deno.execPath(),
-        "run",
-        "-A",
-        "--no-config",
-        "--import-map",
-        new URL(".ci/offline-imports.json", ROOT).pathname,
-        `${dir}/remote.ts`,
+      const remote = await spawnCli([
         `https://${address}`,
         `${dir}/client.crt`,
         `${dir}/client.key`,
         serverCert,
         `${dir}/client.crt`,
-      ]);
-      const result = JSON.parse(out.trim().split("\n").at(-1)!);
+      ], {
+        script: `${dir}/remote.ts`,
+        flags: ["-A", "--no-config"],
+        inheritEnv: true,
+        netns: pid,
+      });
+      assertEquals(remote.code, 0, remote.stderr);
+      const result = JSON.parse(remote.stdout.trim().split("\n").at(-1)!);
       assertEquals(result.listed, true);
       assertEquals(result.waited, "Success");
       assertEquals(result.exec, ["over tls\n", 4]);
@@ -143,24 +93,8 @@ for (const daemon of DAEMONS) {
         `default-remote: local\nremotes:\n  tls:\n    addr: https://${address}\n` +
           `    protocol: ${daemon.name}\n    public: false\n  wrong:\n    addr: https://${address}\n`,
       );
-      const cli = async (...args: string[]) => {
-        const output = await new Deno.Command("nsenter", {
-          args: [
-            `--net=/proc/${pid}/ns/net`,
-            Deno.execPath(),
-            "run",
-            "-A",
-            "--import-map",
-            new URL(".ci/offline-imports.json", ROOT).pathname,
-            new URL("src/cli/main.ts", ROOT).pathname,
-            ...args,
-          ],
-          env: { INCUS_CONF: conf },
-          stdin: "null",
-        }).output();
-        const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-        return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
-      };
+      const cli = (...args: string[]) =>
+        spawnCli(args, { env: { INCUS_CONF: conf }, inheritEnv: true, netns: pid });
       const sleeping = await startSleep(local, daemon, 1);
       const listed = await cli("list", "--remote", "tls", "--format", "json");
       assertEquals(listed.code, 0, listed.stderr);
@@ -174,13 +108,6 @@ for (const daemon of DAEMONS) {
     } finally {
       await local.query("/1.0", { method: "PATCH", body: { config: { "core.https_address": "" } } })
         .catch(() => {});
-      if (trusted) {
-        const list = await local.query<string[]>("/1.0/certificates");
-        for (const url of list) {
-          const entry = await local.query<{ name: string }>(url);
-          if (entry.name === name) await local.query(url, { method: "DELETE" });
-        }
-      }
       await Deno.remove(dir, { recursive: true });
     }
   });

@@ -7,44 +7,27 @@
  */
 
 import { assert, assertEquals, assertFalse } from "@std/assert";
-import { DAEMONS, type RealDaemon } from "./_daemons.ts";
+import { DAEMONS } from "./_daemons.ts";
+import { daemonPid } from "./_https.ts";
+import { spawnCli } from "../_cli.ts";
 
-const ROOT = new URL("../../", import.meta.url);
+const SCENARIO = new URL("_oidc_scenario.ts", import.meta.url).pathname;
 /** Not the cluster's 127.0.0.11-13:8443 nor https_test's 8443/8444. */
 const PORT = 8453;
-
-/** The daemon's process id (the child of the recorded `unshare` wrapper). */
-async function daemonPid(daemon: RealDaemon): Promise<string> {
-  const dir = daemon.socket.replace(/\/unix\.socket$/, "");
-  const root = dir.replace(/\/[^/]+$/, "");
-  const wrapper = (await Deno.readTextFile(`${root}/${daemon.name}.pid`)).trim();
-  const children = await Deno.readTextFile(`/proc/${wrapper}/task/${wrapper}/children`);
-  return children.trim().split(/\s+/)[0];
-}
 
 for (const daemon of DAEMONS.filter((daemon) => daemon.name === "incus")) {
   Deno.test("incus: bearer tokens from a test OIDC issuer over HTTPS (list, wait, events, exec; refused tokens; an oidc remote refreshed and written back; the CLI)", async () => {
     const dir = await Deno.makeTempDir({ prefix: "incusops-oidc-" });
     try {
       const pid = await daemonPid(daemon);
-      const output = await new Deno.Command("nsenter", {
-        args: [
-          `--net=/proc/${pid}/ns/net`,
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--import-map",
-          new URL(".ci/offline-imports.json", ROOT).pathname,
-          new URL("tests/integration/_oidc_scenario.ts", ROOT).pathname,
-          daemon.socket,
-          String(PORT),
-          dir,
-        ],
-        stdin: "null",
-      }).output();
-      const stderr = new TextDecoder().decode(output.stderr);
+      const output = await spawnCli([daemon.socket, String(PORT), dir], {
+        script: SCENARIO,
+        inheritEnv: true,
+        netns: pid,
+      });
+      const stderr = output.stderr;
       assertEquals(output.code, 0, stderr);
-      const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+      const lines = output.stdout.trim().split("\n");
       const { result, outputs, tokens } = JSON.parse(lines.at(-1)!) as {
         result: Record<string, unknown>;
         outputs: string[];
