@@ -88,6 +88,49 @@ export function startSleep(
   return startExec(client, daemon, ["sleep", String(seconds)], options);
 }
 
+/**
+ * Creates the stopped instance `name` from the daemon's image (in `project`,
+ * with `config`), waiting up to 60 s for it.
+ */
+export async function createInstance(
+  client: Client,
+  daemon: RealDaemon,
+  name: string,
+  options: { project?: string; config?: Record<string, string> } = {},
+): Promise<void> {
+  await client.query("/1.0/instances", {
+    method: "POST",
+    project: options.project,
+    body: { name, source: { type: "image", alias: daemon.image }, config: options.config },
+    wait: true,
+    timeout: 60_000,
+  });
+}
+
+/**
+ * Runs `body` with a new stopped instance whose migration source operations
+ * can be cancelled (`startMigration` starts one), then deletes the instance.
+ */
+export async function withMigratable(
+  client: Client,
+  daemon: RealDaemon,
+  body: (startMigration: () => Promise<Operation>) => Promise<void>,
+): Promise<void> {
+  const instance = uniqueName("cancel");
+  await createInstance(client, daemon, instance);
+  try {
+    await body(() =>
+      client.query<Operation>(`/1.0/instances/${instance}`, {
+        method: "POST",
+        body: { migration: true, live: false },
+      })
+    );
+  } finally {
+    await client.query(`/1.0/instances/${instance}`, { method: "DELETE", wait: true })
+      .catch(() => {});
+  }
+}
+
 /** A name unique to this run, for instances, projects, images. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;

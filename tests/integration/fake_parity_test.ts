@@ -5,7 +5,7 @@
  */
 
 import { assertConnectTimeout, EXEC_CASES, type ExecTarget } from "../testing/_exec_cases.ts";
-import { connectTo, DAEMONS, uniqueName } from "./_daemons.ts";
+import { connectTo, createInstance, DAEMONS, uniqueName } from "./_daemons.ts";
 import type { Client } from "../../mod.ts";
 
 for (const daemon of DAEMONS) {
@@ -15,12 +15,7 @@ for (const daemon of DAEMONS) {
     instance: daemon.instance,
     async stoppedInstance() {
       const name = uniqueName("stopped");
-      await client.query("/1.0/instances", {
-        method: "POST",
-        body: { name, source: { type: "image", alias: daemon.image } },
-        wait: true,
-        timeout: 60_000,
-      });
+      await createInstance(client, daemon, name);
       made.push(name);
       return name;
     },

@@ -26,7 +26,15 @@ import {
   ProtocolError,
   StatusCode,
 } from "../../mod.ts";
-import { connectTo, DAEMONS, startExec, startSleep, uniqueName } from "./_daemons.ts";
+import {
+  connectTo,
+  createInstance,
+  DAEMONS,
+  startExec,
+  startSleep,
+  uniqueName,
+  withMigratable,
+} from "./_daemons.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -253,29 +261,16 @@ for (const daemon of DAEMONS) {
 
   Deno.test(`${name}: cancel ends a cancellable operation (migration source) as Cancelled`, async () => {
     await using client = connectTo(daemon);
-    const instance = uniqueName("mig");
-    await client.query("/1.0/instances", {
-      method: "POST",
-      body: { name: instance, source: { type: "image", alias: daemon.image } },
-      wait: true,
-      timeout: 60_000,
-    });
-    try {
+    await withMigratable(client, daemon, async (startMigration) => {
       // A migration source waits for a target to connect; it may be cancelled.
-      const op = await client.query<Operation>(`/1.0/instances/${instance}`, {
-        method: "POST",
-        body: { migration: true, live: false },
-      });
+      const op = await startMigration();
       assertEquals([op.class, op.may_cancel, op.status], ["websocket", true, "Running"]);
       const waiting = client.operations.wait(op.id, { timeout: 30_000 });
       await client.operations.cancel(op.id);
       const error = await assertRejects(() => waiting, OperationCancelledError);
       assertEquals(error.operation?.status, "Cancelled");
       assertEquals(error.operation?.status_code, StatusCode.Cancelled);
-    } finally {
-      await client.query(`/1.0/instances/${instance}`, { method: "DELETE", wait: true })
-        .catch(() => {});
-    }
+    });
   });
 
   Deno.test(`${name}: a silent connection blocks the daemon's accept loop; the client leaves none`, async () => {
@@ -382,16 +377,9 @@ for (const daemon of DAEMONS) {
   Deno.test(`${name}: a failing instance start is OperationFailedError`, async () => {
     await using client = connectTo(daemon);
     const instance = uniqueName("nostart");
-    await client.query("/1.0/instances", {
-      method: "POST",
-      body: {
-        name: instance,
-        source: { type: "image", alias: daemon.image },
-        // An init that does not exist: the container cannot start.
-        config: { "raw.lxc": "lxc.init.cmd = /no/such/init" },
-      },
-      wait: true,
-      timeout: 60_000,
+    // An init that does not exist: the container cannot start.
+    await createInstance(client, daemon, instance, {
+      config: { "raw.lxc": "lxc.init.cmd = /no/such/init" },
     });
     try {
       const error = await assertRejects(
@@ -427,13 +415,7 @@ for (const daemon of DAEMONS) {
     });
     const instance = uniqueName("inp");
     try {
-      await client.query("/1.0/instances", {
-        method: "POST",
-        project,
-        body: { name: instance, source: { type: "image", alias: daemon.image } },
-        wait: true,
-        timeout: 60_000,
-      });
+      await createInstance(client, daemon, instance, { project });
       await client.query(`/1.0/instances/${instance}/state`, {
         method: "PUT",
         project,

@@ -6,46 +6,12 @@
 
 import { assertEquals, assertInstanceOf, assertRejects } from "@std/assert";
 import {
-  type Client,
   type Operation,
   OperationCancelledError,
   OperationFailedError,
   OperationTimeoutError,
 } from "../../mod.ts";
-import {
-  connectTo,
-  DAEMONS,
-  type RealDaemon,
-  startExec,
-  startSleep,
-  uniqueName,
-} from "./_daemons.ts";
-
-/** A stopped instance whose migration source operations can be cancelled. */
-async function withMigratable(
-  client: Client,
-  daemon: RealDaemon,
-  body: (startMigration: () => Promise<Operation>) => Promise<void>,
-): Promise<void> {
-  const instance = uniqueName("cancel");
-  await client.query("/1.0/instances", {
-    method: "POST",
-    body: { name: instance, source: { type: "image", alias: daemon.image } },
-    wait: true,
-    timeout: 60_000,
-  });
-  try {
-    await body(() =>
-      client.query<Operation>(`/1.0/instances/${instance}`, {
-        method: "POST",
-        body: { migration: true, live: false },
-      })
-    );
-  } finally {
-    await client.query(`/1.0/instances/${instance}`, { method: "DELETE", wait: true })
-      .catch(() => {});
-  }
-}
+import { connectTo, DAEMONS, startExec, startSleep, withMigratable } from "./_daemons.ts";
 
 for (const daemon of DAEMONS) {
   const name = daemon.name;
