@@ -9,13 +9,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { spawnCli } from "../_cli.ts";
-import {
-  CLUSTER,
-  connectToMember,
-  killMember,
-  restartMember,
-  startOn,
-} from "../integration/_cluster.ts";
+import { CLUSTER, connectToMember, startOn, whileKilled } from "../integration/_cluster.ts";
 
 if (CLUSTER !== undefined) {
   const cluster = CLUSTER;
@@ -71,16 +65,13 @@ if (CLUSTER !== undefined) {
       const heard = new Set(JSON.parse(all.stdout).map((op: { remote: string }) => op.remote));
       assert(heard.has("cl"), [...heard].join());
 
-      await killMember(m3);
-      try {
+      await whileKilled(m3, client, async () => {
         const partial = await cli(conf, "list", "--remote", "cl");
         assertEquals(partial.code, 6, partial.stderr);
         assertStringIncludes(partial.stdout, ops[0].id);
         assert(!partial.stdout.includes(ops[2].id));
         assertStringIncludes(partial.stderr, `m3 (${m3.url})`);
-      } finally {
-        await restartMember(m3, client);
-      }
+      });
     } finally {
       await Deno.remove(conf, { recursive: true });
     }

@@ -15,9 +15,9 @@ import { until } from "../_fake.ts";
 import {
   CLUSTER,
   connectToMember,
-  killMember,
   restartMember,
   startOn,
+  whileKilled,
 } from "../integration/_cluster.ts";
 
 if (CLUSTER !== undefined) {
@@ -29,8 +29,7 @@ if (CLUSTER !== undefined) {
     const ops = await Promise.all(
       [m1, m2, m3].map((member) => startOn(client, member, ["sleep", "60"])),
     );
-    await killMember(m3);
-    try {
+    await whileKilled(m3, client, async () => {
       // Incus lists a cluster by asking every member and skips one it fails to reach, live
       // or not (m1 logs "Failed getting operations from member"): on a loaded machine m2 can
       // be skipped for a moment, and nothing tells that from a member without operations.
@@ -83,9 +82,7 @@ if (CLUSTER !== undefined) {
       // Meanwhile a wait on a live member's operation is not disturbed.
       const live = await startOn(client, m2, ["sleep", "0.3"]);
       assertEquals((await client.operations.wait(live.id, { timeout: 30_000 })).status, "Success");
-    } finally {
-      await restartMember(m3, client);
-    }
+    });
   });
 
   Deno.test("8.53 cluster: a member restarted under a pending wait -> the wait ends (OperationNotFoundError)", async () => {
@@ -93,16 +90,13 @@ if (CLUSTER !== undefined) {
     const op = await startOn(client, m3, ["sleep", "120"]);
     const waiting = client.operations.wait(op.id, { timeout: 90_000 });
     waiting.catch(() => {});
-    await killMember(m3);
-    try {
+    await whileKilled(m3, client, async () => {
       // The wait goes on through the outage (grace 60 s) ...
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       await restartMember(m3, client);
       // ... and ends once m3 is back: its operations died with its incusd.
       const error = await assertRejects(() => waiting, OperationNotFoundError);
       assertEquals(error.id, op.id);
-    } finally {
-      await restartMember(m3, client);
-    }
+    });
   });
 }

@@ -111,7 +111,7 @@ async function clusterScript(...args: string[]): Promise<void> {
 }
 
 /** SIGKILLs a member's incusd (its containers live on). */
-export function killMember(member: TestMember): Promise<void> {
+function killMember(member: TestMember): Promise<void> {
   return clusterScript("kill-member", member.name);
 }
 
@@ -130,5 +130,22 @@ export async function restartMember(member: TestMember, through: Client): Promis
       if (Date.now() > deadline) throw new Error(`${member.name} not back in 60 s: ${error}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
+  }
+}
+
+/**
+ * SIGKILLs `member`'s incusd, runs `body`, then restarts the member and
+ * waits until `through` forwards to it again, whatever `body` did.
+ */
+export async function whileKilled(
+  member: TestMember,
+  through: Client,
+  body: () => Promise<void>,
+): Promise<void> {
+  await killMember(member);
+  try {
+    await body();
+  } finally {
+    await restartMember(member, through);
   }
 }
