@@ -20,6 +20,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/daemons/_common.sh
+source "$here/_common.sh"
 ROOT=${CLUSTER_ROOT:-${DAEMONS_ROOT:-/tmp/incusops-daemons}/cluster}
 MEMBERS=(m1 m2 m3)
 unset INCUS_SOCKET LXD_SOCKET INCUS_DIR LXD_DIR
@@ -49,6 +51,9 @@ answers() {
     >/dev/null 2>&1
 }
 
+# namespace_up: the namespace holds the members' addresses (the last one added).
+namespace_up() { in_ns ip -4 addr show lo 2>/dev/null | grep -q "$(address m3)/"; }
+
 start_namespace() {
   local pid
   pid=$(netns_pid)
@@ -60,11 +65,7 @@ start_namespace() {
   setsid unshare --net --fork -- sh -c "$setup && exec sleep 2147483647" \
     >"$ROOT/netns.log" 2>&1 </dev/null &
   echo $! >"$ROOT/netns.pid"
-  for _ in $(seq 1 40); do
-    in_ns ip -4 addr show lo 2>/dev/null | grep -q "$(address m3)/" && return 0
-    kill -0 "$(netns_pid)" 2>/dev/null || break
-    sleep 0.1
-  done
+  await_up "$ROOT/netns.pid" 40 0.1 namespace_up && return 0
   cat "$ROOT/netns.log" >&2 || true
   die "the network namespace did not come up"
 }
@@ -79,11 +80,7 @@ start_member() {
     /usr/libexec/incus/incusd --group root --logfile "$ROOT/$member.daemon.log" \
     >>"$ROOT/$member.log" 2>&1 </dev/null &
   echo $! >"$ROOT/$member.pid"
-  for _ in $(seq 1 240); do
-    answers "$member" && return 0
-    kill -0 "$(cat "$ROOT/$member.pid")" 2>/dev/null || break
-    sleep 0.25
-  done
+  await_up "$ROOT/$member.pid" 240 0.25 answers "$member" && return 0
   tail -n 20 "$ROOT/$member.log" >&2 || true
   die "$member did not answer on $dir/unix.socket"
 }
@@ -245,13 +242,7 @@ stop() {
     pkill -KILL -f "forkstart .* $(dir_of "$member")/containers" 2>/dev/null || true
   done
   if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
-  for _ in 1 2 3; do
-    local mounts
-    mounts=$(awk -v root="$ROOT" 'index($2, root) == 1 {print $2}' /proc/self/mounts | sort -r)
-    [ -z "$mounts" ] && break
-    for mount in $mounts; do umount -l "$mount" 2>/dev/null || true; done
-  done
-  rm -rf "$ROOT" 2>/dev/null || { sleep 1; rm -rf "$ROOT" || log "could not remove all of $ROOT"; }
+  remove_state "$ROOT"
   log "stopped, state removed"
 }
 

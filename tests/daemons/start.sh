@@ -68,6 +68,8 @@ EOF
 # --- image ----------------------------------------------------------------
 # shellcheck source=tests/daemons/_image.sh
 source "$(dirname "$0")/_image.sh"
+# shellcheck source=tests/daemons/_common.sh
+source "$(dirname "$0")/_common.sh"
 
 # --- daemons --------------------------------------------------------------
 answers() { curl -sf --max-time 3 --unix-socket "$1" http://127.0.0.1/1.0 >/dev/null 2>&1; }
@@ -88,11 +90,10 @@ start_daemon() {
   setsid unshare --net --fork -- sh -c 'ip link set lo up 2>/dev/null; exec "$@"' sh "$@" \
     >"$ROOT/$name.log" 2>&1 </dev/null &
   echo $! >"$ROOT/$name.pid"
-  for _ in $(seq 1 120); do
-    answers "$socket" && { log "$name answers on $socket"; return 0; }
-    kill -0 "$(cat "$ROOT/$name.pid")" 2>/dev/null || break
-    sleep 0.5
-  done
+  if await_up "$ROOT/$name.pid" 120 0.5 answers "$socket"; then
+    log "$name answers on $socket"
+    return 0
+  fi
   tail -n 40 "$ROOT/$name.log" >&2 || true
   die "$name did not answer on $socket (log: $ROOT/$name.log)"
 }

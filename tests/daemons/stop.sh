@@ -6,6 +6,8 @@ ROOT=${DAEMONS_ROOT:-/tmp/incusops-daemons}
 # The CLIs below must talk to THIS root's daemons, never to a socket in the environment.
 unset INCUS_SOCKET LXD_SOCKET
 log() { echo "[daemons] $*" >&2; }
+# shellcheck source=tests/daemons/_common.sh
+source "$(dirname "$0")/_common.sh"
 [ -d "$ROOT" ] || exit 0
 
 stop_daemon() {
@@ -35,11 +37,5 @@ stop_daemon() {
 CLUSTER_ROOT=$ROOT/cluster bash "$(dirname "$0")/cluster.sh" stop
 stop_daemon incus "$ROOT/incus" "env INCUS_DIR=$ROOT/incus incus"
 stop_daemon lxd "$ROOT/lxd" "env LXD_DIR=$ROOT/lxd lxc"
-# Unmount whatever the daemons left under the state root, deepest first.
-for _ in 1 2 3; do
-  mounts=$(awk -v root="$ROOT" 'index($2, root) == 1 {print $2}' /proc/self/mounts | sort -r)
-  [ -z "$mounts" ] && break
-  for mount in $mounts; do umount -l "$mount" 2>/dev/null || true; done
-done
-rm -rf "$ROOT" 2>/dev/null || { sleep 1; rm -rf "$ROOT" || log "could not remove all of $ROOT"; }
+remove_state "$ROOT"
 log "state removed"
