@@ -16,50 +16,20 @@ import { connect, ConnectionError, InvalidArgumentError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { outcome, within } from "./_bounded.ts";
 import { misbehaving, write } from "./_misbehaving.ts";
+import { acceptUpgrade, repeated, textFrame } from "./_websocket_peers.ts";
 
 const MiB = 1024 * 1024;
-const encoder = new TextEncoder();
-
-/** A server frame (unmasked, FIN) holding `text`. */
-function textFrame(text: string): Uint8Array {
-  const payload = encoder.encode(text);
-  const head = payload.length < 126
-    ? [0x81, payload.length]
-    : [0x81, 126, payload.length >> 8, payload.length & 0xff];
-  const frame = new Uint8Array(head.length + payload.length);
-  frame.set(head);
-  frame.set(payload, head.length);
-  return frame;
-}
 
 /** A daemon whose `/1.0/events` sends 1 KiB events as fast as the client takes them. */
 function eventFlood() {
   return misbehaving(async (conn) => {
-    const buffer = new Uint8Array(65536);
-    let head = "";
-    while (!head.includes("\r\n\r\n")) {
-      const n = await conn.read(buffer);
-      if (n === null) return;
-      head += new TextDecoder().decode(buffer.subarray(0, n));
-    }
-    const key = /sec-websocket-key:\s*(\S+)/i.exec(head)?.[1] ?? "";
-    const digest = await crypto.subtle.digest(
-      "SHA-1",
-      encoder.encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-    );
-    const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
-    await write(
-      conn,
-      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-        `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
-    );
+    if (!(await acceptUpgrade(conn))) return;
     const event = textFrame(JSON.stringify({
       type: "logging",
       timestamp: new Date(0).toISOString(),
       metadata: { message: "x".repeat(1000) },
     }));
-    const batch = new Uint8Array(event.length * 64);
-    for (let i = 0; i < 64; i++) batch.set(event, i * event.length);
+    const batch = repeated(event, 64);
     // Until the client closes: each write waits for the client to take it.
     for (;;) await write(conn, batch);
   });
