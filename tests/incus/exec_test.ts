@@ -106,13 +106,7 @@ Deno.test("exec: an operation offering no usable websockets is a ProtocolError n
     daemon.interceptor = () => {
       const op = daemon.createOperation({ class: "websocket", metadata: { fds } });
       id = op.id;
-      return Response.json({
-        type: "async",
-        status: "Operation created",
-        status_code: 100,
-        operation: `/1.0/operations/${op.id}`,
-        metadata: op,
-      }, { status: 202 });
+      return created(op);
     };
     const error = await assertRejects(() => client.exec("c1", ["true"]), ProtocolError);
     assertStringIncludes(error.message, id);
@@ -120,6 +114,17 @@ Deno.test("exec: an operation offering no usable websockets is a ProtocolError n
     assertEquals([error.method, error.status], ["POST", 202]);
   }
 });
+
+/** The daemon's answer (202, async) that starts `op`. */
+function created(op: { id: string }): Response {
+  return Response.json({
+    type: "async",
+    status: "Operation created",
+    status_code: 100,
+    operation: `/1.0/operations/${op.id}`,
+    metadata: op,
+  }, { status: 202 });
+}
 
 /** Answers the next exec POST with a websocket operation whose sockets never speak. */
 function silentExec(daemon: Awaited<ReturnType<typeof fake>>["daemon"]): { id: string } {
@@ -132,13 +137,7 @@ function silentExec(daemon: Awaited<ReturnType<typeof fake>>["daemon"]): { id: s
       websockets: { "0": silent, "1": silent, "2": silent, control: silent },
     });
     started.id = op.id;
-    return Response.json({
-      type: "async",
-      status: "Operation created",
-      status_code: 100,
-      operation: `/1.0/operations/${op.id}`,
-      metadata: op,
-    }, { status: 202 });
+    return created(op);
   };
   return started;
 }
