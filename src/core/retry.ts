@@ -20,7 +20,7 @@
  */
 
 import { InvalidArgumentError } from "./errors.ts";
-import { describeValue } from "./validate.ts";
+import { invalidArgument } from "./validate.ts";
 import { backoffDelay, pollUntilDone, type StepContext, type StepResult } from "./poll.ts";
 
 /**
@@ -183,9 +183,7 @@ export function resolveRetry(
       continue;
     }
     if (override === null || typeof override !== "object") {
-      throw new InvalidArgumentError(
-        `invalid retry ${describeValue(override)}: expected false or a retry policy object`,
-      );
+      throw invalidArgument("retry", override, "false or a retry policy object");
     }
     merged = { ...merged, ...override };
     enabled = true;
@@ -194,31 +192,34 @@ export function resolveRetry(
   return enabled ? merged : false;
 }
 
-function checkPolicy(policy: RetryPolicy): void {
+/**
+ * Checks the pauses of a backoff (`retry`, `polling`): `initial` and `max`
+ * in milliseconds, `multiplier` ≥ 1; errors name the fields `<name>.<field>`.
+ */
+export function checkBackoff(
+  name: string,
+  backoff: Pick<RetryPolicy, "initial" | "max" | "multiplier">,
+): void {
   for (const key of ["initial", "max"] as const) {
-    const value = policy[key];
+    const value = backoff[key];
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new InvalidArgumentError(
-        `invalid retry.${key} ${describeValue(value)}: expected milliseconds, a finite number >= 0`,
-      );
+      throw invalidArgument(`${name}.${key}`, value, "milliseconds, a finite number >= 0");
     }
   }
-  const { multiplier, deadline, maxAttempts } = policy;
+  const { multiplier } = backoff;
   if (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1) {
-    throw new InvalidArgumentError(
-      `invalid retry.multiplier ${describeValue(multiplier)}: expected a number >= 1`,
-    );
+    throw invalidArgument(`${name}.multiplier`, multiplier, "a number >= 1");
   }
+}
+
+function checkPolicy(policy: RetryPolicy): void {
+  checkBackoff("retry", policy);
+  const { deadline, maxAttempts } = policy;
   if (typeof deadline !== "number" || Number.isNaN(deadline) || deadline < 0) {
-    throw new InvalidArgumentError(
-      `invalid retry.deadline ${describeValue(deadline)}: expected milliseconds >= 0 ` +
-        `(Infinity for none)`,
-    );
+    throw invalidArgument("retry.deadline", deadline, "milliseconds >= 0 (Infinity for none)");
   }
   if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
-    throw new InvalidArgumentError(
-      `invalid retry.maxAttempts ${describeValue(maxAttempts)}: expected an integer >= 1`,
-    );
+    throw invalidArgument("retry.maxAttempts", maxAttempts, "an integer >= 1");
   }
   if (typeof policy.predicate !== "function") {
     throw new InvalidArgumentError(

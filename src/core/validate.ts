@@ -16,15 +16,25 @@ export function describeValue(value: unknown): string {
 }
 
 /**
+ * The error for a refused argument, in the one wording every check uses:
+ * `invalid <name> <value>: expected <expected>`.
+ */
+export function invalidArgument(
+  name: string,
+  value: unknown,
+  expected: string,
+): InvalidArgumentError {
+  return new InvalidArgumentError(`invalid ${name} ${describeValue(value)}: expected ${expected}`);
+}
+
+/**
  * Checks a duration in milliseconds (a timeout): a finite number ≥ 0, or
  * `undefined`. Returns it, or throws {@linkcode InvalidArgumentError}.
  */
 export function duration(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `invalid ${name} ${describeValue(value)}: expected milliseconds, a finite number >= 0`,
-    );
+    throw invalidArgument(name, value, "milliseconds, a finite number >= 0");
   }
   return Math.min(value, MAX_TIMER_MS);
 }

@@ -9,15 +9,11 @@
 import { InvalidArgumentError } from "../core/errors.ts";
 import { duration } from "../core/validate.ts";
 import { applyMutator, type Mutator } from "../core/mutator.ts";
-import {
-  DEFAULT_LONG_POLL_SLICE_MS,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-} from "../core/defaults.ts";
 import type { Backoff } from "../core/poll.ts";
+import type { RetryOption, RetryPolicy } from "../core/retry.ts";
 import { RestClient } from "./http.ts";
-import { baseUrlOf, namePath } from "./name.ts";
-import type { Operation } from "./operation.ts";
+import { namePath } from "./name.ts";
+import { isOperation, type Operation } from "./operation.ts";
 import { OperationList, type OperationPage } from "./list.ts";
 import {
   type CallOptions,
@@ -25,11 +21,12 @@ import {
   type ListOptions,
   listOptionsOf,
   type LongRunningOptions,
+  type MethodName,
   pollingOf,
+  retryPolicies,
   type WaitOptions,
   type WaitResult,
 } from "./options.ts";
-import { LongRunningRequests, methodRetryOf } from "./requests.ts";
 import { OperationWaiter } from "./wait.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { LongRunningFailedError } from "./errors.ts";
@@ -92,7 +89,8 @@ export function connectLongRunning(options: LongRunningOptions): LongRunningOper
  * ```
  */
 export class LongRunningOperations {
-  readonly #requests: LongRunningRequests;
+  readonly #rest: RestClient;
+  readonly #policy: (method: MethodName, option: RetryOption | undefined) => RetryPolicy | false;
   readonly #polling: Backoff;
   readonly #waiter: OperationWaiter;
 
@@ -105,32 +103,15 @@ export class LongRunningOperations {
     if (options === null || typeof options !== "object") {
       throw new InvalidArgumentError("connectLongRunning() needs an options object with baseUrl");
     }
-    const baseUrl = baseUrlOf(options.baseUrl);
-    if (options.getHeaders !== undefined && typeof options.getHeaders !== "function") {
-      throw new InvalidArgumentError("invalid getHeaders: expected a function");
-    }
-    const methodRetry = methodRetryOf(options.retry, options.methodRetry);
+    this.#rest = new RestClient(options);
+    this.#policy = retryPolicies(options.retry, options.methodRetry);
     this.#polling = pollingOf(DEFAULT_POLLING, options.polling);
-    const waitSliceMs = Math.max(
-      1_000,
-      duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS,
-    );
-    const rest = new RestClient({
-      baseUrl,
-      headers: options.headers,
-      getHeaders: options.getHeaders,
-      client: options.client,
-      requestTimeout: duration("requestTimeout", options.requestTimeout) ??
-        DEFAULT_REQUEST_TIMEOUT_MS,
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-    });
-    this.#requests = new LongRunningRequests(rest, options.retry, methodRetry);
-    this.#waiter = new OperationWaiter(this.#requests, options.waitMethod, waitSliceMs);
+    this.#waiter = new OperationWaiter(this.#rest, options);
   }
 
   /** The base URL names are appended to. */
   get baseUrl(): string {
-    return this.#requests.baseUrl;
+    return this.#rest.baseUrl;
   }
 
   /**
@@ -177,15 +158,24 @@ export class LongRunningOperations {
       ? base
       : `${base}/operations`;
     const { filter, pageSize, pageToken, maxPages } = listOptionsOf(options);
-    const policy = this.#requests.policy("list", options.retry);
+    const policy = this.#policy("list", options.retry);
     duration("timeout", options.timeout);
     const fetchPage = async (token: string | undefined): Promise<OperationPage<R>> => {
-      const { operations, nextPageToken } = await this.#requests.listPage(
-        path,
-        { filter, pageSize, pageToken: token },
-        options,
-        policy,
-      );
+      const query = new URLSearchParams();
+      if (filter) query.set("filter", filter);
+      if (pageSize !== undefined) query.set("pageSize", String(pageSize));
+      if (token) query.set("pageToken", token);
+      const answer = await this.#rest.call("GET", path, { ...options, query, policy });
+      const { operations = [], nextPageToken } = (answer ?? {}) as {
+        operations?: unknown;
+        nextPageToken?: unknown;
+      };
+      if (
+        !Array.isArray(operations) || !operations.every(isOperation) ||
+        (nextPageToken !== undefined && typeof nextPageToken !== "string")
+      ) {
+        throw this.#rest.answerError("GET", path, 200, "not a ListOperationsResponse");
+      }
       const items: R[] = [];
       for (const op of operations) items.push(await applyMutator(op, mutator));
       return { operations: items, nextPageToken: nextPageToken || undefined };
@@ -194,7 +184,7 @@ export class LongRunningOperations {
       fetchPage,
       pageToken,
       maxPages,
-      (why) => this.#requests.shapeError("GET", path, why),
+      (why) => this.#rest.answerError("GET", path, 200, `not ${why}`),
     );
   }
 
@@ -227,9 +217,11 @@ export class LongRunningOperations {
     options: CallOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    const path = namePath(name);
-    const policy = this.#requests.policy("get", options.retry);
-    return await applyMutator(await this.#requests.get(path, options, policy), mutator);
+    const policy = this.#policy("get", options.retry);
+    return await applyMutator(
+      await this.#rest.operation("GET", namePath(name), { ...options, policy }),
+      mutator,
+    );
   }
 
   /**
@@ -264,14 +256,8 @@ export class LongRunningOperations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    const path = `${namePath(name)}:cancel`;
-    await this.#requests.call(
-      "POST",
-      path,
-      { body: {} },
-      options,
-      this.#requests.policy("cancel", options.retry),
-    );
+    const policy = this.#policy("cancel", options.retry);
+    await this.#rest.call("POST", `${namePath(name)}:cancel`, { ...options, body: {}, policy });
     return await applyMutator(undefined, mutator);
   }
 
@@ -307,14 +293,8 @@ export class LongRunningOperations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    const path = namePath(name);
-    await this.#requests.call(
-      "DELETE",
-      path,
-      {},
-      options,
-      this.#requests.policy("delete", options.retry),
-    );
+    const policy = this.#policy("delete", options.retry);
+    await this.#rest.call("DELETE", namePath(name), { ...options, policy });
     return await applyMutator(undefined, mutator);
   }
 
@@ -365,7 +345,7 @@ export class LongRunningOperations {
     mutator?: Mutator<WaitResult, R>,
   ): Promise<NoInfer<R>> {
     const path = namePath(name);
-    const policy = this.#requests.policy("wait", options.retry);
+    const policy = this.#policy("wait", options.retry);
     const polling = pollingOf(this.#polling, options.polling);
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       throw new InvalidArgumentError("invalid onProgress: expected a function");

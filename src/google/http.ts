@@ -1,102 +1,123 @@
 /**
  * The one place the google.longrunning client sends requests: JSON over
  * `fetch` (optionally through the caller's `Deno.HttpClient`), headers from
- * the caller, a time limit per attempt, and errors read as
- * `google.rpc.Status`.
+ * the caller, a time limit per attempt, retries under a policy, and errors
+ * read as `google.rpc.Status`.
  *
  * @module
  */
 
 import { timeLimit } from "../core/deadlines.ts";
 import { readTextLimited } from "../core/body.ts";
-import { abortable, anySignal } from "../core/signals.ts";
-import { ConnectionError, ProtocolError } from "../core/errors.ts";
+import { abortable } from "../core/signals.ts";
+import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ResponseTimeoutError } from "../core/errors.ts";
 import { abortError, redirectError, TimeLimitReached } from "../core/request_errors.ts";
-
-import { codeOfHttpStatus, codeOfName, type Status } from "./operation.ts";
+import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../core/defaults.ts";
+import { retrying, type RetryPolicy } from "../core/retry.ts";
+import { duration } from "../core/validate.ts";
+import {
+  codeOfHttpStatus,
+  codeOfName,
+  isOperation,
+  type Operation,
+  type Status,
+} from "./operation.ts";
 import { RpcError } from "./errors.ts";
+import { baseUrlOf } from "./name.ts";
+import type { CallOptions, LongRunningOptions } from "./options.ts";
 
-/** Headers for a request, or a function giving them (e.g. a fresh OAuth token). */
-export type HeadersSource = (
-  context: { signal: AbortSignal },
-) => HeadersInit | Promise<HeadersInit>;
-
-/** How {@linkcode RestClient} reaches the server. */
-export interface RestTarget {
-  /** The checked base URL, without a trailing `/`. */
-  baseUrl: URL;
-  /** Headers sent with every request. */
-  headers?: HeadersInit;
-  /** Called before every attempt; its headers are added to `headers`. */
-  getHeaders?: HeadersSource;
-  /** The `Deno.HttpClient` to send through (the caller keeps and closes it). */
-  client?: Deno.HttpClient;
-  /** Time limit of one attempt, ms. */
-  requestTimeout: number;
-  /** Largest response body accepted, bytes. */
-  maxResponseBytes: number;
-}
-
-/** One request. */
-export interface RestRequest {
+/** One call: its request, and how long and how often it is tried. */
+export interface RestCall extends CallOptions {
   /** Query parameters. */
   query?: URLSearchParams;
   /** JSON body. */
   body?: unknown;
-  /** Aborts the request; it rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /** This attempt's own time limit, ms (instead of `requestTimeout`). */
-  timeout?: number;
+  /** The time limit of each attempt, ms (instead of `requestTimeout`). */
+  attemptTimeout?: number;
+  /** The retry policy in force (the call's `retry` option resolved). */
+  policy: RetryPolicy | false;
 }
 
 /** Sends JSON requests below a base URL and reads JSON answers. */
 export class RestClient {
-  readonly #target: RestTarget;
-  readonly #base: string;
-  readonly #basePath: string;
-  readonly #origin: string;
+  /** The base URL requests go below, without a trailing `/`. */
+  readonly baseUrl: string;
+  readonly #url: URL;
+  readonly #options: LongRunningOptions;
+  readonly #requestTimeout: number;
+  readonly #maxResponseBytes: number;
 
-  constructor(target: RestTarget) {
-    this.#target = target;
-    this.#base = target.baseUrl.href.replace(/\/+$/, "");
-    this.#basePath = target.baseUrl.pathname;
-    this.#origin = target.baseUrl.origin;
-  }
-
-  /** The base URL requests go below. */
-  get baseUrl(): string {
-    return this.#base;
+  /** Checks the options of {@linkcode RestClient.call}; throws `InvalidArgumentError`. */
+  constructor(options: LongRunningOptions) {
+    this.#url = baseUrlOf(options.baseUrl);
+    if (options.getHeaders !== undefined && typeof options.getHeaders !== "function") {
+      throw new InvalidArgumentError("invalid getHeaders: expected a function");
+    }
+    this.#options = { ...options };
+    this.#requestTimeout = duration("requestTimeout", options.requestTimeout) ??
+      DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.baseUrl = this.#url.href.replace(/\/+$/, "");
   }
 
   /**
-   * Sends `method path` and resolves with the decoded JSON answer (`{}` for
-   * an empty one). Throws {@linkcode RpcError} for an HTTP error,
-   * {@linkcode ResponseTimeoutError} when the attempt's limit passes,
+   * Sends `method path` until an attempt succeeds or the call's `policy`
+   * gives up, within its `timeout` and `signal`, and resolves with the
+   * decoded answer.
+   */
+  call(method: string, path: string, call: RestCall): Promise<unknown> {
+    return retrying(({ signal }) => this.#send(method, path, call, signal), call.policy, {
+      signal: call.signal,
+      timeout: call.timeout,
+      timeoutMessage: `${method} ${path}: no answer within ${call.timeout} ms`,
+    });
+  }
+
+  /** {@linkcode RestClient.call} for an answer that must be an `Operation`. */
+  async operation(method: string, path: string, call: RestCall): Promise<Operation> {
+    const answer = await this.call(method, path, call);
+    if (!isOperation(answer)) throw this.answerError(method, path, 200, "not an Operation");
+    return answer;
+  }
+
+  /** The error for an answer to `method path` that is `what` (e.g. "not an Operation"). */
+  answerError(method: string, path: string, status: number, what: string): ProtocolError {
+    const { pathname, origin } = this.#url;
+    return new ProtocolError(
+      `${method} ${pathname}${path}: the answer from ${origin} is ${what}`,
+      { status, method, path: pathname + path, endpoint: origin },
+    );
+  }
+
+  /**
+   * Sends one attempt of `method path` and resolves with the decoded JSON
+   * answer (`{}` for an empty one). Throws {@linkcode RpcError} for an HTTP
+   * error, {@linkcode ResponseTimeoutError} when the attempt's limit passes,
    * {@linkcode ProtocolError} for an answer that is not JSON or too large,
    * {@linkcode ConnectionError} when the server cannot be reached, and the
    * signal's reason when `signal` aborts.
    */
-  async send(method: string, path: string, request: RestRequest = {}): Promise<unknown> {
-    const { signal } = request;
-    signal?.throwIfAborted();
-    const fullPath = this.#basePath + path;
-    const limit = request.timeout ?? this.#target.requestTimeout;
+  async #send(method: string, path: string, call: RestCall, signal: AbortSignal): Promise<unknown> {
+    signal.throwIfAborted();
+    const fullPath = this.#url.pathname + path;
+    const endpoint = this.#url.origin;
+    const limit = call.attemptTimeout ?? this.#requestTimeout;
     const attempt = timeLimit(limit, { reason: () => new TimeLimitReached() });
-    const stopped = anySignal(signal, attempt.signal)!;
-    const query = request.query?.toString();
-    const url = `${this.#base}${path}${query ? `?${query}` : ""}`;
+    const stopped = AbortSignal.any([signal, attempt.signal]);
+    const query = call.query?.toString();
+    const url = `${this.baseUrl}${path}${query ? `?${query}` : ""}`;
     try {
-      const headers = await this.#headers(stopped, request.body !== undefined);
+      const headers = await this.#headers(stopped, call.body !== undefined);
       let response: Response;
       try {
         response = await fetch(url, {
           method,
           headers,
-          client: this.#target.client,
+          client: this.#options.client,
           signal: stopped,
-          body: request.body === undefined ? undefined : JSON.stringify(request.body),
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
           // Never followed: it would send the headers (an API key) and the
           // body to wherever the Location points.
           redirect: "manual",
@@ -109,34 +130,42 @@ export class RestClient {
         await response.body?.cancel();
         throw redirectError(
           response,
-          { method, path: fullPath, endpoint: this.#origin },
+          { method, path: fullPath, endpoint },
           "redirects are not followed (they would carry the request's headers and body)",
         );
       }
-      const text = await readTextLimited(
-        response,
-        this.#target.maxResponseBytes,
-        (size) =>
-          new ProtocolError(
-            `${method} ${fullPath}: the answer from ${this.#origin} is ${size}, over the ` +
-              `${this.#target.maxResponseBytes}-byte limit (raise maxResponseBytes to accept it)`,
-            { status: response.status, method, path: fullPath, endpoint: this.#origin },
-          ),
-      );
+      const max = this.#maxResponseBytes;
+      const text = await readTextLimited(response, max, (size) =>
+        this.answerError(
+          method,
+          path,
+          response.status,
+          `${size}, over the ${max}-byte limit (raise maxResponseBytes to accept it)`,
+        ));
       if (!response.ok) throw rpcError(text, response, method, fullPath);
-      return decodeJson(text, response.status, method, fullPath, this.#origin);
+      if (text.trim() === "") return {};
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw this.answerError(
+          method,
+          path,
+          response.status,
+          `not JSON (HTTP ${response.status}, ${text.length} characters: ` +
+            `${JSON.stringify(text.slice(0, 80))})`,
+        );
+      }
     } catch (error) {
-      throw abortError(stopped, error, { method, path: fullPath, endpoint: this.#origin, limit }) ??
-        error;
+      throw abortError(stopped, error, { method, path: fullPath, endpoint, limit }) ?? error;
     } finally {
       attempt.clear();
     }
   }
 
   async #headers(signal: AbortSignal, json: boolean): Promise<Headers> {
-    const headers = new Headers(this.#target.headers);
-    if (this.#target.getHeaders !== undefined) {
-      const getHeaders = this.#target.getHeaders;
+    const headers = new Headers(this.#options.headers);
+    const getHeaders = this.#options.getHeaders;
+    if (getHeaders !== undefined) {
       // Raced with the signal: a source that never settles must not outlast the call's limit.
       const extra = new Headers(
         await abortable(
@@ -154,39 +183,16 @@ export class RestClient {
 
   /** Explains a failed connection without repeating any header or URL secret. */
   #connectionError(error: unknown, method: string, path: string): ConnectionError {
-    const init = { status: 0, method, path, endpoint: this.#origin, cause: error };
+    const { origin, host } = this.#url;
+    const init = { status: 0, method, path, endpoint: origin, cause: error };
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       return new ConnectionError(
-        `${method} ${path}: Deno may not reach ${this.#origin}: run deno with ` +
-          `--allow-net=${this.#target.baseUrl.host}`,
+        `${method} ${path}: Deno may not reach ${origin}: run deno with --allow-net=${host}`,
         init,
       );
     }
     const detail = error instanceof Error ? error.message : String(error);
-    return new ConnectionError(
-      `${method} ${path}: cannot reach ${this.#origin}: ${detail}`,
-      init,
-    );
-  }
-}
-
-/** Decodes a JSON answer (`{}` when empty). */
-function decodeJson(
-  text: string,
-  status: number,
-  method: string,
-  path: string,
-  endpoint: string,
-): unknown {
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ProtocolError(
-      `${method} ${path}: the answer from ${endpoint} is not JSON (HTTP ${status}, ` +
-        `${text.length} characters: ${JSON.stringify(text.slice(0, 80))})`,
-      { status, method, path, endpoint },
-    );
+    return new ConnectionError(`${method} ${path}: cannot reach ${origin}: ${detail}`, init);
   }
 }
 
@@ -204,9 +210,8 @@ function rpcError(text: string, response: Response, method: string, path: string
     const code = codeOfName(error.status) ??
       // `code` is the HTTP status in Google's JSON errors; a 0..16 one is an
       // rpc code (grpc-gateway style).
-      (typeof error.code === "number" && Number.isInteger(error.code) && error.code >= 0 &&
-          error.code <= 16
-        ? error.code
+      (Number.isInteger(error.code) && error.code! >= 0 && error.code! <= 16
+        ? error.code!
         : codeOfHttpStatus(status));
     const message = typeof error.message === "string" && error.message !== ""
       ? error.message

@@ -35,6 +35,7 @@
 export * from "./client.ts";
 export type {
   CallOptions,
+  HeadersSource,
   ListOptions,
   LongRunningOptions,
   MethodName,
@@ -42,7 +43,6 @@ export type {
   WaitResult,
 } from "./options.ts";
 export * from "./errors.ts";
-export type { HeadersSource } from "./http.ts";
 export { OperationList } from "./list.ts";
 export type { OperationPage } from "./list.ts";
 export { Code, codeName, httpStatusOf } from "./operation.ts";

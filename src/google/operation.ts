@@ -200,38 +200,35 @@ export function httpStatusOf(code: number): number {
 
 /**
  * The rpc code an HTTP status means when the answer carries no
- * `google.rpc.Status` (a proxy's error page, an empty body).
+ * `google.rpc.Status` (a proxy's error page, an empty body); any other
+ * status is INTERNAL from 500 up, else UNKNOWN.
  */
+const CODE_OF_HTTP_STATUS: Readonly<Record<number, number>> = {
+  400: Code.INVALID_ARGUMENT,
+  401: Code.UNAUTHENTICATED,
+  403: Code.PERMISSION_DENIED,
+  404: Code.NOT_FOUND,
+  409: Code.ABORTED,
+  412: Code.FAILED_PRECONDITION,
+  429: Code.RESOURCE_EXHAUSTED,
+  499: Code.CANCELLED,
+  501: Code.UNIMPLEMENTED,
+  503: Code.UNAVAILABLE,
+  504: Code.DEADLINE_EXCEEDED,
+};
+
+/** The rpc code of an HTTP status (see {@linkcode CODE_OF_HTTP_STATUS}). */
 export function codeOfHttpStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return Code.INVALID_ARGUMENT;
-    case 401:
-      return Code.UNAUTHENTICATED;
-    case 403:
-      return Code.PERMISSION_DENIED;
-    case 404:
-      return Code.NOT_FOUND;
-    case 409:
-      return Code.ABORTED;
-    case 412:
-      return Code.FAILED_PRECONDITION;
-    case 429:
-      return Code.RESOURCE_EXHAUSTED;
-    case 499:
-      return Code.CANCELLED;
-    case 501:
-      return Code.UNIMPLEMENTED;
-    case 503:
-      return Code.UNAVAILABLE;
-    case 504:
-      return Code.DEADLINE_EXCEEDED;
-    default:
-      return status >= 500 ? Code.INTERNAL : Code.UNKNOWN;
-  }
+  return CODE_OF_HTTP_STATUS[status] ?? (status >= 500 ? Code.INTERNAL : Code.UNKNOWN);
 }
 
 /** The rpc code of a `status` name such as `"NOT_FOUND"`, if it is one. */
 export function codeOfName(name: unknown): number | undefined {
   return typeof name === "string" && Object.hasOwn(Code, name) ? Code[name as CodeName] : undefined;
+}
+
+/** Whether `value` has the shape of an `Operation` (an object with a string `name`). */
+export function isOperation(value: unknown): value is Operation {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    typeof (value as { name?: unknown }).name === "string";
 }

@@ -1,20 +1,30 @@
 /**
  * The options of {@linkcode connectLongRunning} and of each call of
- * {@linkcode LongRunningOperations}, what `wait` resolves with, and the
- * checks of the polling pauses.
+ * {@linkcode LongRunningOperations}, what `wait` resolves with, and their
+ * checks: polling pauses, listing fields, retry policies.
  *
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
-import { describeValue, duration } from "../core/validate.ts";
+import { invalidArgument } from "../core/validate.ts";
 import type { Backoff } from "../core/poll.ts";
-import type { RetryOption } from "../core/retry.ts";
-import type { HeadersSource } from "./http.ts";
+import {
+  checkBackoff,
+  DEFAULT_RETRY,
+  resolveRetry,
+  type RetryOption,
+  type RetryPolicy,
+} from "../core/retry.ts";
+import { isTransient } from "./errors.ts";
 import type { Any, Operation } from "./operation.ts";
 import { DEFAULT_MAX_PAGES } from "./list.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { connectLongRunning, LongRunningOperations } from "./client.ts";
+
+/** Headers for a request, or a function giving them (e.g. a fresh OAuth token). */
+export type HeadersSource = (
+  context: { signal: AbortSignal },
+) => HeadersInit | Promise<HeadersInit>;
 
 /** Options of {@linkcode connectLongRunning}. */
 export interface LongRunningOptions {
@@ -181,21 +191,10 @@ export const DEFAULT_POLLING: Backoff = {
 export function pollingOf(base: Backoff, override: Partial<Backoff> | undefined): Backoff {
   if (override === undefined) return base;
   if (override === null || typeof override !== "object") {
-    throw new InvalidArgumentError(
-      `invalid polling ${describeValue(override)}: expected an object`,
-    );
+    throw invalidArgument("polling", override, "an object");
   }
   const merged = { ...base, ...override };
-  duration("polling.initial", merged.initial);
-  duration("polling.max", merged.max);
-  if (
-    typeof merged.multiplier !== "number" || !(merged.multiplier >= 1) ||
-    !Number.isFinite(merged.multiplier)
-  ) {
-    throw new InvalidArgumentError(
-      `invalid polling.multiplier ${describeValue(merged.multiplier)}: expected a number >= 1`,
-    );
-  }
+  checkBackoff("polling", merged);
   return merged;
 }
 
@@ -205,25 +204,47 @@ export function listOptionsOf(
 ): { filter?: string; pageSize?: number; pageToken?: string; maxPages: number } {
   const { filter, pageSize, pageToken, maxPages = DEFAULT_MAX_PAGES } = options;
   if (!Number.isInteger(maxPages) || maxPages < 1) {
-    throw new InvalidArgumentError(
-      `invalid maxPages ${describeValue(maxPages)}: expected an integer >= 1`,
-    );
+    throw invalidArgument("maxPages", maxPages, "an integer >= 1");
   }
   if (filter !== undefined && typeof filter !== "string") {
-    throw new InvalidArgumentError(`invalid filter ${describeValue(filter)}: expected a string`);
+    throw invalidArgument("filter", filter, "a string");
   }
   if (
     pageSize !== undefined &&
     (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 2 ** 31 - 1)
   ) {
-    throw new InvalidArgumentError(
-      `invalid pageSize ${describeValue(pageSize)}: expected an integer >= 1`,
-    );
+    throw invalidArgument("pageSize", pageSize, "an integer >= 1");
   }
   if (pageToken !== undefined && typeof pageToken !== "string") {
-    throw new InvalidArgumentError(
-      `invalid pageToken ${describeValue(pageToken)}: expected a string`,
-    );
+    throw invalidArgument("pageToken", pageToken, "a string");
   }
   return { filter, pageSize, pageToken, maxPages };
+}
+
+const METHODS: readonly MethodName[] = ["list", "get", "cancel", "delete", "wait"];
+
+/** api_core's retry policy: the defaults, on transient errors. */
+const BASE_POLICY: RetryPolicy = { ...DEFAULT_RETRY, predicate: isTransient };
+
+/**
+ * Checks the client's `retry` and `methodRetry` options before anything is
+ * sent; returns what gives the policy in force for a call of `method` with
+ * its own `retry` option (checked when the call is made).
+ */
+export function retryPolicies(
+  retry: RetryOption | undefined,
+  given: Partial<Record<MethodName, RetryOption>> | undefined,
+): (method: MethodName, option: RetryOption | undefined) => RetryPolicy | false {
+  resolveRetry(BASE_POLICY, retry);
+  if (given !== undefined && given !== null && typeof given !== "object") {
+    throw invalidArgument("methodRetry", given, "{ list?, get?, cancel?, delete?, wait? }");
+  }
+  const methodRetry = { ...given };
+  for (const [method, option] of Object.entries(methodRetry)) {
+    if (!METHODS.includes(method as MethodName)) {
+      throw invalidArgument("methodRetry key", method, `one of ${METHODS.join(", ")}`);
+    }
+    resolveRetry(BASE_POLICY, retry, option);
+  }
+  return (method, option) => resolveRetry(BASE_POLICY, retry, methodRetry[method], option);
 }

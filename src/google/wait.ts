@@ -8,12 +8,14 @@
  */
 
 import { OperationCancelledError } from "../core/errors.ts";
+import { DEFAULT_LONG_POLL_SLICE_MS } from "../core/defaults.ts";
 import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
 import type { RetryPolicy } from "../core/retry.ts";
+import { duration } from "../core/validate.ts";
 import { LongRunningFailedError, RpcError } from "./errors.ts";
+import type { RestClient } from "./http.ts";
 import { Code, type Operation } from "./operation.ts";
-import type { WaitOptions, WaitResult } from "./options.ts";
-import { isOperation, type LongRunningRequests } from "./requests.ts";
+import type { LongRunningOptions, WaitOptions, WaitResult } from "./options.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { LongRunningOperations } from "./client.ts";
 
@@ -24,25 +26,22 @@ const LONG_POLL_MS = 500;
 
 /** Waits for the operations of one client, remembering whether its server has `:wait`. */
 export class OperationWaiter {
-  readonly #requests: LongRunningRequests;
+  readonly #rest: RestClient;
+  /** `true`: always `:wait`; `false`: never; unset: try it. */
   readonly #waitMethod: boolean | undefined;
+  /** Longest server-side wait asked for in one `:wait` call, ms. */
   readonly #waitSliceMs: number;
   /** Whether the server answered `:wait` (learnt on first use). */
   #waitSupported: boolean | undefined;
 
-  /**
-   * @param requests The client's requests.
-   * @param waitMethod `true`: always `:wait`; `false`: never; unset: try it.
-   * @param waitSliceMs Longest server-side wait asked for in one `:wait` call, ms.
-   */
-  constructor(
-    requests: LongRunningRequests,
-    waitMethod: boolean | undefined,
-    waitSliceMs: number,
-  ) {
-    this.#requests = requests;
-    this.#waitMethod = waitMethod;
-    this.#waitSliceMs = waitSliceMs;
+  /** Checks the client's `waitSliceMs`. */
+  constructor(rest: RestClient, options: LongRunningOptions) {
+    this.#rest = rest;
+    this.#waitMethod = options.waitMethod;
+    this.#waitSliceMs = Math.max(
+      1_000,
+      duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS,
+    );
   }
 
   /**
@@ -56,40 +55,31 @@ export class OperationWaiter {
     policy: RetryPolicy | false,
     polling: Backoff,
   ): Promise<WaitResult> {
-    const requests = this.#requests;
+    const rest = this.#rest;
     const operation = await pollUntilDone(async ({ remaining, signal }) => {
       const started = performance.now();
-      const step = { signal };
+      const step = { signal, policy };
       let op: Operation;
       let longPoll = false;
       if (this.#waitMethod !== false && this.#waitSupported !== false) {
         const slice = Math.min(remaining ?? Infinity, this.#waitSliceMs);
         const seconds = Math.max(1, Math.ceil(slice / 1000));
         try {
-          const answer = await requests.call(
-            "POST",
-            `${path}:wait`,
-            {
-              body: { timeout: `${seconds}s` },
-              timeout: seconds * 1000 + WAIT_GRACE_MS,
-            },
-            step,
-            policy,
-          );
-          if (!isOperation(answer)) {
-            throw requests.shapeError("POST", `${path}:wait`, "an Operation");
-          }
-          op = answer;
+          op = await rest.operation("POST", `${path}:wait`, {
+            ...step,
+            body: { timeout: `${seconds}s` },
+            attemptTimeout: seconds * 1000 + WAIT_GRACE_MS,
+          });
           this.#waitSupported = true;
           longPoll = true;
         } catch (error) {
           if (this.#waitMethod === true || !lacksMethod(error)) throw error;
           // A 404 may mean "no such method" or "no such operation": GET tells.
-          op = await requests.get(path, step, policy);
+          op = await rest.operation("GET", path, step);
           this.#waitSupported = false;
         }
       } else {
-        op = await requests.get(path, step, policy);
+        op = await rest.operation("GET", path, step);
       }
       options.onProgress?.(op);
       if (op.done === true) return { done: true, value: op };
