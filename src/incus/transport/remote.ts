@@ -12,6 +12,7 @@
  * @module
  */
 
+import { readTextLimited } from "../../core/body.ts";
 import { ConnectionError } from "../../core/errors.ts";
 import type { ConnectionTarget } from "./target.ts";
 
@@ -120,20 +121,13 @@ async function readSmallFile(path: string, limit: number): Promise<string | unde
     if (error instanceof Deno.errors.PermissionDenied) throw fail("permission denied");
     throw error;
   }
-  try {
-    // The file may have grown or been swapped since the stat: read at most limit + 1 bytes.
-    const buffer = new Uint8Array(limit + 1);
-    let length = 0;
-    while (length < buffer.length) {
-      const read = await file.read(buffer.subarray(length));
-      if (read === null) break;
-      length += read;
-    }
-    if (length > limit) throw fail(`over the ${limit}-byte limit`);
-    return new TextDecoder().decode(buffer.subarray(0, length));
-  } finally {
-    file.close();
-  }
+  // Capped again: the file may have grown or been swapped since the stat. Its
+  // stream closes it, read to the end or cancelled.
+  return await readTextLimited(
+    new Response(file.readable),
+    limit,
+    () => fail(`over the ${limit}-byte limit`),
+  );
 }
 
 /** `value` when it is a string (YAML's failsafe schema makes every scalar one). */
@@ -230,13 +224,7 @@ export async function resolveRemote(
 ): Promise<ResolvedRemote> {
   config ??= await loadConfig();
   const remoteName = name ?? config.defaultRemote;
-  const fail = (why: string) =>
-    new ConnectionError(`remote "${remoteName}": ${why}`, {
-      status: 0,
-      method: "CONNECT",
-      path: "",
-      endpoint: remoteName,
-    });
+  const fail = (why: string) => configError(`remote "${remoteName}": ${why}`, remoteName);
   const remote = Object.hasOwn(config.remotes, remoteName) ? config.remotes[remoteName] : undefined;
   if (remote === undefined) {
     const known = Object.keys(config.remotes).join(", ");
@@ -248,26 +236,20 @@ export async function resolveRemote(
   if (remote.protocol === "simplestreams") {
     throw fail("is a simplestreams image server, which has no operations API");
   }
+  // An OIDC remote: bearer tokens instead of a client certificate, as the incus CLI does.
+  const oidc = remote.authType === "oidc" ? { oidcConfigDir: config.dir } : {};
   if (remote.addr.startsWith("unix:")) {
-    const path = remote.addr.replace(/^unix:\/\//, "");
-    const socket = path === "" ? undefined : path;
-    const resolved: ResolvedRemote = { name: remoteName, socket, project: remote.project };
-    if (remote.authType === "oidc") resolved.oidcConfigDir = config.dir;
-    return resolved;
+    const socket = remote.addr.replace(/^unix:\/\//, "") || undefined;
+    return { name: remoteName, socket, project: remote.project, ...oidc };
   }
   if (!remote.addr.startsWith("https://")) {
     throw fail(`unsupported address ${JSON.stringify(remote.addr)} (expected unix:// or https://)`);
   }
   const pem = (file: string) => readSmallFile(`${config.dir}/${file}`, MAX_PEM_BYTES);
+  const url = remote.addr;
   if (remote.authType === "oidc") {
-    // Bearer tokens instead of a client certificate, as the incus CLI does.
-    return {
-      name: remoteName,
-      url: remote.addr,
-      serverCert: await pem(`servercerts/${remoteName}.crt`),
-      project: remote.project,
-      oidcConfigDir: config.dir,
-    };
+    const serverCert = await pem(`servercerts/${remoteName}.crt`);
+    return { name: remoteName, url, serverCert, project: remote.project, ...oidc };
   }
   const cert = await pem(`clientcerts/${remoteName}.crt`) ?? await pem("client.crt");
   const key = await pem(`clientcerts/${remoteName}.key`) ?? await pem("client.key");
@@ -277,12 +259,6 @@ export async function resolveRemote(
         `(or clientcerts/${remoteName}.crt/.key); "incus remote add" creates them`,
     );
   }
-  return {
-    name: remoteName,
-    url: remote.addr,
-    cert,
-    key,
-    serverCert: await pem(`servercerts/${remoteName}.crt`),
-    project: remote.project,
-  };
+  const serverCert = await pem(`servercerts/${remoteName}.crt`);
+  return { name: remoteName, url, cert, key, serverCert, project: remote.project };
 }
