@@ -159,16 +159,8 @@ export class ConnectionError extends IncusOpsError {
  * ```
  */
 export class ProtocolError extends ConnectionError {
-  /**
-   * Creates the error.
-   *
-   * @param message What was wrong with the answer.
-   * @param init The request, and `endpoint`: the socket path or URL.
-   */
-  constructor(message: string, init: ErrorInit & { endpoint: string }) {
-    super(message, init);
-    this.name = "ProtocolError";
-  }
+  /** `"ProtocolError"`. */
+  override name = "ProtocolError";
 }
 
 /**
@@ -184,16 +176,8 @@ export class ProtocolError extends ConnectionError {
  * ```
  */
 export class ResponseTimeoutError extends ConnectionError {
-  /**
-   * Creates the error.
-   *
-   * @param message What timed out, and the fix.
-   * @param init The request, and `endpoint`: the socket path or URL.
-   */
-  constructor(message: string, init: ErrorInit & { endpoint: string }) {
-    super(message, init);
-    this.name = "ResponseTimeoutError";
-  }
+  /** `"ResponseTimeoutError"`. */
+  override name = "ResponseTimeoutError";
 }
 
 /** What an error about one operation is made from. */
