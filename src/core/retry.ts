@@ -21,7 +21,13 @@
 
 import { InvalidArgumentError } from "./errors.ts";
 import { invalidArgument } from "./validate.ts";
-import { backoffDelay, pollUntilDone, type StepContext, type StepResult } from "./poll.ts";
+import {
+  backoffDelay,
+  type PollOptions,
+  pollUntilDone,
+  type StepContext,
+  type StepResult,
+} from "./poll.ts";
 
 /**
  * When and how often a failed call is tried again. Both clients start from
@@ -136,18 +142,11 @@ export const DEFAULT_RETRY: Readonly<Omit<RetryPolicy, "predicate">> = Object.fr
   jitter: true,
 });
 
-/** Options of {@linkcode retrying}. */
-export interface RetryingOptions {
-  /** Aborts the call and its pauses; it rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /**
-   * Limit for the whole call (every attempt and pause), ms; then it
-   * rejects with a `DOMException` named `TimeoutError`.
-   */
-  timeout?: number;
-  /** Message of that `TimeoutError`. */
-  timeoutMessage?: string;
-}
+/**
+ * Options of {@linkcode retrying}: the caller's `signal`, and a `timeout`
+ * (with its `timeoutMessage`) for the whole call, every attempt and pause.
+ */
+export type RetryingOptions = Pick<PollOptions, "signal" | "timeout" | "timeoutMessage">;
 
 /**
  * Builds the policy in force from `base` and the overrides in order (client
@@ -275,12 +274,7 @@ export function retrying<T>(
       policy.onRetry?.({ error, attempt, delay });
       return { done: false };
     }
-  }, {
-    backoff,
-    signal: options.signal,
-    timeout: options.timeout,
-    timeoutMessage: options.timeoutMessage,
-  });
+  }, { ...options, backoff });
 }
 
 /**
