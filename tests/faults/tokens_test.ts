@@ -76,7 +76,7 @@ async function oidcSetup(
   };
 }
 
-Deno.test("tokens: a getToken that never settles loses to requestTimeout, a wait's timeout and close()", async () => {
+Deno.test("8.73 tokens: a getToken that never settles loses to requestTimeout, a wait's timeout and close()", async () => {
   await using daemon = await FakeDaemon.start();
   const op = daemon.createOperation();
   const client = connect({
@@ -94,7 +94,7 @@ Deno.test("tokens: a getToken that never settles loses to requestTimeout, a wait
   assertInstanceOf(await within(HANG_MS, pending), ConnectionError);
 });
 
-Deno.test("tokens: a silent OIDC issuer: events() and close() settle (the websocket's token fetch has a deadline)", async () => {
+Deno.test("8.74 tokens: a silent OIDC issuer: events() and close() settle (the websocket's token fetch has a deadline)", async () => {
   await using issuer = await startIssuer({ hostile: (request) => silent(request) });
   await using t = await oidcSetup(issuer, {}, { refreshTimeout: 300 }, { requestTimeout: 200 });
   // An HTTP call learns the issuer (a websocket's refusal names none), and times out.
@@ -106,7 +106,7 @@ Deno.test("tokens: a silent OIDC issuer: events() and close() settle (the websoc
   assertInstanceOf(await within(HANG_MS, again), IncusOpsError);
 });
 
-Deno.test("tokens: 50 concurrent calls that find the token expired share one refresh (an issuer that rotates)", async () => {
+Deno.test("8.75 tokens: 50 concurrent calls that find the token expired share one refresh (an issuer that rotates)", async () => {
   await using issuer = await startIssuer();
   issuer.addRefreshToken("refresh-1", { accessToken: "access-2" });
   let now = Date.now();
@@ -121,7 +121,7 @@ Deno.test("tokens: 50 concurrent calls that find the token expired share one ref
   assertEquals(issuer.refreshes.length, 2);
 });
 
-Deno.test("tokens: one caller's abort does not fail the others sharing a forced refresh", async () => {
+Deno.test("8.76 tokens: one caller's abort does not fail the others sharing a forced refresh", async () => {
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => release = resolve);
   let asked = 0;
@@ -152,7 +152,7 @@ Deno.test("tokens: one caller's abort does not fail the others sharing a forced 
   assertEquals(issuer.refreshes, ["refresh-1"]);
 });
 
-Deno.test("tokens: the token file is read again before refreshing (another process refreshed)", async () => {
+Deno.test("8.77 tokens: the token file is read again before refreshing (another process refreshed)", async () => {
   await using issuer = await startIssuer();
   await using t = await oidcSetup(issuer, {});
   t.daemon.bearerToken = "access-1";
@@ -167,7 +167,7 @@ Deno.test("tokens: the token file is read again before refreshing (another proce
   assertEquals(issuer.refreshes, []);
 });
 
-Deno.test("tokens: the write-back goes through a symbolic link; absurd expiries are clamped", async () => {
+Deno.test("8.78 tokens: the write-back goes through a symbolic link; absurd expiries are clamped", async () => {
   await using issuer = await startIssuer();
   issuer.addRefreshToken("refresh-1", { accessToken: "access-2" });
   await using t = await oidcSetup(issuer, {});
@@ -197,7 +197,7 @@ const daemonDir = `${unwritable}/daemon`;
 
 Deno.test({
   name:
-    "tokens: a failed write-back keeps the refreshed tokens for the process and names --allow-write",
+    "8.79 tokens: a failed write-back keeps the refreshed tokens for the process and names --allow-write",
   permissions: { read: true, env: true, net: true, write: [daemonDir] },
   async fn() {
     await using issuer = await startIssuer();
@@ -246,7 +246,7 @@ async function refreshAt(
   }
 }
 
-Deno.test("tokens: the refresh token goes to no cleartext, self-contradicting or redirecting issuer", async () => {
+Deno.test("8.80 tokens: the refresh token goes to no cleartext, self-contradicting or redirecting issuer", async () => {
   // Plain http on an address that is not loopback.
   const cleartext = await refreshAt(undefined, { hostname: "0.0.0.0" });
   assert(cleartext.error.message.includes("not https"), cleartext.error.message);
@@ -283,7 +283,7 @@ Deno.test("tokens: the refresh token goes to no cleartext, self-contradicting or
   assertEquals(received, []);
 });
 
-Deno.test("tokens: every read from the issuer is bounded in bytes and time (huge, endless, silent)", async () => {
+Deno.test("8.81 tokens: every read from the issuer is bounded in bytes and time (huge, endless, silent)", async () => {
   const discovery = "/.well-known/openid-configuration";
   const cases: [string, IssuerOptions["hostile"], string][] = [
     [
@@ -319,7 +319,7 @@ Deno.test("tokens: every read from the issuer is bounded in bytes and time (huge
   }
 });
 
-Deno.test("tokens: a daemon echoing the bearer token in any error never puts it into an error", async () => {
+Deno.test("8.82 tokens: a daemon echoing the bearer token in any error never puts it into an error", async () => {
   const token = `eyJ${"x".repeat(200)}.secret-part-${crypto.randomUUID()}`;
   const answers = [
     (auth: string) =>
@@ -353,7 +353,7 @@ Deno.test("tokens: a daemon echoing the bearer token in any error never puts it 
   }
 });
 
-Deno.test("tokens: the failover probe follows no redirect (to cleartext), so no member reached that way gets the token", async () => {
+Deno.test("8.83 tokens: the failover probe follows no redirect (to cleartext), so no member reached that way gets the token", async () => {
   const dir = await Deno.makeTempDir({ prefix: "incusops-tokens-" });
   try {
     const certs = await certificates(dir);

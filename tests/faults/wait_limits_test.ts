@@ -14,7 +14,7 @@ import { misbehaving, readHead } from "./_misbehaving.ts";
 const ID = "9a8b7c6d-1234-4abc-9def-0123456789ab";
 
 for (const events of [true, false]) {
-  Deno.test(`wait (events ${events}) on a silent daemon: a 1 s timeout ends at 1 s, last read included`, async () => {
+  Deno.test(`8.60 wait (events ${events}) on a silent daemon: a 1 s timeout ends at 1 s, last read included`, async () => {
     await using server = misbehaving(async (conn) => {
       // Never answers: reads until the client goes away.
       while (await readHead(conn));
@@ -34,7 +34,7 @@ const error = (code: number, message: string) =>
 const sync = (metadata: unknown) =>
   Response.json({ type: "sync", status: "Success", status_code: 200, metadata });
 
-Deno.test("wait on a cluster member that is down: the timeout names it and its silence", async () => {
+Deno.test("8.61 wait on a cluster member that is down: the timeout names it and its silence", async () => {
   await using daemon = await FakeDaemon.start();
   const op = daemon.createOperation();
   // m2, which runs the operation, is down: what Incus 6.0.4 answers then.

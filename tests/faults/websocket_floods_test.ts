@@ -20,7 +20,7 @@ import { floodingDaemon, serverFrame } from "./_websocket_peers.ts";
 
 const MiB = 1024 * 1024;
 
-Deno.test("websocket floods: 1 MiB events past maxQueuedBytes end the stream with a ProtocolError naming it", async () => {
+Deno.test("8.64 websocket floods: 1 MiB events past maxQueuedBytes end the stream with a ProtocolError naming it", async () => {
   await using daemon = floodingDaemon("big-events", 16);
   await using client = connect({ socket: daemon.path, events: false });
   await using stream = client.events({ maxQueuedBytes: 4 * MiB });
@@ -39,7 +39,7 @@ Deno.test("websocket floods: 1 MiB events past maxQueuedBytes end the stream wit
   assertLess(read, 5, "the queue was dropped at the bound");
 });
 
-Deno.test("websocket floods: endless empty continuation frames end the stream with a ProtocolError naming maxResponseBytes", async () => {
+Deno.test("8.65 websocket floods: endless empty continuation frames end the stream with a ProtocolError naming maxResponseBytes", async () => {
   await using daemon = floodingDaemon("empty-continuations", 4); // 131,072 frames
   for (const maxResponseBytes of [undefined, MiB]) {
     await using client = connect({ socket: daemon.path, events: false, maxResponseBytes });
@@ -52,7 +52,7 @@ Deno.test("websocket floods: endless empty continuation frames end the stream wi
   }
 });
 
-Deno.test("websocket floods: a control frame over 125 bytes is a ProtocolError", async () => {
+Deno.test("8.66 websocket floods: a control frame over 125 bytes is a ProtocolError", async () => {
   await using daemon = floodingDaemon(serverFrame(9, new Uint8Array(200)), 1);
   await using client = connect({ socket: daemon.path, events: false });
   await using stream = client.events();
@@ -61,7 +61,7 @@ Deno.test("websocket floods: a control frame over 125 bytes is a ProtocolError",
   assertStringIncludes(error.message, "a control frame over 125 bytes");
 });
 
-Deno.test("websocket floods: a ping flood from a daemon that never reads queues one pong, not one per ping", async () => {
+Deno.test("8.67 websocket floods: a ping flood from a daemon that never reads queues one pong, not one per ping", async () => {
   const blocks = 200; // 102,400 pings of 125 bytes
   await using daemon = floodingDaemon("pings", blocks);
   await using client = connect({ socket: daemon.path, events: false });
@@ -76,7 +76,7 @@ Deno.test("websocket floods: a ping flood from a daemon that never reads queues 
   assertLess(daemon.pongs, blocks * 512 / 10, `${daemon.pongs} pongs`);
 });
 
-Deno.test("websocket floods: an abort stops the reading of an endless message, memory flat (no byte bound set)", async () => {
+Deno.test("8.68 websocket floods: an abort stops the reading of an endless message, memory flat (no byte bound set)", async () => {
   await using daemon = floodingDaemon("empty-continuations");
   await using client = connect({ socket: daemon.path, events: false, maxResponseBytes: Infinity });
   const controller = new AbortController();
