@@ -61,7 +61,7 @@ Deno.test("hostile list: a null, a string or a non-operation in a status group i
   assertEquals(await client.operations.list(), []); // a null group is an empty one
 });
 
-Deno.test("hostile list, all-projects fallback (LXD 5.0): a constructor group is a group; a string group is a ProtocolError", async () => {
+Deno.test("hostile list, all-projects fallback (LXD 5.0): a constructor group is a group; a string group or an odd project list is a ProtocolError", async () => {
   await using t = await fake({ flavor: "lxd" });
   const { daemon, client } = t;
   const op = daemon.createOperation({ description: "kept" });
@@ -81,6 +81,16 @@ Deno.test("hostile list, all-projects fallback (LXD 5.0): a constructor group is
     ProtocolError,
   );
   assertStringIncludes(error.message, "string at metadata.running, not a list");
+  for (const projects of ["abc", { a: 1 }, ["/1.0/projects/%zz"], [null], [7]]) {
+    daemon.interceptor = (_request, url) =>
+      url.pathname === "/1.0/projects" ? envelope(projects) : undefined;
+    const bad = await assertRejects(
+      () => client.operations.list({ allProjects: true }),
+      ProtocolError,
+      "GET /1.0/projects: not a list of project URLs",
+    );
+    assertEquals(bad.path, "/1.0/projects", JSON.stringify(projects));
+  }
 });
 
 Deno.test("hostile progress: structured progress nested 100,000 deep is shown without recursion; a wait on it succeeds", async () => {

@@ -127,10 +127,15 @@ export class Lister {
 
   /** Lists every project's operations, one request each, merged by status. */
   async #fetchEveryProject(scope: CallScope, recursion: 0 | 1): Promise<StatusGroups> {
-    const projects = await this.#context.requests.get("/1.0/projects", "recursion=0", scope);
-    const names = (projects.metadata as string[] ?? []).map((url) =>
-      decodeURIComponent(idFromUrl(url))
-    );
+    const path = "/1.0/projects";
+    const urls = (await this.#context.requests.get(path, "recursion=0", scope)).metadata ?? [];
+    let names: string[];
+    try {
+      names = (urls as string[]).map((url) => decodeURIComponent(idFromUrl(url)));
+    } catch { // not a list of strings (TypeError) or a bad %-encoding (URIError)
+      const init = { status: 200, method: "GET", path, endpoint: this.#context.transport.endpoint };
+      throw new ProtocolError(`GET ${path}: not a list of project URLs`, init);
+    }
     const lists = await Promise.all(
       names.map((project) => this.fetch({ ...scope, project }, false, recursion)),
     );
