@@ -20,6 +20,7 @@ import type { EventBase, EventFor, EventsOptions, EventType } from "./event_type
 import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { callScope, type ClientScope, scopeQuery } from "./call_scope.ts";
+import { MemberWatch } from "./cluster.ts";
 import type { QueryOptions, StartOperationOptions } from "./client_options.ts";
 import type {
   AnswerOf,
@@ -514,6 +515,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       () => this.#streams.delete(stream),
       options,
       scope.member,
+      (member) => new MemberWatch(this.#requests).known(member, [], options.signal),
     );
     this.#streams.add(stream);
     return stream;

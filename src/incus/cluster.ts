@@ -185,24 +185,30 @@ export class MemberWatch {
   }
 
   /**
+   * The cluster's members (`undefined`: no cluster), once `target` (if
+   * given) names one; else an {@linkcode InvalidArgumentError} naming them.
+   */
+  async known(target?: string, operations: readonly Operation[] = [], signal?: AbortSignal) {
+    const all = await this.clustered(operations, signal) ? await this.members(signal) : undefined;
+    if (target === undefined || all?.some((member) => member.server_name === target)) return all;
+    const names = all?.map((member) => member.server_name).join(", ");
+    throw new InvalidArgumentError(
+      `unknown cluster member ${describeValue(target)} (target): ` +
+        (names === undefined ? "the daemon is not a cluster member" : `the members are ${names}`),
+    );
+  }
+
+  /**
    * The members not heard from: members without an operation in
    * `operations` that do not answer a probe (a few at once; only `target`,
-   * if given). A `target` that names no member (or no cluster) is an
-   * {@linkcode InvalidArgumentError} naming the members.
+   * if given, which must name a member: see {@linkcode MemberWatch.known}).
    */
   async unheard(
     operations: readonly Operation[],
     options: { signal?: AbortSignal; target?: string } = {},
   ): Promise<UnreachableMember[]> {
     const { target, signal } = options;
-    const all = await this.clustered(operations, signal) ? await this.members(signal) : undefined;
-    if (target !== undefined && !all?.some((member) => member.server_name === target)) {
-      const names = all?.map((member) => member.server_name).join(", ");
-      throw new InvalidArgumentError(
-        `unknown cluster member ${describeValue(target)} (target): ` +
-          (names === undefined ? "the daemon is not a cluster member" : `the members are ${names}`),
-      );
-    }
+    const all = await this.known(target, operations, signal);
     const heard = new Set(operations.map((operation) => operation.location));
     const members = (all ?? []).filter((member) =>
       !heard.has(member.server_name) && (target === undefined || member.server_name === target)

@@ -132,6 +132,7 @@ export class EventStream<E extends EventBase = IncusEvent>
    * @param onEnd Called once when the stream ends.
    * @param limits `maxQueued` and `maxQueuedBytes` (see {@linkcode EventsOptions}).
    * @param location Only events of this cluster member.
+   * @param known Checks that `location` names a cluster member (rejects when not).
    */
   constructor(
     transport: Transport,
@@ -140,6 +141,7 @@ export class EventStream<E extends EventBase = IncusEvent>
     onEnd?: () => void,
     limits: Pick<EventsOptions, "maxQueued" | "maxQueuedBytes"> = {},
     location?: string,
+    known?: (location: string) => Promise<unknown>,
   ) {
     const {
       maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
@@ -164,7 +166,8 @@ export class EventStream<E extends EventBase = IncusEvent>
       return;
     }
     signal?.addEventListener("abort", this.#onAbort, { once: true });
-    this.opened = openEventSocket(transport, query, signal).then((socket) => {
+    const open = () => openEventSocket(transport, query, signal);
+    this.opened = (location && known ? known(location).then(open) : open()).then((socket) => {
       if (this.#ended) {
         socket.close();
         return;

@@ -1,7 +1,7 @@
 /**
  * A cluster `target` that names no member (issue 26 §6) is refused with
  * the members' names, in the library (`list`, `listByStatus`,
- * `listByMember`, a client's default `target`) and in `incusops list
+ * `listByMember`, `events`, a client's default `target`) and in `incusops list
  * --target`; on a daemon that is not a cluster member any `target` is. The
  * cluster is the fake answering as a 3-member one; the real cluster's case
  * is in tests/integration/cluster_test.ts.
@@ -42,7 +42,7 @@ function asCluster(daemon: FakeDaemon): void {
   };
 }
 
-Deno.test("cluster target typo: list, listByStatus, listByMember and a client's target reject naming the members", async () => {
+Deno.test("cluster target typo: list, listByStatus, listByMember, events and a client's target reject naming the members", async () => {
   await using t = await fake();
   const { daemon, client } = t;
   asCluster(daemon);
@@ -59,6 +59,14 @@ Deno.test("cluster target typo: list, listByStatus, listByMember and a client's 
   }
   await using typo = connect({ socket: daemon.path, target });
   await assertRejects(() => typo.operations.list(), InvalidArgumentError, MEMBERS);
+  // Events: the stream fails before subscribing (the daemons accept any target there).
+  await assertRejects(() => client.events({ target }).opened, InvalidArgumentError, MEMBERS);
+  const stream = typo.events({ types: ["operation"] });
+  await assertRejects(() => stream.next(), InvalidArgumentError, MEMBERS);
+  assertEquals(daemon.eventStreams, 0);
+  const fine = client.events({ target: "m2" });
+  await fine.opened;
+  await fine.close();
   // A member with no operation is still a member.
   assertEquals(await client.operations.list({ target: "m2" }), []);
   assertEquals((await client.operations.list({ target: "m1" })).length, 1);

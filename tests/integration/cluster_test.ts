@@ -140,7 +140,7 @@ if (CLUSTER !== undefined) {
     assert(out.endsWith("m1,m2,m3 0\n"), out);
   });
 
-  Deno.test("cluster: a target typo is refused naming the members (list, a client's target, incusops list --target)", async () => {
+  Deno.test("cluster: a target typo is refused naming the members (list, events, a client's target, incusops list --target)", async () => {
     const names = 'unknown cluster member "m9" (target): the members are m1, m2, m3';
     await using client = connectToMember(m1);
     await assertRejects(
@@ -150,6 +150,8 @@ if (CLUSTER !== undefined) {
     );
     await using typo = connectToMember(m1, { target: "m9" });
     await assertRejects(() => typo.operations.listByStatus(), InvalidArgumentError, names);
+    // Incus accepts /1.0/events?target=m9 (and then sends nothing): refused before it.
+    await assertRejects(() => client.events({ target: "m9" }).opened, InvalidArgumentError, names);
     const { code, stderr } = await cli(m1.socket, ["list", "--target", "m9"]);
     assertEquals([code, stderr.includes(names)], [ExitCode.Usage, true], stderr);
   });
