@@ -31,8 +31,8 @@ export const USAGE = `incusops: Incus/LXD operations from the command line
 Usage: incusops <command> [options]
 
 Commands:
-  list [--format table|json|yaml|csv] [--status running,...] [--project P] [--all-projects]
-       [--target <member>] [--remote a,b,c | --all-remotes]   LOCATION on a cluster
+  list [<remote>:] [--format table|json|yaml|csv] [--status running,...] [--project P]
+       [--all-projects] [--target <member>] [--remote a,b,c | --all-remotes]  LOCATION on a cluster
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
                                         progress on stderr (a bar on a terminal), then

@@ -25,12 +25,17 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
     stderr: (line: string) => io.stderr(`incusops: ${printable(line)}\n`),
   };
   const scope = { allProjects, target: option(args, "target") };
+  const [given, ...extra] = args.positional; // `list <remote>:`, as `incus operation list`
+  const remote = given === undefined ? option(args, "remote") : /^([^:]+):$/.exec(given)?.[1];
+  if (given !== undefined && (remote === undefined || extra.length || args.options.has("remote"))) {
+    throw new UsageError("list takes one remote, <remote>: or --remote: incusops list [<remote>:]");
+  }
   // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
-  const remotes = await fleetRemotes(option(args, "remote"), args.options.has("all-remotes"));
+  const remotes = await fleetRemotes(remote, args.options.has("all-remotes"));
   if (remotes.length > 1 || args.options.has("all-remotes")) {
     return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
   }
-  await using client = await open(io, option(args, "remote"), option(args, "project"));
+  await using client = await open(io, remote, option(args, "project"));
   return await listOne(client, scope, printing);
 }
 

@@ -1,16 +1,26 @@
 /**
  * A new user's slips on the command line (issue 26 §6) get one clear
- * error: an unknown option is named once, a bad id says what an id looks
- * like; `ExitCode` documents each code's number.
+ * error: `list <remote>:` lists that remote (or fails naming it), extra
+ * arguments are usage errors, an unknown option is named once, a bad id
+ * says what an id looks like; `ExitCode` documents each code's number.
  */
 
-import { assertEquals } from "@std/assert";
+import { assertEquals, assertStringIncludes } from "@std/assert";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { cli, MAIN, MAP } from "../_cli.ts";
+import { cli, MAIN, MAP, spawnCli } from "../_cli.ts";
 
-Deno.test("cli slips: an unknown option named once, a bad id said plainly", async () => {
+Deno.test("cli slips: extra arguments to list, a remote twice, an unknown option, a bad id", async () => {
   await using daemon = await FakeDaemon.start();
+  for (
+    const args of [["whatever"], ["whatever", "extra"], ["a:", "b:"], ["a:", "--remote", "b"], [
+      ":",
+    ]]
+  ) {
+    const { code, stderr } = await cli(daemon.path, ["list", ...args]);
+    assertEquals(code, ExitCode.Usage, args.join(" "));
+    assertStringIncludes(stderr, "incusops list [<remote>:]");
+  }
   const option = await cli(daemon.path, ["list", "--formt", "json"]);
   assertEquals(option.stderr, "incusops: unknown option --formt (see incusops --help)\n");
   const id = await cli(daemon.path, ["show", "not-an-id"]);
@@ -20,6 +30,33 @@ Deno.test("cli slips: an unknown option named once, a bad id said plainly", asyn
     'incusops: invalid operation id "not-an-id": expected a UUID such as ' +
       '"9a8b7c6d-1234-4abc-9def-0123456789ab" (see incusops --help)\n',
   );
+});
+
+Deno.test("cli list <remote>: lists that remote of config.yml, or fails naming it", async () => {
+  await using local = await FakeDaemon.start();
+  await using other = await FakeDaemon.start();
+  const mine = local.createOperation({ description: "on local" });
+  const theirs = other.createOperation({ description: "on other" });
+  const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.yml`,
+      `default-remote: mine\nremotes:\n  mine:\n    addr: unix://${local.path}\n` +
+        `  other:\n    addr: unix://${other.path}\n`,
+    );
+    const env = { INCUS_CONF: dir, HOME: dir };
+    const incusops = (...args: string[]) => spawnCli(args, { env });
+    const listed = await incusops("list", "other:", "--format", "json");
+    assertEquals(listed.code, 0, listed.stderr);
+    assertEquals(JSON.parse(listed.stdout).map((op: { id: string }) => op.id), [theirs.id]);
+    const byDefault = await incusops("list", "--format", "json");
+    assertEquals(JSON.parse(byDefault.stdout).map((op: { id: string }) => op.id), [mine.id]);
+    const unknown = await incusops("list", "lxd:");
+    assertEquals(unknown.code, ExitCode.Connection);
+    assertStringIncludes(unknown.stderr, 'remote "lxd": not in');
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("ExitCode: the docs show each field's number (a literal type), not `number`", async () => {

@@ -130,6 +130,14 @@ for (const daemon of DAEMONS) {
         csv.stdout,
         new RegExp(`^${running.id},default,TASK,Executing command,RUNNING,NO,`, "m"),
       );
+      // "real:" as `incus operation list real:` (the default remote, local, is missing).
+      const byName = await conf("list", "real:", "--format", "csv");
+      assertEquals(byName.code, 0, byName.stderr);
+      assertStringIncludes(byName.stdout, `${running.id},TASK,Executing command,RUNNING,`);
+      const unknown = await conf("list", "nope:");
+      assertEquals(unknown.code, 4);
+      assertStringIncludes(unknown.stderr, 'remote "nope"');
+      assertEquals((await conf("list", "real:", "extra")).code, 2);
       // The daemon echoes the action it refuses: escape bytes print escaped.
       const hostile = JSON.stringify({ action: "\x1b]0;pwned\x07\x1b[2J" });
       const echoed = await conf(
