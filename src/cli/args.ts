@@ -30,7 +30,7 @@ export class UsageError extends Error {
 }
 
 /** Options that take a value. */
-const VALUES = "format status project remote target timeout request data".split(" ");
+const VALUES = "format status project remote remote-timeout target timeout request data".split(" ");
 
 /** Options that take no value. */
 const FLAGS = "all-projects all-remotes wait show-secrets help no-progress quiet version".split(

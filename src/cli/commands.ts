@@ -32,7 +32,8 @@ Usage: incusops <command> [options]
 
 Commands:
   list [<remote>:] [--format table|json|yaml|csv] [--status running,...] [--project P]
-       [--all-projects] [--target <member>] [--remote a,b,c | --all-remotes]  LOCATION on a cluster
+       [--all-projects] [--target <member>]   LOCATION on a cluster
+       [--remote a,b,c | --all-remotes] [--remote-timeout 30s]   REMOTE; a time limit each
   show <id> [--format yaml|json]
   wait <id>... [--timeout 30s] [--format table|json|yaml] [--quiet]
                                         progress on stderr (a bar on a terminal), then

@@ -88,7 +88,7 @@ export async function fleetRemotes(remote: string | undefined, all: boolean): Pr
  */
 export async function listMany(
   remotes: string[],
-  options: { allProjects: boolean; target?: string; project?: string },
+  options: { allProjects: boolean; target?: string; project?: string; timeout?: number },
   printing: ListPrinting,
 ): Promise<number> {
   const targets: FleetTarget[] = remotes.map((name) => name);

@@ -6,7 +6,7 @@
  */
 
 import { fleetRemotes, listMany, listOne } from "./fleet.ts";
-import { type ParsedArgs, UsageError } from "./args.ts";
+import { type ParsedArgs, parseDuration, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
 import { forDisplay, printable, toJson, toYaml } from "./format.ts";
@@ -32,10 +32,14 @@ export async function list(args: ParsedArgs, io: CliIo): Promise<number> {
   }
   // Clusters (LOCATION, --target, partial lists) and fleets: ./fleet.ts.
   const remotes = await fleetRemotes(remote, args.options.has("all-remotes"));
+  const project = option(args, "project");
+  const limit = option(args, "remote-timeout"); // each remote's (listFleet's timeout)
+  const timeout = limit === undefined ? undefined : parseDuration(limit);
   if (remotes.length > 1 || args.options.has("all-remotes")) {
-    return await listMany(remotes, { ...scope, project: option(args, "project") }, printing);
+    return await listMany(remotes, { ...scope, project, timeout }, printing);
   }
-  await using client = await open(io, remote, option(args, "project"));
+  if (limit) throw new UsageError("--remote-timeout is for --remote a,b,c or --all-remotes");
+  await using client = await open(io, remote, project);
   return await listOne(client, scope, printing);
 }
 

@@ -2,13 +2,15 @@
  * A new user's slips on the command line (issue 26 §6) get one clear
  * error: `list <remote>:` lists that remote (or fails naming it), extra
  * arguments are usage errors, an unknown option is named once, a bad id
- * says what an id looks like; `ExitCode` documents each code's number.
+ * says what an id looks like; `--remote-timeout` bounds each remote of a
+ * fleet list (and only there); `ExitCode` documents each code's number.
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
 import { ExitCode } from "../../src/cli/exit_codes.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { cli, MAIN, MAP, spawnCli } from "../_cli.ts";
+import { misbehaving, readHead } from "../faults/_misbehaving.ts";
 
 Deno.test("cli slips: extra arguments to list, a remote twice, an unknown option, a bad id", async () => {
   await using daemon = await FakeDaemon.start();
@@ -73,4 +75,32 @@ Deno.test("ExitCode: the docs show each field's number (a literal type), not `nu
     properties.map((p: { name: string; tsType: { repr: string } }) => [p.name, p.tsType.repr]),
   );
   assertEquals(shown, Object.fromEntries(Object.entries(ExitCode).map(([k, v]) => [k, `${v}`])));
+});
+
+Deno.test("cli list --remote a,b --remote-timeout 300ms: a stalled remote is named after 300 ms, the other listed", async () => {
+  await using up = await FakeDaemon.start();
+  const op = up.createOperation();
+  await using stalled = misbehaving(async (conn) => {
+    await readHead(conn);
+    await conn.read(new Uint8Array(1)); // until the client gives up and closes
+  });
+  const dir = await Deno.makeTempDir({ prefix: "incusops-conf-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/config.yml`,
+      `remotes:\n  up:\n    addr: unix://${up.path}\n  stalled:\n    addr: unix://${stalled.path}\n`,
+    );
+    const args = ["list", "--remote", "up,stalled", "--remote-timeout", "300ms", "--format", "csv"];
+    const { code, stdout, stderr } = await spawnCli(args, { env: { INCUS_CONF: dir, HOME: dir } });
+    assertEquals(code, ExitCode.Partial, stderr);
+    assertStringIncludes(stdout, `up,${op.id},`);
+    assertStringIncludes(
+      stderr,
+      "stalled: not heard from: remote stalled did not finish within 300 ms",
+    );
+    const single = await cli(up.path, ["list", "--remote-timeout", "1s"]);
+    assertEquals(single.code, ExitCode.Usage);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
