@@ -58,12 +58,8 @@ export const systemClock: Clock = {
 export interface TimeLimit {
   /** The limit, ms. */
   readonly ms: number;
-  /** When it passes, on its clock. */
-  readonly at: number;
   /** Aborts, with the limit's reason, when it passes. */
   readonly signal: AbortSignal;
-  /** Its clock. */
-  readonly clock: Clock;
   /** Milliseconds left (0 once passed). */
   left(): number;
   /** Stops the limit's alarm (the call it bounds ended). */
@@ -123,14 +119,7 @@ export function timeLimit(ms: number, options: TimeLimitOptions = {}): TimeLimit
     () => controller.abort(options.reason?.() ?? new DOMException(message, "TimeoutError")),
     true,
   );
-  return {
-    ms,
-    at,
-    clock,
-    signal: controller.signal,
-    left: () => Math.max(0, at - clock.now()),
-    clear,
-  };
+  return { ms, signal: controller.signal, left: () => Math.max(0, at - clock.now()), clear };
 }
 
 /** One pending time limit, made by {@linkcode Deadlines.add}. */

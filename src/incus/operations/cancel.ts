@@ -8,8 +8,7 @@ import { timeLimit } from "../../core/deadlines.ts";
 import { ConnectionError } from "../../core/errors.ts";
 import { type CallScope, scopeQuery } from "../call_scope.ts";
 import { IncusError, NotCancellableError } from "../errors.ts";
-import type { OperationsContext } from "./context.ts";
-import { COLLECTION, notFound } from "./state.ts";
+import { COLLECTION, notFound, type OperationsContext } from "./context.ts";
 
 /** Longest a cancel sent because a wait gave up may take, ms. */
 const CANCEL_ON_ABORT_LIMIT_MS = 10_000;

@@ -11,8 +11,7 @@
 import { abortable } from "../../core/signals.ts";
 import type { Operation } from "../operation.ts";
 import type { CallScope } from "../call_scope.ts";
-import type { OperationsContext } from "./context.ts";
-import type { StateAndSource } from "./state.ts";
+import type { OperationsContext, StateAndSource } from "./context.ts";
 
 /** Catch-up reads waiting for one list, by operation id. */
 type Batch = Map<string, PromiseWithResolvers<Operation | undefined>[]>;

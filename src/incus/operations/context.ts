@@ -1,8 +1,10 @@
 /**
  * What every job of `client.operations` shares: the transport, the client's
  * retried GETs, its defaults ({@linkcode ClientScope}), cluster watch and
- * waiting knobs, the shared events connections and catch-up batches; and
- * the one read of an operation.
+ * waiting knobs, the shared events connections (one per project) and
+ * catch-up batches; and
+ * the one read of an operation, its not-found error, and where a state was
+ * read ({@linkcode StateAndSource}).
  *
  * @module
  */
@@ -13,13 +15,57 @@ import { scopeQuery } from "../call_scope.ts";
 import { MemberWatch } from "../cluster.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
+import { ConnectionError } from "../../core/errors.ts";
+import { IncusError, OperationNotFoundError } from "../errors.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { CatchUp } from "./catch_up.ts";
-import { EventHubs } from "./event_hub.ts";
+import { OperationEventHub } from "./event_hub.ts";
+import { eventsQuery } from "../events.ts";
 import { Lister } from "./list.ts";
 import type { WaitTuning } from "./options.ts";
-import { COLLECTION, notFound } from "./state.ts";
+
+/** The operations collection. */
+export const COLLECTION = "/1.0/operations";
+
+/**
+ * Where a state was read: the events socket, a list of the collection, a
+ * `GET` of the operation, or its `/wait`.
+ */
+export type Source = "events" | "list" | "get" | "wait";
+
+/** An operation's state, and where it was read. */
+export interface StateAndSource {
+  /** The operation as read. */
+  operation: Operation;
+  /** Where it was read. */
+  source: Source;
+}
+
+/** The request that read a state, as errors report it (`status` 0: a websocket). */
+export function requestOf(
+  id: string,
+  source: Source,
+): { method: string; path: string; status: number } {
+  if (source === "events") return { method: "GET", path: "/1.0/events", status: 0 };
+  const path = source === "list"
+    ? COLLECTION
+    : `${COLLECTION}/${id}${source === "wait" ? "/wait" : ""}`;
+  return { method: "GET", path, status: 200 };
+}
+
+/** Turns a 404 into {@linkcode OperationNotFoundError}; passes others on. */
+export function notFound(id: string, error: unknown): unknown {
+  if (!(error instanceof IncusError) || error.status !== 404 || error instanceof ConnectionError) {
+    return error;
+  }
+  return new OperationNotFoundError(
+    id,
+    `operation ${id} not found: it never existed in this project, or it finished and the ` +
+      "server dropped it (servers keep finished operations about 5 s), or the daemon restarted",
+    error,
+  );
+}
 
 /** The shared state of one client's `client.operations`. */
 export class OperationsContext {
@@ -37,8 +83,8 @@ export class OperationsContext {
   readonly memberGraceMs: number;
   /** The waiting loop's knobs. */
   readonly tuning: WaitTuning;
-  /** The shared events connections, one per project. */
-  readonly hubs: EventHubs;
+  /** The shared events connections, by project, made on first use. */
+  readonly #hubs = new Map<string, OperationEventHub>();
   /** Listing, with all-projects detection and per-project fan-out. */
   readonly lister: Lister;
   /** Batched catch-up reads. */
@@ -58,9 +104,26 @@ export class OperationsContext {
     this.members = new MemberWatch(requests, this.clock);
     this.memberGraceMs = memberGraceMs;
     this.tuning = tuning;
-    this.hubs = new EventHubs(transport, tuning.hub);
     this.lister = new Lister(this);
     this.catchUp = new CatchUp(this);
+  }
+
+  /** The shared events connection of a project (`undefined`: the server's default). */
+  hub(project: string | undefined): OperationEventHub {
+    let hub = this.#hubs.get(project ?? "");
+    if (hub === undefined) {
+      const query = eventsQuery({ types: ["operation"] }, project);
+      hub = new OperationEventHub(this.transport, query, this.tuning.hub);
+      this.#hubs.set(project ?? "", hub);
+    }
+    return hub;
+  }
+
+  /** Closes every events connection; resolves once each is closed. */
+  async closeHubs(): Promise<void> {
+    const hubs = [...this.#hubs.values()];
+    this.#hubs.clear();
+    await Promise.all(hubs.map((hub) => hub.close()));
   }
 
   /** `GET /1.0/operations/<id>`; a 404 is {@linkcode OperationNotFoundError}. */

@@ -1,11 +1,12 @@
 /**
- * The shared `/1.0/events` connections of a client ({@linkcode EventHubs}),
- * one per project ({@linkcode OperationEventHub}), feeding every waiter and
- * watcher of the client: each it opens on the first subscriber, closes
+ * The shared `/1.0/events` connection of a client's project
+ * ({@linkcode OperationEventHub}), feeding every waiter and watcher of the
+ * client: it opens on the first subscriber, closes
  * shortly after the last one leaves, reconnects with backoff when dropped
  * (telling subscribers to catch up, since events were lost), treats a long
  * silence as a dead connection, and reports when events cannot be had so
- * callers fall back to `/wait`.
+ * callers fall back to `/wait`; and what a subscriber is told
+ * ({@linkcode Notice}), queued in its {@linkcode Inbox}.
  *
  * @module
  */
@@ -13,13 +14,12 @@
 import { pause } from "../../core/pause.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import { abortable } from "../../core/signals.ts";
-import { decodeEvent, eventsQuery, openEventSocket } from "../events.ts";
+import { decodeEvent, openEventSocket } from "../events.ts";
 import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
 import type { Transport } from "../transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "../transport/websocket.ts";
-import type { Notice } from "./inbox.ts";
 
 /**
  * Timing of the shared events connection: `connect({ events: { ... } })`
@@ -79,6 +79,52 @@ export interface HubSettings {
    * @default {2_000}
    */
   resyncMs: number;
+}
+
+/**
+ * What a subscriber is told: a new state of its operation; `resync` (the
+ * connection was re-established and events may have been lost: read the
+ * operation again); `lost` (no events any more: fall back to polling).
+ */
+export type Notice =
+  | { kind: "update"; operation: Operation }
+  | { kind: "resync" }
+  | { kind: "lost" };
+
+/**
+ * A subscriber's queue of notices: `take()` resolves with the next one, or
+ * rejects with the signal's reason.
+ */
+export class Inbox {
+  readonly #notices: Notice[] = [];
+  #waiting: ((notice: Notice) => void) | undefined;
+
+  /** Adds a notice (the hub's listener). */
+  readonly push = (notice: Notice): void => {
+    const waiting = this.#waiting;
+    if (waiting !== undefined) {
+      this.#waiting = undefined;
+      waiting(notice);
+    } else this.#notices.push(notice);
+  };
+
+  /** The next notice. */
+  take(signal: AbortSignal): Promise<Notice> {
+    const notice = this.#notices.shift();
+    if (notice !== undefined) return Promise.resolve(notice);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<Notice>((resolve, reject) => {
+      const onAbort = () => {
+        this.#waiting = undefined;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiting = (next) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(next);
+      };
+    });
+  }
 }
 
 const RECONNECT_BACKOFF = { initial: 100, multiplier: 1.3, max: 2_000, jitter: true };
@@ -310,35 +356,5 @@ export class OperationEventHub {
   #stopSweeper(): void {
     clearInterval(this.#sweeper);
     this.#sweeper = undefined;
-  }
-}
-
-/** The shared events connections of one client, one per project, made on first use. */
-export class EventHubs {
-  readonly #transport: Transport;
-  readonly #settings: Partial<HubSettings> | undefined;
-  readonly #hubs = new Map<string, OperationEventHub>();
-
-  constructor(transport: Transport, settings: Partial<HubSettings> | undefined) {
-    this.#transport = transport;
-    this.#settings = settings;
-  }
-
-  /** The connection of a project (`undefined`: the server's default). */
-  get(project: string | undefined): OperationEventHub {
-    const key = project ?? "";
-    let hub = this.#hubs.get(key);
-    if (hub === undefined) {
-      const query = eventsQuery({ types: ["operation"] }, project);
-      this.#hubs.set(key, hub = new OperationEventHub(this.#transport, query, this.#settings));
-    }
-    return hub;
-  }
-
-  /** Closes every connection; resolves once each is closed. */
-  async close(): Promise<void> {
-    const hubs = [...this.#hubs.values()];
-    this.#hubs.clear();
-    await Promise.all(hubs.map((hub) => hub.close()));
   }
 }

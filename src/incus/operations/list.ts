@@ -8,8 +8,7 @@
 import { ProtocolError } from "../../core/errors.ts";
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
-import type { OperationsContext } from "./context.ts";
-import { COLLECTION } from "./state.ts";
+import { COLLECTION, type OperationsContext } from "./context.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { type CallScope, scopeQuery } from "../call_scope.ts";
 

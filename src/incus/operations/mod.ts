@@ -27,7 +27,7 @@ import {
 import { OperationsContext } from "./context.ts";
 import { settle, waitFinal } from "./wait.ts";
 import { firstSuccess, waitMany } from "./wait_many.ts";
-import { watchOperation } from "./watch.ts";
+import { watchOperation } from "./states.ts";
 import { cancelOperation } from "./cancel.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
@@ -59,7 +59,7 @@ export class Operations {
   readonly #context: OperationsContext;
 
   static {
-    closeOperationEvents = (operations) => operations.#context.hubs.close();
+    closeOperationEvents = (operations) => operations.#context.closeHubs();
   }
 
   /**

@@ -3,17 +3,19 @@
  * `watch`: follow the shared events connection (subscribe, read the
  * operation once, since it may have changed before the subscription, then
  * follow its events, reading it again after a reconnect), or read it every
- * `pollMs`.
+ * `pollMs`; and `watch`, which reports each distinct one.
  *
  * @module
  */
 
 import { pause } from "../../core/pause.ts";
 import type { CallScope } from "../call_scope.ts";
-import { isFinal } from "../operation.ts";
-import type { OperationsContext } from "./context.ts";
-import { Inbox } from "./inbox.ts";
-import type { StateAndSource } from "./state.ts";
+import { isFinal, type Operation } from "../operation.ts";
+import { duration } from "../../core/validate.ts";
+import { INCUS_DEFAULTS } from "../defaults.ts";
+import type { WatchOptions } from "./options.ts";
+import type { OperationsContext, StateAndSource } from "./context.ts";
+import { Inbox } from "./event_hub.ts";
 
 /**
  * Every state of the scope's operation from the shared events connection,
@@ -27,7 +29,7 @@ export async function* followEvents(
 ): AsyncGenerator<StateAndSource, void, undefined> {
   const signal = scope.signal ?? new AbortController().signal;
   const inbox = new Inbox();
-  const unsubscribe = await context.hubs.get(scope.project).subscribe(scope.id, inbox.push, signal);
+  const unsubscribe = await context.hub(scope.project).subscribe(scope.id, inbox.push, signal);
   if (unsubscribe === undefined) return;
   try {
     for (;;) {
@@ -61,5 +63,27 @@ export async function* pollStates(
     yield { operation, source: "get" };
     if (isFinal(operation)) return;
     await pause(pollMs, scope.signal, context.clock);
+  }
+}
+/** Every distinct state of the scope's operation until it is final. */
+export async function* watchOperation(
+  context: OperationsContext,
+  scope: CallScope,
+  options: WatchOptions,
+): AsyncGenerator<Operation, void, undefined> {
+  const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
+  options.signal?.throwIfAborted();
+  let last = "";
+  const states = context.tuning.events ? followEvents(context, scope) : undefined;
+  // Without events (or once they are lost): read every pollMs from now on.
+  for (const source of [states, pollStates(context, scope, pollMs)]) {
+    for await (const { operation } of source ?? []) {
+      const key = `${operation.status_code} ${operation.updated_at} ${
+        JSON.stringify(operation.metadata)
+      }`;
+      if (key !== last) yield operation;
+      last = key;
+      if (isFinal(operation)) return;
+    }
   }
 }

@@ -8,7 +8,7 @@
  */
 
 import { InvalidArgumentError } from "../../core/errors.ts";
-import type { TransportTarget } from "./transport_options.ts";
+import type { TransportTarget } from "./target.ts";
 
 /** How long an idle pooled Unix connection is kept, ms (see {@linkcode unixClientOptions}). */
 export const UNIX_POOL_IDLE_MS = 200;

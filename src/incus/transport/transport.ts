@@ -22,7 +22,7 @@ import {
 } from "./connections.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
 import { closedError, connectionError, errorText, unanswered } from "./transport_errors.ts";
-import type { RequestInit, TransportTarget } from "./transport_options.ts";
+import type { RequestInit, TransportTarget } from "./target.ts";
 
 export { decodeEnvelope, type Envelope };
 export type { RequestInit, TransportTarget };
@@ -31,15 +31,11 @@ import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../co
 
 const decoder = new TextDecoder();
 
-/** What `#send` gives `fetch`: Deno's init with its pooled client. */
-interface FetchInit {
+/** What `#sendOnce` gives `fetch`: Deno's init with its pooled client. */
+type FetchInit = globalThis.RequestInit & {
   client: Deno.HttpClient;
-  signal: AbortSignal;
-  redirect: "manual";
-  method?: string;
   headers?: Record<string, string>;
-  body?: string;
-}
+};
 
 /** Headers of a request with a JSON body. */
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -61,15 +57,20 @@ class ClientClosed extends Error {}
 export class Transport {
   /** The socket path or URL requests go to (another member's after a failover). */
   endpoint: string;
-  readonly #httpClient: Deno.HttpClient;
+  /** The pooled Deno HTTP client (shared with websockets). */
+  readonly httpClient: Deno.HttpClient;
   /** `http://127.0.0.1` for a socket, the remote's origin otherwise (changes on failover). */
   origin: string;
   /** Cluster failover, with `members`. */
   readonly failover: Failover | undefined;
   readonly #isSocket: boolean;
-  readonly #requestTimeout: number;
-  readonly #maxResponseBytes: number;
+  /** The per-request time limit in force, ms. */
+  readonly requestTimeout: number;
+  /** The largest response body accepted, bytes. */
+  readonly maxResponseBytes: number;
   readonly #closed = new AbortController();
+  /** Aborts when {@linkcode Transport.close} is called (raw connections end with it). */
+  readonly closedSignal: AbortSignal = this.#closed.signal;
   /** The requests in flight, aborted by `close()` (a set: cheaper than a listener each). */
   readonly #inFlight = new Set<AbortController>();
   readonly #deadlines: Deadlines;
@@ -82,10 +83,10 @@ export class Transport {
   readonly clock: Clock;
 
   constructor(options: TransportTarget) {
-    this.#requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.clock = options.clock ?? systemClock;
     this.#deadlines = new Deadlines(this.clock);
-    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.remoteName = options.remoteName ??
       (options.url === undefined ? options.socket! : URL.parse(options.url)?.origin ?? options.url);
     // Checked before a client exists: a refused token leaves nothing open.
@@ -94,7 +95,7 @@ export class Transport {
       : new BearerAuth(options, {
         hint: options.authHint,
         remote: this.remoteName,
-        limitMs: this.#requestTimeout,
+        limitMs: this.requestTimeout,
         closed: this.#closed.signal,
       });
     if (options.url !== undefined) {
@@ -111,7 +112,7 @@ export class Transport {
         : new Failover(memberOrigins([url.origin, ...options.members]));
       this.#isSocket = false;
       this.#clientOptions = tlsClientOptions(options);
-      this.#httpClient = createHttpClient(this.#clientOptions, this.endpoint);
+      this.httpClient = createHttpClient(this.#clientOptions, this.endpoint);
     } else {
       const path = options.socket!;
       this.endpoint = path;
@@ -123,16 +124,11 @@ export class Transport {
       this.#clientOptions = unixClientOptions(path);
       // Made now: a socket Deno may not use fails connect().
       try {
-        this.#httpClient = createHttpClient(this.#clientOptions, path);
+        this.httpClient = createHttpClient(this.#clientOptions, path);
       } catch (error) {
         throw connectionError(error, "connect()", "", path, true);
       }
     }
-  }
-
-  /** The pooled Deno HTTP client (shared with websockets). */
-  get httpClient(): Deno.HttpClient {
-    return this.#httpClient;
   }
 
   /**
@@ -140,16 +136,6 @@ export class Transport {
    * that goes missing later means a restart, not a wrong path).
    */
   answered = false;
-
-  /** Aborts when {@linkcode Transport.close} is called (raw connections end with it). */
-  get closedSignal(): AbortSignal {
-    return this.#closed.signal;
-  }
-
-  /** The largest response body accepted, bytes. */
-  get maxResponseBytes(): number {
-    return this.#maxResponseBytes;
-  }
 
   /**
    * Opens a connection of its own to the daemon (its Unix socket, or TLS
@@ -165,11 +151,6 @@ export class Transport {
     } catch (error) {
       throw connectionError(error, method, path, this.endpoint, this.#isSocket);
     }
-  }
-
-  /** The per-request time limit in force, ms. */
-  get requestTimeout(): number {
-    return this.#requestTimeout;
   }
 
   /** Whether {@linkcode Transport.close} was called. */
@@ -258,12 +239,12 @@ export class Transport {
     const onAbort = signal && (() => controller.abort(signal.reason));
     if (onAbort) signal!.addEventListener("abort", onAbort); // removed below; aborts once
     this.#inFlight.add(controller);
-    const limit = init.timeout ?? this.#requestTimeout;
+    const limit = init.timeout ?? this.requestTimeout;
     let deadline: Deadline | undefined;
     const url = init.query ? `${this.origin}${path}?${init.query}` : `${this.origin}${path}`;
     const client = init.fresh
       ? createHttpClient(this.#clientOptions, this.endpoint)
-      : this.#httpClient;
+      : this.httpClient;
     // Only the members in use: fetch converts every member given (a GET's
     // method and empty headers and body showed in a CPU profile of gets).
     // Incus and LXD never redirect API calls: a redirect is never followed
@@ -319,7 +300,7 @@ export class Transport {
       // The envelope, read here rather than in a helper: one async function
       // for the whole request (each nested one costs a promise and its turns).
       const length = response.headers.get("content-length");
-      const text = length !== null && Number(length) <= this.#maxResponseBytes
+      const text = length !== null && Number(length) <= this.maxResponseBytes
         ? await response.text()
         : await this.#readBody(response, method, path);
       return decodeEnvelope(text, response.status, method, path, this.endpoint) as T;
@@ -349,7 +330,7 @@ export class Transport {
   #readBody(response: Response, method: string, path: string): Promise<string> {
     return readTextLimited(
       response,
-      this.#maxResponseBytes,
+      this.maxResponseBytes,
       this.#tooLarge(response, method, path),
     );
   }
@@ -358,13 +339,13 @@ export class Transport {
   #readBytes(response: Response, method: string, path: string): Promise<Uint8Array> {
     return readBytesLimited(
       response,
-      this.#maxResponseBytes,
+      this.maxResponseBytes,
       this.#tooLarge(response, method, path),
     );
   }
 
   #tooLarge(response: Response, method: string, path: string): (size: string) => ProtocolError {
-    const max = this.#maxResponseBytes;
+    const max = this.maxResponseBytes;
     return (size) =>
       new ProtocolError(
         `${method} ${path}: the answer from ${this.endpoint} is ${size}, over the ` +
@@ -382,6 +363,6 @@ export class Transport {
     this.#closed.abort();
     for (const controller of this.#inFlight) controller.abort(new ClientClosed());
     this.#deadlines.close();
-    this.#httpClient.close();
+    this.httpClient.close();
   }
 }
