@@ -133,12 +133,7 @@ const READ_BEFORE_TIMEOUT_MS = 1_000;
 /** The caller's abort reason, with what a cancel threw as its `cause` when it has none. */
 function withCause(reason: unknown, cause: unknown): unknown {
   if (cause !== undefined && reason instanceof Error && reason.cause === undefined) {
-    Object.defineProperty(reason, "cause", {
-      value: cause,
-      configurable: true,
-      writable: true,
-      enumerable: false,
-    });
+    Object.defineProperty(reason, "cause", { value: cause, configurable: true, writable: true });
   }
   return reason;
 }

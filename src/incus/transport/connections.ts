@@ -8,31 +8,12 @@
  */
 
 import { InvalidArgumentError } from "../../core/errors.ts";
-import type { TransportTarget } from "./target.ts";
 
-/** How long an idle pooled Unix connection is kept, ms (see {@linkcode unixClientOptions}). */
+/** How long an idle pooled Unix connection is kept, ms (see the Unix socket client options in `transport.ts`). */
 export const UNIX_POOL_IDLE_MS = 200;
 
 /** A `Deno.HttpClient`'s options, the client certificate and key kept for raw TLS connections. */
 export type ClientOptions = Deno.CreateHttpClientOptions & { cert?: string; key?: string };
-
-/** The pooled client's options for the Unix socket at `path`. */
-export function unixClientOptions(path: string): ClientOptions {
-  // Incus 6.0.4 and LXD 5.0.2 read the first bytes of every new Unix
-  // connection inside their accept loop: a connection that sends nothing
-  // stops them accepting any other client. Deno's pool can open a spare connection that it
-  // then leaves idle, so idle connections are closed after 200 ms.
-  return {
-    proxy: { transport: "unix", path },
-    poolIdleTimeout: UNIX_POOL_IDLE_MS,
-  };
-}
-
-/** The pooled client's options for an HTTPS remote: client certificate, key and trusted CAs. */
-export function tlsClientOptions(target: TransportTarget): ClientOptions {
-  const ca = target.ca === undefined ? undefined : [target.ca].flat();
-  return { cert: target.cert, key: target.key, caCerts: ca };
-}
 
 /**
  * Makes a `Deno.HttpClient` with `options`; a certificate, key or CA Deno

@@ -17,8 +17,7 @@ import {
   type ClientOptions,
   connectRaw,
   createHttpClient,
-  tlsClientOptions,
-  unixClientOptions,
+  UNIX_POOL_IDLE_MS,
 } from "./connections.ts";
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
 import { closedError, connectionError, errorText, unanswered } from "./transport_errors.ts";
@@ -111,7 +110,8 @@ export class Transport {
         ? undefined
         : new Failover(memberOrigins([url.origin, ...options.members]));
       this.#isSocket = false;
-      this.#clientOptions = tlsClientOptions(options);
+      const ca = options.ca === undefined ? undefined : [options.ca].flat();
+      this.#clientOptions = { cert: options.cert, key: options.key, caCerts: ca };
       this.httpClient = createHttpClient(this.#clientOptions, this.endpoint);
     } else {
       const path = options.socket!;
@@ -120,8 +120,12 @@ export class Transport {
       // A literal IP: Deno resolves the host name even over a Unix socket.
       this.origin = "http://127.0.0.1";
       this.#isSocket = true;
-      // Idle pooled connections are closed soon: see unixClientOptions.
-      this.#clientOptions = unixClientOptions(path);
+      // Incus 6.0.4 and LXD 5.0.2 read the first bytes of every new Unix
+      // connection inside their accept loop: a connection that sends nothing
+      // stops them accepting any other client. Deno's pool can open a spare
+      // connection that it then leaves idle, so idle connections are closed soon.
+      const proxy = { transport: "unix" as const, path };
+      this.#clientOptions = { proxy, poolIdleTimeout: UNIX_POOL_IDLE_MS };
       // Made now: a socket Deno may not use fails connect().
       try {
         this.httpClient = createHttpClient(this.#clientOptions, path);
@@ -178,7 +182,8 @@ export class Transport {
    */
   requestBytes(method: string, path: string, init: RequestInit = {}): Promise<Uint8Array> {
     return this.#send(method, path, init, async (response) => {
-      const bytes = await this.#readBytes(response, method, path);
+      const max = this.maxResponseBytes;
+      const bytes = await readBytesLimited(response, max, this.#tooLarge(response, method, path));
       if (response.ok) return bytes;
       decodeEnvelope(decoder.decode(bytes), response.status, method, path, this.endpoint);
       throw new ProtocolError(`${method} ${path}: HTTP ${response.status} from ${this.endpoint}`, {
@@ -329,15 +334,6 @@ export class Transport {
   /** Reads the body as text, refusing more than `maxResponseBytes`. */
   #readBody(response: Response, method: string, path: string): Promise<string> {
     return readTextLimited(
-      response,
-      this.maxResponseBytes,
-      this.#tooLarge(response, method, path),
-    );
-  }
-
-  /** Reads the body as bytes, refusing more than `maxResponseBytes`. */
-  #readBytes(response: Response, method: string, path: string): Promise<Uint8Array> {
-    return readBytesLimited(
       response,
       this.maxResponseBytes,
       this.#tooLarge(response, method, path),
