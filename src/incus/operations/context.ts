@@ -3,27 +3,26 @@
  * retried GETs, its defaults ({@linkcode ClientScope}), cluster watch and
  * waiting knobs, the shared events connections (one per project) and
  * catch-up batches; and
- * the one read of an operation, its not-found error, and where a state was
+ * the one read and the one cancel of an operation, its not-found error, and where a state was
  * read ({@linkcode StateAndSource}).
  *
  * @module
  */
 
-import { type Clock, systemClock } from "../../core/deadlines.ts";
-import type { CallScope, ClientScope } from "../call_scope.ts";
-import { scopeQuery } from "../call_scope.ts";
+import { type Clock, systemClock, timeLimit } from "../../core/deadlines.ts";
+import { type CallScope, type ClientScope, scopeQuery } from "../call_scope.ts";
 import { MemberWatch } from "../cluster.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
 import { ConnectionError } from "../../core/errors.ts";
-import { IncusError, OperationNotFoundError } from "../errors.ts";
+import { IncusError, NotCancellableError, OperationNotFoundError } from "../errors.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { CatchUp } from "./catch_up.ts";
 import { OperationEventHub } from "./event_hub.ts";
 import { eventsQuery } from "../events.ts";
 import { Lister } from "./list.ts";
-import type { WaitTuning } from "./options.ts";
+import { DEFAULT_TUNING, type OperationsSettings, type WaitTuning } from "./options.ts";
 
 /** The operations collection. */
 export const COLLECTION = "/1.0/operations";
@@ -90,20 +89,20 @@ export class OperationsContext {
   /** Batched catch-up reads. */
   readonly catchUp: CatchUp;
 
-  constructor(
-    transport: Transport,
-    requests: IdempotentRequests,
-    defaults: ClientScope,
-    tuning: WaitTuning,
-    memberGraceMs: number = INCUS_DEFAULTS.memberGraceMs,
-  ) {
+  /**
+   * @param transport The client's transport.
+   * @param requests The client's retried GETs.
+   * @param settings Default project and member, clock, waiting knobs, member grace.
+   */
+  constructor(transport: Transport, requests: IdempotentRequests, settings: OperationsSettings) {
+    const { project, target: member, clock = systemClock } = settings;
     this.transport = transport;
     this.requests = requests;
-    this.defaults = defaults;
-    this.clock = defaults.clock ?? systemClock;
-    this.members = new MemberWatch(requests, this.clock);
-    this.memberGraceMs = memberGraceMs;
-    this.tuning = tuning;
+    this.defaults = { project, member, clock };
+    this.clock = clock;
+    this.members = new MemberWatch(requests, clock);
+    this.memberGraceMs = settings.memberGraceMs ?? INCUS_DEFAULTS.memberGraceMs;
+    this.tuning = { ...DEFAULT_TUNING, ...settings.tuning };
     this.lister = new Lister(this);
     this.catchUp = new CatchUp(this);
   }
@@ -134,4 +133,51 @@ export class OperationsContext {
         throw notFound(id, error);
       });
   }
+
+  /**
+   * Sends `DELETE /1.0/operations/<id>` for the scope's operation; resolves
+   * once the server accepted. A 400 is {@linkcode NotCancellableError}, a 404
+   * {@linkcode OperationNotFoundError}.
+   */
+  async cancel(scope: CallScope): Promise<void> {
+    const { id, signal } = scope;
+    try {
+      const query = scopeQuery({ project: scope.project });
+      await this.transport.request("DELETE", `${COLLECTION}/${id}`, { query, signal });
+    } catch (error) {
+      if (
+        error instanceof IncusError && error.status === 400 && !(error instanceof ConnectionError)
+      ) {
+        throw new NotCancellableError(
+          id,
+          `operation ${id} cannot be cancelled: ${error.message}`,
+          error,
+        );
+      }
+      throw notFound(id, error);
+    }
+  }
+
+  /**
+   * For `cancelOnAbort`: cancels the scope's operation, best effort, within
+   * {@linkcode CANCEL_ON_ABORT_LIMIT_MS}; resolves with what the cancel
+   * threw, or `undefined` when the server accepted it. Never rejects.
+   */
+  async cancelAfterGivingUp(scope: CallScope): Promise<unknown> {
+    const limit = timeLimit(CANCEL_ON_ABORT_LIMIT_MS, {
+      clock: this.clock,
+      message: "the cancel took too long",
+    });
+    try {
+      await this.cancel({ ...scope, signal: limit.signal });
+      return undefined;
+    } catch (error) {
+      return error;
+    } finally {
+      limit.clear();
+    }
+  }
 }
+
+/** Longest a cancel sent because a wait gave up may take, ms. */
+const CANCEL_ON_ABORT_LIMIT_MS = 10_000;

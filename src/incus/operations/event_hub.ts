@@ -196,7 +196,9 @@ export class OperationEventHub {
       }
     };
     try {
-      const ready = await abortable(this.#ensureOpen(), signal);
+      // Open already: no race to set up (the common case of a busy client).
+      const ready = this.#socket?.readyState === WebSocket.OPEN ||
+        await abortable(this.#ensureOpen(), signal);
       if (!ready) unsubscribe();
       return ready ? unsubscribe : undefined;
     } catch (error) {

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../../core/errors.ts";
 import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
@@ -14,21 +13,19 @@ import { type CallScope, callScope, type ScopeOptions } from "../call_scope.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
-import {
-  type CallOptions,
-  DEFAULT_TUNING,
-  type ListOptions,
-  type ListResult,
-  type OperationsSettings,
-  type WaitManyOptions,
-  type WaitOptions,
-  type WatchOptions,
+import type {
+  CallOptions,
+  ListOptions,
+  ListResult,
+  OperationsSettings,
+  WaitManyOptions,
+  WaitOptions,
+  WatchOptions,
 } from "./options.ts";
 import { OperationsContext } from "./context.ts";
 import { settle, waitFinal } from "./wait.ts";
-import { firstSuccess, waitMany } from "./wait_many.ts";
+import { firstFinal, firstSuccess, waitMany } from "./wait_many.ts";
 import { watchOperation } from "./states.ts";
-import { cancelOperation } from "./cancel.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
 
@@ -74,14 +71,7 @@ export class Operations {
     settings: OperationsSettings = {},
     requests: IdempotentRequests = new IdempotentRequests(transport, settings.retry),
   ) {
-    const { project, target: member, clock } = settings;
-    this.#context = new OperationsContext(
-      transport,
-      requests,
-      { project, member, clock },
-      { ...DEFAULT_TUNING, ...settings.tuning },
-      settings.memberGraceMs,
-    );
+    this.#context = new OperationsContext(transport, requests, settings);
   }
 
   /** What a call is about (its arguments checked), decided once: {@linkcode callScope}. */
@@ -386,10 +376,7 @@ export class Operations {
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    if (Array.isArray(operations) && operations.length === 0) {
-      throw new InvalidArgumentError("waitAny needs at least one operation");
-    }
-    const first = await waitMany(this.#context, operations, options, firstSuccess);
+    const first = await waitMany(this.#context, operations, options, firstSuccess, "waitAny");
     return await applyMutator(first, mutator);
   }
 
@@ -421,10 +408,7 @@ export class Operations {
     options: WaitManyOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    if (Array.isArray(operations) && operations.length === 0) {
-      throw new InvalidArgumentError("waitRace needs at least one operation");
-    }
-    const first = await waitMany(this.#context, operations, options, (w) => Promise.race(w));
+    const first = await waitMany(this.#context, operations, options, firstFinal, "waitRace");
     return await applyMutator(first, mutator);
   }
 
@@ -456,7 +440,7 @@ export class Operations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    await cancelOperation(this.#context, this.#scope(options, operation));
+    await this.#context.cancel(this.#scope(options, operation));
     return await applyMutator(undefined, mutator);
   }
 

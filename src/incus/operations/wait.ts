@@ -27,14 +27,12 @@ import type { WaitOptions } from "./options.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import { COLLECTION, type OperationsContext, requestOf, type StateAndSource } from "./context.ts";
 import { followEvents, pollStates } from "./states.ts";
-import { cancelAfterGivingUp } from "./cancel.ts";
 import { type Outage, outageText } from "../cluster.ts";
 
-/** A function reporting an operation's progress when it changed, or `undefined`. */
+/** A function reporting an operation's progress to `onProgress` when it changed. */
 function progressReporter(
-  onProgress: WaitOptions["onProgress"],
-): ((operation: Operation) => void) | undefined {
-  if (onProgress === undefined) return undefined;
+  onProgress: NonNullable<WaitOptions["onProgress"]>,
+): (operation: Operation) => void {
   let last = "";
   return (operation) => {
     const progress = parseProgress(operation.metadata);
@@ -67,7 +65,7 @@ export async function waitFinal(
   options.signal?.throwIfAborted();
   const { id, limit } = scope;
   const signal = scope.signal ?? new AbortController().signal;
-  const report = progressReporter(options.onProgress);
+  const report = options.onProgress && progressReporter(options.onProgress);
   let last: StateAndSource | undefined;
   const see = (state: StateAndSource) => {
     last = state;
@@ -111,7 +109,7 @@ export async function waitFinal(
     if (!callerAborted && !timedOut) throw stop?.aborted ? stop.reason : error;
     const seen = last ?? await lastRead;
     const cancelError = options.cancelOnAbort
-      ? await cancelAfterGivingUp(context, scope)
+      ? await context.cancelAfterGivingUp(scope)
       : undefined;
     if (callerAborted) throw withCause(options.signal!.reason, cancelError);
     const request = seen === undefined ? undefined : requestOf(id, seen.source);

@@ -26,15 +26,20 @@ export type Combine<T> = (waits: Promise<Operation>[]) => Promise<T>;
  * most `concurrency` at once) under one time limit, combines them with
  * `combine`, then stops waiting for those still running (they keep running
  * on the server). The caller's signal rejects the call with its reason.
+ * `needsOne` names a call that refuses an empty list.
  */
 export async function waitMany<T>(
   context: OperationsContext,
   refs: readonly OperationRef[],
   options: WaitManyOptions,
   combine: Combine<T>,
+  needsOne?: string,
 ): Promise<T> {
   if (!Array.isArray(refs)) {
     throw new InvalidArgumentError(`invalid ids ${describeValue(refs)}: expected an array`);
+  }
+  if (needsOne !== undefined && refs.length === 0) {
+    throw new InvalidArgumentError(`${needsOne} needs at least one operation`);
   }
   const operations = refs.map(operationRef);
   const limiter = boundedConcurrency(options.concurrency ?? Infinity);
@@ -76,3 +81,6 @@ export async function firstSuccess(waits: Promise<Operation>[]): Promise<Operati
     );
   }
 }
+
+/** `Promise.race`: the first wait to settle decides. */
+export const firstFinal: Combine<Operation> = (waits) => Promise.race(waits);

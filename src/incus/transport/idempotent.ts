@@ -12,27 +12,17 @@ import {
   type RetryPolicy,
 } from "../../core/retry.ts";
 import { INCUS_RETRY, isTransient } from "./transient.ts";
-import type { Envelope, Transport } from "./transport.ts";
+import type { Envelope, RequestInit, Transport } from "./transport.ts";
 
-/** Options of {@linkcode IdempotentRequests.get}. */
-export interface IdempotentOptions {
-  /** Aborts the call and its retries. */
-  signal?: AbortSignal;
-  /**
-   * This call's retry policy over the client's (`false`: none).
-   *
-   * @default {undefined}
-   */
+/**
+ * Options of {@linkcode IdempotentRequests.get}: the request's `signal`,
+ * `timeout` (unset: the transport's `requestTimeout`) and `fresh`
+ * (a connection of its own, for long polls), and this call's `retry`
+ * policy over the client's (`false`: none).
+ */
+export type IdempotentOptions = Pick<RequestInit, "signal" | "timeout" | "fresh"> & {
   retry?: RetryOption;
-  /**
-   * Per-request timeout, ms. Unset: the transport's `requestTimeout`.
-   *
-   * @default {undefined}
-   */
-  timeout?: number;
-  /** Use a connection of its own (long polls). */
-  fresh?: boolean;
-}
+};
 
 /** Sends GETs, retrying transient failures; the happy path pays nothing for it. */
 export class IdempotentRequests {
