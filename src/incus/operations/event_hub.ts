@@ -180,7 +180,6 @@ export class OperationEventHub {
     if (this.#count++ === 0) this.#startSweeper();
     if (this.#socket !== undefined) refSocket(this.#socket, true); // in use: keeps the process alive
     clearTimeout(this.#idle);
-    this.#idle = undefined;
     let subscribed = true;
     const unsubscribe = () => {
       if (!subscribed) return;
@@ -191,7 +190,7 @@ export class OperationEventHub {
         this.#lastNews.delete(id);
       }
       if (--this.#count === 0) {
-        this.#stopSweeper();
+        clearInterval(this.#sweeper);
         this.#scheduleIdleClose();
       }
     };
@@ -211,8 +210,8 @@ export class OperationEventHub {
   async close(): Promise<void> {
     this.#closed.abort();
     clearTimeout(this.#idle);
-    this.#stopSettle();
-    this.#stopSweeper();
+    clearTimeout(this.#settle);
+    clearInterval(this.#sweeper);
     const socket = this.#socket;
     this.#socket = undefined;
     this.#broadcast({ kind: "lost" });
@@ -264,11 +263,10 @@ export class OperationEventHub {
     socket.addEventListener("close", () => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
-      this.#stopSettle();
+      clearTimeout(this.#settle);
       if (!this.#closed.signal.aborted && this.#count > 0) this.#reconnect();
     });
     this.#settle = setTimeout(() => {
-      this.#settle = undefined;
       if (this.#socket === socket) this.#broadcast({ kind: "resync" });
     }, this.#settings.settleMs);
     // Timers of the connection alone never keep the process alive (waiters have the sweeper).
@@ -302,20 +300,14 @@ export class OperationEventHub {
     }
   }
 
-  #stopSettle(): void {
-    clearTimeout(this.#settle);
-    this.#settle = undefined;
-  }
-
   #scheduleIdleClose(): void {
     clearTimeout(this.#idle);
     if (this.#closed.signal.aborted || this.#socket === undefined) return;
     this.#idle = setTimeout(() => {
-      this.#idle = undefined;
       if (this.#count > 0 || this.#socket === undefined) return;
       const socket = this.#socket;
       this.#socket = undefined;
-      this.#stopSettle();
+      clearTimeout(this.#settle);
       closeIfOpen(socket);
     }, this.#settings.idleMs);
     // Idle: neither the timer nor the connection keeps a finished script alive.
@@ -353,10 +345,5 @@ export class OperationEventHub {
         for (const listener of [...this.#listeners.get(id) ?? []]) listener({ kind: "resync" });
       }
     }, Math.max(10, Math.min(1_000, resyncMs / 2, silenceMs / 4)));
-  }
-
-  #stopSweeper(): void {
-    clearInterval(this.#sweeper);
-    this.#sweeper = undefined;
   }
 }
