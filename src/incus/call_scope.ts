@@ -9,6 +9,7 @@
 import { type Clock, type TimeLimit, timeLimit } from "../core/deadlines.ts";
 import { InvalidArgumentError } from "../core/errors.ts";
 import type { RetryOption } from "../core/retry.ts";
+import type { WaitOptions } from "./operations/options.ts";
 import { anySignal } from "../core/signals.ts";
 import { describeValue, duration } from "../core/validate.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
@@ -24,19 +25,13 @@ export interface ClientScope {
   readonly clock?: Clock;
 }
 
-/** What a call's options may say about its scope. */
-export interface ScopeOptions {
-  /** The call's project. */
-  project?: string;
-  /** The call's cluster member. */
+/**
+ * What a call's options may say about its scope: its `project`, cluster
+ * member (`target`), `signal`, time limit (`timeout`, ms) and `retry`.
+ */
+export type ScopeOptions = Pick<WaitOptions, "project" | "signal" | "timeout" | "retry"> & {
   target?: string;
-  /** The caller's signal. */
-  signal?: AbortSignal;
-  /** The call's time limit, ms. */
-  timeout?: number;
-  /** The call's retry option. */
-  retry?: RetryOption;
-}
+};
 
 /** What one call is about. */
 export interface CallScope {

@@ -6,62 +6,13 @@
  */
 
 /**
- * The table of every status an Incus or LXD operation (or instance, or
- * event) can carry, by name: codes 100–199 are "in progress" states, 200 is
- * success and 400–401 are failures. This is the one source of the statuses:
- * {@linkcode OperationStatus}, {@linkcode StatusCodeValue},
- * {@linkcode STATUS_KEYS} and {@linkcode OPERATION_STATUSES} derive from it.
- * The status text the server sends is the name, except for
- * `OperationCreated`, whose text is "Created".
- *
- * @example
- * ```ts
- * import type { StatusCodeTable } from "@incusops/operations";
- *
- * const running: StatusCodeTable["Running"] = 103;
- * console.log(running);
- * ```
- */
-export interface StatusCodeTable {
-  /** The operation was created (status text "Created"). */
-  readonly OperationCreated: 100;
-  /** Started. */
-  readonly Started: 101;
-  /** Stopped. */
-  readonly Stopped: 102;
-  /** Running. */
-  readonly Running: 103;
-  /** Cancelling. */
-  readonly Cancelling: 104;
-  /** Pending. */
-  readonly Pending: 105;
-  /** Starting. */
-  readonly Starting: 106;
-  /** Stopping. */
-  readonly Stopping: 107;
-  /** Aborting. */
-  readonly Aborting: 108;
-  /** Freezing. */
-  readonly Freezing: 109;
-  /** Frozen. */
-  readonly Frozen: 110;
-  /** Thawed. */
-  readonly Thawed: 111;
-  /** Error. */
-  readonly Error: 112;
-  /** Ready. */
-  readonly Ready: 113;
-  /** Finished successfully (final). */
-  readonly Success: 200;
-  /** Finished with an error (final). */
-  readonly Failure: 400;
-  /** Cancelled (final). */
-  readonly Cancelled: 401;
-}
-
-/**
- * Every status code an Incus or LXD operation can carry, by name (see
- * {@linkcode StatusCodeTable}).
+ * Every status code an Incus or LXD operation (or instance, or event) can
+ * carry, by name: codes 100–199 are "in progress" states, 200 is success
+ * and 400–401 are failures. This is the one source of the statuses:
+ * {@linkcode StatusCodeTable}, {@linkcode OperationStatus},
+ * {@linkcode StatusCodeValue}, {@linkcode STATUS_KEYS} and
+ * {@linkcode OPERATION_STATUSES} derive from it. The status text the server
+ * sends is the name, except for `OperationCreated`, whose text is "Created".
  *
  * @example Test an operation's code
  * ```ts
@@ -71,25 +22,56 @@ export interface StatusCodeTable {
  * console.log(code === StatusCode.Success); // true
  * ```
  */
-export const StatusCode: StatusCodeTable = Object.freeze({
+export const StatusCode = {
+  /** The operation was created (status text "Created"). */
   OperationCreated: 100,
+  /** Started. */
   Started: 101,
+  /** Stopped. */
   Stopped: 102,
+  /** Running. */
   Running: 103,
+  /** Cancelling. */
   Cancelling: 104,
+  /** Pending. */
   Pending: 105,
+  /** Starting. */
   Starting: 106,
+  /** Stopping. */
   Stopping: 107,
+  /** Aborting. */
   Aborting: 108,
+  /** Freezing. */
   Freezing: 109,
+  /** Frozen. */
   Frozen: 110,
+  /** Thawed. */
   Thawed: 111,
+  /** Error. */
   Error: 112,
+  /** Ready. */
   Ready: 113,
+  /** Finished successfully (final). */
   Success: 200,
+  /** Finished with an error (final). */
   Failure: 400,
+  /** Cancelled (final). */
   Cancelled: 401,
-});
+} as const;
+Object.freeze(StatusCode);
+
+/**
+ * The type of {@linkcode StatusCode}: every status code by name.
+ *
+ * @example
+ * ```ts
+ * import type { StatusCodeTable } from "@incusops/operations";
+ *
+ * const running: StatusCodeTable["Running"] = 103;
+ * console.log(running);
+ * ```
+ */
+export type StatusCodeTable = typeof StatusCode;
 
 /**
  * One of the numeric values of {@linkcode StatusCode}.
