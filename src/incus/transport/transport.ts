@@ -23,8 +23,7 @@ import { decodeEnvelope, type Envelope } from "./envelope.ts";
 import { closedError, connectionError, errorText, unanswered } from "./transport_errors.ts";
 import type { RequestInit, TransportTarget } from "./target.ts";
 
-export { decodeEnvelope, type Envelope };
-export type { RequestInit, TransportTarget };
+export type { Envelope, RequestInit };
 import { describeValue } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
