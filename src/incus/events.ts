@@ -7,8 +7,8 @@
 
 import { INCUS_DEFAULTS } from "./defaults.ts";
 import { scopeQuery } from "./call_scope.ts";
-import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
-import { describeValue } from "../core/validate.ts";
+import { ConnectionError, ProtocolError } from "../core/errors.ts";
+import { invalidArgument } from "../core/validate.ts";
 import type { EventBase, EventsOptions, EventType, IncusEvent } from "./event_types.ts";
 import type { Transport } from "./transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
@@ -20,6 +20,10 @@ export const DEFAULT_MAX_QUEUED_EVENTS: number = INCUS_DEFAULTS.maxQueued;
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 
+/** The request an error of the event stream from `endpoint` names. */
+const eventsRequest = (endpoint: string) =>
+  ({ status: 0, method: "GET", path: "/1.0/events", endpoint }) as const;
+
 /** Checks the options and builds the `/1.0/events` query. */
 export function eventsQuery(
   options: EventsOptions<readonly EventType[]>,
@@ -28,9 +32,7 @@ export function eventsQuery(
   const params = new URLSearchParams();
   if (options.types !== undefined) {
     if (!Array.isArray(options.types) || options.types.some((t) => !TYPE.test(String(t)))) {
-      throw new InvalidArgumentError(
-        `invalid event types ${describeValue(options.types)}: expected names like "operation"`,
-      );
+      throw invalidArgument("event types", options.types, 'names like "operation"');
     }
     if (options.types.length > 0) params.set("type", options.types.join(","));
   }
@@ -69,12 +71,10 @@ export function decodeEvent(data: unknown, endpoint: string): IncusEvent {
   if (
     event === null || typeof event !== "object" || typeof (event as IncusEvent).type !== "string"
   ) {
-    throw new ProtocolError(`/1.0/events: ${endpoint} sent something that is not an event`, {
-      status: 0,
-      method: "GET",
-      path: "/1.0/events",
-      endpoint,
-    });
+    throw new ProtocolError(
+      `/1.0/events: ${endpoint} sent something that is not an event`,
+      eventsRequest(endpoint),
+    );
   }
   return event as IncusEvent;
 }
@@ -149,9 +149,7 @@ export class EventStream<E extends EventBase = IncusEvent>
     } = limits;
     for (const [name, value] of Object.entries({ maxQueued, maxQueuedBytes })) {
       if (!(Number.isInteger(value) && value >= 1)) {
-        throw new InvalidArgumentError(
-          `invalid ${name} ${describeValue(value)}: expected an integer >= 1`,
-        );
+        throw invalidArgument(name, value, "an integer >= 1");
       }
     }
     this.#endpoint = transport.endpoint;
@@ -193,13 +191,10 @@ export class EventStream<E extends EventBase = IncusEvent>
       socket.addEventListener("close", () => {
         if (!this.#ended) {
           this.#fail(
-            socket.error ??
-              new ConnectionError(`/1.0/events: ${this.#endpoint} closed the event stream`, {
-                status: 0,
-                method: "GET",
-                path: "/1.0/events",
-                endpoint: this.#endpoint,
-              }),
+            socket.error ?? new ConnectionError(
+              `/1.0/events: ${this.#endpoint} closed the event stream`,
+              eventsRequest(this.#endpoint),
+            ),
           );
         }
         this.#wake();
@@ -346,7 +341,7 @@ export class EventStream<E extends EventBase = IncusEvent>
       new ProtocolError(
         `/1.0/events: the reader fell more than ${bound} behind ${this.#endpoint}; the stream ` +
           `was closed and its queued events dropped (read faster, or raise ${option})`,
-        { status: 0, method: "GET", path: "/1.0/events", endpoint: this.#endpoint },
+        eventsRequest(this.#endpoint),
       ),
     );
   }
