@@ -10,7 +10,6 @@
 
 import type { Client } from "../incus/client.ts";
 import { MemberUnreachableError } from "../incus/errors.ts";
-import type { FleetTarget } from "../incus/fleet.ts";
 import type { Operation } from "../incus/operation.ts";
 import { columnsFor, forDisplay, type Format, formatOperations, onCluster } from "./format.ts";
 import { ExitCode } from "./exit_codes.ts";
@@ -31,11 +30,18 @@ export interface ListPrinting {
   stderr(line: string): void;
 }
 
-function shown<T extends Operation>(ops: T[], printing: ListPrinting): T[] {
+/** Prints the operations `printing` keeps, with a LOCATION (and a REMOTE) column when asked. */
+async function print(
+  ops: Operation[],
+  printing: ListPrinting,
+  columns: { location: boolean; remote?: boolean },
+): Promise<void> {
   const kept = printing.statuses === undefined
     ? ops
     : ops.filter((op) => printing.statuses!.includes(String(op.status).toLowerCase()));
-  return forDisplay(kept, { mask: !printing.showSecrets });
+  const shown = forDisplay(kept, { mask: !printing.showSecrets });
+  const all = columnsFor({ allProjects: printing.allProjects, ...columns });
+  printing.stdout(await formatOperations(shown, printing.format, all) + "\n");
 }
 
 /**
@@ -57,9 +63,9 @@ export async function listOne(
     ops = error.operations;
     missing = error.members.map((member) => `${member.name} (${member.address})`).join(", ");
   }
-  const location = onCluster(ops) || missing !== "" || options.target !== undefined;
-  const columns = columnsFor({ allProjects: printing.allProjects, location });
-  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
+  await print(ops, printing, {
+    location: onCluster(ops) || missing !== "" || options.target !== undefined,
+  });
   if (missing === "") return 0;
   printing.stderr(
     `partial list: cluster member(s) ${missing} could not be heard from; ` +
@@ -91,16 +97,9 @@ export async function listMany(
   options: { allProjects: boolean; target?: string; project?: string; timeout?: number },
   printing: ListPrinting,
 ): Promise<number> {
-  const targets: FleetTarget[] = remotes.map((name) => name);
   const { listFleet } = await import("../incus/fleet.ts");
-  const fleet = await listFleet(targets, options);
-  const ops = fleet.operations;
-  const columns = columnsFor({
-    allProjects: printing.allProjects,
-    remote: true,
-    location: onCluster(ops),
-  });
-  printing.stdout(await formatOperations(shown(ops, printing), printing.format, columns) + "\n");
+  const fleet = await listFleet(remotes, options);
+  await print(fleet.operations, printing, { remote: true, location: onCluster(fleet.operations) });
   for (const outcome of fleet.outcomes) {
     if (outcome.ok) continue;
     const error = outcome.error;

@@ -89,12 +89,8 @@ export async function query(args: ParsedArgs, io: CliIo): Promise<number> {
     }
   }
   await using client = await open(io, remote, option(args, "project"));
-  let result = await client.query(path, {
-    method: method as "GET",
-    body,
-    wait: args.options.has("wait"),
-  });
-  result = forDisplay(result, { mask: !args.options.has("show-secrets") });
-  io.stdout(toJson(result) + "\n");
+  const wait = args.options.has("wait");
+  const result = await client.query(path, { method: method as "GET", body, wait });
+  io.stdout(toJson(forDisplay(result, { mask: !args.options.has("show-secrets") })) + "\n");
   return ExitCode.Ok;
 }
