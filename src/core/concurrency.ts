@@ -5,8 +5,7 @@
  * @module
  */
 
-import { InvalidArgumentError } from "./errors.ts";
-import { describeValue } from "./validate.ts";
+import { invalidArgument } from "./validate.ts";
 
 /**
  * Runs tasks with at most `limit` in flight at once; a task waits for a free
@@ -39,9 +38,7 @@ export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
  */
 export function boundedConcurrency(limit: number): Limiter {
   if (!(limit === Infinity || Number.isInteger(limit) && limit >= 1)) {
-    throw new InvalidArgumentError(
-      `invalid concurrency ${describeValue(limit)}: expected a whole number >= 1, or Infinity`,
-    );
+    throw invalidArgument("concurrency", limit, "a whole number >= 1, or Infinity");
   }
   let running = 0;
   const queue: (() => void)[] = [];

@@ -9,7 +9,7 @@
 
 import { causeText, IncusOpsError, InvalidArgumentError } from "../../core/errors.ts";
 import { abortable } from "../../core/signals.ts";
-import { describeValue } from "../../core/validate.ts";
+import { describeValue, invalidArgument } from "../../core/validate.ts";
 import { AuthenticationError } from "../errors.ts";
 
 /** What `getToken` is told besides the signal. */
@@ -151,9 +151,7 @@ export class BearerAuth {
       throw new InvalidArgumentError("give token or getToken, not both");
     }
     if (source.getToken !== undefined && typeof source.getToken !== "function") {
-      throw new InvalidArgumentError(
-        `invalid getToken ${describeValue(source.getToken)}: expected a function`,
-      );
+      throw invalidArgument("getToken", source.getToken, "a function");
     }
     this.#token = source.token === undefined ? undefined : checkToken(source.token, "token");
     if (this.#token !== undefined) this.#seen.push(this.#token);

@@ -10,7 +10,7 @@ import { readBytesLimited, readTextLimited } from "../../core/body.ts";
 import { type Clock, type Deadline, Deadlines, systemClock } from "../../core/deadlines.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ConnectionError } from "../../core/errors.ts";
-import { IncusOpsError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import { IncusOpsError, ProtocolError } from "../../core/errors.ts";
 import { abortError, redirectError, TimeLimitReached } from "../../core/request_errors.ts";
 import { BearerAuth } from "./auth.ts";
 import {
@@ -24,7 +24,7 @@ import { closedError, connectionError, errorText, unanswered } from "./transport
 import type { RequestInit, TransportTarget } from "./target.ts";
 
 export type { Envelope, RequestInit };
-import { describeValue } from "../../core/validate.ts";
+import { invalidArgument } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
 const decoder = new TextDecoder();
@@ -99,9 +99,7 @@ export class Transport {
     if (options.url !== undefined) {
       const url = URL.parse(options.url);
       if (url === null || url.protocol !== "https:") {
-        throw new InvalidArgumentError(
-          `invalid remote URL ${describeValue(options.url)}: expected an https: URL`,
-        );
+        throw invalidArgument("remote URL", options.url, "an https: URL");
       }
       this.endpoint = url.origin;
       this.origin = url.origin;
