@@ -9,6 +9,7 @@ import { fleetRemotes, listMany, listOne } from "./fleet.ts";
 import { type ParsedArgs, parseDuration, UsageError } from "./args.ts";
 import { type CliIo, formatOf, ids, open, option, statusesOf, target } from "./context.ts";
 import { ExitCode } from "./exit_codes.ts";
+import { parseJson } from "../core/body.ts";
 import { forDisplay, printable, toJson, toYaml } from "./format.ts";
 
 /** `list`: the operations, as a table or as data. */
@@ -80,13 +81,9 @@ export async function query(args: ParsedArgs, io: CliIo): Promise<number> {
     throw new UsageError(`unknown method ${method} (GET, POST, PUT, PATCH, DELETE)`);
   }
   const data = option(args, "data");
-  let body: unknown;
-  if (data !== undefined) {
-    try {
-      body = JSON.parse(data);
-    } catch {
-      throw new UsageError(`-d must be JSON, got ${JSON.stringify(data.slice(0, 40))}`);
-    }
+  const body = data === undefined ? undefined : parseJson(data);
+  if (data !== undefined && body === undefined) {
+    throw new UsageError(`-d must be JSON, got ${JSON.stringify(data.slice(0, 40))}`);
   }
   await using client = await open(io, remote, option(args, "project"));
   const wait = args.options.has("wait");

@@ -131,6 +131,18 @@ async function readDefaultChunks(
   return concatBytes(chunks, size);
 }
 
+/**
+ * `text` parsed as JSON, or `undefined` when it is not JSON (no JSON text
+ * parses to `undefined`).
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Joins byte chunks into one array (`size`: their total, when known). */
 export function concatBytes(
   chunks: Uint8Array[],

@@ -8,7 +8,7 @@
  */
 
 import { timeLimit } from "../core/deadlines.ts";
-import { readTextLimited } from "../core/body.ts";
+import { parseJson, readTextLimited } from "../core/body.ts";
 import { abortable } from "../core/signals.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../core/errors.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
@@ -143,18 +143,15 @@ export class RestClient {
           `${size}, over the ${max}-byte limit (raise maxResponseBytes to accept it)`,
         ));
       if (!response.ok) throw rpcError(text, response, method, fullPath);
-      if (text.trim() === "") return {};
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw this.answerError(
-          method,
-          path,
-          response.status,
-          `not JSON (HTTP ${response.status}, ${text.length} characters: ` +
-            `${JSON.stringify(text.slice(0, 80))})`,
-        );
-      }
+      const answer = text.trim() === "" ? {} : parseJson(text);
+      if (answer !== undefined) return answer;
+      throw this.answerError(
+        method,
+        path,
+        response.status,
+        `not JSON (HTTP ${response.status}, ${text.length} characters: ` +
+          `${JSON.stringify(text.slice(0, 80))})`,
+      );
     } catch (error) {
       throw abortError(stopped, error, { method, path: fullPath, endpoint, limit }) ?? error;
     } finally {
@@ -198,13 +195,8 @@ export class RestClient {
 
 /** Reads an HTTP error as a `google.rpc.Status`, or from the HTTP status alone. */
 function rpcError(text: string, response: Response, method: string, path: string): RpcError {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const error = (body as { error?: Partial<Status> & { status?: unknown } } | undefined)?.error;
+  const body = parseJson(text) as { error?: Partial<Status> & { status?: unknown } } | undefined;
+  const error = body?.error;
   const status = response.status;
   if (error !== null && typeof error === "object") {
     const code = codeOfName(error.status) ??

@@ -9,6 +9,7 @@ import { INCUS_DEFAULTS } from "./defaults.ts";
 import { scopeQuery } from "./call_scope.ts";
 import { ConnectionError, ProtocolError } from "../core/errors.ts";
 import { invalidArgument } from "../core/validate.ts";
+import { parseJson } from "../core/body.ts";
 import type { EventBase, EventsOptions, EventType, IncusEvent } from "./event_types.ts";
 import type { Transport } from "./transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
@@ -62,12 +63,7 @@ export async function openEventSocket(
 
 /** Decodes one event message; throws {@linkcode ProtocolError} for garbage. */
 export function decodeEvent(data: unknown, endpoint: string): IncusEvent {
-  let event: unknown;
-  try {
-    event = typeof data === "string" ? JSON.parse(data) : undefined;
-  } catch {
-    event = undefined;
-  }
+  const event = typeof data === "string" ? parseJson(data) : undefined;
   if (
     event === null || typeof event !== "object" || typeof (event as IncusEvent).type !== "string"
   ) {

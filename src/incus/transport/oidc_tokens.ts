@@ -17,7 +17,7 @@
  * @module
  */
 
-import { readTextLimited } from "../../core/body.ts";
+import { parseJson, readTextLimited } from "../../core/body.ts";
 import { causeText, IncusOpsError } from "../../core/errors.ts";
 import { AuthenticationError } from "../errors.ts";
 import { type GetToken, type GetTokenOptions, SharedRun } from "./auth.ts";
@@ -118,12 +118,8 @@ export function oidcTokenSource(
       throw fail(`cannot read ${path} (${error instanceof Error ? error.name : "error"})`);
     }
     if (text === known) return false;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw fail(`${path} is not JSON`); // its text is a secret: never shown
-    }
+    const parsed = parseJson(text);
+    if (parsed === undefined) throw fail(`${path} is not JSON`); // its text is a secret: never shown
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
       throw fail(`${path} holds no token object`);
     }
@@ -155,12 +151,8 @@ export function oidcTokenSource(
       MAX_ISSUER_BYTES,
       (size) => fail(`${what} ${url} sent ${size}, over the ${MAX_ISSUER_BYTES}-byte limit`),
     );
-    let body: Record<string, unknown> = {};
-    try {
-      body = Object(JSON.parse(text));
-    } catch {
-      // not JSON: the status says enough (its text is never shown)
-    }
+    // Not JSON: {}, the status says enough (its text is never shown).
+    const body: Record<string, unknown> = Object(parseJson(text));
     return { status: response.status, ok: response.ok, body };
   };
 

@@ -8,6 +8,7 @@
 
 import { causeText, ConnectionError, ProtocolError } from "../../core/errors.ts";
 import { withoutQueries } from "../secrets.ts";
+import { parseJson } from "../../core/body.ts";
 
 /** Whether `error` means nothing answered (not a refusal, not a closed client). */
 export function unanswered(error: unknown): boolean {
@@ -42,13 +43,9 @@ export function describeSocket(path: string, detail: string): string {
 
 /** The error text of an error envelope, else `HTTP <status>`. */
 export function errorText(text: string, status: number): string {
-  try {
-    const body = JSON.parse(text);
-    if (typeof body?.error === "string" && body.error !== "") return body.error;
-  } catch {
-    // not JSON: the status says enough
-  }
-  return `HTTP ${status}`;
+  // Not JSON: the status says enough.
+  const body = parseJson(text) as { error?: unknown } | null | undefined;
+  return typeof body?.error === "string" && body.error !== "" ? body.error : `HTTP ${status}`;
 }
 
 /** The error of a request on a closed client. */
