@@ -74,7 +74,7 @@ const members = (count: number) => ({
   ),
 });
 
-Deno.test("failover: a member list of 60,000 is capped at MAX_MEMBERS, merged once each", async () => {
+Deno.test("8.97 failover: a member list of 60,000 is capped at MAX_MEMBERS, merged once each", async () => {
   await using first = member(() => Response.json(members(60_000)));
   using transport = steerable(first.origin, {});
   const failover = new Failover([first.origin]);
@@ -84,7 +84,7 @@ Deno.test("failover: a member list of 60,000 is capped at MAX_MEMBERS, merged on
   assertEquals(failover.origins[0], first.origin);
 });
 
-Deno.test("failover: a member list larger than maxResponseBytes is refused at the cap (no member learned)", async () => {
+Deno.test("8.98 failover: a member list larger than maxResponseBytes is refused at the cap (no member learned)", async () => {
   const body = JSON.stringify(members(2_000));
   await using first = member(() =>
     new Response(
@@ -102,7 +102,7 @@ Deno.test("failover: a member list larger than maxResponseBytes is refused at th
   assertEquals(failover.origins, [first.origin]);
 });
 
-Deno.test("failover: six silent members: the move gives up within requestTimeout, not 6 × 5 s; a live one wins", async () => {
+Deno.test("8.99 failover: six silent members: the move gives up within requestTimeout, not 6 × 5 s; a live one wins", async () => {
   await using a = silent();
   await using b = silent();
   await using c = silent();
@@ -123,7 +123,7 @@ Deno.test("failover: six silent members: the move gives up within requestTimeout
   assertEquals(transport.origin, live.origin);
 });
 
-Deno.test("cluster list: 3,000 members are probed a few at a time, not all at once", async () => {
+Deno.test("8.100 cluster list: 3,000 members are probed a few at a time, not all at once", async () => {
   await using t = await fake();
   const { daemon, client } = t;
   let inFlight = 0;

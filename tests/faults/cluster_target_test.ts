@@ -42,7 +42,7 @@ function asCluster(daemon: FakeDaemon): void {
   };
 }
 
-Deno.test("cluster target typo: list, listByStatus, listByMember, events and a client's target reject naming the members", async () => {
+Deno.test("8.101 cluster target typo: list, listByStatus, listByMember, events and a client's target reject naming the members", async () => {
   await using t = await fake();
   const { daemon, client } = t;
   asCluster(daemon);
@@ -72,7 +72,7 @@ Deno.test("cluster target typo: list, listByStatus, listByMember, events and a c
   assertEquals((await client.operations.list({ target: "m1" })).length, 1);
 });
 
-Deno.test("cluster target typo: incusops list --target m9 exits 2 naming the members", async () => {
+Deno.test("8.101 cluster target typo: incusops list --target m9 exits 2 naming the members", async () => {
   await using t = await fake();
   asCluster(t.daemon);
   const { code, stderr } = await cli(t.daemon.path, ["list", "--target", "m9"]);
@@ -80,7 +80,7 @@ Deno.test("cluster target typo: incusops list --target m9 exits 2 naming the mem
   assertStringIncludes(stderr, MEMBERS);
 });
 
-Deno.test("a target on a daemon that is not a cluster member is refused", async () => {
+Deno.test("8.101 a target on a daemon that is not a cluster member is refused", async () => {
   await using t = await fake();
   const error = await assertRejects(
     () => t.client.operations.list({ target: "m1" }),

@@ -34,7 +34,7 @@ Deno.test("printable: every control character escaped (C0, DEL, C1), the rest ke
   assertEquals(mega.length, 6 << 20);
 });
 
-Deno.test("hostile daemon: escape sequences print escaped in table and csv; json and yaml escape them too", async () => {
+Deno.test("8.88 hostile daemon: escape sequences print escaped in table and csv; json and yaml escape them too", async () => {
   await using t = await fake();
   const { daemon } = t;
   daemon.createOperation({
@@ -49,7 +49,7 @@ Deno.test("hostile daemon: escape sequences print escaped in table and csv; json
   }
 });
 
-Deno.test("hostile daemon: error texts and a numeric status print escaped; table and csv survive odd types", async () => {
+Deno.test("8.89 hostile daemon: error texts and a numeric status print escaped; table and csv survive odd types", async () => {
   await using t = await fake();
   const { daemon } = t;
   const op = daemon.createOperation();
@@ -73,7 +73,7 @@ Deno.test("hostile daemon: error texts and a numeric status print escaped; table
   }
 });
 
-Deno.test("hostile daemon: watch prints escaped lines and survives a numeric status", async () => {
+Deno.test("8.90 hostile daemon: watch prints escaped lines and survives a numeric status", async () => {
   await using t = await fake();
   const { daemon } = t;
   const controller = new AbortController();
@@ -99,7 +99,7 @@ Deno.test("hostile daemon: watch prints escaped lines and survives a numeric sta
 });
 
 for (const noColor of [false, true]) {
-  Deno.test(`hostile daemon: wait's progress on a terminal shows the stage escaped (NO_COLOR ${noColor})`, async () => {
+  Deno.test(`8.91 hostile daemon: wait's progress on a terminal shows the stage escaped (NO_COLOR ${noColor})`, async () => {
     await using t = await fake();
     const { daemon } = t;
     const op = daemon.createOperation();

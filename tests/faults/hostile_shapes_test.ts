@@ -32,7 +32,7 @@ const OP = {
 } as const;
 const envelope = (metadata: unknown) => Response.json({ type: "sync", status_code: 200, metadata });
 
-Deno.test("hostile list: a null, a string or a non-operation in a status group is a ProtocolError naming where", async () => {
+Deno.test("8.92 hostile list: a null, a string or a non-operation in a status group is a ProtocolError naming where", async () => {
   await using t = await fake();
   const { daemon, client } = t;
   const cases: [string, string][] = [
@@ -61,7 +61,7 @@ Deno.test("hostile list: a null, a string or a non-operation in a status group i
   assertEquals(await client.operations.list(), []); // a null group is an empty one
 });
 
-Deno.test("hostile list, all-projects fallback (LXD 5.0): a constructor group is a group; a string group or an odd project list is a ProtocolError", async () => {
+Deno.test("8.93 hostile list, all-projects fallback (LXD 5.0): a constructor group is a group; a string group or an odd project list is a ProtocolError", async () => {
   await using t = await fake({ flavor: "lxd" });
   const { daemon, client } = t;
   const op = daemon.createOperation({ description: "kept" });
@@ -93,7 +93,7 @@ Deno.test("hostile list, all-projects fallback (LXD 5.0): a constructor group is
   }
 });
 
-Deno.test("hostile progress: structured progress nested 100,000 deep is shown without recursion; a wait on it succeeds", async () => {
+Deno.test("8.94 hostile progress: structured progress nested 100,000 deep is shown without recursion; a wait on it succeeds", async () => {
   await using t = await fake();
   const { daemon, client } = t;
   const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
@@ -117,7 +117,7 @@ Deno.test("hostile progress: structured progress nested 100,000 deep is shown wi
   assertEquals(final.status, "Success");
 });
 
-Deno.test("daemon text, 1 MB adversarial: parseProgress finds the percent in one pass", () => {
+Deno.test("8.95 daemon text, 1 MB adversarial: parseProgress finds the percent in one pass", () => {
   const percent = (text: string) => parseProgress({ download_progress: text })?.percent;
   // Digits that never meet a "%": the old pattern backtracked quadratically (35 s on 200 KB).
   assertEquals(percent("1".repeat(MB)), undefined);
@@ -136,7 +136,7 @@ Deno.test("daemon text, 1 MB adversarial: parseProgress finds the percent in one
   assertEquals(parseSize(`${".".repeat(MB)}MB`), undefined);
 });
 
-Deno.test("daemon text, 1 MB adversarial: member addresses, URL queries, projects, created_at, tokens", async () => {
+Deno.test("8.95 daemon text, 1 MB adversarial: member addresses, URL queries, projects, created_at, tokens", async () => {
   assertEquals(addressesIn("https://a".repeat(MB / 9)), []);
   assertEquals(addressesIn(`connect to ${"a.".repeat(MB / 2)}:8443`).length, 1);
   assertEquals(addressesIn("https://[" + ":".repeat(MB)), []);
