@@ -154,9 +154,7 @@ export class LongRunningOperations {
     mutator?: Mutator<Operation, R>,
   ): OperationList<R> {
     const base = namePath(name, "collection name");
-    const path = base.endsWith("/operations") || base === "/operations"
-      ? base
-      : `${base}/operations`;
+    const path = base.endsWith("/operations") ? base : `${base}/operations`;
     const { filter, pageSize, pageToken, maxPages } = listOptionsOf(options);
     const policy = this.#policy("list", options.retry);
     duration("timeout", options.timeout);

@@ -9,7 +9,7 @@
 
 import { OperationCancelledError } from "../core/errors.ts";
 import { DEFAULT_LONG_POLL_SLICE_MS } from "../core/defaults.ts";
-import { type Backoff, pollUntilDone, type StepResult } from "../core/poll.ts";
+import { type Backoff, pollUntilDone } from "../core/poll.ts";
 import type { RetryPolicy } from "../core/retry.ts";
 import { duration } from "../core/validate.ts";
 import { LongRunningFailedError, RpcError } from "./errors.ts";
@@ -56,7 +56,7 @@ export class OperationWaiter {
     polling: Backoff,
   ): Promise<WaitResult> {
     const rest = this.#rest;
-    const operation = await pollUntilDone(async ({ remaining, signal }) => {
+    const operation = await pollUntilDone<Operation>(async ({ remaining, signal }) => {
       const started = performance.now();
       const step = { signal, policy };
       let op: Operation;
@@ -83,10 +83,8 @@ export class OperationWaiter {
       }
       options.onProgress?.(op);
       if (op.done === true) return { done: true, value: op };
-      const result: StepResult<Operation> = longPoll && performance.now() - started >= LONG_POLL_MS
-        ? { done: false, pause: false }
-        : { done: false };
-      return result;
+      const waited = longPoll && performance.now() - started >= LONG_POLL_MS;
+      return waited ? { done: false, pause: false } : { done: false };
     }, {
       timeout: options.timeout,
       signal: options.signal,

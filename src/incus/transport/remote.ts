@@ -13,7 +13,9 @@
  */
 
 import { readTextLimited } from "../../core/body.ts";
-import { ConnectionError } from "../../core/errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { ConnectionError } from "../../core/errors.ts";
+import { connectError, notPermitted } from "./transport_errors.ts";
 import type { ConnectionTarget } from "./target.ts";
 
 /** Largest `config.yml` read, bytes (the incus CLI's files hold a few hundred). */
@@ -59,13 +61,6 @@ export interface ResolvedRemote extends Omit<ConnectionTarget, "ca"> {
 /** Reads an environment variable; throws `Deno.errors.NotCapable` when not permitted. */
 export type EnvReader = (name: string) => string | undefined;
 
-function configError(message: string, endpoint: string): ConnectionError {
-  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", endpoint });
-}
-
-const notPermitted = (error: unknown) =>
-  error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
-
 /**
  * The folders searched for `config.yml`: `INCUS_CONF` alone when set (as
  * the incus CLI does; `HOME` is then not read), else `~/.config/incus`
@@ -81,7 +76,7 @@ export function configDirs(env: EnvReader = (name) => Deno.env.get(name)): strin
       return env(name) || undefined;
     } catch (error) {
       if (!notPermitted(error)) throw error;
-      throw configError(
+      throw connectError(
         `cannot read ${name} to find config.yml: run deno with --allow-env=INCUS_CONF,HOME ` +
           `(or pass connect({ socket }) / connect({ url }) instead of a remote)`,
         name,
@@ -100,7 +95,7 @@ export function configDirs(env: EnvReader = (name) => Deno.env.get(name)): strin
  * without being opened, and the read stops at the limit.
  */
 async function readSmallFile(path: string, limit: number): Promise<string | undefined> {
-  const fail = (why: string) => configError(`${path}: ${why}`, path);
+  const fail = (why: string) => connectError(`${path}: ${why}`, path);
   let file: Deno.FsFile;
   try {
     const info = await Deno.stat(path);
@@ -201,7 +196,7 @@ export async function loadConfig(dirs: readonly string[] = configDirs()): Promis
         : error instanceof Error
         ? error.message.split("\n")[0]
         : String(error);
-      throw configError(`${path}: not a usable config.yml: ${why}`, path);
+      throw connectError(`${path}: not a usable config.yml: ${why}`, path);
     }
     return toConfig(dir, tree);
   }
@@ -224,7 +219,7 @@ export async function resolveRemote(
 ): Promise<ResolvedRemote> {
   config ??= await loadConfig();
   const remoteName = name ?? config.defaultRemote;
-  const fail = (why: string) => configError(`remote "${remoteName}": ${why}`, remoteName);
+  const fail = (why: string) => connectError(`remote "${remoteName}": ${why}`, remoteName);
   const remote = Object.hasOwn(config.remotes, remoteName) ? config.remotes[remoteName] : undefined;
   if (remote === undefined) {
     const known = Object.keys(config.remotes).join(", ");

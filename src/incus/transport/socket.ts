@@ -7,7 +7,9 @@
  * @module
  */
 
-import { ConnectionError } from "../../core/errors.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { ConnectionError } from "../../core/errors.ts";
+import { connectError, notPermitted as denied } from "./transport_errors.ts";
 
 /**
  * The environment variables that name a daemon's socket, by family
@@ -66,13 +68,6 @@ export interface SocketChoice {
   source: string;
 }
 
-const denied = (error: unknown) =>
-  error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
-
-function refuse(message: string, endpoint: string): ConnectionError {
-  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", endpoint });
-}
-
 /** Why `path` is not a usable socket, or `undefined` when it is one (or cannot be checked). */
 function problem(path: string, stat: NonNullable<SocketSources["stat"]>): string | undefined {
   try {
@@ -129,7 +124,7 @@ export function resolveSocket(sources: SocketSources = {}): SocketChoice {
     }
   }
   if (unreadable.length > 0) {
-    throw refuse(
+    throw connectError(
       `cannot read ${unreadable.join(", ")}, which may name the daemon's socket: run deno with ` +
         `--allow-env=${SOCKET_VARIABLES.join(",")}, or pass connect({ socket })`,
       unreadable.join(", "),
@@ -144,7 +139,7 @@ export function resolveSocket(sources: SocketSources = {}): SocketChoice {
   const incus = family("INCUS_SOCKET", "INCUS_DIR");
   const lxd = family("LXD_SOCKET", "LXD_DIR");
   if (incus !== undefined && lxd !== undefined && incus.path !== lxd.path) {
-    throw refuse(
+    throw connectError(
       `${incus.source} (${incus.path}) and ${lxd.source} (${lxd.path}) name different ` +
         `daemons; unset the one you do not mean, or pass connect({ socket })`,
       `${incus.path}, ${lxd.path}`,
@@ -154,7 +149,7 @@ export function resolveSocket(sources: SocketSources = {}): SocketChoice {
   if (named !== undefined) {
     const why = problem(named.path, stat);
     if (why !== undefined) {
-      throw refuse(
+      throw connectError(
         `cannot use the socket ${named.path} named by ${named.source}: ${why} ` +
           `(fix or unset ${named.source}; no other socket is tried)`,
         named.path,
@@ -171,7 +166,7 @@ export function resolveSocket(sources: SocketSources = {}): SocketChoice {
       if (error instanceof Deno.errors.NotCapable) notPermitted = true;
     }
   }
-  throw refuse(
+  throw connectError(
     `no Incus or LXD socket found; tried ${tried.join(", ")}` +
       (notPermitted ? ` (Deno may not look: run deno with --allow-read=${tried.join(",")})` : "") +
       `. Start the daemon, set INCUS_SOCKET or LXD_SOCKET to its unix.socket, or pass ` +

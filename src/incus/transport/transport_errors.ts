@@ -16,6 +16,15 @@ export function unanswered(error: unknown): boolean {
     !(error instanceof ProtocolError);
 }
 
+/** A refusal before any request: a socket or `config.yml` that cannot be used. */
+export function connectError(message: string, endpoint: string): ConnectionError {
+  return new ConnectionError(message, { status: 0, method: "CONNECT", path: "", endpoint });
+}
+
+/** Whether Deno or the system refused a permission. */
+export const notPermitted = (error: unknown): boolean =>
+  error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
+
 /** Says what is wrong with a socket path, and how to fix it. */
 export function describeSocket(path: string, detail: string): string {
   let info: Deno.FileInfo;
