@@ -51,14 +51,8 @@ export async function openEventSocket(
   query: string,
   signal?: AbortSignal,
 ): Promise<EventSocket> {
-  const paced = await openPacedWebSocket(
-    transport,
-    "/1.0/events",
-    query,
-    "no such project, or this client may not read events",
-    signal,
-  );
-  return eventSocket(paced);
+  const refused = "no such project, or this client may not read events";
+  return eventSocket(await openPacedWebSocket(transport, "/1.0/events", query, refused, signal));
 }
 
 /** Decodes one event message; throws {@linkcode ProtocolError} for garbage. */

@@ -7,6 +7,7 @@
  */
 
 import { ProtocolError } from "../../core/errors.ts";
+import { parseJson } from "../../core/body.ts";
 import { IncusError } from "../errors.ts";
 
 /** What a successful (`sync` or `async`) answer holds. */
@@ -31,10 +32,8 @@ export function decodeEnvelope(
   path: string,
   endpoint: string,
 ): Envelope {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
+  const body = parseJson(text);
+  if (body === undefined) {
     throw new ProtocolError(
       `${method} ${path}: the answer from ${endpoint} is not JSON (HTTP ${httpStatus}, ` +
         `${text.length} characters: ${JSON.stringify(text.slice(0, 80))}); is this an Incus or ` +
