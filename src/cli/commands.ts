@@ -96,6 +96,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+const encoder = new TextEncoder();
+
+/** Writes all of `text` to `file` (a single write may take only part of it). */
+export function writeAll(file: typeof Deno.stdout, text: string): void {
+  const bytes = encoder.encode(text);
+  for (let offset = 0; offset < bytes.length;) offset += file.writeSync(bytes.subarray(offset));
+}
+
 /** The package version, from deno.json (read only for --version). */
 async function version(): Promise<string> {
   const config = await import("../../deno.json", { with: { type: "json" } });

@@ -13,13 +13,9 @@
  */
 
 import { FakeDaemon } from "../testing/mod.ts";
-import { run } from "./commands.ts";
+import { run, writeAll } from "./commands.ts";
 
-const encoder = new TextEncoder();
-const write = (file: typeof Deno.stdout) => (text: string) => {
-  const bytes = encoder.encode(text);
-  for (let offset = 0; offset < bytes.length;) offset += file.writeSync(bytes.subarray(offset));
-};
+const write = (file: typeof Deno.stdout) => (text: string) => writeAll(file, text);
 /** Bold on a terminal, unless NO_COLOR: no escape codes otherwise. */
 const bold = !Deno.noColor && Deno.stdout.isTerminal();
 const say = (text: string) =>

@@ -33,18 +33,10 @@
  * @module
  */
 
-import { run } from "./commands.ts";
+import { run, writeAll } from "./commands.ts";
 
 export { describeFailure, ExitCode, run, USAGE } from "./commands.ts";
 export type { CliIo } from "./commands.ts";
-
-const encoder = new TextEncoder();
-
-/** Writes all of `text` (a single write may take only part of it). */
-function writeAll(file: typeof Deno.stdout, text: string): void {
-  const bytes = encoder.encode(text);
-  for (let offset = 0; offset < bytes.length;) offset += file.writeSync(bytes.subarray(offset));
-}
 
 /**
  * Runs `incusops` with `args` on this process's stdout and stderr.

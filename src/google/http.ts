@@ -110,22 +110,18 @@ export class RestClient {
     const url = `${this.baseUrl}${path}${query ? `?${query}` : ""}`;
     try {
       const headers = await this.#headers(stopped, call.body !== undefined);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method,
-          headers,
-          client: this.#options.client,
-          signal: stopped,
-          body: call.body === undefined ? undefined : JSON.stringify(call.body),
-          // Never followed: it would send the headers (an API key) and the
-          // body to wherever the Location points.
-          redirect: "manual",
-        });
-      } catch (error) {
-        if (stopped.aborted) throw error;
-        throw this.#connectionError(error, method, fullPath);
-      }
+      const response = await fetch(url, {
+        method,
+        headers,
+        client: this.#options.client,
+        signal: stopped,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        // Never followed: it would send the headers (an API key) and the
+        // body to wherever the Location points.
+        redirect: "manual",
+      }).catch((error) => {
+        throw stopped.aborted ? error : this.#connectionError(error, method, fullPath);
+      });
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel();
         throw redirectError(
