@@ -9,6 +9,7 @@
 import { ProtocolError } from "../../core/errors.ts";
 import { parseJson } from "../../core/body.ts";
 import { IncusError } from "../errors.ts";
+import { errorText } from "./transport_errors.ts";
 
 /** What a successful (`sync` or `async`) answer holds. */
 export interface Envelope {
@@ -44,9 +45,7 @@ export function decodeEnvelope(
   const envelope = body as Record<string, unknown> | null;
   const type = envelope !== null && typeof envelope === "object" ? envelope.type : undefined;
   if (type === "error") {
-    const message = typeof envelope!.error === "string" && envelope!.error !== ""
-      ? envelope!.error
-      : `HTTP ${httpStatus}`;
+    const message = errorText(text, httpStatus);
     const code = typeof envelope!.error_code === "number" && envelope!.error_code !== 0
       ? envelope!.error_code
       : httpStatus;
