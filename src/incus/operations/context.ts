@@ -1,10 +1,10 @@
 /**
  * What every job of `client.operations` shares: the transport, the client's
  * retried GETs, its defaults ({@linkcode ClientScope}), cluster watch and
- * waiting knobs, the shared events connections (one per project) and
- * catch-up batches; and
- * the one read and the one cancel of an operation, its not-found error, and where a state was
- * read ({@linkcode StateAndSource}).
+ * waiting knobs, the shared events connections (one per project); the one
+ * read of an operation, batched for catch-ups
+ * ({@linkcode OperationsContext.catchUp}), and the one cancel; its
+ * not-found error, and where a state was read ({@linkcode StateAndSource}).
  *
  * @module
  */
@@ -18,7 +18,7 @@ import { ConnectionError } from "../../core/errors.ts";
 import { IncusError, NotCancellableError, OperationNotFoundError } from "../errors.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
-import { CatchUp } from "./catch_up.ts";
+import { abortable } from "../../core/signals.ts";
 import { OperationEventHub } from "./event_hub.ts";
 import { eventsQuery } from "../events.ts";
 import { Lister } from "./list.ts";
@@ -66,6 +66,9 @@ export function notFound(id: string, error: unknown): unknown {
   );
 }
 
+/** Catch-up reads waiting for one list, by operation id. */
+type Batch = Map<string, PromiseWithResolvers<Operation | undefined>[]>;
+
 /** The shared state of one client's `client.operations`. */
 export class OperationsContext {
   /** The client's transport. */
@@ -86,8 +89,8 @@ export class OperationsContext {
   readonly #hubs = new Map<string, OperationEventHub>();
   /** Listing, with all-projects detection and per-project fan-out. */
   readonly lister: Lister;
-  /** Batched catch-up reads. */
-  readonly catchUp: CatchUp;
+  /** Catch-up reads waiting for one list, by project, then operation id. */
+  readonly #batches = new Map<string, Batch>();
 
   /**
    * @param transport The client's transport.
@@ -104,7 +107,6 @@ export class OperationsContext {
     this.memberGraceMs = settings.memberGraceMs ?? INCUS_DEFAULTS.memberGraceMs;
     this.tuning = { ...DEFAULT_TUNING, ...settings.tuning };
     this.lister = new Lister(this);
-    this.catchUp = new CatchUp(this);
   }
 
   /** The shared events connection of a project (`undefined`: the server's default). */
@@ -132,6 +134,59 @@ export class OperationsContext {
       .then((envelope) => envelope.metadata as Operation, (error) => {
         throw notFound(id, error);
       });
+  }
+
+  /**
+   * A catch-up read (after subscribing to events, or a resync): reads the
+   * scope's operation in a batch with the other catch-up reads of this tick
+   * and project. A batch of several is answered by one list of the
+   * project's operations, so 1,000 waits started together cost one request,
+   * not 1,000; operations the list lacks (just created, or gone) are read
+   * one by one, for exact answers.
+   */
+  catchUp(scope: CallScope): Promise<StateAndSource> {
+    const key = scope.project ?? "";
+    let batch = this.#batches.get(key);
+    if (batch === undefined) {
+      const created: Batch = new Map();
+      batch = created;
+      this.#batches.set(key, created);
+      setTimeout(() => this.#flushCatchUp(key, created, scope), 0);
+    }
+    const pending = Promise.withResolvers<Operation | undefined>();
+    const waiters = batch.get(scope.id) ?? [];
+    waiters.push(pending);
+    batch.set(scope.id, waiters);
+    const answer = scope.signal ? abortable(pending.promise, scope.signal) : pending.promise;
+    return answer.then(async (found) =>
+      found === undefined
+        ? { operation: await this.read(scope), source: "get" }
+        : { operation: found, source: "list" }
+    );
+  }
+
+  /** Answers a batch: one list when several reads wait, else nothing (single GETs). */
+  async #flushCatchUp(key: string, batch: Batch, scope: CallScope): Promise<void> {
+    this.#batches.delete(key);
+    const found = new Map<string, Operation>();
+    if (batch.size > 1 && !this.transport.closed) {
+      try {
+        // The list is the batch's, not the first waiter's: no signal of its own.
+        const groups = await this.lister.fetch(
+          { ...scope, signal: undefined, retry: undefined },
+          false,
+          1,
+        );
+        for (const ops of Object.values(groups)) {
+          if (Array.isArray(ops)) { for (const op of ops as Operation[]) found.set(op.id, op); }
+        }
+      } catch {
+        // Each waiter reads its own operation instead.
+      }
+    }
+    for (const [id, waiters] of batch) {
+      for (const waiter of waiters) waiter.resolve(found.get(id));
+    }
   }
 
   /**

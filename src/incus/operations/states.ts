@@ -33,7 +33,7 @@ export async function* followEvents(
   if (unsubscribe === undefined) return;
   try {
     for (;;) {
-      const current = await context.catchUp.read(scope);
+      const current = await context.catchUp(scope);
       yield current;
       if (isFinal(current.operation)) return;
       for (;;) {
