@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 map=.ci/offline-imports.json
 # Every published entry point (deno.json "exports").
 entries=$(deno eval --quiet 'const c = JSON.parse(Deno.readTextFileSync("deno.json")); console.log(Object.values(c.exports).join(" "))')
-echo "== generated API modules (api/generate.ts --check)"
-deno run --allow-read=. --allow-run --import-map "$map" api/generate.ts --check
+echo "== generated API modules (.ci/api/generate.ts --check)"
+deno run --allow-read=. --allow-run --import-map "$map" .ci/api/generate.ts --check
 echo "== deno fmt --check"; deno fmt --check
 echo "== deno lint"; deno lint
 # Tests and benchmarks too, where the folders hold TypeScript.

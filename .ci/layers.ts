@@ -50,7 +50,7 @@ const LAYERS: Layer[] = [
   {
     name: "api",
     holds: under("src/api/"),
-    // Written only by api/generate.ts: the API descriptions as types and data.
+    // Written only by .ci/api/generate.ts: the API descriptions as types and data.
     mayImport: () => false,
     external: false,
     rule: "src/api/ (generated) imports nothing",

@@ -4,7 +4,7 @@
  * JSDoc blocks), and none over 600 lines in all. The facades (`Client`,
  * `Operations`) are mostly doc-tested JSDoc, one block per public method in
  * std's style; the fake servers (`src/testing/fake_*.ts`) and the generated
- * API modules (`src/api/`, written by api/generate.ts) are exempt, and the
+ * API modules (`src/api/`, written by .ci/api/generate.ts) are exempt, and the
  * latter count in no budget.
  *
  * Usage: `deno run --allow-read .ci/sizes.ts` (in `.ci/gates.sh`).

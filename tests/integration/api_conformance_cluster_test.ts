@@ -2,7 +2,7 @@
  * Conformance of the generated Incus 6.0 types with the real cluster (issue
  * 27): every cluster GET endpoint, read on m1, checked against the schema
  * table as api_conformance_test.ts does for the standalone daemons.
- * Differences are fixed in api/overrides.yaml, never here.
+ * Differences are fixed in .ci/api/overrides.yaml, never here.
  */
 
 import { assertEquals } from "@std/assert";

@@ -7,7 +7,7 @@
  * checked against the schema table: declared fields present, JSON types
  * right, no undeclared fields. Every GET endpoint of the description is
  * either read here or named in `NOT_READ` with the reason. Differences are
- * fixed in api/overrides.yaml (with their evidence), never here.
+ * fixed in .ci/api/overrides.yaml (with their evidence), never here.
  */
 
 import { assert, assertEquals } from "@std/assert";

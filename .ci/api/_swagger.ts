@@ -2,7 +2,7 @@
  * Reading a Swagger 2.0 description of the Incus or LXD REST API into the
  * model the generator writes out: definitions, and every endpoint (path
  * template × method) with its query parameters, body, answer and whether it
- * starts an operation. The overrides (api/overrides.yaml) are applied here,
+ * starts an operation. The overrides (.ci/api/overrides.yaml) are applied here,
  * so the model follows the real daemon where its description does not.
  *
  * @module
@@ -71,7 +71,7 @@ export interface Endpoint {
   calls: Record<string, Call>;
 }
 
-/** One override of api/overrides.yaml. */
+/** One override of .ci/api/overrides.yaml. */
 export interface Override {
   /** The APIs it applies to: `incus-6.0`, `lxd-5.0` or both (a list). */
   api: string | string[];

@@ -1,14 +1,14 @@
 // deno-lint-ignore-file no-console -- a generator reports on stdout/stderr
 /**
  * The API generator: reads the daemons' REST API descriptions (Swagger 2.0,
- * in this folder) and api/overrides.yaml, and writes one TypeScript module
+ * in this folder) and .ci/api/overrides.yaml, and writes one TypeScript module
  * per daemon (`src/api/<daemon>.ts`: the types the client is typed by) and
  * its runtime schema table (`src/api/<daemon>_schema.ts`: for the
  * conformance tests). Only this script writes `src/api/`.
  *
  * Usage: `deno task gen:api` (write), `deno task gen:api --check` (the gate:
  * fail naming each generated file that differs from what would be written,
- * or a description whose sha256 is not the one api/README.md records).
+ * or a description whose sha256 is not the one .ci/api/README.md records).
  *
  * @module
  */
@@ -22,7 +22,7 @@ interface Target extends ApiInfo {
   name: string;
   /** The module written, e.g. `src/api/incus_6_0.ts` (and `..._schema.ts`). */
   module: string;
-  /** The description's sha256, as api/README.md records it. */
+  /** The description's sha256, as .ci/api/README.md records it. */
   sha256: string;
 }
 
@@ -31,7 +31,7 @@ const TARGETS: Target[] = [
     name: "incus-6.0",
     daemon: "Incus 6.0",
     source: "Incus 6.0.4, lxc/incus doc/rest-api.yaml at v6.0.4",
-    file: "api/incus-6.0.4-rest-api.yaml",
+    file: ".ci/api/incus-6.0.4-rest-api.yaml",
     specifier: "@incusops/operations/api/incus-6.0",
     module: "src/api/incus_6_0.ts",
     sha256: "8bc620c59016451a0c7f2d312ab9a2612aa294b31fbf77edcc64aeafdeb58ba3",
@@ -40,14 +40,14 @@ const TARGETS: Target[] = [
     name: "lxd-5.0",
     daemon: "LXD 5.0",
     source: "LXD 5.0.2, canonical/lxd doc/rest-api.yaml at lxd-5.0.2",
-    file: "api/lxd-5.0.2-rest-api.yaml",
+    file: ".ci/api/lxd-5.0.2-rest-api.yaml",
     specifier: "@incusops/operations/api/lxd-5.0",
     module: "src/api/lxd_5_0.ts",
     sha256: "795a285d5797a7d8e80650e07e981ff0882c134119f1c3051ed0d61a10af6d76",
   },
 ];
 
-const root = new URL("../", import.meta.url);
+const root = new URL("../../", import.meta.url);
 const read = (path: string) => Deno.readTextFile(new URL(path, root));
 
 async function sha256(text: string): Promise<string> {
@@ -77,7 +77,9 @@ async function generate(target: Target, overrides: Override[]): Promise<Map<stri
   const text = await read(target.file);
   const digest = await sha256(text);
   if (digest !== target.sha256) {
-    throw new Error(`${target.file}: sha256 ${digest}, expected ${target.sha256} (api/README.md)`);
+    throw new Error(
+      `${target.file}: sha256 ${digest}, expected ${target.sha256} (.ci/api/README.md)`,
+    );
   }
   const description = parse(text) as Description;
   const endpoints = endpointsOf(description);
@@ -91,7 +93,7 @@ async function generate(target: Target, overrides: Override[]): Promise<Map<stri
 }
 
 const check = Deno.args.includes("--check");
-const overrides = (parse(await read("api/overrides.yaml")) ?? []) as Override[];
+const overrides = (parse(await read(".ci/api/overrides.yaml")) ?? []) as Override[];
 const unknownApi = overrides.find((o) =>
   [o.api].flat().some((api) => !TARGETS.some((target) => target.name === api))
 );
