@@ -16,9 +16,7 @@ import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 import type { PacedWebSocket } from "./transport/paced_websocket.ts";
 import { DRAIN_MS, emptyStream, inputStream, outputPump } from "./exec_streams.ts";
 
-export { EXEC_BUFFER_BYTES } from "./exec_streams.ts";
 import type { Transport } from "./transport/transport.ts";
-import { withoutSecrets } from "./secrets.ts";
 
 import {
   type ExecOutput,
@@ -28,17 +26,7 @@ import {
   type ExecStreamOptions,
   signalNumber,
 } from "./exec_options.ts";
-export {
-  execBody,
-  type ExecOptions,
-  type ExecOutput,
-  execOutput,
-  type ExecStatus,
-  execStatus,
-  type ExecStreamOptions,
-  instanceName,
-} from "./exec_options.ts";
-export { withoutSecrets };
+export type { ExecOutput };
 
 /** Everything a stream yields, joined; more than `max` bytes is refused with `tooLarge()`. */
 export async function collect(

@@ -144,11 +144,9 @@ export function execBody(
     "record-output": mode.recordOutput,
     interactive: options.interactive ?? false,
   };
-  if (options.cwd !== undefined) body.cwd = options.cwd;
-  if (options.user !== undefined) body.user = options.user;
-  if (options.group !== undefined) body.group = options.group;
-  if (options.width !== undefined) body.width = options.width;
-  if (options.height !== undefined) body.height = options.height;
+  for (const key of ["cwd", "user", "group", "width", "height"] as const) {
+    if (options[key] !== undefined) body[key] = options[key];
+  }
   return body;
 }
 

@@ -8,7 +8,7 @@
 import { ProtocolError } from "../core/errors.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { Client } from "./client.ts";
-import { type ExecOutput, execOutput, execStatus } from "./exec.ts";
+import { type ExecOutput, execOutput, execStatus } from "./exec_options.ts";
 import type { Operation } from "./operation.ts";
 import { scopeQuery } from "./call_scope.ts";
 import type { Transport } from "./transport/transport.ts";
@@ -72,9 +72,7 @@ export async function readRecordedOutput(
       signal: options.signal,
       timeout: left(),
     });
-    if (!options.keepLogs) {
-      await transport.request("DELETE", path, { query }).catch(() => {});
-    }
+    if (!options.keepLogs) await transport.request("DELETE", path, { query }).catch(() => {});
     return bytes;
   };
   const [stdout, stderr] = [await read("1"), await read("2")];

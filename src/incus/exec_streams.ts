@@ -117,16 +117,15 @@ export function outputPump(socket: PacedWebSocket, clock: Clock): OutputPump {
  * barrier (an empty text message).
  */
 export function inputStream(socket: PacedWebSocket): WritableStream<Uint8Array> {
+  const end = async () => {
+    if (socket.open) await socket.send("").catch(() => {});
+  };
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       if (!socket.open) throw new TypeError("the command's input is closed");
       if (chunk.byteLength > 0) await socket.send(chunk);
     },
-    async close() {
-      if (socket.open) await socket.send("").catch(() => {});
-    },
-    async abort() {
-      if (socket.open) await socket.send("").catch(() => {});
-    },
+    close: end,
+    abort: end,
   });
 }

@@ -12,8 +12,8 @@ import {
   assertThrows,
 } from "@std/assert";
 import { InvalidArgumentError, OperationTimeoutError, ProtocolError } from "../../mod.ts";
-import { execBody, execStatus, instanceName, withoutSecrets } from "../../src/incus/exec.ts";
-import { signalNumber } from "../../src/incus/exec_options.ts";
+import { withoutSecrets } from "../../src/incus/secrets.ts";
+import { execBody, execStatus, instanceName, signalNumber } from "../../src/incus/exec_options.ts";
 import { outcome } from "../faults/_bounded.ts";
 import { ManualClock, onClock } from "../_clock.ts";
 import { DRAIN_MS } from "../../src/incus/exec_streams.ts";

@@ -12,7 +12,7 @@ import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core
 import { describeValue } from "../../core/validate.ts";
 import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
 import type { Transport } from "./transport.ts";
-import { OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
+import { notOpenError, OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 const encoder = new TextEncoder();
@@ -31,91 +31,68 @@ export function openPacedWebSocket(
   hint: string,
   signal?: AbortSignal,
 ): Promise<PacedWebSocket> {
-  return withBearer(
-    transport,
-    path,
-    signal,
-    (headers) => openPacedOnce(transport, path, query, hint, signal, headers),
-  );
-}
-
-/** Opens the paced websocket once, with `headers` on the handshake. */
-async function openPacedOnce(
-  transport: Transport,
-  path: string,
-  query: string,
-  hint: string,
-  signal: AbortSignal | undefined,
-  headers: Record<string, string> | undefined,
-): Promise<PacedWebSocket> {
-  signal?.throwIfAborted();
-  const { conn, host } = await transport.connectRaw("GET", path);
-  const init = { status: 0, method: "GET", path, endpoint: transport.endpoint };
-  let reason: unknown;
-  const stop = (why: unknown) => {
-    reason ??= why;
+  // Once, or twice with a refreshed bearer token (withBearer), each time on a new connection.
+  return withBearer(transport, path, signal, async (headers) => {
+    signal?.throwIfAborted();
+    const { conn, host } = await transport.connectRaw("GET", path);
+    const init = { status: 0, method: "GET", path, endpoint: transport.endpoint };
+    let reason: unknown;
+    const stop = (why: unknown) => {
+      reason ??= why;
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    };
+    const onAbort = () => stop(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    transport.closedSignal.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(() => stop(notOpenError(path, transport.endpoint)), OPEN_TIMEOUT_MS);
     try {
-      conn.close();
-    } catch {
-      // already closed
-    }
-  };
-  const onAbort = () => stop(signal!.reason);
-  signal?.addEventListener("abort", onAbort, { once: true });
-  transport.closedSignal.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(
-    () =>
-      stop(
-        new ConnectionError(
-          `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.endpoint}`,
-          init,
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
+      await writeAll(
+        conn,
+        encoder.encode(
+          `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
+            `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+            `Sec-WebSocket-Version: 13\r\n${headerLines(headers)}\r\n`,
         ),
-      ),
-    OPEN_TIMEOUT_MS,
-  );
-  try {
-    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-    await writeAll(
-      conn,
-      encoder.encode(
-        `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
-          `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
-          `Sec-WebSocket-Version: 13\r\n${headerLines(headers)}\r\n`,
-      ),
-    );
-    const { head, rest } = await readHead(conn);
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
-    if (status !== 101) {
+      );
+      const { head, rest } = await readHead(conn);
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+      if (status !== 101) {
+        throw new ConnectionError(
+          `websocket ${path}: the daemon at ${transport.endpoint} refused it` +
+            `${status === 0 ? "" : ` (HTTP ${status})`} (${hint})`,
+          { ...init, status },
+        );
+      }
+      const digest = await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID));
+      const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
+      if (accept !== expected) {
+        throw new ProtocolError(
+          `websocket ${path}: ${transport.endpoint} accepted the upgrade without a valid ` +
+            `Sec-WebSocket-Accept (is this an Incus or LXD daemon?)`,
+          { ...init, status },
+        );
+      }
+      return new PacedWebSocket(conn, rest, path, transport);
+    } catch (error) {
+      stop(error);
+      if (reason !== error) throw reason;
+      if (error instanceof ConnectionError) throw error;
       throw new ConnectionError(
-        `websocket ${path}: the daemon at ${transport.endpoint} refused it` +
-          `${status === 0 ? "" : ` (HTTP ${status})`} (${hint})`,
-        { ...init, status },
+        `websocket ${path}: the daemon at ${transport.endpoint} dropped it (${hint})`,
+        { ...init, cause: error instanceof Error ? new Error(error.name) : undefined },
       );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      transport.closedSignal.removeEventListener("abort", onAbort);
     }
-    const digest = await crypto.subtle.digest("SHA-1", encoder.encode(key + GUID));
-    const expected = btoa(String.fromCharCode(...new Uint8Array(digest)));
-    const accept = /^sec-websocket-accept:\s*(\S+)/im.exec(head)?.[1];
-    if (accept !== expected) {
-      throw new ProtocolError(
-        `websocket ${path}: ${transport.endpoint} accepted the upgrade without a valid ` +
-          `Sec-WebSocket-Accept (is this an Incus or LXD daemon?)`,
-        { ...init, status },
-      );
-    }
-    return new PacedWebSocket(conn, rest, path, transport);
-  } catch (error) {
-    stop(error);
-    if (reason !== error) throw reason;
-    if (error instanceof ConnectionError) throw error;
-    throw new ConnectionError(
-      `websocket ${path}: the daemon at ${transport.endpoint} dropped it (${hint})`,
-      { ...init, cause: error instanceof Error ? new Error(error.name) : undefined },
-    );
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-    transport.closedSignal.removeEventListener("abort", onAbort);
-  }
+  });
 }
 
 /** Reads an HTTP response head; what follows it is kept as `rest`. */

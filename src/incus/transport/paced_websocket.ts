@@ -85,9 +85,7 @@ export class PacedWebSocket {
   }
 
   /** Resolves once the connection is closed. */
-  get closed(): Promise<void> {
-    return this.#done.promise;
-  }
+  readonly closed: Promise<void> = this.#done.promise;
 
   /**
    * The next message, or `null` once the socket is closed (by either side,
@@ -283,12 +281,8 @@ export class PacedWebSocket {
   }
 
   #protocolError(what: string): ProtocolError {
-    return new ProtocolError(`websocket ${this.#path}: ${this.#endpoint} sent ${what}`, {
-      status: 101,
-      method: "GET",
-      path: this.#path,
-      endpoint: this.#endpoint,
-    });
+    const init = { status: 101, method: "GET", path: this.#path, endpoint: this.#endpoint };
+    return new ProtocolError(`websocket ${this.#path}: ${this.#endpoint} sent ${what}`, init);
   }
 }
 

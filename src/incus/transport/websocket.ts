@@ -30,6 +30,14 @@ export interface WebSocketOptions {
 /** The longest a websocket (fetch's or a paced one) may take to open, ms. */
 export const OPEN_TIMEOUT_MS = 30_000;
 
+/** The error of a websocket not open within {@linkcode OPEN_TIMEOUT_MS}. */
+export function notOpenError(path: string, endpoint: string): ConnectionError {
+  return new ConnectionError(
+    `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${endpoint}`,
+    { status: 0, method: "GET", path, endpoint },
+  );
+}
+
 /**
  * Opens `/1.0/operations/<id>/websocket?secret=<secret>` and resolves once
  * it is open, with `binaryType` "arraybuffer". The secret never appears in
@@ -188,16 +196,7 @@ function openOnce(
       }
     };
     const onAbort = () => fail(signal!.reason);
-    const timer = setTimeout(
-      () =>
-        fail(
-          new ConnectionError(
-            `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${transport.endpoint}`,
-            { status: 0, method: "GET", path, endpoint: transport.endpoint },
-          ),
-        ),
-      OPEN_TIMEOUT_MS,
-    );
+    const timer = setTimeout(() => fail(notOpenError(path, transport.endpoint)), OPEN_TIMEOUT_MS);
     const cleanup = () => {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
