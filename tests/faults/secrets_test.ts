@@ -7,7 +7,7 @@
 
 import { assert, assertEquals, assertLess, assertRejects } from "@std/assert";
 import { ConnectionError } from "../../mod.ts";
-import { execStatus } from "../../src/incus/exec.ts";
+import { execStatus } from "../../src/incus/exec_options.ts";
 import { fake, until } from "../_fake.ts";
 import { openSockets } from "../_process.ts";
 
