@@ -110,6 +110,11 @@ export function addressesIn(text: string): string[] {
 }
 
 /** `https://host:port` of a member URL, as `host:port`. */
+/** The operations of `target` (all of them without one). */
+function onMember(operations: Operation[], target?: string): Operation[] {
+  return target === undefined ? operations : operations.filter((op) => op.location === target);
+}
+
 function hostPort(url: string): string {
   return url.replace(/^https:\/\//, "").replace(/\/.*$/, "");
 }
@@ -237,9 +242,7 @@ export class MemberWatch {
     const kept = target === undefined
       ? items
       : items.filter((item) => typeof item === "string" || item.location === target);
-    const heard = target === undefined
-      ? operations
-      : operations.filter((operation) => operation.location === target);
+    const heard = onMember(operations, target);
     const missing = await this.unheard(heard, { signal: options.signal, target });
     if (missing.length === 0 || options.partial) return kept;
     throw new MemberUnreachableError(
@@ -263,9 +266,7 @@ export class MemberWatch {
     options: { signal?: AbortSignal; target?: string },
   ): Promise<OperationsByMember> {
     const { target } = options;
-    const kept = target === undefined
-      ? operations
-      : operations.filter((operation) => operation.location === target);
+    const kept = onMember(operations, target);
     const unreachable = await this.unheard(kept, { signal: options.signal, target });
     const members: Record<string, Operation[]> = Object.create(null); // a member "constructor" too
     if (await this.clustered(kept, options.signal)) {
