@@ -49,11 +49,8 @@ export async function watch(args: ParsedArgs, io: CliIo): Promise<number> {
   const controller = new AbortController();
   const stop = () => controller.abort();
   io.signal?.addEventListener("abort", stop, { once: true });
-  let listening = false;
-  if (io.signal === undefined) {
-    Deno.addSignalListener("SIGINT", stop);
-    listening = true;
-  }
+  const listening = io.signal === undefined; // else the caller's signal stops it
+  if (listening) Deno.addSignalListener("SIGINT", stop);
   try {
     const stream = client.events({
       types: ["operation"],

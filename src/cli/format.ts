@@ -187,9 +187,7 @@ export function columnsFor(choice: ColumnChoice = {}): Column[] {
 
 /** Whether any operation runs on a cluster member (its `location` names one). */
 export function onCluster(ops: readonly Operation[]): boolean {
-  return ops.some((op) =>
-    op.location !== undefined && op.location !== "" && op.location !== "none"
-  );
+  return ops.some((op) => ![undefined, "", "none"].includes(op.location));
 }
 
 /** A boxed table like the incus CLI's; built with loops, for any number of rows. */

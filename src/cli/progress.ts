@@ -57,9 +57,7 @@ export class ProgressDisplay {
    */
   constructor(sink: ProgressSink) {
     this.#sink = sink;
-    if (sink.terminal) {
-      this.#timer = setInterval(() => this.#draw(), 100);
-    }
+    if (sink.terminal) this.#timer = setInterval(() => this.#draw(), 100);
   }
 
   /** An operation reported progress. */

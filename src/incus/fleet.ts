@@ -6,9 +6,8 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
 import { boundedConcurrency } from "../core/concurrency.ts";
-import { describeValue, duration } from "../core/validate.ts";
+import { duration, invalidArgument } from "../core/validate.ts";
 import { CLOCK, type Clock, timeLimit } from "../core/deadlines.ts";
 import { abortable, anySignal } from "../core/signals.ts";
 import type { Client } from "./client.ts";
@@ -107,15 +106,11 @@ export async function acrossFleet<T>(
   options: FleetOptions = {},
 ): Promise<RemoteOutcome<T>[]> {
   if (!Array.isArray(targets)) {
-    throw new InvalidArgumentError(
-      `invalid remotes ${describeValue(targets)}: expected an array of remote names`,
-    );
+    throw invalidArgument("remotes", targets, "an array of remote names");
   }
   for (const target of targets) {
     if (typeof nameOf(target) !== "string" || nameOf(target) === "") {
-      throw new InvalidArgumentError(
-        `invalid remote ${describeValue(target)}: expected a name, or options with a name`,
-      );
+      throw invalidArgument("remote", target, "a name, or options with a name");
     }
   }
   const timeout = duration("timeout", options.timeout);

@@ -8,7 +8,7 @@
 
 import { InvalidArgumentError } from "../core/errors.ts";
 import { CLOCK, type Clock } from "../core/deadlines.ts";
-import { describeValue, duration } from "../core/validate.ts";
+import { duration, invalidArgument } from "../core/validate.ts";
 import type { OperationsSettings } from "./operations/options.ts";
 import { resolveRetry } from "../core/retry.ts";
 import { INCUS_RETRY } from "./transport/transient.ts";
@@ -71,10 +71,10 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     maxResponseBytes !== undefined &&
     (typeof maxResponseBytes !== "number" || !(maxResponseBytes >= 1))
   ) {
-    throw new InvalidArgumentError(
-      `invalid maxResponseBytes ${
-        describeValue(maxResponseBytes)
-      }: expected a number of bytes >= 1, or Infinity`,
+    throw invalidArgument(
+      "maxResponseBytes",
+      maxResponseBytes,
+      "a number of bytes >= 1, or Infinity",
     );
   }
   const common = {
@@ -86,7 +86,6 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
     ...(options as InternalAuthOptions)[AUTH_CONTEXT],
   };
   if (options.url !== undefined) {
-    const ca = options.serverCert ?? options.ca;
     const urls = Array.isArray(options.url) ? memberOrigins(options.url) : undefined;
     const transport = new Transport({
       ...common,
@@ -94,7 +93,7 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
       members: urls?.slice(1),
       cert: options.cert,
       key: options.key,
-      ca,
+      ca: options.serverCert ?? options.ca,
     });
     return { transport, settings };
   }

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { InvalidArgumentError, ProtocolError } from "../core/errors.ts";
-import { describeValue } from "../core/validate.ts";
+import { ProtocolError } from "../core/errors.ts";
+import { describeValue, invalidArgument } from "../core/validate.ts";
 import type { Operation } from "./operation.ts";
 
 /** One object an operation touches, parsed from one URL of its `resources`. */
@@ -108,9 +108,7 @@ function parseUrl(kind: string, url: string): OperationResource {
  */
 export function parseResources(operation: Pick<Operation, "resources">): OperationResource[] {
   if (operation === null || typeof operation !== "object" || !("resources" in operation)) {
-    throw new InvalidArgumentError(
-      `invalid operation ${describeValue(operation)}: expected an operation with "resources"`,
-    );
+    throw invalidArgument("operation", operation, 'an operation with "resources"');
   }
   const resources: unknown = operation.resources;
   if (resources === null || typeof resources !== "object" || Array.isArray(resources)) return [];
