@@ -85,9 +85,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return args.command === "" && !args.options.has("help") ? ExitCode.Usage : ExitCode.Ok;
     }
     const load = Object.hasOwn(COMMANDS, args.command) ? COMMANDS[args.command] : undefined;
-    if (load === undefined) {
-      throw new UsageError(`unknown command ${JSON.stringify(args.command)}`);
-    }
+    if (load === undefined) throw new UsageError(`unknown command ${JSON.stringify(args.command)}`);
     return await (await load())(args, io);
   } catch (error) {
     const { code, message } = describeFailure(error);
