@@ -263,7 +263,7 @@ export class ExecProcess implements AsyncDisposable {
    * ```
    */
   close(): void {
-    this.#closeAll();
+    for (const socket of this.#sockets) socket.close();
   }
 
   /**
@@ -273,17 +273,13 @@ export class ExecProcess implements AsyncDisposable {
    */
   async [Symbol.asyncDispose](): Promise<void> {
     this.kill(9);
-    await this.#closeAll();
+    // Every socket waits for the daemon's reply a bounded time.
+    await Promise.all(this.#sockets.map((socket) => socket.close()));
     const { stopWaiting, clock } = this.#limits;
     const stop = () => stopWaiting.abort(new OperationTimeoutError(this.id, DRAIN_MS));
     const silence = clock.alarm(DRAIN_MS, stop, true);
     await this.status.catch(() => {});
     silence();
-  }
-
-  /** Closes every socket; each waits for the daemon's reply a bounded time. */
-  #closeAll(): Promise<void> {
-    return Promise.all(this.#sockets.map((socket) => socket.close())).then(() => {});
   }
 
   #sendControl(message: Record<string, unknown>): void {

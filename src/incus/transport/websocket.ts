@@ -75,12 +75,61 @@ export function openWebSocket(
   hint: string,
   options: WebSocketOptions = {},
 ): Promise<WebSocket> {
-  return withBearer(
-    transport,
-    path,
-    options.signal,
-    (headers) => openOnce(transport, path, query, hint, options, headers),
-  );
+  const { signal } = options;
+  // Once, or twice with a refreshed bearer token (withBearer).
+  return withBearer(transport, path, signal, (headers) => {
+    signal?.throwIfAborted();
+    const fault = { status: 0, method: "GET", path, endpoint: transport.endpoint };
+    if (transport.closed) {
+      throw new ConnectionError(
+        `websocket ${path}: the client for ${fault.endpoint} is closed`,
+        fault,
+      );
+    }
+    const origin = transport.origin.replace(/^http/, "ws");
+    const url = query === "" ? `${origin}${path}` : `${origin}${path}?${query}`;
+    const init = headers === undefined
+      ? { client: transport.httpClient }
+      : { client: transport.httpClient, headers };
+    const socket = new WebSocket(url, init as unknown as string[]);
+    socket.binaryType = "arraybuffer";
+    return new Promise<WebSocket>((resolve, reject) => {
+      const fail = (error: unknown) => {
+        cleanup();
+        socket.onclose = null;
+        if (socket.readyState === WebSocket.CLOSED) reject(error);
+        else {
+          // Reject once the socket is really closed, so nothing is left open.
+          socket.onclose = () => reject(error);
+          socket.close();
+        }
+      };
+      const onAbort = () => fail(signal!.reason);
+      const timer = setTimeout(() => fail(notOpenError(path, transport.endpoint)), OPEN_TIMEOUT_MS);
+      const cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        socket.onopen = null;
+        socket.onerror = null;
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      socket.onopen = () => {
+        cleanup();
+        resolve(socket);
+      };
+      socket.onerror = (event) => {
+        // The event's text may hold the URL, and so a secret: only the status is kept.
+        const status = /status code:? (\d{3})/i.exec((event as ErrorEvent).message ?? "")?.[1];
+        fail(
+          new ConnectionError(
+            `websocket ${path}: the daemon at ${transport.endpoint} refused or dropped it` +
+              `${status === undefined ? "" : ` (HTTP ${status})`} (${hint})`,
+            { ...fault, status: Number(status ?? 0) },
+          ),
+        );
+      };
+    });
+  });
 }
 
 /**
@@ -155,70 +204,6 @@ export function withBearer<T>(
     });
   }).catch((error) => {
     throw auth.clean(error);
-  });
-}
-
-/** Opens the websocket once, with `headers` on the handshake. */
-function openOnce(
-  transport: Transport,
-  path: string,
-  query: string,
-  hint: string,
-  options: WebSocketOptions,
-  headers?: Record<string, string>,
-): Promise<WebSocket> {
-  const { signal } = options;
-  signal?.throwIfAborted();
-  if (transport.closed) {
-    throw new ConnectionError(`websocket ${path}: the client for ${transport.endpoint} is closed`, {
-      status: 0,
-      method: "GET",
-      path,
-      endpoint: transport.endpoint,
-    });
-  }
-  const origin = transport.origin.replace(/^http/, "ws");
-  const url = query === "" ? `${origin}${path}` : `${origin}${path}?${query}`;
-  const init = headers === undefined
-    ? { client: transport.httpClient }
-    : { client: transport.httpClient, headers };
-  const socket = new WebSocket(url, init as unknown as string[]);
-  socket.binaryType = "arraybuffer";
-  return new Promise<WebSocket>((resolve, reject) => {
-    const fail = (error: unknown) => {
-      cleanup();
-      socket.onclose = null;
-      if (socket.readyState === WebSocket.CLOSED) reject(error);
-      else {
-        // Reject once the socket is really closed, so nothing is left open.
-        socket.onclose = () => reject(error);
-        socket.close();
-      }
-    };
-    const onAbort = () => fail(signal!.reason);
-    const timer = setTimeout(() => fail(notOpenError(path, transport.endpoint)), OPEN_TIMEOUT_MS);
-    const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      socket.onopen = null;
-      socket.onerror = null;
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    socket.onopen = () => {
-      cleanup();
-      resolve(socket);
-    };
-    socket.onerror = (event) => {
-      // The event's text may hold the URL, and so a secret: only the status is kept.
-      const status = /status code:? (\d{3})/i.exec((event as ErrorEvent).message ?? "")?.[1];
-      fail(
-        new ConnectionError(
-          `websocket ${path}: the daemon at ${transport.endpoint} refused or dropped it` +
-            `${status === undefined ? "" : ` (HTTP ${status})`} (${hint})`,
-          { status: Number(status ?? 0), method: "GET", path, endpoint: transport.endpoint },
-        ),
-      );
-    };
   });
 }
 
