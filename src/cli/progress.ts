@@ -21,14 +21,14 @@ export interface ProgressSink {
 }
 
 const SPINNER = ["|", "/", "-", "\\"];
+/** The units of {@linkcode formatSpeed}, by powers of 1000. */
+const SPEED_UNITS = ["B", "kB", "MB", "GB", "TB"];
 
 /** `12.3 MB/s` from bytes per second. */
 export function formatSpeed(bytesPerSecond: number): string {
   const unit = Math.min(4, Math.max(0, Math.floor(Math.log10(bytesPerSecond) / 3)));
   const value = bytesPerSecond / 1000 ** unit;
-  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${
-    ["B", "kB", "MB", "GB", "TB"][unit]
-  }/s`;
+  return `${value.toFixed(value < 10 && unit > 0 ? 1 : 0)} ${SPEED_UNITS[unit]}/s`;
 }
 
 /** One line describing `progress`, with a bar when the percentage is known. */

@@ -141,12 +141,9 @@ export class MemberWatch {
 
   /** Whether the daemon is a cluster member (a list's locations tell, else `GET /1.0`, once). */
   clustered(operations: readonly Operation[], signal?: AbortSignal): Promise<boolean> {
-    for (const operation of operations) {
-      const location = operation.location;
-      if (location !== undefined && location !== "" && location !== "none") {
-        return Promise.resolve(true);
-      }
+    for (const { location } of operations) {
       if (location === "none") return Promise.resolve(false);
+      if (location !== undefined && location !== "") return Promise.resolve(true);
     }
     this.#clustered ??= this.#requests.get("/1.0", undefined, { signal }).then(
       (envelope) => {
