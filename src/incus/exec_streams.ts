@@ -59,8 +59,9 @@ export function outputPump(socket: PacedWebSocket, clock: Clock): OutputPump {
     silence();
     if (idleBound && !ended) silence = clock.alarm(DRAIN_MS, () => socket.abort(), true);
   };
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    if (!ended) controller.close();
+  // The end of the output (or a cancel, with no controller): the socket is closed.
+  const finish = (controller?: ReadableStreamDefaultController<Uint8Array>) => {
+    if (!ended) controller?.close();
     ended = true;
     socket.close();
     wake();
@@ -94,11 +95,7 @@ export function outputPump(socket: PacedWebSocket, clock: Clock): OutputPump {
         wake();
       }
     },
-    cancel() {
-      ended = true;
-      socket.close();
-      wake();
-    },
+    cancel: () => finish(),
   }, new ByteLengthQueuingStrategy({ highWaterMark: EXEC_BUFFER_BYTES }));
   return {
     stream,

@@ -103,10 +103,8 @@ export class PacedWebSocket {
       const init = { status: 0, method: "GET", path: this.#path, endpoint: this.#endpoint };
       return Promise.reject(new ConnectionError(`websocket ${this.#path}: closed`, init));
     }
-    return this.#write(
-      typeof data === "string" ? 1 : 2,
-      typeof data === "string" ? encoder.encode(data) : data,
-    );
+    const text = typeof data === "string";
+    return this.#write(text ? 1 : 2, text ? encoder.encode(data) : data);
   }
 
   /**
