@@ -73,8 +73,8 @@ export interface MemberListOptions {
 
 /** Longest a probe of one member may take, ms (a forwarded request to a member just lost can hang ~10 s). */
 const PROBE_TIMEOUT_MS = 5_000;
-/** Members probed at once (a list on a cluster of thousands sends no more). */
-const PROBES_AT_ONCE = 8;
+/** Members (or, on LXD 5.0, projects) listed at once: a list on thousands sends no more. */
+export const PROBES_AT_ONCE = 8;
 /** Pause between looks at an operation whose member is unreachable, ms. */
 const OUTAGE_RETRY_MS = 1_000;
 /** The default member grace of waits, ms. */

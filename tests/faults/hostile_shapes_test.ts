@@ -7,7 +7,7 @@
  * correct (linear: the tests finish at once; timings are in the report).
  */
 
-import { assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { parseProgress, ProtocolError } from "../../mod.ts";
 import { forDisplay, formatOperations, projectOf } from "../../src/cli/format.ts";
 import { addressesIn } from "../../src/incus/cluster.ts";
@@ -154,4 +154,27 @@ Deno.test("8.95 daemon text, 1 MB adversarial: member addresses, URL queries, pr
   const token = "a".repeat(MB) + "g"; // hex-like up to the last character
   const shown = forDisplay({ class: "websocket", metadata: { fs: token, ok: "a".repeat(MB) } });
   assertEquals([shown.metadata.fs, shown.metadata.ok], [token, "********"]);
+});
+
+Deno.test("8.108 hostile list, all-projects fallback (LXD 5.0): 200 projects are listed a few at a time, not all at once", async () => {
+  await using t = await fake({ flavor: "lxd" });
+  const { daemon, client } = t;
+  const projects = Array.from({ length: 200 }, (_, i) => `/1.0/projects/p${i}`);
+  let inFlight = 0;
+  let most = 0;
+  let lists = 0;
+  daemon.interceptor = async (_request, url) => {
+    if (url.pathname === "/1.0/projects") return envelope(projects);
+    if (url.pathname !== "/1.0/operations") return undefined;
+    inFlight++;
+    lists++;
+    most = Math.max(most, inFlight);
+    // Held a moment so that an unbounded fan-out shows; the bound holds however long this is.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    inFlight--;
+    return envelope({});
+  };
+  assertEquals(await client.operations.list({ allProjects: true }), []);
+  assertEquals(lists, 200);
+  assert(most <= 8, `${most} lists in flight at once`);
 });

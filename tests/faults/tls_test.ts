@@ -8,7 +8,7 @@
 import { assert, assertEquals, assertInstanceOf, assertStringIncludes } from "@std/assert";
 import { connect, ConnectionError, ProtocolError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { outcome } from "./_bounded.ts";
+import { outcome, within } from "./_bounded.ts";
 import { certificates, httpsServer } from "./_certs.ts";
 import { spawnCli } from "../_cli.ts";
 
@@ -142,5 +142,33 @@ Deno.test("8.26 pinning: the pinned certificate is added to Deno's roots, not al
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("8.107 TLS: a peer that accepts and never completes the handshake: events() settles on close() and on its signal", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) accepted.push(conn);
+  })();
+  try {
+    const url = `https://127.0.0.1:${listener.addr.port}`;
+    const controller = new AbortController();
+    await using byClose = connect({ url });
+    await using bySignal = connect({ url });
+    const closing = byClose.events();
+    const aborting = bySignal.events({ signal: controller.signal });
+    await byClose.close();
+    controller.abort(new Error("stop"));
+    const closed = await within(5_000, outcome(closing.opened));
+    assertInstanceOf(closed, ConnectionError);
+    assertStringIncludes((closed as Error).message, "closed");
+    const aborted = await within(5_000, outcome(aborting.opened));
+    assertInstanceOf(aborted, Error);
+    assertStringIncludes((aborted as Error).message, "stop");
+  } finally {
+    listener.close();
+    await accepting;
+    for (const conn of accepted) conn.close();
   }
 });

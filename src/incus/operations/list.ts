@@ -9,7 +9,8 @@ import { ProtocolError } from "../../core/errors.ts";
 import { type Operation, type OperationsByStatus, STATUS_KEYS } from "../operation.ts";
 import type { ListOptions } from "./options.ts";
 import { COLLECTION, type OperationsContext } from "./context.ts";
-import type { OperationsByMember } from "../cluster.ts";
+import { type OperationsByMember, PROBES_AT_ONCE } from "../cluster.ts";
+import { boundedConcurrency } from "../../core/concurrency.ts";
 import { type CallScope, scopeQuery } from "../call_scope.ts";
 
 const ALL_PROJECTS_EXTENSION = "operations_get_query_all_projects";
@@ -135,8 +136,9 @@ export class Lister {
       const init = { status: 200, method: "GET", path, endpoint: this.#context.transport.endpoint };
       throw new ProtocolError(`GET ${path}: not a list of project URLs`, init);
     }
+    const limit = boundedConcurrency(PROBES_AT_ONCE); // a few projects at a time, as members
     const lists = await Promise.all(
-      names.map((project) => this.fetch({ ...scope, project }, false, recursion)),
+      names.map((project) => limit(() => this.fetch({ ...scope, project }, false, recursion))),
     );
     const merged: StatusGroups = Object.create(null);
     for (const groups of lists) {

@@ -9,9 +9,11 @@
 
 import { concatBytes } from "../../core/body.ts";
 import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import { abortable } from "../../core/signals.ts";
 import { describeValue } from "../../core/validate.ts";
 import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
 import type { Transport } from "./transport.ts";
+import { closedError } from "./transport_errors.ts";
 import { notOpenError, OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -34,32 +36,42 @@ export function openPacedWebSocket(
   // Once, or twice with a refreshed bearer token (withBearer), each time on a new connection.
   return withBearer(transport, path, signal, async (headers) => {
     signal?.throwIfAborted();
-    const { conn, host } = await transport.connectRaw("GET", path);
     const init = { status: 0, method: "GET", path, endpoint: transport.endpoint };
     let reason: unknown;
+    let conn: Deno.Conn | undefined;
+    // The connect (a TLS handshake too) is under the same limits as the upgrade.
+    const opening = new AbortController();
     const stop = (why: unknown) => {
       reason ??= why;
+      opening.abort(reason);
       try {
-        conn.close();
+        conn?.close();
       } catch {
         // already closed
       }
     };
     const onAbort = () => stop(signal!.reason);
+    const onClose = () => stop(closedError("GET", path, transport.endpoint));
     signal?.addEventListener("abort", onAbort, { once: true });
-    transport.closedSignal.addEventListener("abort", onAbort, { once: true });
+    transport.closedSignal.addEventListener("abort", onClose, { once: true });
     const timer = setTimeout(() => stop(notOpenError(path, transport.endpoint)), OPEN_TIMEOUT_MS);
     try {
+      const connecting = transport.connectRaw("GET", path);
+      // A connection that completes after the limits won is closed at once.
+      connecting.then((late) => opening.signal.aborted && late.conn.close(), () => {});
+      const { conn: opened, host } = await abortable(connecting, opening.signal);
+      conn = opened;
+      opening.signal.throwIfAborted();
       const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
       await writeAll(
-        conn,
+        opened,
         encoder.encode(
           `GET ${path}${query === "" ? "" : `?${query}`} HTTP/1.1\r\nHost: ${host}\r\n` +
             `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
             `Sec-WebSocket-Version: 13\r\n${headerLines(headers)}\r\n`,
         ),
       );
-      const { head, rest } = await readHead(conn);
+      const { head, rest } = await readHead(opened);
       const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
       if (status !== 101) {
         throw new ConnectionError(
@@ -78,10 +90,14 @@ export function openPacedWebSocket(
           { ...init, status },
         );
       }
-      return new PacedWebSocket(conn, rest, path, transport);
+      return new PacedWebSocket(opened, rest, path, transport);
     } catch (error) {
+      // A limit, the caller's signal or close() came first: its reason is the error.
+      if (reason !== undefined) {
+        stop(reason);
+        throw reason;
+      }
       stop(error);
-      if (reason !== error) throw reason;
       if (error instanceof ConnectionError) throw error;
       throw new ConnectionError(
         `websocket ${path}: the daemon at ${transport.endpoint} dropped it (${hint})`,
@@ -90,7 +106,7 @@ export function openPacedWebSocket(
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
-      transport.closedSignal.removeEventListener("abort", onAbort);
+      transport.closedSignal.removeEventListener("abort", onClose);
     }
   });
 }
