@@ -33,7 +33,10 @@ for (const daemon of DAEMONS) {
     assertEquals(ids.includes(running.id), true);
     const table = await incusops("list");
     // Columns are as wide as their widest cell: another test's operation (a websocket one) may widen them.
-    assertMatch(table.stdout, new RegExp(`\\| ${running.id} \\| TASK +\\| Executing command +\\| RUNNING +\\|`));
+    assertMatch(
+      table.stdout,
+      new RegExp(`\\| ${running.id} \\| TASK +\\| Executing command +\\| RUNNING +\\|`),
+    );
     const shown = JSON.parse((await incusops("show", running.id, "--format", "json")).stdout);
     assertEquals(shown.status, "Running");
     const refused = await incusops("cancel", running.id);
