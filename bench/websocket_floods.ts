@@ -9,7 +9,8 @@
  * Cases: `client.events()` (the paced reader) under `big-events` (1 MiB
  * events, read one per 100 ms), `empty-continuations` and `pings` (nothing
  * is read; the stream is aborted after the run time); and
- * `client.operations.websocket()` (Deno's `WebSocket`) under the same floods.
+ * `client.operations.websocket()` (the same paced reader behind a `WebSocket`
+ * face, reading every message as it comes) under the same floods.
  * A child prints: events read, the longest gap between 100 ms ticks, how
  * long the abort (or the error) took to settle the read, and the error.
  */

@@ -13,7 +13,7 @@ import {
   assertLess,
   assertStringIncludes,
 } from "@std/assert";
-import { connect, ProtocolError } from "../../mod.ts";
+import { type Client, connect, ProtocolError } from "../../mod.ts";
 import { until } from "../_fake.ts";
 import { outcome, within } from "./_bounded.ts";
 import { floodingDaemon, serverFrame } from "./_websocket_peers.ts";
@@ -34,8 +34,8 @@ Deno.test("8.64 websocket floods: 1 MiB events past maxQueuedBytes end the strea
     })()),
   ) as ProtocolError;
   assertInstanceOf(error, ProtocolError);
-  assertStringIncludes(error.message, `more than ${4 * MiB} bytes of events behind`);
-  assertStringIncludes(error.message, "raise maxQueuedBytes");
+  assertStringIncludes(error?.message ?? "", `more than ${4 * MiB} bytes of events behind`);
+  assertStringIncludes(error?.message ?? "", "raise maxQueuedBytes");
   assertLess(read, 5, "the queue was dropped at the bound");
 });
 
@@ -46,9 +46,12 @@ Deno.test("8.65 websocket floods: endless empty continuation frames end the stre
     await using stream = client.events();
     const error = await within(10_000, outcome(stream.next())) as ProtocolError;
     assertInstanceOf(error, ProtocolError);
-    assertStringIncludes(error.message, `over the ${maxResponseBytes ?? 64 * MiB}-byte limit`);
-    assertStringIncludes(error.message, "each fragment counts 1024 bytes at least");
-    assertStringIncludes(error.message, "raise maxResponseBytes");
+    assertStringIncludes(
+      error?.message ?? "",
+      `over the ${maxResponseBytes ?? 64 * MiB}-byte limit`,
+    );
+    assertStringIncludes(error?.message ?? "", "each fragment counts 1024 bytes at least");
+    assertStringIncludes(error?.message ?? "", "raise maxResponseBytes");
   }
 });
 
@@ -58,7 +61,7 @@ Deno.test("8.66 websocket floods: a control frame over 125 bytes is a ProtocolEr
   await using stream = client.events();
   const error = await within(10_000, outcome(stream.next())) as ProtocolError;
   assertInstanceOf(error, ProtocolError);
-  assertStringIncludes(error.message, "a control frame over 125 bytes");
+  assertStringIncludes(error?.message ?? "", "a control frame over 125 bytes");
 });
 
 Deno.test("8.67 websocket floods: a ping flood from a daemon that never reads queues one pong, not one per ping", async () => {
@@ -89,4 +92,68 @@ Deno.test("8.68 websocket floods: an abort stops the reading of an endless messa
   const grown = (Deno.memoryUsage().rss - before) / MiB;
   // A generous bound against the unbounded reader (~450 MiB a second here), not a measurement.
   assertLess(grown, 256, `RSS grew ${grown.toFixed(0)} MiB`);
+});
+
+/** An operation websocket of `daemon` (any id and secret: the hostile daemon accepts all). */
+async function operationSocket(client: Client): Promise<WebSocket> {
+  return await client.operations.websocket(crypto.randomUUID(), "secret");
+}
+
+/** The error event and then the close event of `socket`. */
+function ending(socket: WebSocket): Promise<[ErrorEvent | undefined, CloseEvent]> {
+  let error: ErrorEvent | undefined;
+  socket.onerror = (event) => error = event as ErrorEvent;
+  return new Promise((resolve) => socket.onclose = (event) => resolve([error, event]));
+}
+
+Deno.test("8.109 websocket floods: an operation websocket message over maxResponseBytes ends the socket with a ProtocolError", async () => {
+  await using daemon = floodingDaemon("big-events", 16);
+  await using client = connect({ socket: daemon.path, events: false, maxResponseBytes: MiB / 2 });
+  const socket = await operationSocket(client);
+  let read = 0;
+  socket.onmessage = () => read++;
+  const [error, close] = await within(10_000, ending(socket));
+  assertEquals([read, socket.readyState, close.code, close.wasClean], [
+    0,
+    WebSocket.CLOSED,
+    1006,
+    false,
+  ]);
+  assertInstanceOf(error?.error, ProtocolError);
+  assertInstanceOf((socket as WebSocket & { error: unknown }).error, ProtocolError);
+  assertStringIncludes(error?.message ?? "", `a message over the ${MiB / 2}-byte limit`);
+  assertStringIncludes(error?.message ?? "", "raise maxResponseBytes");
+  await within(10_000, daemon.ended); // the connection is closed: nothing more is read
+});
+
+Deno.test("8.110 websocket floods: endless empty continuation frames end an operation websocket with a ProtocolError, memory flat", async () => {
+  await using daemon = floodingDaemon("empty-continuations");
+  await using client = connect({ socket: daemon.path, events: false, maxResponseBytes: 4 * MiB });
+  const before = Deno.memoryUsage().rss;
+  const socket = await operationSocket(client);
+  const [error, close] = await within(10_000, ending(socket));
+  assertInstanceOf(error?.error, ProtocolError);
+  assertStringIncludes(error?.message ?? "", "each fragment counts 1024 bytes at least");
+  assertEquals([socket.readyState, close.code], [WebSocket.CLOSED, 1006]);
+  await within(10_000, daemon.ended);
+  const grown = (Deno.memoryUsage().rss - before) / MiB;
+  // A generous bound against an unbounded reader, not a measurement.
+  assertLess(grown, 256, `RSS grew ${grown.toFixed(0)} MiB`);
+});
+
+Deno.test("8.111 websocket floods: a ping flood on an operation websocket never read nor written queues one pong; close() settles", async () => {
+  const blocks = 200; // 102,400 pings of 125 bytes
+  await using daemon = floodingDaemon("pings", blocks);
+  await using client = connect({ socket: daemon.path, events: false });
+  const socket = await operationSocket(client);
+  const message = new Promise<MessageEvent>((resolve) => socket.onmessage = resolve);
+  // The event after the flood arrives: reading went on while the pongs could not be written.
+  assertStringIncludes((await within(30_000, message)).data, '"logging"');
+  const closed = ending(socket);
+  socket.close();
+  const [error, close] = await within(10_000, closed);
+  assertEquals([error, close.code, close.wasClean], [undefined, 1000, true]);
+  await within(10_000, daemon.ended);
+  assert(daemon.pongs > 0, "pongs were answered");
+  assertLess(daemon.pongs, blocks * 512 / 10, `${daemon.pongs} pongs`);
 });

@@ -304,6 +304,42 @@ export const EXEC_CASES: ExecCase[] = [
     },
   },
   {
+    name: "operation websockets: an exec read and written through operations.websocket()",
+    async run({ client, instance }) {
+      const op = await client.query<Operation>(`/1.0/instances/${instance}/exec`, {
+        method: "POST",
+        body: { command: ["cat"], "wait-for-websocket": true, interactive: false },
+      });
+      const fds = op.metadata?.fds as Record<string, string>;
+      const sockets = await Promise.all(
+        ["0", "1", "2", "control"].map((fd) => client.operations.websocket(op, fds[fd])),
+      );
+      const closed = sockets.map((socket) =>
+        new Promise<CloseEvent>((resolve) => socket.onclose = resolve)
+      );
+      // Each output: bytes (ArrayBuffer messages) until an empty text message.
+      const [out, err] = sockets.slice(1, 3).map((socket) =>
+        new Promise<string>((resolve) => {
+          const decoder = new TextDecoder();
+          let text = "";
+          socket.onmessage = ({ data }) => {
+            if (typeof data === "string") return resolve(text);
+            assertInstanceOf(data, ArrayBuffer);
+            text += decoder.decode(data, { stream: true });
+          };
+        })
+      );
+      sockets[0].send(encoder.encode("bytes in\n"));
+      sockets[0].send(""); // the end of input
+      assertEquals([await out, await err], ["bytes in\n", ""]);
+      const final = await client.operations.wait(op.id);
+      assertEquals([final.status, final.metadata?.return], ["Success", 0]);
+      for (const socket of sockets) socket.close();
+      for (const event of await Promise.all(closed)) assertInstanceOf(event, CloseEvent);
+      assertEquals(sockets.map((socket) => socket.readyState), [3, 3, 3, 3]);
+    },
+  },
+  {
     name: "instance operations (create, start, stop, delete): not cancellable, resources, failures",
     async run({ client, flavor }) {
       const name = `lc-${crypto.randomUUID().slice(0, 8)}`;

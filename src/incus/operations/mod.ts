@@ -466,7 +466,10 @@ export class Operations {
    * Opens one of a websocket operation's sockets
    * (`/1.0/operations/<id>/websocket?secret=...`) over the client's own
    * connection, resolving once it is open (`binaryType` "arraybuffer"). The
-   * secret is URL-encoded and never shown in errors.
+   * secret is URL-encoded and never shown in errors. Its reads are bounded
+   * as exec's: a message over `maxResponseBytes` (each fragment counting
+   * 1 KiB at least), a control frame over 125 bytes fire `error` (a
+   * `ProtocolError`, also in `socket.error`) and close it.
    *
    * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param secret One of the secrets in the operation's `metadata.fds`.

@@ -8,13 +8,28 @@
  */
 
 import { concatBytes } from "../../core/body.ts";
-import { ConnectionError, InvalidArgumentError, ProtocolError } from "../../core/errors.ts";
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  ProtocolError,
+  ResponseTimeoutError,
+} from "../../core/errors.ts";
 import { abortable } from "../../core/signals.ts";
 import { describeValue } from "../../core/validate.ts";
 import { Ended, PacedWebSocket, writeAll } from "./paced_websocket.ts";
 import type { Transport } from "./transport.ts";
 import { closedError } from "./transport_errors.ts";
-import { notOpenError, OPEN_TIMEOUT_MS, withBearer } from "./websocket.ts";
+/** The longest a websocket (fetch's or a paced one) may take to open, ms. */
+export const OPEN_TIMEOUT_MS = 30_000;
+
+/** The error of a websocket not open within {@linkcode OPEN_TIMEOUT_MS}. */
+export function notOpenError(path: string, endpoint: string): ConnectionError {
+  return new ConnectionError(
+    `websocket ${path}: not open after ${OPEN_TIMEOUT_MS} ms on ${endpoint}`,
+    { status: 0, method: "GET", path, endpoint },
+  );
+}
+
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 const encoder = new TextEncoder();
@@ -137,4 +152,69 @@ function headerLines(headers: Record<string, string> | undefined): string {
     lines += `${name}: ${value}\r\n`;
   }
   return lines;
+}
+
+/**
+ * Opens a websocket with `open`, adding the client's bearer token (if any)
+ * to the handshake's headers: with `getToken`, one forced refresh and one
+ * retry when the daemon refuses it (HTTP 401), then an
+ * `AuthenticationError`.
+ *
+ * @param transport The client's transport (its `auth`).
+ * @param path The websocket's path, for errors.
+ * @param signal Aborts the opening.
+ * @param open Opens the websocket once with the given handshake headers.
+ * @returns What `open` resolves with.
+ */
+export function withBearer<T>(
+  transport: Transport,
+  path: string,
+  signal: AbortSignal | undefined,
+  open: (headers?: Record<string, string>) => Promise<T>,
+): Promise<T> {
+  const auth = transport.auth;
+  if (auth === undefined) return open();
+  signal?.throwIfAborted();
+  // The token is fetched under the call's signal, the request time limit and close().
+  const limit = transport.requestTimeout;
+  const tokenSignal = AbortSignal.any([
+    transport.closedSignal,
+    AbortSignal.timeout(limit),
+    ...signal ? [signal] : [],
+  ]);
+  let sent: string | undefined;
+  const token = (refused?: string) =>
+    auth.header(tokenSignal, refused).catch((error) => {
+      if (signal?.aborted || !tokenSignal.aborted) throw error; // the caller's reason, or getToken's
+      const endpoint = transport.endpoint;
+      throw transport.closed
+        ? closedError("GET", path, endpoint)
+        : new ResponseTimeoutError(`websocket ${path}: no bearer token within ${limit} ms`, {
+          method: "GET",
+          path,
+          endpoint,
+        });
+    });
+  const attempt = async (refused?: string) =>
+    await open({ authorization: sent = await token(refused) });
+  const refusal = (error: unknown) =>
+    error instanceof ConnectionError && error.status === 401 ? error : undefined;
+  const refused = (error: ConnectionError) =>
+    auth.refused(`HTTP ${error.status} on the websocket handshake`, {
+      status: 401,
+      method: "GET",
+      path,
+      remote: transport.remoteName,
+    });
+  return attempt().catch(async (error) => {
+    const first = refusal(error);
+    if (first === undefined) throw error;
+    if (!auth.refreshable) throw refused(first);
+    return await attempt(sent).catch((again) => {
+      const second = refusal(again);
+      throw second === undefined ? again : refused(second);
+    });
+  }).catch((error) => {
+    throw auth.clean(error);
+  });
 }

@@ -55,6 +55,8 @@ export class PacedWebSocket {
   #closeSent = false;
   #closeReceived = false;
   #ended = false;
+  /** The payload of the daemon's close frame (its code and reason), once received. */
+  closeFrame: Uint8Array | undefined;
   readonly #done = Promise.withResolvers<void>();
   readonly #onTransportClosed = () => this.abort();
   readonly #transportClosed: AbortSignal;
@@ -198,6 +200,7 @@ export class PacedWebSocket {
         }
         if (opcode === 8) { // close
           this.#closeReceived = true;
+          this.closeFrame = payload.slice();
           if (!this.#closeSent) {
             this.#closeSent = true;
             await this.#write(8, payload.subarray(0, 2)).catch(() => {});
