@@ -846,7 +846,7 @@ export type Operation = {
   location: string;
   may_cancel: boolean;
   metadata: Record<string, unknown> | null;
-  resources: Record<string, string[]>;
+  resources: Record<string, string[]> | null;
   status: string;
   status_code: StatusCode;
   updated_at: string;

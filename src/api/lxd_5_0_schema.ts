@@ -792,7 +792,7 @@ export const DEFINITIONS: Record<string, Shape> = {
       "location": "string",
       "may_cancel": "boolean",
       "metadata": { "nullable": { "values": "unknown" } },
-      "resources": { "values": { "items": "string" } },
+      "resources": { "nullable": { "values": { "items": "string" } } },
       "status": "string",
       "status_code": "#StatusCode",
       "updated_at": "string",

@@ -10,8 +10,15 @@
  * fixed in .ci/api/overrides.yaml (with their evidence), never here.
  */
 
-import { assert, assertEquals } from "@std/assert";
-import { type Client, type IncusEvent, SyncAnswerError } from "../../mod.ts";
+import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import {
+  type Client,
+  type IncusEvent,
+  type Operation,
+  OperationFailedError,
+  type OperationHandle,
+  SyncAnswerError,
+} from "../../mod.ts";
 import { connectTo, DAEMONS, type RealDaemon, uniqueName } from "./_daemons.ts";
 import {
   answerDifferences,
@@ -91,6 +98,9 @@ const NOT_READ_ON: Record<RealDaemon["name"], Record<string, string>> = {
 
 /** Hardware-dependent parts of `/1.0/resources`: fields a machine may lack. */
 const HARDWARE = /^Resources[A-Za-z]*\.[a-z_]+$/;
+
+/** The HTTPS port an image export reaches each daemon on: not https_test's 8443/8444, oidc_test's 8453. */
+const EXPORT_PORT: Record<RealDaemon["name"], number> = { incus: 8463, lxd: 8464 };
 
 /** What the fixtures made, for the GET paths and the clean-up. */
 interface Made {
@@ -366,19 +376,12 @@ for (const daemon of DAEMONS) {
 
       assertEquals(describe(found), [], `${daemon.name} answers differently from its types`);
 
-      // The other async writes: a snapshot's deletion, and an image's push secret (the first
-      // half of an image export to another server, which needs a second daemon reachable).
+      // The other async write: a snapshot's deletion (an image export has a test of its own).
       const deleted = await client.startOperation(
         `/1.0/instances/${made.instance}/snapshots/snap0`,
         { method: "DELETE" },
       );
       assertEquals((await deleted.wait({ timeout: 60_000 })).status, "Success");
-      const secret = await client.startOperation(`/1.0/images/${made.fingerprint}/secret`);
-      assertEquals([secret.operation?.class, typeof secret.operation?.metadata?.secret], [
-        "token",
-        "string",
-      ]);
-      await secret.cancel();
       const skipped: Record<string, string> = { ...NOT_READ, ...NOT_READ_ON[daemon.name] };
       // What this machine lacks: a certificate to trust, a warning to read.
       if (made.certificate === undefined) {
@@ -409,6 +412,73 @@ for (const daemon of DAEMONS) {
       assert(names.some((name) => name.endsWith(`/${acl}`)), "the write was applied");
     } finally {
       await client.query(`/1.0/network-acls/${acl}`, { method: "DELETE" }).catch(() => {});
+    }
+  });
+
+  Deno.test(`${daemon.name}: an image export answers an operation, as the table says, and ends in the daemon's own failure (it pushes to itself)`, async () => {
+    await using client = connectTo(daemon);
+    const tables = TABLES[daemon.name];
+    const kinds = ["secret", "export"].map((verb) =>
+      tables.ENDPOINTS[`/1.0/images/{fingerprint}/${verb}`]?.POST?.operation
+    );
+    assertEquals(kinds, ["always", "always"], "the table: both POSTs answer an operation");
+    const fingerprint = (await client.query(`/1.0/images/aliases/${daemon.image}`)).target;
+    const server = await client.query("/1.0");
+    const before = server.config["core.https_address"] ?? "";
+    // The daemon pushes to itself over HTTPS: it listens on loopback in its own network namespace.
+    const address = `127.0.0.1:${EXPORT_PORT[daemon.name]}`;
+    const listen = (value: string) =>
+      client.query("/1.0", { method: "PATCH", body: { config: { "core.https_address": value } } });
+    const controller = new AbortController();
+    const guard = setTimeout(() => controller.abort(), 120_000);
+    const events = client.events({ types: ["operation"], signal: controller.signal });
+    await events.opened;
+    let secret: OperationHandle | undefined;
+    try {
+      await listen(address);
+      secret = await client.startOperation(`/1.0/images/${fingerprint}/secret`);
+      const token = secret.operation?.metadata?.secret;
+      if (typeof token !== "string") {
+        throw new Error("no secret in the secret operation's metadata");
+      }
+      const exported = await client.startOperation(`/1.0/images/${fingerprint}/export`, {
+        body: {
+          target: `https://${address}`,
+          secret: token,
+          certificate: server.environment.certificate,
+          aliases: [],
+        },
+      });
+      const started = exported.operation;
+      assertEquals([secret.operation?.class, started?.class, started?.description], [
+        "token",
+        "task",
+        "Downloading image",
+      ]);
+      const found = [secret.operation, started].flatMap((op) =>
+        differences(tables, "#Operation", op, "Operation")
+      );
+      // The image is there already: the push fails on the receiving side, and the export with it.
+      const error = await exported.wait({ timeout: 60_000 }).catch((e) => e);
+      assert(error instanceof OperationFailedError, String(error));
+      assertStringIncludes(error.err, "Image with same fingerprint already exists");
+      // The receiving side's download, seen as an event: it names the fingerprint it refused.
+      let received: Operation | undefined;
+      for await (const event of events) {
+        const op = event.metadata as Operation;
+        if (op.id === exported.id || op.description !== "Downloading image") continue;
+        if (op.status !== "Failure") continue;
+        received = op;
+        break;
+      }
+      assertEquals(received?.metadata?.fingerprint, fingerprint, "the receiving side's download");
+      found.push(...differences(tables, "#Operation", received, "Operation"));
+      assertEquals(describe(found), [], `${daemon.name} answers differently from its types`);
+    } finally {
+      clearTimeout(guard);
+      controller.abort();
+      await secret?.cancel().catch(() => {}); // a secret the export did not use
+      await listen(before);
     }
   });
 }
