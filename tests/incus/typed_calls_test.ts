@@ -217,24 +217,3 @@ Deno.test("typed: connect<Lxd50>() types calls by LXD 5.0's description", async 
   // @ts-expect-error network integrations are Incus-only
   await assertRejects(() => client.query("/1.0/network-integrations"));
 });
-
-/** docs/typed-api.md's main job on an LXD-typed client: type-checked, run on the real LXD there. */
-export async function mainJobOnLxd(client: Client<Lxd50>, name: string): Promise<string> {
-  const created = await client.startOperation("/1.0/instances", {
-    body: { name, source: { type: "image", alias: "busybox" } },
-  });
-  await created.wait({ onProgress: (p) => p.percent });
-  const state = `/1.0/instances/${name}/state` as const;
-  await client.query(state, { method: "PUT", body: { action: "start" }, wait: true });
-  const { stdoutText } = await client.execRecorded(name, ["echo", "hello"]);
-  await client.query(`/1.0/instances/${name}/snapshots`, {
-    method: "POST",
-    body: { name: "snap0" },
-    wait: true,
-  });
-  const { status } = await client.query(state);
-  assertType<IsExact<typeof status, Lxd.InstanceState["status"]>>(true);
-  await client.query(state, { method: "PUT", body: { action: "stop", force: true }, wait: true });
-  await client.query(`/1.0/instances/${name}`, { method: "DELETE", wait: true });
-  return stdoutText;
-}
