@@ -128,18 +128,21 @@ export type DefaultStartMethod<A extends ApiTypes, P extends string> = Extract<
   "POST"
 >;
 
-/** The type error shown for a path literal that names no documented endpoint. */
-export type UnknownPath<A extends ApiTypes> =
-  `not a documented ${A["daemon"]} endpoint (a string-typed path is not checked)`;
+/**
+ * The type error shown for a path literal that names no documented
+ * endpoint: one text for every API, so that a `Client<Lxd50>` passes where a
+ * `Client` is expected (a text naming the daemon would make them unrelated).
+ */
+export type UnknownPath = "not a documented endpoint (a string-typed path is not checked)";
 
 /** `P` when it names a documented endpoint, else the type error shown. */
 export type KnownPath<A extends ApiTypes, P extends string> = [TemplateOf<A, P>] extends [never]
-  ? UnknownPath<A>
+  ? UnknownPath
   : P;
 
 /** `P` when it names a documented endpoint with a `GET`, else the type error shown. */
 export type ReadPath<A extends ApiTypes, P extends string> = [TemplateOf<A, P>] extends [never]
-  ? UnknownPath<A>
+  ? UnknownPath
   : "GET" extends MethodOf<A, P> ? P
   : `${A["daemon"]} documents no GET here: give options.method`;
 
@@ -148,7 +151,7 @@ export type UncheckedPath<P extends string> = string extends P ? P : never;
 
 /** `P` when it names an endpoint answering with an operation, else the type error shown. */
 export type OperationPath<A extends ApiTypes, P extends string> = [TemplateOf<A, P>] extends [never]
-  ? UnknownPath<A>
+  ? UnknownPath
   : [AsyncMethodOf<A, P>] extends [never]
     ? `${A["daemon"]} answers here without an operation (use client.query())`
   : P;

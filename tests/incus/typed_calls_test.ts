@@ -202,7 +202,7 @@ Deno.test("typed: query<T>(path, options, mutator) compiles when the mutator ret
   assertType<IsExact<typeof writeMutated, unknown>>(true);
 });
 
-Deno.test("typed: connect<Lxd50>() types calls by LXD 5.0's description", async () => {
+Deno.test("typed: connect<Lxd50>() types calls by LXD 5.0's description; a Client<Lxd50> passes where a Client is expected", async () => {
   await using daemon = await FakeDaemon.start({ flavor: "lxd" });
   await using client = connect<Lxd50>({ socket: daemon.path });
   const instance = await client.query("/1.0/instances/c1");
@@ -212,8 +212,14 @@ Deno.test("typed: connect<Lxd50>() types calls by LXD 5.0's description", async 
   assertType<IsExact<typeof server, Lxd.Server>>(true);
   const anyClient: (client: Client<ApiTypes>) => string = (c) => c.endpoint;
   assertEquals(anyClient(client), daemon.path);
-  // @ts-expect-error a Client is a Client<Incus60>: an LXD-typed one is not
-  const _incusOnly: Client = client;
+  // Where a plain Client (Client<Incus60>) is expected, an LXD-typed one passes, and back.
+  const incusTyped = (c: Client) => c.query("/1.0/instances/c1");
+  assertType<IsExact<Awaited<ReturnType<typeof incusTyped>>, Incus.Instance>>(true);
+  assertEquals((await incusTyped(client)).name, "c1");
+  await using incusClient = connect({ socket: daemon.path });
+  const lxdTyped: Client<Lxd50> = incusClient;
+  const plain: Client = lxdTyped;
+  assertEquals(plain.endpoint, daemon.path);
   // @ts-expect-error network integrations are Incus-only
   await assertRejects(() => client.query("/1.0/network-integrations"));
 });
