@@ -129,6 +129,7 @@ export type {
   LoggingMetadata,
   NetworkAclEvent,
   OperationEvent,
+  QueueLimits,
 } from "./src/incus/event_types.ts";
 export { OperationHandle } from "./src/incus/operation_handle.ts";
 export type { OperationHandleOptions } from "./src/incus/operation_handle.ts";

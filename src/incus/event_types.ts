@@ -200,11 +200,47 @@ export type EventFor<T extends string> = [T] extends [never] ? IncusEvent
   : EventBase<T, unknown>;
 
 /**
+ * The bounds of what the client keeps unread for a slow reader: the events
+ * of `client.events()`, the news of one operation in
+ * `client.operations.watch()`.
+ *
+ * @example
+ * ```ts
+ * import type { QueueLimits } from "@incusops/operations";
+ *
+ * const limits: QueueLimits = { maxQueued: 1_000, maxQueuedBytes: 8 * 1024 * 1024 };
+ * console.log(limits.maxQueued); // 1000
+ * ```
+ */
+export interface QueueLimits {
+  /**
+   * The most events kept unread. A reader that falls further behind a
+   * flooding daemon ends the stream (or the watch): an event stream's
+   * socket is closed at once (memory stays bounded), the queued events are
+   * dropped, and the next read rejects with a `ProtocolError` saying so
+   * (events were lost from then on: subscribe again and re-read what you
+   * track).
+   *
+   * @default {10_000}
+   */
+  maxQueued?: number;
+  /**
+   * The most bytes of events kept unread (their text as received), ended
+   * as past `maxQueued`. Each event is also at most the client's
+   * `maxResponseBytes`.
+   *
+   * @default {67_108_864}
+   */
+  maxQueuedBytes?: number;
+}
+
+/**
  * Options of `client.events()`.
  *
  * @typeParam T The event types asked for (inferred from `types`).
  */
-export interface EventsOptions<T extends readonly EventType[] = readonly EventType[]> {
+export interface EventsOptions<T extends readonly EventType[] = readonly EventType[]>
+  extends QueueLimits {
   /**
    * Which types to receive; the stream's element type follows them
    * (`["operation"]` gives {@linkcode OperationEvent}s).
@@ -226,24 +262,6 @@ export interface EventsOptions<T extends readonly EventType[] = readonly EventTy
   allProjects?: boolean;
   /** Ends the stream: the iteration finishes cleanly (no error). */
   signal?: AbortSignal;
-  /**
-   * The most events kept unread. A reader that falls further behind a
-   * flooding daemon ends the stream: its socket is closed at once (memory
-   * stays bounded), the queued events are dropped, and the next read
-   * rejects with a `ProtocolError` saying so (events were lost
-   * from then on: subscribe again and re-read what you track).
-   *
-   * @default {10_000}
-   */
-  maxQueued?: number;
-  /**
-   * The most bytes of events kept unread (their text as received), ended
-   * as past `maxQueued`. Each event is also at most the client's
-   * `maxResponseBytes`.
-   *
-   * @default {67_108_864}
-   */
-  maxQueuedBytes?: number;
   /**
    * On a cluster: only the events of this member (their `location`). A
    * member streams every member's events, and the daemons ignore `target`

@@ -10,14 +10,17 @@ import { scopeQuery } from "./call_scope.ts";
 import { ConnectionError, ProtocolError } from "../core/errors.ts";
 import { invalidArgument } from "../core/validate.ts";
 import { parseJson } from "../core/body.ts";
-import type { EventBase, EventsOptions, EventType, IncusEvent } from "./event_types.ts";
+import type {
+  EventBase,
+  EventsOptions,
+  EventType,
+  IncusEvent,
+  QueueLimits,
+} from "./event_types.ts";
 import type { Transport } from "./transport/transport.ts";
 import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
 import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
 import { openPacedWebSocket } from "./transport/paced_handshake.ts";
-
-/** The most events an {@linkcode EventStream} keeps unread by default. */
-export const DEFAULT_MAX_QUEUED_EVENTS: number = INCUS_DEFAULTS.maxQueued;
 
 const TYPE = /^[a-z][a-z0-9-]{0,63}$/;
 
@@ -70,6 +73,69 @@ export function decodeEvent(data: unknown, endpoint: string): IncusEvent {
 }
 
 /**
+ * Unread events, bounded in count (`maxQueued`) and bytes
+ * (`maxQueuedBytes`): the rule of every queue the client keeps for a slow
+ * reader (an event stream, a watch).
+ */
+export class EventQueue<T> {
+  readonly #items: [T, number][] = [];
+  #bytes = 0;
+  readonly #max: [count: number, bytes: number];
+  readonly #endpoint: string;
+  readonly #what: string;
+  /** Why the queue was dropped (a bound passed), if it was. */
+  error: ProtocolError | undefined;
+
+  /**
+   * @param limits `maxQueued`, `maxQueuedBytes` (each an integer >= 1, else `InvalidArgumentError`).
+   * @param endpoint The daemon, for the error.
+   * @param what What ends past a bound ("the stream"), for the error.
+   */
+  constructor(limits: QueueLimits, endpoint: string, what: string) {
+    const maxQueued = limits.maxQueued ?? INCUS_DEFAULTS.maxQueued;
+    const maxQueuedBytes = limits.maxQueuedBytes ?? INCUS_DEFAULTS.maxQueuedBytes;
+    for (const [name, value] of Object.entries({ maxQueued, maxQueuedBytes })) {
+      if (!(Number.isInteger(value) && value >= 1)) {
+        throw invalidArgument(name, value, "an integer >= 1");
+      }
+    }
+    this.#max = [maxQueued, maxQueuedBytes];
+    this.#endpoint = endpoint;
+    this.#what = what;
+  }
+
+  /**
+   * Queues `item` of `bytes`. Past a bound, drops every item, keeps nothing
+   * more and returns the `ProtocolError` naming the bound and the option.
+   */
+  push(item: T, bytes: number): ProtocolError | undefined {
+    if (this.error !== undefined) return;
+    this.#items.push([item, bytes]);
+    this.#bytes += bytes;
+    const [count, size] = this.#max;
+    const over = this.#items.length > count
+      ? [`${count} events`, "maxQueued"]
+      : this.#bytes > size
+      ? [`${size} bytes of events`, "maxQueuedBytes"]
+      : undefined;
+    if (over === undefined) return;
+    this.#items.length = this.#bytes = 0;
+    return this.error = new ProtocolError(
+      `/1.0/events: the reader fell more than ${over[0]} behind ${this.#endpoint}; ${this.#what} ` +
+        `was closed and its queued events dropped (read faster, or raise ${over[1]})`,
+      eventsRequest(this.#endpoint),
+    );
+  }
+
+  /** The oldest item, removed; `undefined` when empty. */
+  shift(): T | undefined {
+    const entry = this.#items.shift();
+    if (entry !== undefined) this.#bytes -= entry[1];
+    return entry?.[0];
+  }
+}
+
+/**
  * The daemon's event stream, from `client.events()`: iterate it with
  * `for await`. It subscribes at once (await {@linkcode EventStream.opened}
  * to know events from now on will arrive), ends cleanly when the options'
@@ -98,11 +164,8 @@ export class EventStream<E extends EventBase = IncusEvent>
   implements AsyncIterableIterator<E, undefined>, AsyncDisposable {
   /** Resolves once subscribed; rejects if the daemon refused. */
   readonly opened: Promise<void>;
-  /** Unread events, each with its size in bytes (its text's length). */
-  #queue: [IncusEvent, number][] = [];
-  #queuedBytes = 0;
-  readonly #maxQueued: number;
-  readonly #maxQueuedBytes: number;
+  /** Unread events, each counted by its text's length. */
+  readonly #queue: EventQueue<IncusEvent>;
   readonly #endpoint: string;
   #socket: WebSocket | undefined;
   #waiting: PromiseWithResolvers<void> | undefined;
@@ -129,22 +192,12 @@ export class EventStream<E extends EventBase = IncusEvent>
     query: string,
     signal?: AbortSignal,
     onEnd?: () => void,
-    limits: Pick<EventsOptions, "maxQueued" | "maxQueuedBytes"> = {},
+    limits: QueueLimits = {},
     location?: string,
     known?: (location: string) => Promise<unknown>,
   ) {
-    const {
-      maxQueued = DEFAULT_MAX_QUEUED_EVENTS,
-      maxQueuedBytes = INCUS_DEFAULTS.maxQueuedBytes,
-    } = limits;
-    for (const [name, value] of Object.entries({ maxQueued, maxQueuedBytes })) {
-      if (!(Number.isInteger(value) && value >= 1)) {
-        throw invalidArgument(name, value, "an integer >= 1");
-      }
-    }
     this.#endpoint = transport.endpoint;
-    this.#maxQueued = maxQueued;
-    this.#maxQueuedBytes = maxQueuedBytes;
+    this.#queue = new EventQueue(limits, this.#endpoint, "the stream");
     this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
@@ -166,15 +219,11 @@ export class EventStream<E extends EventBase = IncusEvent>
         try {
           const event = decodeEvent(message.data, this.#endpoint);
           if (this.#location === undefined || event.location === this.#location) {
-            this.#queue.push([event, message.data.length]);
-            this.#queuedBytes += message.data.length;
+            const behind = this.#queue.push(event, message.data.length);
+            if (behind !== undefined) this.#fail(behind);
           }
         } catch (error) {
           this.#fail(error);
-        }
-        if (this.#queue.length > this.#maxQueued) this.#overflow(`${this.#maxQueued} events`);
-        if (this.#queuedBytes > this.#maxQueuedBytes) {
-          this.#overflow(`${this.#maxQueuedBytes} bytes of events`, "maxQueuedBytes");
         }
         this.#wake();
       });
@@ -219,12 +268,9 @@ export class EventStream<E extends EventBase = IncusEvent>
   async next(): Promise<IteratorResult<E, undefined>> {
     for (;;) {
       // Once ended by the caller (abort, close), nothing more is delivered.
-      const entry = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
+      const event = this.#ended && this.#error === undefined ? undefined : this.#queue.shift();
       // The daemon sends only the types asked for, so the cast holds.
-      if (entry !== undefined) {
-        this.#queuedBytes -= entry[1];
-        return { done: false, value: entry[0] as EventBase as E };
-      }
+      if (event !== undefined) return { done: false, value: event as EventBase as E };
       if (this.#error !== undefined) {
         const error = this.#error;
         this.#error = undefined;
@@ -321,19 +367,6 @@ export class EventStream<E extends EventBase = IncusEvent>
     }
     if (this.#socket !== undefined) closeIfOpen(this.#socket);
     this.#wake();
-  }
-
-  /** The reader fell more than `bound` behind: drop the queue and end with an error. */
-  #overflow(bound: string, option = "maxQueued"): void {
-    this.#queue = [];
-    this.#queuedBytes = 0;
-    this.#fail(
-      new ProtocolError(
-        `/1.0/events: the reader fell more than ${bound} behind ${this.#endpoint}; the stream ` +
-          `was closed and its queued events dropped (read faster, or raise ${option})`,
-        eventsRequest(this.#endpoint),
-      ),
-    );
   }
 
   #fail(error: unknown): void {

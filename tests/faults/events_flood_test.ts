@@ -9,10 +9,11 @@ import {
   assertEquals,
   assertInstanceOf,
   assertLess,
+  assertRejects,
   assertStringIncludes,
   assertThrows,
 } from "@std/assert";
-import { connect, ConnectionError, InvalidArgumentError } from "../../mod.ts";
+import { connect, ConnectionError, InvalidArgumentError, ProtocolError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { outcome, within } from "./_bounded.ts";
 import { misbehaving, write } from "./_misbehaving.ts";
@@ -81,4 +82,33 @@ Deno.test("8.37b events: maxQueued is checked, and a reader past it gets the err
   assertInstanceOf(error, ConnectionError);
   assertStringIncludes(error.message, "fell more than 5 events behind");
   assertEquals(await stream.next(), { done: true, value: undefined });
+});
+
+Deno.test("8.112 events: a watch whose consumer never pulls keeps maxQueued news or maxQueuedBytes, then ends with a ProtocolError naming it", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using client = connect({ socket: daemon.path });
+  const cases = [
+    [{ maxQueued: 100 }, 150, 10, "more than 100 events behind", "raise maxQueued)"],
+    [{ maxQueuedBytes: 64 * 1024 }, 20, 8 * 1024, "more than 65536 bytes", "raise maxQueuedBytes"],
+  ] as const;
+  for (const [limits, updates, size, bound, fix] of cases) {
+    const op = daemon.createOperation();
+    const stalled = client.operations.watch(op, limits);
+    assertEquals((await stalled.next()).value?.status, "Running"); // subscribed, then never pulled
+    // A second watch shares the events connection: once it saw the last update, so did the first.
+    const reader = client.operations.watch(op);
+    await reader.next();
+    for (let step = 0; step < updates; step++) {
+      daemon.update(op.id, { step, pad: "x".repeat(size) });
+    }
+    for await (const state of reader) if (state.metadata?.step === updates - 1) break;
+    const error = await within(10_000, outcome(stalled.next())) as ProtocolError;
+    assertInstanceOf(error, ProtocolError);
+    assertStringIncludes(error.message, bound);
+    assertStringIncludes(error.message, `the watch of operation ${op.id} was closed`);
+    assertStringIncludes(error.message, fix);
+    daemon.finish(op.id, { status: "Success" });
+  }
+  const bad = client.operations.watch(daemon.createOperation(), { maxQueued: 0 });
+  await assertRejects(() => bad.next(), InvalidArgumentError, "maxQueued");
 });

@@ -17,6 +17,7 @@ const SECTIONS: Record<string, Record<string, unknown>> = {
   WaitOptions: INCUS_DEFAULTS,
   WatchOptions: INCUS_DEFAULTS,
   EventsOptions: INCUS_DEFAULTS,
+  QueueLimits: INCUS_DEFAULTS,
   HubSettings: INCUS_DEFAULTS.events,
   FleetOptions: INCUS_DEFAULTS.fleet,
   ListFleetOptions: INCUS_DEFAULTS.listFleet,

@@ -14,7 +14,7 @@
 import { pause } from "../../core/pause.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import { abortable } from "../../core/signals.ts";
-import { decodeEvent, openEventSocket } from "../events.ts";
+import { decodeEvent, EventQueue, openEventSocket } from "../events.ts";
 import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
@@ -87,43 +87,34 @@ export interface HubSettings {
  * operation again); `lost` (no events any more: fall back to polling).
  */
 export type Notice =
-  | { kind: "update"; operation: Operation }
+  | { kind: "update"; operation: Operation; bytes: number }
   | { kind: "resync" }
   | { kind: "lost" };
 
 /**
  * A subscriber's queue of notices: `take()` resolves with the next one, or
- * rejects with the signal's reason.
+ * rejects with the signal's reason. Bounded as an event stream's queue (an
+ * update counting its event's text): past a bound the notices are
+ * dropped, and `take()` rejects with the `ProtocolError` naming the bound.
  */
-export class Inbox {
-  readonly #notices: Notice[] = [];
+export class Inbox extends EventQueue<Notice> {
   #waiting: ((notice: Notice) => void) | undefined;
 
   /** Adds a notice (the hub's listener). */
-  readonly push = (notice: Notice): void => {
+  readonly notify = (notice: Notice): void => {
     const waiting = this.#waiting;
-    if (waiting !== undefined) {
-      this.#waiting = undefined;
-      waiting(notice);
-    } else this.#notices.push(notice);
+    this.#waiting = undefined;
+    if (waiting !== undefined) waiting(notice);
+    else this.push(notice, notice.kind === "update" ? notice.bytes : 0);
   };
 
   /** The next notice. */
   take(signal: AbortSignal): Promise<Notice> {
-    const notice = this.#notices.shift();
-    if (notice !== undefined) return Promise.resolve(notice);
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<Notice>((resolve, reject) => {
-      const onAbort = () => {
-        this.#waiting = undefined;
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiting = (next) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(next);
-      };
-    });
+    const notice = this.shift();
+    if (notice !== undefined || this.error !== undefined) {
+      return notice !== undefined ? Promise.resolve(notice) : Promise.reject(this.error);
+    }
+    return abortable(new Promise<Notice>((resolve) => this.#waiting = resolve), signal);
   }
 }
 
@@ -258,7 +249,8 @@ export class OperationEventHub {
       const listeners = this.#listeners.get(operation?.id);
       if (listeners === undefined) return;
       this.#lastNews.set(operation.id, this.#lastMessage);
-      for (const listener of [...listeners]) listener({ kind: "update", operation });
+      const notice: Notice = { kind: "update", operation, bytes: message.data.length };
+      for (const listener of [...listeners]) listener(notice);
     });
     socket.addEventListener("close", () => {
       if (this.#socket !== socket) return;

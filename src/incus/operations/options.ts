@@ -12,6 +12,7 @@ import type { Operation } from "../operation.ts";
 import type { Progress } from "../progress.ts";
 import type { HubSettings } from "./event_hub.ts";
 import type { MemberListOptions } from "../cluster.ts";
+import type { QueueLimits } from "../event_types.ts";
 
 /**
  * Options every call takes.
@@ -191,7 +192,10 @@ export interface WaitManyOptions extends WaitOptions {
 }
 
 /**
- * Options of `client.operations.watch()`.
+ * Options of `client.operations.watch()`. News of the operation not yet
+ * read is kept up to `maxQueued` events and `maxQueuedBytes`, as in an
+ * event stream: a watcher further behind gets a `ProtocolError` naming the
+ * bound and the option, and the watch ends.
  *
  * @example
  * ```ts
@@ -201,7 +205,7 @@ export interface WaitManyOptions extends WaitOptions {
  * console.log(options.pollMs);
  * ```
  */
-export interface WatchOptions extends CallOptions {
+export interface WatchOptions extends CallOptions, QueueLimits {
   /**
    * Without events, how often the operation is read, ms: every state
    * lasting longer is reported.

@@ -16,6 +16,7 @@ import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { WatchOptions } from "./options.ts";
 import type { OperationsContext, StateAndSource } from "./context.ts";
 import { Inbox } from "./event_hub.ts";
+import type { QueueLimits } from "../event_types.ts";
 
 /**
  * Every state of the scope's operation from the shared events connection,
@@ -26,10 +27,12 @@ import { Inbox } from "./event_hub.ts";
 export async function* followEvents(
   context: OperationsContext,
   scope: CallScope,
+  limits: QueueLimits = {},
 ): AsyncGenerator<StateAndSource, void, undefined> {
   const signal = scope.signal ?? new AbortController().signal;
-  const inbox = new Inbox();
-  const unsubscribe = await context.hub(scope.project).subscribe(scope.id, inbox.push, signal);
+  const what = `the watch of operation ${scope.id}`;
+  const inbox = new Inbox(limits, context.transport.endpoint, what);
+  const unsubscribe = await context.hub(scope.project).subscribe(scope.id, inbox.notify, signal);
   if (unsubscribe === undefined) return;
   try {
     for (;;) {
@@ -74,7 +77,7 @@ export async function* watchOperation(
   const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
   options.signal?.throwIfAborted();
   let last = "";
-  const states = context.tuning.events ? followEvents(context, scope) : undefined;
+  const states = context.tuning.events ? followEvents(context, scope, options) : undefined;
   // Without events (or once they are lost): read every pollMs from now on.
   for (const source of [states, pollStates(context, scope, pollMs)]) {
     for await (const { operation } of source ?? []) {
