@@ -12,8 +12,7 @@ import type { RetryOption } from "../core/retry.ts";
 import type { WaitOptions } from "./operations/options.ts";
 import { anySignal } from "../core/signals.ts";
 import { describeValue, duration } from "../core/validate.ts";
-// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
-import type { operationRef } from "./operation_id.ts";
+import { type OperationRef, operationRef } from "./operation_id.ts";
 
 /** A client's defaults for its calls. */
 export interface ClientScope {
@@ -27,11 +26,13 @@ export interface ClientScope {
 
 /**
  * What a call's options may say about its scope: its `project`, cluster
- * member (`target`), `signal`, time limit (`timeout`, ms) and `retry`.
+ * member (`target`), `signal`, time limit (`timeout`, ms) and `retry`; and
+ * the other durations a call may take (`pollMs`, `memberGraceMs`), checked
+ * with them.
  */
-export type ScopeOptions = Pick<WaitOptions, "project" | "signal" | "timeout" | "retry"> & {
-  target?: string;
-};
+export type ScopeOptions =
+  & Pick<WaitOptions, "project" | "signal" | "timeout" | "retry" | "pollMs" | "memberGraceMs">
+  & { target?: string };
 
 /** What one call is about. */
 export interface CallScope {
@@ -62,24 +63,28 @@ export function memberName(value: unknown, what = "target"): string | undefined 
 
 /**
  * Decides what a call is about, its arguments checked: the one place a
- * call's project and member are chosen. `operation` is the checked
- * reference of a call about one ({@linkcode operationRef}); `shared` gives
- * a time limit made for several calls (`waitAll`) and a signal that stops
+ * call's project and member are chosen, and its options checked (nothing
+ * below a facade checks them again). `operation` is the reference of a
+ * call about one (checked by {@linkcode operationRef}); `shared` gives a
+ * time limit made for several calls (`waitAll`) and a signal that stops
  * waiting.
  */
 export function callScope(
   client: ClientScope,
   options: ScopeOptions,
-  operation: { id: string; project?: string } = { id: "" },
+  operation?: OperationRef,
   shared: { limit?: TimeLimit; stop?: AbortSignal } = {},
 ): CallScope {
-  const member = memberName(options.target) ?? client.member;
-  const timeout = duration("timeout", options.timeout);
+  const ref = operation === undefined ? undefined : operationRef(operation);
+  const member = options.target === undefined ? client.member : memberName(options.target);
+  if (options.pollMs !== undefined) duration("pollMs", options.pollMs);
+  if (options.memberGraceMs !== undefined) duration("memberGraceMs", options.memberGraceMs);
+  const timeout = options.timeout === undefined ? undefined : duration("timeout", options.timeout);
   const limit = shared.limit ??
     (timeout === undefined ? undefined : timeLimit(timeout, { clock: client.clock }));
   return {
-    id: operation.id,
-    project: options.project ?? operation.project ?? client.project,
+    id: ref?.id ?? "",
+    project: options.project ?? ref?.project ?? client.project,
     member,
     signal: anySignal(options.signal, limit?.signal, shared.stop),
     limit,

@@ -53,12 +53,10 @@ export function operationId(value: unknown): string {
  * {@linkcode InvalidArgumentError} for anything else.
  */
 export function operationRef(value: unknown): { id: string; project: string | undefined } {
-  if (value !== null && typeof value === "object" && "id" in value) {
-    const project = (value as { project?: unknown }).project;
-    return {
-      id: operationId(value.id),
-      project: typeof project === "string" && project !== "" ? project : undefined,
-    };
-  }
-  return { id: operationId(value), project: undefined };
+  const object = value !== null && typeof value === "object" && "id" in value;
+  const project = object ? (value as { project?: unknown }).project : undefined;
+  return {
+    id: operationId(object ? value.id : value),
+    project: typeof project === "string" && project !== "" ? project : undefined,
+  };
 }

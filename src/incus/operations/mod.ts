@@ -9,7 +9,7 @@
 import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
-import { type CallScope, callScope, type ScopeOptions } from "../call_scope.ts";
+import { callScope, type ClientScope } from "../call_scope.ts";
 import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
@@ -54,6 +54,7 @@ export let closeOperationEvents: (operations: Operations) => Promise<void>;
  */
 export class Operations {
   readonly #context: OperationsContext;
+  readonly #defaults: ClientScope;
 
   static {
     closeOperationEvents = (operations) => operations.#context.closeHubs();
@@ -72,12 +73,7 @@ export class Operations {
     requests: IdempotentRequests = new IdempotentRequests(transport, settings.retry),
   ) {
     this.#context = new OperationsContext(transport, requests, settings);
-  }
-
-  /** What a call is about (its arguments checked), decided once: {@linkcode callScope}. */
-  #scope(options: ScopeOptions, ...operation: [OperationRef] | []): CallScope {
-    const ref = operation.length === 0 ? undefined : operationRef(operation[0]);
-    return callScope(this.#context.defaults, options, ref);
+    this.#defaults = this.#context.defaults;
   }
 
   /**
@@ -110,7 +106,7 @@ export class Operations {
     mutator?: Mutator<ListResult<O>, R>,
   ): Promise<NoInfer<R>> {
     const list = options ?? {};
-    const found = await this.#context.lister.list(this.#scope(list), list);
+    const found = await this.#context.lister.list(callScope(this.#defaults, list), list);
     return await applyMutator(found as ListResult<O>, mutator);
   }
 
@@ -138,7 +134,8 @@ export class Operations {
     options: Omit<ListOptions, "recursion"> = {},
     mutator?: Mutator<OperationsByStatus, R>,
   ): Promise<NoInfer<R>> {
-    const groups = await this.#context.lister.listByStatus(this.#scope(options), options);
+    const scope = callScope(this.#defaults, options);
+    const groups = await this.#context.lister.listByStatus(scope, options);
     return await applyMutator(groups, mutator);
   }
 
@@ -168,7 +165,8 @@ export class Operations {
     options: Omit<ListOptions, "recursion" | "partial"> = {},
     mutator?: Mutator<OperationsByMember, R>,
   ): Promise<NoInfer<R>> {
-    const groups = await this.#context.lister.listByMember(this.#scope(options), options);
+    const scope = callScope(this.#defaults, options);
+    const groups = await this.#context.lister.listByMember(scope, options);
     return await applyMutator(groups, mutator);
   }
 
@@ -202,7 +200,7 @@ export class Operations {
     // No async function: the hot path is the request's promise and one handler.
     let read: Promise<Operation>;
     try {
-      read = this.#context.read(this.#scope(options, operation));
+      read = this.#context.read(callScope(this.#defaults, options, operation));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -243,7 +241,7 @@ export class Operations {
     options: WaitOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    const scope = this.#scope(options, operation);
+    const scope = callScope(this.#defaults, options, operation);
     try {
       return await applyMutator(settle(await waitFinal(this.#context, scope, options)), mutator);
     } finally {
@@ -276,7 +274,7 @@ export class Operations {
     operation: OperationRef,
     options: WatchOptions = {},
   ): AsyncGenerator<Operation, void, undefined> {
-    return watchOperation(this.#context, this.#scope(options, operation), options);
+    return watchOperation(this.#context, callScope(this.#defaults, options, operation), options);
   }
 
   /**
@@ -440,7 +438,7 @@ export class Operations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    await this.#context.cancel(this.#scope(options, operation));
+    await this.#context.cancel(callScope(this.#defaults, options, operation));
     return await applyMutator(undefined, mutator);
   }
 

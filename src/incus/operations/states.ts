@@ -11,7 +11,6 @@
 import { pause } from "../../core/pause.ts";
 import type { CallScope } from "../call_scope.ts";
 import { isFinal, type Operation } from "../operation.ts";
-import { duration } from "../../core/validate.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { WatchOptions } from "./options.ts";
 import type { OperationsContext, StateAndSource } from "./context.ts";
@@ -74,7 +73,7 @@ export async function* watchOperation(
   scope: CallScope,
   options: WatchOptions,
 ): AsyncGenerator<Operation, void, undefined> {
-  const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
+  const { pollMs = INCUS_DEFAULTS.pollMs } = options;
   options.signal?.throwIfAborted();
   let last = "";
   const states = context.tuning.events ? followEvents(context, scope, options) : undefined;

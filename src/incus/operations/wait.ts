@@ -19,7 +19,7 @@ import {
 import { pollUntilDone, type StepResult } from "../../core/poll.ts";
 import { IncusError, OperationNotFoundError } from "../errors.ts";
 import { isDeadlineExceeded } from "../transport/transient.ts";
-import { duration } from "../../core/validate.ts";
+import type { TimeLimit } from "../../core/deadlines.ts";
 import { type CallScope, scopeQuery } from "../call_scope.ts";
 import { isFinal, type Operation, StatusCode } from "../operation.ts";
 import { parseProgress } from "../progress.ts";
@@ -60,8 +60,7 @@ export async function waitFinal(
   options: WaitOptions,
   stop?: AbortSignal,
 ): Promise<StateAndSource> {
-  const pollMs = duration("pollMs", options.pollMs) ?? INCUS_DEFAULTS.pollMs;
-  const graceMs = duration("memberGraceMs", options.memberGraceMs) ?? context.memberGraceMs;
+  const { pollMs = INCUS_DEFAULTS.pollMs, memberGraceMs = context.memberGraceMs } = options;
   options.signal?.throwIfAborted();
   const { id, limit } = scope;
   const signal = scope.signal ?? new AbortController().signal;
@@ -73,16 +72,18 @@ export async function waitFinal(
   };
   // Incus /wait slices tell no state: when none was seen near the end, one
   // read is made before the time runs out, for the timeout error to carry
-  // (the whole wait, that read included, fits in the timeout).
+  // (the whole wait, that read included, fits in the timeout). Events and
+  // polls read the state first: the alarm is set when slices start.
   let lastRead: Promise<StateAndSource | undefined> | undefined;
-  const early = limit && Math.min(READ_BEFORE_TIMEOUT_MS, limit.ms / 2);
-  const silence = limit && context.clock.alarm(limit.left() - early!, () => {
-    if (last !== undefined) return;
-    lastRead = context.read({ ...scope, retry: false }).then(
-      (operation) => ({ operation, source: "get" as const }),
-      () => undefined,
-    );
-  });
+  let silence: (() => void) | undefined;
+  const readNearTheEnd = (limit: TimeLimit) =>
+    context.clock.alarm(limit.left() - Math.min(READ_BEFORE_TIMEOUT_MS, limit.ms / 2), () => {
+      if (last !== undefined) return;
+      lastRead = context.read({ ...scope, retry: false }).then(
+        (operation) => ({ operation, source: "get" as const }),
+        () => undefined,
+      );
+    });
   const outage: Outage = {};
   try {
     // On a cluster, an attempt that failed because a member is unreachable is made again.
@@ -97,10 +98,11 @@ export async function waitFinal(
             if (isFinal(state.operation)) return state;
           }
         }
+        if (limit !== undefined && last === undefined) silence ??= readNearTheEnd(limit);
         return await waitWithSlices(context, scope, see);
       } catch (error) {
         if (signal.aborted) throw error;
-        await context.members.duringOutage(id, error, outage, graceMs, signal);
+        await context.members.duringOutage(id, error, outage, memberGraceMs, signal);
       }
     }
   } catch (error) {

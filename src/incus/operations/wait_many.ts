@@ -44,7 +44,6 @@ export async function waitMany<T>(
   const operations = refs.map(operationRef);
   const limiter = boundedConcurrency(options.concurrency ?? Infinity);
   const timeout = duration("timeout", options.timeout);
-  duration("pollMs", options.pollMs);
   options.signal?.throwIfAborted();
   const limit = timeout === undefined ? undefined : timeLimit(timeout, { clock: context.clock });
   const stop = new AbortController();
