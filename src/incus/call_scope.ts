@@ -12,7 +12,8 @@ import type { RetryOption } from "../core/retry.ts";
 import type { WaitOptions } from "./operations/options.ts";
 import { anySignal } from "../core/signals.ts";
 import { describeValue, duration } from "../core/validate.ts";
-import { type OperationRef, operationRef } from "./operation_id.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { operationRef } from "./operation_id.ts";
 
 /** A client's defaults for its calls. */
 export interface ClientScope {
@@ -64,18 +65,16 @@ export function memberName(value: unknown, what = "target"): string | undefined 
 /**
  * Decides what a call is about, its arguments checked: the one place a
  * call's project and member are chosen, and its options checked (nothing
- * below a facade checks them again). `operation` is the reference of a
- * call about one (checked by {@linkcode operationRef}); `shared` gives a
- * time limit made for several calls (`waitAll`) and a signal that stops
- * waiting.
+ * below a facade checks them again). `operation` is the checked reference
+ * of a call about one ({@linkcode operationRef}); `shared` gives a time
+ * limit made for several calls (`waitAll`) and a signal that stops waiting.
  */
 export function callScope(
   client: ClientScope,
   options: ScopeOptions,
-  operation?: OperationRef,
+  operation: { id: string; project?: string } = { id: "" },
   shared: { limit?: TimeLimit; stop?: AbortSignal } = {},
 ): CallScope {
-  const ref = operation === undefined ? undefined : operationRef(operation);
   const member = options.target === undefined ? client.member : memberName(options.target);
   if (options.pollMs !== undefined) duration("pollMs", options.pollMs);
   if (options.memberGraceMs !== undefined) duration("memberGraceMs", options.memberGraceMs);
@@ -83,8 +82,8 @@ export function callScope(
   const limit = shared.limit ??
     (timeout === undefined ? undefined : timeLimit(timeout, { clock: client.clock }));
   return {
-    id: ref?.id ?? "",
-    project: options.project ?? ref?.project ?? client.project,
+    id: operation.id,
+    project: options.project ?? operation.project ?? client.project,
     member,
     signal: anySignal(options.signal, limit?.signal, shared.stop),
     limit,

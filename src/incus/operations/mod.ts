@@ -200,7 +200,7 @@ export class Operations {
     // No async function: the hot path is the request's promise and one handler.
     let read: Promise<Operation>;
     try {
-      read = this.#context.read(callScope(this.#defaults, options, operation));
+      read = this.#context.read(callScope(this.#defaults, options, operationRef(operation)));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -241,7 +241,7 @@ export class Operations {
     options: WaitOptions = {},
     mutator?: Mutator<Operation, R>,
   ): Promise<NoInfer<R>> {
-    const scope = callScope(this.#defaults, options, operation);
+    const scope = callScope(this.#defaults, options, operationRef(operation));
     try {
       return await applyMutator(settle(await waitFinal(this.#context, scope, options)), mutator);
     } finally {
@@ -274,7 +274,11 @@ export class Operations {
     operation: OperationRef,
     options: WatchOptions = {},
   ): AsyncGenerator<Operation, void, undefined> {
-    return watchOperation(this.#context, callScope(this.#defaults, options, operation), options);
+    return watchOperation(
+      this.#context,
+      callScope(this.#defaults, options, operationRef(operation)),
+      options,
+    );
   }
 
   /**
@@ -438,7 +442,7 @@ export class Operations {
     options: CallOptions = {},
     mutator?: Mutator<void, R>,
   ): Promise<NoInfer<R>> {
-    await this.#context.cancel(callScope(this.#defaults, options, operation));
+    await this.#context.cancel(callScope(this.#defaults, options, operationRef(operation)));
     return await applyMutator(undefined, mutator);
   }
 

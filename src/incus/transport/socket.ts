@@ -9,7 +9,7 @@
 
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { ConnectionError } from "../../core/errors.ts";
-import { connectError, notPermitted as denied } from "./transport_errors.ts";
+import { connectError, notPermitted as denied, socketProblem } from "./transport_errors.ts";
 
 /**
  * The environment variables that name a daemon's socket, by family
@@ -68,31 +68,6 @@ export interface SocketChoice {
   source: string;
 }
 
-/** Why `path` is not a usable socket, or `undefined` when it is one (or cannot be checked). */
-function problem(path: string, stat: NonNullable<SocketSources["stat"]>): string | undefined {
-  try {
-    const info = stat(path);
-    if (info.isSocket === true) return undefined;
-    const kind = info.isFile
-      ? "a regular file"
-      : info.isDirectory
-      ? "a directory"
-      : info.isFifo
-      ? "a FIFO"
-      : "not a socket";
-    return `it is ${kind}, not the daemon's Unix socket`;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "it does not exist; is the daemon running?";
-    // Without --allow-read the path cannot be checked: the first request says what to add.
-    if (error instanceof Deno.errors.NotCapable) return undefined;
-    if (error instanceof Deno.errors.PermissionDenied) {
-      return "permission denied (a folder on its path cannot be entered); add your user to the " +
-        "incus-admin (or lxd) group, or run as root";
-    }
-    return `it cannot be inspected (${error instanceof Error ? error.message : String(error)})`;
-  }
-}
-
 /**
  * Chooses the socket `connect()` uses. Precedence, safest first:
  * `connect({ socket })` as given; else the variables, each family as its own
@@ -147,7 +122,7 @@ export function resolveSocket(sources: SocketSources = {}): SocketChoice {
   }
   const named = incus ?? lxd;
   if (named !== undefined) {
-    const why = problem(named.path, stat);
+    const why = socketProblem(named.path, stat);
     if (why !== undefined) {
       throw connectError(
         `cannot use the socket ${named.path} named by ${named.source}: ${why} ` +

@@ -25,26 +25,48 @@ export function connectError(message: string, endpoint: string): ConnectionError
 export const notPermitted = (error: unknown): boolean =>
   error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied;
 
-/** Says what is wrong with a socket path, and how to fix it. */
-export function describeSocket(path: string, detail: string): string {
-  let info: Deno.FileInfo;
+/**
+ * Why `path` is not a usable socket, or `undefined` when it is one (or
+ * cannot be checked: without --allow-read the first request says what to add).
+ */
+export function socketProblem(
+  path: string,
+  stat: (path: string) => Pick<Deno.FileInfo, "isSocket" | "isFile" | "isDirectory" | "isFifo"> =
+    Deno.statSync,
+): string | undefined {
   try {
-    info = Deno.statSync(path);
+    const info = stat(path);
+    if (info.isSocket === true) return undefined;
+    const kind = info.isFile
+      ? "a regular file"
+      : info.isDirectory
+      ? "a directory"
+      : info.isFifo
+      ? "a FIFO"
+      : "something else";
+    return `it is ${kind}, not a socket (not the daemon's unix.socket)`;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      return "it does not exist; is the daemon running? Start it, or set INCUS_SOCKET / " +
-        "LXD_SOCKET (or pass connect({ socket })) to the daemon's unix.socket";
-    }
+    if (error instanceof Deno.errors.NotFound) return "it does not exist; is the daemon running?";
+    if (error instanceof Deno.errors.NotCapable) return undefined;
     if (error instanceof Deno.errors.PermissionDenied) {
-      return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
+      return "permission denied (a folder on its path cannot be entered); " + JOIN_THE_GROUP;
     }
-    return "it cannot be inspected; check the path";
+    return `it cannot be inspected (${error instanceof Error ? error.message : String(error)})`;
   }
-  if (info.isSocket !== true) {
-    return "it is not a socket; point connect({ socket }) at the daemon's unix.socket";
+}
+
+/** The fix for a socket the user may not use. */
+const JOIN_THE_GROUP = "add your user to the incus-admin (or lxd) group, or run as root";
+
+/** Why a socket could not be used, after a failed request (`detail`: the failure's text). */
+function describeSocket(path: string, detail: string): string {
+  const problem = socketProblem(path);
+  if (problem !== undefined) {
+    return `${problem}; point INCUS_SOCKET / LXD_SOCKET (or connect({ socket })) at the ` +
+      "daemon's unix.socket";
   }
   if (/os error 13\b|permission denied/i.test(detail)) {
-    return "permission denied; add your user to the incus-admin (or lxd) group, or run as root";
+    return `permission denied; ${JOIN_THE_GROUP}`;
   }
   return "the connection failed; check that the daemon is running and that you may use " +
     "its socket (member of the incus-admin or lxd group, or root)";
