@@ -54,6 +54,14 @@ export interface OperationsByMember {
   unreachable: UnreachableMember[];
 }
 
+/** What `GET /1.0` says that the client uses. */
+export interface ServerInfo {
+  /** The API extensions the daemon has. */
+  api_extensions?: unknown;
+  /** Whether the daemon is a cluster member. */
+  environment?: { server_clustered?: unknown };
+}
+
 /** Cluster options of lists. */
 export interface MemberListOptions {
   /**
@@ -126,7 +134,7 @@ function hostPort(url: string): string {
 export class MemberWatch {
   readonly #requests: IdempotentRequests;
   readonly #clock: Clock;
-  #clustered: Promise<boolean> | undefined;
+  #server: Promise<ServerInfo> | undefined;
   /** The last look at every member for waits in an outage, shared for a second. */
   #outageLook: { at: number; down: Promise<UnreachableMember[]> } | undefined;
 
@@ -139,24 +147,25 @@ export class MemberWatch {
     this.#clock = clock;
   }
 
-  /** Whether the daemon is a cluster member (a list's locations tell, else `GET /1.0`, once). */
-  clustered(operations: readonly Operation[], signal?: AbortSignal): Promise<boolean> {
-    for (const { location } of operations) {
-      if (location === "none") return Promise.resolve(false);
-      if (location !== undefined && location !== "") return Promise.resolve(true);
-    }
-    this.#clustered ??= this.#requests.get("/1.0", undefined, { signal }).then(
-      (envelope) => {
-        const environment = (envelope.metadata as { environment?: { server_clustered?: unknown } })
-          ?.environment;
-        return environment?.server_clustered === true;
-      },
+  /** The daemon's `GET /1.0` answer, read once (again after a failure). */
+  server(signal?: AbortSignal): Promise<ServerInfo> {
+    this.#server ??= this.#requests.get("/1.0", undefined, { signal }).then(
+      (envelope) => Object(envelope.metadata),
       (error) => {
-        this.#clustered = undefined;
+        this.#server = undefined;
         throw error;
       },
     );
-    return this.#clustered;
+    return this.#server;
+  }
+
+  /** Whether the daemon is a cluster member (a list's locations tell, else `GET /1.0`). */
+  async clustered(operations: readonly Operation[], signal?: AbortSignal): Promise<boolean> {
+    for (const { location } of operations) {
+      if (location === "none") return false;
+      if (location !== undefined && location !== "") return true;
+    }
+    return (await this.server(signal)).environment?.server_clustered === true;
   }
 
   /** The cluster's members, as the database has them. */

@@ -21,7 +21,6 @@ export type StatusGroups = Record<string, unknown[]>;
 /** Lists operations for one client; remembers whether it honours `all-projects`. */
 export class Lister {
   readonly #context: OperationsContext;
-  #allProjects: Promise<boolean> | undefined;
 
   constructor(context: OperationsContext) {
     this.#context = context;
@@ -111,18 +110,9 @@ export class Lister {
    * `operations_get_query_all_projects`). LXD 5.0 ignores the parameter and
    * lists the default project only, so there the client asks every project.
    */
-  #supportsAllProjects(signal: AbortSignal | undefined): Promise<boolean> {
-    this.#allProjects ??= this.#context.requests.get("/1.0", undefined, { signal }).then(
-      (envelope) => {
-        const extensions = (envelope.metadata as { api_extensions?: unknown })?.api_extensions;
-        return Array.isArray(extensions) && extensions.includes(ALL_PROJECTS_EXTENSION);
-      },
-      (error) => {
-        this.#allProjects = undefined;
-        throw error;
-      },
-    );
-    return this.#allProjects;
+  async #supportsAllProjects(signal: AbortSignal | undefined): Promise<boolean> {
+    const { api_extensions: extensions } = await this.#context.members.server(signal);
+    return Array.isArray(extensions) && extensions.includes(ALL_PROJECTS_EXTENSION);
   }
 
   /** Lists every project's operations, one request each, merged by status. */

@@ -8,7 +8,8 @@
  */
 
 import { causeText, IncusOpsError, InvalidArgumentError } from "../../core/errors.ts";
-import { abortable } from "../../core/signals.ts";
+import { timeLimit } from "../../core/deadlines.ts";
+import { abortable, anySignal } from "../../core/signals.ts";
 import { describeValue, invalidArgument } from "../../core/validate.ts";
 import { AuthenticationError } from "../errors.ts";
 
@@ -97,13 +98,12 @@ export class SharedRun<T> {
   }
 
   async #start(): Promise<T> {
-    const own = new AbortController();
-    const signal = this.stop === undefined ? own.signal : AbortSignal.any([own.signal, this.stop]);
-    const timer = setTimeout(() => own.abort(this.timedOut()), this.limitMs);
+    const limit = timeLimit(this.limitMs, { reason: this.timedOut });
+    const signal = anySignal(limit.signal, this.stop)!;
     try {
       return await abortable(new Promise<T>((resolve) => resolve(this.task(signal))), signal);
     } finally {
-      clearTimeout(timer);
+      limit.clear();
     }
   }
 }

@@ -12,7 +12,7 @@
 import { readTextLimited } from "../../core/body.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
 import { anySignal } from "../../core/signals.ts";
-import { describeValue } from "../../core/validate.ts";
+import { invalidArgument } from "../../core/validate.ts";
 
 /** Longest a candidate member may take to answer, ms (less when `requestTimeout` is). */
 const PROBE_TIMEOUT_MS = 5_000;
@@ -43,11 +43,7 @@ export function memberOrigins(urls: readonly unknown[]): string[] {
   return [
     ...new Set(urls.map((value) => {
       const url = typeof value === "string" ? URL.parse(value) : null;
-      if (url === null || url.protocol !== "https:") {
-        throw new InvalidArgumentError(
-          `invalid remote URL ${describeValue(value)}: expected an https: URL`,
-        );
-      }
+      if (url?.protocol !== "https:") throw invalidArgument("remote URL", value, "an https: URL");
       return url.origin;
     })),
   ];

@@ -24,7 +24,6 @@ import { closedError, connectionError, errorText, unanswered } from "./transport
 import type { RequestInit, TransportTarget } from "./target.ts";
 
 export type { Envelope, RequestInit };
-import { invalidArgument } from "../../core/validate.ts";
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
 
 const decoder = new TextDecoder();
@@ -97,15 +96,9 @@ export class Transport {
         closed: this.#closed.signal,
       });
     if (options.url !== undefined) {
-      const url = URL.parse(options.url);
-      if (url === null || url.protocol !== "https:") {
-        throw invalidArgument("remote URL", options.url, "an https: URL");
-      }
-      this.endpoint = url.origin;
-      this.origin = url.origin;
-      this.failover = options.members === undefined
-        ? undefined
-        : new Failover(memberOrigins([url.origin, ...options.members]));
+      const origins = memberOrigins([options.url, ...options.members ?? []]);
+      this.endpoint = this.origin = origins[0];
+      this.failover = options.members === undefined ? undefined : new Failover(origins);
       this.#isSocket = false;
       const ca = options.ca === undefined ? undefined : [options.ca].flat();
       this.#clientOptions = { cert: options.cert, key: options.key, caCerts: ca };
