@@ -18,9 +18,10 @@
  */
 
 import { parseJson, readTextLimited } from "../../core/body.ts";
-import { causeText, IncusOpsError } from "../../core/errors.ts";
+import { causeText } from "../../core/errors.ts";
 import { AuthenticationError } from "../errors.ts";
 import { type GetToken, type GetTokenOptions, SharedRun } from "./auth.ts";
+import { readSmallFile } from "./remote.ts";
 
 /** Largest token file read, bytes. */
 const MAX_TOKEN_FILE_BYTES = 64 * 1024;
@@ -102,21 +103,8 @@ export function oidcTokenSource(
 
   /** Reads the file again; `true` when it changed since (its tokens are then in use). */
   const reload = async (): Promise<boolean> => {
-    let text: string;
-    try {
-      const info = await Deno.stat(path);
-      if (!info.isFile || info.size > MAX_TOKEN_FILE_BYTES) {
-        throw fail(`${path} is not a regular file of at most ${MAX_TOKEN_FILE_BYTES} bytes`);
-      }
-      text = await Deno.readTextFile(path);
-    } catch (error) {
-      if (error instanceof IncusOpsError) throw error;
-      if (error instanceof Deno.errors.NotFound) throw fail(`no OIDC tokens in ${path}`);
-      if (error instanceof Deno.errors.NotCapable) {
-        throw fail(`Deno may not read ${path}: run deno with --allow-read=${path}`);
-      }
-      throw fail(`cannot read ${path} (${error instanceof Error ? error.name : "error"})`);
-    }
+    const text = await readSmallFile(path, MAX_TOKEN_FILE_BYTES, fail);
+    if (text === undefined) throw fail(`no OIDC tokens in ${path}`);
     if (text === known) return false;
     const parsed = parseJson(text);
     if (parsed === undefined) throw fail(`${path} is not JSON`); // its text is a secret: never shown

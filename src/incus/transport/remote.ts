@@ -92,10 +92,16 @@ export function configDirs(env: EnvReader = (name) => Deno.env.get(name)): strin
 /**
  * Reads a regular file of at most `limit` bytes; `undefined` when it does
  * not exist. A FIFO, device or directory (also behind a symlink) is refused
- * without being opened, and the read stops at the limit.
+ * without being opened, and the read stops at the limit. `refuse` makes the
+ * error of a refusal from its text (`<path>: <why>`; by default a
+ * {@linkcode ConnectionError}).
  */
-async function readSmallFile(path: string, limit: number): Promise<string | undefined> {
-  const fail = (why: string) => connectError(`${path}: ${why}`, path);
+export async function readSmallFile(
+  path: string,
+  limit: number,
+  refuse = (text: string): Error => connectError(text, path),
+): Promise<string | undefined> {
+  const fail = (why: string) => refuse(`${path}: ${why}`);
   let file: Deno.FsFile;
   try {
     const info = await Deno.stat(path);
