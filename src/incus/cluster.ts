@@ -85,7 +85,6 @@ const PROBE_TIMEOUT_MS = 5_000;
 export const PROBES_AT_ONCE = 8;
 /** Pause between looks at an operation whose member is unreachable, ms. */
 const OUTAGE_RETRY_MS = 1_000;
-/** The default member grace of waits, ms. */
 /** Addresses in the daemons' Go texts: `https://host:port/...` or `to: host:port`. */
 const ADDRESS_IN_TEXT = /(?:https:\/\/|connect to:? )(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):(\d+)/gi;
 
@@ -108,6 +107,7 @@ export function outageText(outage: Outage, now: number): string | undefined {
     : `its cluster member ${memberNames(outage.members)} has not answered for ${seconds} s`;
 }
 
+/** Members as errors name them: `m2 (https://10.0.0.2:8443)`. */
 function memberNames(members: readonly UnreachableMember[], separator = " or "): string {
   return members.map((member) => `${member.name} (${member.address})`).join(separator);
 }
@@ -115,16 +115,6 @@ function memberNames(members: readonly UnreachableMember[], separator = " or "):
 /** The host:port pairs a daemon's error text names. */
 export function addressesIn(text: string): string[] {
   return [...text.matchAll(ADDRESS_IN_TEXT)].map((match) => `${match[1]}:${match[2]}`);
-}
-
-/** `https://host:port` of a member URL, as `host:port`. */
-/** The operations of `target` (all of them without one). */
-function onMember(operations: Operation[], target?: string): Operation[] {
-  return target === undefined ? operations : operations.filter((op) => op.location === target);
-}
-
-function hostPort(url: string): string {
-  return url.replace(/^https:\/\//, "").replace(/\/.*$/, "");
 }
 
 /**
@@ -210,28 +200,30 @@ export class MemberWatch {
   }
 
   /**
-   * The members not heard from: members without an operation in
-   * `operations` that do not answer a probe (a few at once; only `target`,
-   * if given, which must name a member: see {@linkcode MemberWatch.known}).
+   * A list's operations on `target` (all of them without one), the
+   * cluster's members (only `target`, which must name one: see
+   * {@linkcode MemberWatch.known}), and those of them not heard from: without
+   * an operation in the list, they do not answer a probe (a few at once).
    */
   async unheard(
     operations: readonly Operation[],
     options: { signal?: AbortSignal; target?: string } = {},
-  ): Promise<UnreachableMember[]> {
+  ): Promise<{ heard: Operation[]; members: ClusterMember[]; missing: UnreachableMember[] }> {
     const { target, signal } = options;
-    const all = await this.known(target, operations, signal);
-    const heard = new Set(operations.map((operation) => operation.location));
-    const members = (all ?? []).filter((member) =>
-      !heard.has(member.server_name) && (target === undefined || member.server_name === target)
-    );
+    const heard = operations.filter((op) => target === undefined || op.location === target);
+    const all = await this.known(target, heard, signal) ?? [];
+    const members = all.filter((member) => target === undefined || member.server_name === target);
+    const locations = new Set(heard.map((operation) => operation.location));
+    const silent = members.filter((member) => !locations.has(member.server_name));
     const probe = boundedConcurrency(PROBES_AT_ONCE);
     const answers = await Promise.all(
-      members.map((member) => probe(() => this.answers(member, signal))),
+      silent.map((member) => probe(() => this.answers(member, signal))),
     );
-    return members.filter((_, index) => !answers[index]).map((member) => ({
+    const missing = silent.filter((_, index) => !answers[index]).map((member) => ({
       name: member.server_name,
       address: member.url,
     }));
+    return { heard, members, missing };
   }
 
   /**
@@ -248,8 +240,7 @@ export class MemberWatch {
     const kept = target === undefined
       ? items
       : items.filter((item) => typeof item === "string" || item.location === target);
-    const heard = onMember(operations, target);
-    const missing = await this.unheard(heard, { signal: options.signal, target });
+    const { heard, missing } = await this.unheard(operations, options);
     if (missing.length === 0 || options.partial) return kept;
     throw new MemberUnreachableError(
       `cluster member${missing.length > 1 ? "s" : ""} ${memberNames(missing, ", ")} could not be ` +
@@ -271,19 +262,12 @@ export class MemberWatch {
     operations: Operation[],
     options: { signal?: AbortSignal; target?: string },
   ): Promise<OperationsByMember> {
-    const { target } = options;
-    const kept = onMember(operations, target);
-    const unreachable = await this.unheard(kept, { signal: options.signal, target });
-    const members: Record<string, Operation[]> = Object.create(null); // a member "constructor" too
-    if (await this.clustered(kept, options.signal)) {
-      const missing = new Set(unreachable.map((member) => member.name));
-      for (const member of await this.members(options.signal)) {
-        if (target !== undefined && member.server_name !== target) continue;
-        if (!missing.has(member.server_name)) members[member.server_name] = [];
-      }
-    }
-    for (const operation of kept) (members[operation.location || "none"] ??= []).push(operation);
-    return { members: { ...members }, unreachable };
+    const { heard, members, missing } = await this.unheard(operations, options);
+    const groups: Record<string, Operation[]> = Object.create(null); // a member "constructor" too
+    const down = new Set(missing.map((member) => member.name));
+    for (const { server_name: name } of members) if (!down.has(name)) groups[name] = [];
+    for (const operation of heard) (groups[operation.location || "none"] ??= []).push(operation);
+    return { members: { ...groups }, unreachable: missing };
   }
 
   /**
@@ -293,7 +277,7 @@ export class MemberWatch {
   #downForOutage(signal: AbortSignal): Promise<UnreachableMember[]> {
     const now = this.#clock.now();
     if (this.#outageLook === undefined || now - this.#outageLook.at > OUTAGE_RETRY_MS) {
-      this.#outageLook = { at: now, down: this.unheard([]).catch(() => []) };
+      this.#outageLook = { at: now, down: this.unheard([]).then((look) => look.missing, () => []) };
     }
     return abortable(this.#outageLook.down, signal);
   }
@@ -324,6 +308,8 @@ export class MemberWatch {
     if (down.length === 0) throw error;
     // The member the daemon's text names, when it names one of them.
     const named = addressesIn(error.message);
+    // A member's address is its URL, `https://host:port`: its host:port, as written.
+    const hostPort = (url: string) => url.replace(/^https:\/\//, "").replace(/\/.*$/, "");
     const culprits = down.filter((member) => named.includes(hostPort(member.address)));
     const members = outage.members = culprits.length > 0 ? culprits : down;
     const now = this.#clock.now();
