@@ -18,7 +18,7 @@ export async function readTextLimited(
   tooLarge: (size: string) => Error,
 ): Promise<string> {
   if (readsWhole(response, max)) return await response.text();
-  return decoder.decode(await readCapped(response, max, tooLarge));
+  return decoder.decode(await readChunks(response, max, tooLarge));
 }
 
 /** Reads `response`'s body as bytes, with the same cap as {@linkcode readTextLimited}. */
@@ -28,7 +28,7 @@ export async function readBytesLimited(
   tooLarge: (size: string) => Error,
 ): Promise<Uint8Array> {
   if (readsWhole(response, max)) return await response.bytes();
-  return await readCapped(response, max, tooLarge);
+  return await readChunks(response, max, tooLarge);
 }
 
 /**
@@ -41,28 +41,12 @@ function readsWhole(response: Response, max: number): boolean {
   return length !== null && Number(length) <= max;
 }
 
-/**
- * Reads a body that declares no (usable) length, counting against `max`;
- * one that declares more than `max` is refused unread.
- */
-async function readCapped(
-  response: Response,
-  max: number,
-  tooLarge: (size: string) => Error,
-): Promise<Uint8Array> {
-  const length = response.headers.get("content-length");
-  if (length !== null && Number(length) > max) {
-    await response.body?.cancel();
-    throw tooLarge(`${length} bytes`);
-  }
-  return await readChunks(response, max, tooLarge);
-}
-
 /** Size of the first read of an undeclared-length body: most answers fit. */
 const FIRST_READ_BYTES = 16 * 1024;
 
 /**
- * Reads an undeclared-length (chunked) body, counting bytes against `max`.
+ * Reads a body that declares no (usable) length (chunked), counting bytes
+ * against `max`; one that declares more than `max` is refused unread.
  *
  * Deno reads a whole body in one native call only through `text()`,
  * `json()` and the like, which take no limit; a chunked answer has to be
@@ -76,6 +60,11 @@ async function readChunks(
   max: number,
   tooLarge: (size: string) => Error,
 ): Promise<Uint8Array> {
+  const length = response.headers.get("content-length");
+  if (length !== null && Number(length) > max) {
+    await response.body?.cancel();
+    throw tooLarge(`${length} bytes`);
+  }
   const body = response.body;
   if (body === null) return new Uint8Array();
   let reader: ReadableStreamBYOBReader;

@@ -14,7 +14,6 @@ import { type CallScope, type ClientScope, scopeQuery } from "../call_scope.ts";
 import { MemberWatch } from "../cluster.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
-import { ConnectionError } from "../../core/errors.ts";
 import { IncusError, NotCancellableError, OperationNotFoundError } from "../errors.ts";
 import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -55,9 +54,7 @@ export function requestOf(
 
 /** Turns a 404 into {@linkcode OperationNotFoundError}; passes others on. */
 export function notFound(id: string, error: unknown): unknown {
-  if (!(error instanceof IncusError) || error.status !== 404 || error instanceof ConnectionError) {
-    return error;
-  }
+  if (!(error instanceof IncusError) || error.status !== 404) return error;
   return new OperationNotFoundError(
     id,
     `operation ${id} not found: it never existed in this project, or it finished and the ` +
@@ -200,9 +197,7 @@ export class OperationsContext {
       const query = scopeQuery({ project: scope.project });
       await this.transport.request("DELETE", `${COLLECTION}/${id}`, { query, signal });
     } catch (error) {
-      if (
-        error instanceof IncusError && error.status === 400 && !(error instanceof ConnectionError)
-      ) {
+      if (error instanceof IncusError && error.status === 400) {
         throw new NotCancellableError(
           id,
           `operation ${id} cannot be cancelled: ${error.message}`,

@@ -10,7 +10,6 @@
 
 import { withoutSecrets } from "../secrets.ts";
 import {
-  ConnectionError,
   OperationCancelledError,
   OperationFailedError,
   OperationTimeoutError,
@@ -156,17 +155,8 @@ export function settle(state: StateAndSource): Operation {
     case StatusCode.Cancelled:
       throw new OperationCancelledError<Operation>(operation.id, init);
     default:
-      throw new OperationFailedError<Operation>(
-        operation.id,
-        operation.err || operation.status,
-        init,
-      );
+      throw new OperationFailedError(operation.id, operation.err || operation.status, init);
   }
-}
-
-/** Time allowed past a `/wait` slice for the answer to arrive: up to 10 s. */
-function sliceGrace(sliceSeconds: number): number {
-  return Math.min(10_000, sliceSeconds * 1000);
 }
 
 /**
@@ -189,14 +179,15 @@ export function waitWithSlices(
     const query = scopeQuery({ project: scope.project }, `timeout=${seconds}`);
     let operation: Operation;
     try {
-      const timeout = seconds * 1000 + sliceGrace(seconds);
+      // The answer may come up to a slice later (at most 10 s) than the slice ends.
+      const timeout = seconds * 1000 + Math.min(10_000, seconds * 1000);
       const envelope = await context.requests.get(path, query, { ...scope, timeout, fresh: true });
       operation = envelope.metadata as Operation;
     } catch (error) {
       // A slice the daemon never answered is retried (a /wait is idempotent);
       // the caller's timeout and signal bound the whole wait.
       if (error instanceof ResponseTimeoutError) return { done: false };
-      if (!(error instanceof IncusError) || error instanceof ConnectionError) throw error;
+      if (!(error instanceof IncusError)) throw error;
       if (isDeadlineExceeded(error)) return { done: false };
       // An error from /wait may be the operation's own `err` (Incus), or
       // "not found": the operation itself tells which.
@@ -220,10 +211,7 @@ async function afterWaitError(
   error: IncusError,
   see: (state: StateAndSource) => void,
 ): Promise<StepResult<StateAndSource>> {
-  let operation: Operation;
-  try {
-    operation = await context.read(scope);
-  } catch (readError) {
+  const operation = await context.read(scope).catch((readError) => {
     if (!(readError instanceof OperationNotFoundError) || error.status === 404) throw readError;
     // Failed, and already gone: the /wait error was the operation's err.
     throw new OperationFailedError(scope.id, error.message, {
@@ -232,7 +220,7 @@ async function afterWaitError(
       path: error.path,
       operationStatusCode: StatusCode.Failure,
     });
-  }
+  });
   const state: StateAndSource = { operation, source: "get" };
   see(state);
   if (isFinal(operation)) return { done: true, value: state };
