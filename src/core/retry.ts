@@ -177,17 +177,26 @@ export function resolveRetry(
   let enabled = true;
   for (const override of overrides) {
     if (override === undefined) continue;
-    if (override === false) {
-      enabled = false;
-      continue;
-    }
+    enabled = override !== false; // the last option given decides
+    if (override === false) continue;
     if (override === null || typeof override !== "object") {
       throw invalidArgument("retry", override, "false or a retry policy object");
     }
     merged = { ...merged, ...override };
-    enabled = true;
   }
-  checkPolicy(merged);
+  checkBackoff("retry", merged);
+  const { deadline, maxAttempts } = merged;
+  if (typeof deadline !== "number" || Number.isNaN(deadline) || deadline < 0) {
+    throw invalidArgument("retry.deadline", deadline, "milliseconds >= 0 (Infinity for none)");
+  }
+  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
+    throw invalidArgument("retry.maxAttempts", maxAttempts, "an integer >= 1");
+  }
+  if (typeof merged.predicate !== "function") {
+    throw new InvalidArgumentError(
+      "invalid retry.predicate: expected a function (error) => boolean",
+    );
+  }
   return enabled ? merged : false;
 }
 
@@ -208,22 +217,6 @@ export function checkBackoff(
   const { multiplier } = backoff;
   if (typeof multiplier !== "number" || !Number.isFinite(multiplier) || multiplier < 1) {
     throw invalidArgument(`${name}.multiplier`, multiplier, "a number >= 1");
-  }
-}
-
-function checkPolicy(policy: RetryPolicy): void {
-  checkBackoff("retry", policy);
-  const { deadline, maxAttempts } = policy;
-  if (typeof deadline !== "number" || Number.isNaN(deadline) || deadline < 0) {
-    throw invalidArgument("retry.deadline", deadline, "milliseconds >= 0 (Infinity for none)");
-  }
-  if (maxAttempts !== undefined && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
-    throw invalidArgument("retry.maxAttempts", maxAttempts, "an integer >= 1");
-  }
-  if (typeof policy.predicate !== "function") {
-    throw new InvalidArgumentError(
-      "invalid retry.predicate: expected a function (error) => boolean",
-    );
   }
 }
 

@@ -131,23 +131,14 @@ export class RestClient {
         );
       }
       const max = this.#maxResponseBytes;
-      const text = await readTextLimited(response, max, (size) =>
-        this.answerError(
-          method,
-          path,
-          response.status,
-          `${size}, over the ${max}-byte limit (raise maxResponseBytes to accept it)`,
-        ));
+      const refuse = (what: string) => this.answerError(method, path, response.status, what);
+      const over = `over the ${max}-byte limit (raise maxResponseBytes to accept it)`;
+      const text = await readTextLimited(response, max, (size) => refuse(`${size}, ${over}`));
       if (!response.ok) throw rpcError(text, response, method, fullPath);
       const answer = text.trim() === "" ? {} : parseJson(text);
       if (answer !== undefined) return answer;
-      throw this.answerError(
-        method,
-        path,
-        response.status,
-        `not JSON (HTTP ${response.status}, ${text.length} characters: ` +
-          `${JSON.stringify(text.slice(0, 80))})`,
-      );
+      const shown = JSON.stringify(text.slice(0, 80));
+      throw refuse(`not JSON (HTTP ${response.status}, ${text.length} characters: ${shown})`);
     } catch (error) {
       throw abortError(stopped, error, { method, path: fullPath, endpoint, limit }) ?? error;
     } finally {
@@ -160,12 +151,8 @@ export class RestClient {
     const getHeaders = this.#options.getHeaders;
     if (getHeaders !== undefined) {
       // Raced with the signal: a source that never settles must not outlast the call's limit.
-      const extra = new Headers(
-        await abortable(
-          new Promise<HeadersInit>((resolve) => resolve(getHeaders({ signal }))),
-          signal,
-        ),
-      );
+      const given = new Promise<HeadersInit>((resolve) => resolve(getHeaders({ signal })));
+      const extra = new Headers(await abortable(given, signal));
       signal.throwIfAborted();
       for (const [key, value] of extra) headers.set(key, value);
     }
