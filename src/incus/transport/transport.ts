@@ -175,20 +175,16 @@ export class Transport {
       const max = this.maxResponseBytes;
       const bytes = await readBytesLimited(response, max, this.#tooLarge(response, method, path));
       if (response.ok) return bytes;
-      decodeEnvelope(decoder.decode(bytes), response.status, method, path, this.endpoint);
-      throw new ProtocolError(`${method} ${path}: HTTP ${response.status} from ${this.endpoint}`, {
-        status: response.status,
-        method,
-        path,
-        endpoint: this.endpoint,
-      });
+      const { status } = response;
+      decodeEnvelope(decoder.decode(bytes), status, method, path, this.endpoint);
+      const facts = { status, method, path, endpoint: this.endpoint };
+      throw new ProtocolError(`${method} ${path}: HTTP ${status} from ${this.endpoint}`, facts);
     });
   }
 
   /** Points requests at another cluster member's origin (failover). */
   moveTo(origin: string): void {
-    this.origin = origin;
-    this.endpoint = origin;
+    this.origin = this.endpoint = origin;
   }
 
   /**
@@ -283,12 +279,8 @@ export class Transport {
         }
         if (response.status === 401) {
           const text = await this.#readBody(response, method, path);
-          throw auth.refused(errorText(text, response.status), {
-            status: 401,
-            method,
-            path,
-            remote: this.remoteName,
-          });
+          const init = { status: 401, method, path, remote: this.remoteName };
+          throw auth.refused(errorText(text, 401), init);
         }
       }
       if (read !== undefined) return await read(response);
@@ -301,18 +293,14 @@ export class Transport {
       return decodeEnvelope(text, response.status, method, path, this.endpoint) as T;
     } catch (error) {
       auth?.clean(error); // whatever the answer echoed of the token
+      const { endpoint } = this;
       if (controller.signal.reason instanceof ClientClosed) {
-        throw closedError(method, path, this.endpoint);
+        throw closedError(method, path, endpoint);
       }
-      throw abortError(controller.signal, error, {
-        method,
-        path,
-        endpoint: this.endpoint,
-        limit,
-      }) ??
-        (error instanceof IncusOpsError
-          ? error
-          : connectionError(error, method, path, this.endpoint, this.#isSocket));
+      const aborted = abortError(controller.signal, error, { method, path, endpoint, limit });
+      if (aborted !== undefined) throw aborted;
+      if (error instanceof IncusOpsError) throw error;
+      throw connectionError(error, method, path, endpoint, this.#isSocket);
     } finally {
       if (init.fresh) client.close();
       if (deadline !== undefined) this.#deadlines.clear(deadline);
@@ -323,11 +311,7 @@ export class Transport {
 
   /** Reads the body as text, refusing more than `maxResponseBytes`. */
   #readBody(response: Response, method: string, path: string): Promise<string> {
-    return readTextLimited(
-      response,
-      this.maxResponseBytes,
-      this.#tooLarge(response, method, path),
-    );
+    return readTextLimited(response, this.maxResponseBytes, this.#tooLarge(response, method, path));
   }
 
   #tooLarge(response: Response, method: string, path: string): (size: string) => ProtocolError {
