@@ -17,7 +17,6 @@ import type { ExecRecordedOptions, ExecStreamOptions } from "./exec_options.ts";
 import { runRecorded, startExec } from "./exec_start.ts";
 import { eventsQuery, EventStream } from "./events.ts";
 import type { EventBase, EventFor, EventsOptions, EventType } from "./event_types.ts";
-import { IdempotentRequests } from "./transport/idempotent.ts";
 import type { Envelope, Transport } from "./transport/transport.ts";
 import { callScope, type ClientScope, scopeQuery } from "./call_scope.ts";
 import { MemberWatch } from "./cluster.ts";
@@ -70,22 +69,20 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
   readonly member: string | undefined;
   readonly #transport: Transport;
   readonly #streams = new Set<EventStream<EventBase>>();
-  readonly #requests: IdempotentRequests;
   readonly #defaults: ClientScope;
 
   /**
    * Made by {@linkcode connect}; not meant to be constructed directly.
    *
    * @param transport The pooled transport.
-   * @param settings The default project, waiting knobs and retry policy.
+   * @param settings The default project and member, waiting knobs, clock.
    */
   constructor(transport: Transport, settings: OperationsSettings = {}) {
     this.#transport = transport;
     this.project = settings.project;
     this.member = settings.target;
     this.#defaults = { project: settings.project, member: settings.target, clock: settings.clock };
-    this.#requests = new IdempotentRequests(transport, settings.retry);
-    this.operations = new Operations(transport, settings, this.#requests);
+    this.operations = new Operations(transport, settings);
   }
 
   /** The socket path or remote URL this client talks to. */
@@ -337,14 +334,12 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
     const method = options.method ?? "GET";
     // GETs are retried under the retry policy; writes never are.
     const envelope = method === "GET" && options.body === undefined
-      ? await this.#requests.get(base, query, options)
+      ? await this.#transport.get(base, query, options)
       : await this.#transport.request(method, base, {
         query,
         body: options.body,
         signal: options.signal,
-        timeout: timeout === undefined
-          ? undefined
-          : Math.min(timeout, this.#transport.requestTimeout),
+        timeout: Math.min(timeout ?? Infinity, this.#transport.requestTimeout),
       });
     return { envelope, project };
   }
@@ -515,7 +510,7 @@ export class Client<A extends ApiTypes = Incus60> implements Disposable, AsyncDi
       () => this.#streams.delete(stream),
       options,
       scope.member,
-      (member) => new MemberWatch(this.#requests).known(member, [], options.signal),
+      (member) => new MemberWatch(this.#transport).known(member, [], options.signal),
     );
     this.#streams.add(stream);
     return stream;

@@ -29,7 +29,7 @@ import {
   type UnreachableMember,
 } from "./errors.ts";
 import type { Operation } from "./operation.ts";
-import type { IdempotentRequests } from "./transport/idempotent.ts";
+import type { Transport } from "./transport/transport.ts";
 
 /** A member of `GET /1.0/cluster/members?recursion=1` (the fields used here). */
 export interface ClusterMember {
@@ -122,24 +122,24 @@ export function addressesIn(text: string): string[] {
  * one, its members, and which of them answer. One per client.
  */
 export class MemberWatch {
-  readonly #requests: IdempotentRequests;
+  readonly #transport: Transport;
   readonly #clock: Clock;
   #server: Promise<ServerInfo> | undefined;
   /** The last look at every member for waits in an outage, shared for a second. */
   #outageLook: { at: number; down: Promise<UnreachableMember[]> } | undefined;
 
   /**
-   * @param requests The client's GETs.
+   * @param transport The client's transport (its retried GETs).
    * @param clock Where outages are timed.
    */
-  constructor(requests: IdempotentRequests, clock: Clock = systemClock) {
-    this.#requests = requests;
+  constructor(transport: Transport, clock: Clock = systemClock) {
+    this.#transport = transport;
     this.#clock = clock;
   }
 
   /** The daemon's `GET /1.0` answer, read once (again after a failure). */
   server(signal?: AbortSignal): Promise<ServerInfo> {
-    this.#server ??= this.#requests.get("/1.0", undefined, { signal }).then(
+    this.#server ??= this.#transport.get("/1.0", undefined, { signal }).then(
       (envelope) => Object(envelope.metadata),
       (error) => {
         this.#server = undefined;
@@ -160,7 +160,7 @@ export class MemberWatch {
 
   /** The cluster's members, as the database has them. */
   async members(signal?: AbortSignal): Promise<ClusterMember[]> {
-    const envelope = await this.#requests.get("/1.0/cluster/members", "recursion=1", { signal });
+    const envelope = await this.#transport.get("/1.0/cluster/members", "recursion=1", { signal });
     const members: ClusterMember[] = Array.isArray(envelope.metadata) ? envelope.metadata : [];
     return members.filter((member) => typeof member?.server_name === "string");
   }
@@ -169,7 +169,7 @@ export class MemberWatch {
   async answers(member: ClusterMember, signal?: AbortSignal): Promise<boolean> {
     if (member.status === "Offline") return false;
     try {
-      await this.#requests.get("/1.0", `target=${encodeURIComponent(member.server_name)}`, {
+      await this.#transport.get("/1.0", `target=${encodeURIComponent(member.server_name)}`, {
         signal,
         retry: false,
         timeout: PROBE_TIMEOUT_MS,

@@ -10,8 +10,6 @@ import { InvalidArgumentError } from "../core/errors.ts";
 import { CLOCK, type Clock } from "../core/deadlines.ts";
 import { duration, invalidArgument } from "../core/validate.ts";
 import type { OperationsSettings } from "./operations/options.ts";
-import { resolveRetry } from "../core/retry.ts";
-import { INCUS_RETRY } from "./transport/transient.ts";
 import { resolveSocket } from "./transport/socket.ts";
 import { Transport } from "./transport/transport.ts";
 import { memberName } from "./call_scope.ts";
@@ -31,7 +29,7 @@ interface InternalAuthOptions {
 export interface OpenedTransport {
   /** The transport (close it when done). */
   transport: Transport;
-  /** Default project and member, waiting knobs, retry policy. */
+  /** Default project and member, waiting knobs, clock. */
   settings: OperationsSettings;
 }
 
@@ -49,8 +47,6 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
   }
   const requestTimeout = duration("requestTimeout", options.requestTimeout);
   const waitSliceMs = duration("waitSliceMs", options.waitSliceMs);
-  // A bad policy throws here, before a connection exists.
-  resolveRetry({ ...INCUS_RETRY, predicate: () => false }, options.retry);
   const settings: OperationsSettings = {
     project: options.project,
     tuning: {
@@ -61,28 +57,21 @@ export function openTransport(options: ConnectOptions = {}): OpenedTransport {
         ? { events: true, hub: options.events }
         : { events: options.events }),
     },
-    retry: options.retry,
     memberGraceMs: duration("memberGraceMs", options.memberGraceMs),
     target: memberName(options.target),
     clock: (options as InternalAuthOptions)[CLOCK],
   };
-  const maxResponseBytes = options.maxResponseBytes;
-  if (
-    maxResponseBytes !== undefined &&
-    (typeof maxResponseBytes !== "number" || !(maxResponseBytes >= 1))
-  ) {
-    throw invalidArgument(
-      "maxResponseBytes",
-      maxResponseBytes,
-      "a number of bytes >= 1, or Infinity",
-    );
+  const bytes = options.maxResponseBytes;
+  if (bytes !== undefined && !(typeof bytes === "number" && bytes >= 1)) {
+    throw invalidArgument("maxResponseBytes", bytes, "a number of bytes >= 1, or Infinity");
   }
   const common = {
     requestTimeout,
-    maxResponseBytes,
+    maxResponseBytes: bytes,
     token: options.token,
     getToken: options.getToken,
     clock: settings.clock,
+    retry: options.retry,
     ...(options as InternalAuthOptions)[AUTH_CONTEXT],
   };
   if (options.url !== undefined) {

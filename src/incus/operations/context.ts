@@ -15,7 +15,6 @@ import { MemberWatch } from "../cluster.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import type { Operation } from "../operation.ts";
 import { IncusError, NotCancellableError, OperationNotFoundError } from "../errors.ts";
-import type { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { abortable } from "../../core/signals.ts";
 import { OperationEventHub } from "./event_hub.ts";
@@ -68,10 +67,8 @@ type Batch = Map<string, PromiseWithResolvers<Operation | undefined>[]>;
 
 /** The shared state of one client's `client.operations`. */
 export class OperationsContext {
-  /** The client's transport. */
+  /** The client's transport (its GETs are retried: {@linkcode Transport.get}). */
   readonly transport: Transport;
-  /** The client's retried GETs (one per client, shared with `query()`). */
-  readonly requests: IdempotentRequests;
   /** The client's defaults: project, member, clock. */
   readonly defaults: ClientScope;
   /** Where waits read the time and set alarms. */
@@ -91,16 +88,14 @@ export class OperationsContext {
 
   /**
    * @param transport The client's transport.
-   * @param requests The client's retried GETs.
    * @param settings Default project and member, clock, waiting knobs, member grace.
    */
-  constructor(transport: Transport, requests: IdempotentRequests, settings: OperationsSettings) {
+  constructor(transport: Transport, settings: OperationsSettings) {
     const { project, target: member, clock = systemClock } = settings;
     this.transport = transport;
-    this.requests = requests;
     this.defaults = { project, member, clock };
     this.clock = clock;
-    this.members = new MemberWatch(requests, clock);
+    this.members = new MemberWatch(transport, clock);
     this.memberGraceMs = settings.memberGraceMs ?? INCUS_DEFAULTS.memberGraceMs;
     this.tuning = { ...DEFAULT_TUNING, ...settings.tuning };
     this.lister = new Lister(this);
@@ -127,7 +122,7 @@ export class OperationsContext {
   /** `GET /1.0/operations/<id>`; a 404 is {@linkcode OperationNotFoundError}. */
   read(scope: CallScope): Promise<Operation> {
     const { id } = scope;
-    return this.requests.get(`${COLLECTION}/${id}`, scopeQuery({ project: scope.project }), scope)
+    return this.transport.get(`${COLLECTION}/${id}`, scopeQuery({ project: scope.project }), scope)
       .then((envelope) => envelope.metadata as Operation, (error) => {
         throw notFound(id, error);
       });

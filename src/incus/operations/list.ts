@@ -76,7 +76,7 @@ export class Lister {
     const query = allProjects
       ? `recursion=${recursion}&all-projects=true`
       : scopeQuery({ project: scope.project }, `recursion=${recursion}`);
-    const envelope = await this.#context.requests.get(COLLECTION, query, scope);
+    const envelope = await this.#context.transport.get(COLLECTION, query, scope);
     return this.#groups(envelope.metadata, recursion);
   }
 
@@ -118,7 +118,7 @@ export class Lister {
   /** Lists every project's operations, one request each, merged by status. */
   async #fetchEveryProject(scope: CallScope, recursion: 0 | 1): Promise<StatusGroups> {
     const path = "/1.0/projects";
-    const urls = (await this.#context.requests.get(path, "recursion=0", scope)).metadata ?? [];
+    const urls = (await this.#context.transport.get(path, "recursion=0", scope)).metadata ?? [];
     let names: string[];
     try {
       names = (urls as string[]).map((url) => decodeURIComponent(idFromUrl(url)));

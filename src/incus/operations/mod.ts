@@ -10,7 +10,6 @@ import { applyMutator, type Mutator } from "../../core/mutator.ts";
 import type { Operation, OperationsByStatus } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
 import { callScope, type ClientScope } from "../call_scope.ts";
-import { IdempotentRequests } from "../transport/idempotent.ts";
 import type { Transport } from "../transport/transport.ts";
 import { openOperationWebSocket, type WebSocketOptions } from "../transport/websocket.ts";
 import type {
@@ -64,15 +63,10 @@ export class Operations {
    * Made by `connect()`; not meant to be constructed directly.
    *
    * @param transport The client's transport.
-   * @param settings Default project, waiting-loop knobs, retry policy.
-   * @param requests The client's retried GETs (made here when not given).
+   * @param settings Default project and member, waiting-loop knobs, clock.
    */
-  constructor(
-    transport: Transport,
-    settings: OperationsSettings = {},
-    requests: IdempotentRequests = new IdempotentRequests(transport, settings.retry),
-  ) {
-    this.#context = new OperationsContext(transport, requests, settings);
+  constructor(transport: Transport, settings: OperationsSettings = {}) {
+    this.#context = new OperationsContext(transport, settings);
     this.#defaults = this.#context.defaults;
   }
 

@@ -221,8 +221,6 @@ export interface OperationsSettings {
   project?: string;
   /** Waiting-loop knobs. */
   tuning?: Partial<WaitTuning>;
-  /** The client's retry policy (`connect({ retry })`). */
-  retry?: RetryOption;
   /** The client's default member grace of waits, ms (`connect({ memberGraceMs })`). */
   memberGraceMs?: number;
   /** The client's default cluster member for lists (`connect({ target })`). */

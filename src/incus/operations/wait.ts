@@ -181,7 +181,7 @@ export function waitWithSlices(
     try {
       // The answer may come up to a slice later (at most 10 s) than the slice ends.
       const timeout = seconds * 1000 + Math.min(10_000, seconds * 1000);
-      const envelope = await context.requests.get(path, query, { ...scope, timeout, fresh: true });
+      const envelope = await context.transport.get(path, query, { ...scope, timeout, fresh: true });
       operation = envelope.metadata as Operation;
     } catch (error) {
       // A slice the daemon never answered is retried (a /wait is idempotent);

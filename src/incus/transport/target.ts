@@ -8,6 +8,7 @@
  */
 
 import type { Clock } from "../../core/deadlines.ts";
+import type { RetryOption } from "../../core/retry.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { Transport } from "./transport.ts";
 import type { GetToken } from "./auth.ts";
@@ -94,6 +95,8 @@ export interface TransportTarget extends Omit<ConnectionTarget, "serverCert"> {
   remoteName?: string;
   /** Where request time limits read the time (default: the system's). */
   clock?: Clock;
+  /** The client's retry policy of GETs (`connect({ retry })`). */
+  retry?: RetryOption;
 }
 
 /** Options of one request. */

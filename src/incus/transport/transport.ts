@@ -22,6 +22,13 @@ import {
 import { decodeEnvelope, type Envelope } from "./envelope.ts";
 import { closedError, connectionError, errorText, unanswered } from "./transport_errors.ts";
 import type { RequestInit, TransportTarget } from "./target.ts";
+import {
+  resolveRetry,
+  retryingAfter,
+  type RetryOption,
+  type RetryPolicy,
+} from "../../core/retry.ts";
+import { INCUS_RETRY, isTransient } from "./transient.ts";
 
 export type { Envelope, RequestInit };
 import { DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from "../../core/defaults.ts";
@@ -42,6 +49,13 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 /** Why a redirect is refused (it would re-send the body, perhaps in cleartext, elsewhere). */
 const NOT_FOLLOWED = "Incus and LXD never redirect API calls, so it is not followed " +
   "(is this the daemon?)";
+
+/**
+ * Options of {@linkcode Transport.get}: the request's `signal`, `timeout`
+ * (unset: `requestTimeout`) and `fresh` (a connection of its own, for long
+ * polls), and this call's `retry` policy over the client's (`false`: none).
+ */
+export type GetInit = Pick<RequestInit, "signal" | "timeout" | "fresh"> & { retry?: RetryOption };
 
 /** The reason in-flight requests end when the client is closed. */
 class ClientClosed extends Error {}
@@ -78,8 +92,20 @@ export class Transport {
   readonly remoteName: string;
   /** Where the client's time limits read the time (a manual one in tests). */
   readonly clock: Clock;
+  /** The retry policy of GETs: the Incus default, with the client's `retry` over it. */
+  readonly #retry: {
+    base: RetryPolicy;
+    option: RetryOption | undefined;
+    policy: RetryPolicy | false;
+  };
 
   constructor(options: TransportTarget) {
+    // Checked before a client exists: a refused option leaves nothing open.
+    const base = {
+      ...INCUS_RETRY,
+      predicate: (e: unknown) => !this.closed && isTransient(e, this.answered),
+    };
+    this.#retry = { base, option: options.retry, policy: resolveRetry(base, options.retry) };
     this.requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.clock = options.clock ?? systemClock;
     this.#deadlines = new Deadlines(this.clock);
@@ -163,6 +189,29 @@ export class Transport {
     return this.failover === undefined
       ? this.#sendOnce<Envelope>(method, path, init)
       : this.#send<Envelope>(method, path, init);
+  }
+
+  /**
+   * `GET path?query`, decoded as {@linkcode Transport.request} does, and
+   * retried when it fails transiently (the client's policy, or the call's
+   * `retry` over it); the happy path pays nothing for it.
+   */
+  get(path: string, query: string | undefined, options: GetInit): Promise<Envelope> {
+    let policy = this.#retry.policy;
+    try {
+      // A bad per-call policy is refused before anything is sent.
+      const { base, option } = this.#retry;
+      if (options.retry !== undefined) policy = resolveRetry(base, option, options.retry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const init = { query, signal: options.signal, timeout: options.timeout, fresh: options.fresh };
+    // No async function around it: the happy path is the request's promise and one handler.
+    return this.request("GET", path, init).catch((error) =>
+      retryingAfter(error, ({ signal }) => this.request("GET", path, { ...init, signal }), policy, {
+        signal: options.signal,
+      })
+    );
   }
 
   /**
