@@ -92,12 +92,10 @@ export class Transport {
   readonly remoteName: string;
   /** Where the client's time limits read the time (a manual one in tests). */
   readonly clock: Clock;
-  /** The retry policy of GETs: the Incus default, with the client's `retry` over it. */
-  readonly #retry: {
-    base: RetryPolicy;
-    option: RetryOption | undefined;
-    policy: RetryPolicy | false;
-  };
+  /** The retry policy of GETs: the Incus default, the client's `retry` over it, a call's over both. */
+  readonly #retryPolicy: (call?: RetryOption) => RetryPolicy | false;
+  /** The client's retry policy of GETs. */
+  readonly #retry: RetryPolicy | false;
 
   constructor(options: TransportTarget) {
     // Checked before a client exists: a refused option leaves nothing open.
@@ -105,7 +103,8 @@ export class Transport {
       ...INCUS_RETRY,
       predicate: (e: unknown) => !this.closed && isTransient(e, this.answered),
     };
-    this.#retry = { base, option: options.retry, policy: resolveRetry(base, options.retry) };
+    this.#retryPolicy = (call) => resolveRetry(base, options.retry, call);
+    this.#retry = this.#retryPolicy();
     this.requestTimeout = options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.clock = options.clock ?? systemClock;
     this.#deadlines = new Deadlines(this.clock);
@@ -197,11 +196,10 @@ export class Transport {
    * `retry` over it); the happy path pays nothing for it.
    */
   get(path: string, query: string | undefined, options: GetInit): Promise<Envelope> {
-    let policy = this.#retry.policy;
+    let policy = this.#retry;
     try {
       // A bad per-call policy is refused before anything is sent.
-      const { base, option } = this.#retry;
-      if (options.retry !== undefined) policy = resolveRetry(base, option, options.retry);
+      if (options.retry !== undefined) policy = this.#retryPolicy(options.retry);
     } catch (error) {
       return Promise.reject(error);
     }
