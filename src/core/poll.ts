@@ -90,13 +90,9 @@ export async function pollUntilDone<T>(
     for (let attempt = 0;; attempt++) {
       const started = clock.now();
       const remaining = limit?.left();
-      let result: StepResult<T>;
-      try {
-        result = await step({ remaining, signal: stopped, attempt });
-      } catch (error) {
-        if (stopped.aborted) throw stopped.reason;
-        throw error;
-      }
+      const result = await step({ remaining, signal: stopped, attempt }).catch((error) => {
+        throw stopped.aborted ? stopped.reason : error;
+      });
       if (result.done) return result.value;
       stopped.throwIfAborted();
       const took = clock.now() - started;

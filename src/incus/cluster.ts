@@ -62,6 +62,9 @@ export interface ServerInfo {
   environment?: { server_clustered?: unknown };
 }
 
+/** What a list is about: its signal, and the cluster member (`target`) it is limited to. */
+type ListScope = { signal?: AbortSignal; member?: string };
+
 /** Cluster options of lists. */
 export interface MemberListOptions {
   /**
@@ -207,9 +210,9 @@ export class MemberWatch {
    */
   async unheard(
     operations: readonly Operation[],
-    options: { signal?: AbortSignal; target?: string } = {},
+    scope: ListScope = {},
   ): Promise<{ heard: Operation[]; members: ClusterMember[]; missing: UnreachableMember[] }> {
-    const { target, signal } = options;
+    const { member: target, signal } = scope;
     const heard = operations.filter((op) => target === undefined || op.location === target);
     const all = await this.known(target, heard, signal) ?? [];
     const members = all.filter((member) => target === undefined || member.server_name === target);
@@ -234,14 +237,15 @@ export class MemberWatch {
   async verify<T extends Operation | string>(
     items: T[],
     operations: Operation[],
-    options: MemberListOptions & { signal?: AbortSignal },
+    scope: ListScope,
+    partial?: boolean,
   ): Promise<T[]> {
-    const { target } = options;
+    const target = scope.member;
     const kept = target === undefined
       ? items
       : items.filter((item) => typeof item === "string" || item.location === target);
-    const { heard, missing } = await this.unheard(operations, options);
-    if (missing.length === 0 || options.partial) return kept;
+    const { heard, missing } = await this.unheard(operations, scope);
+    if (missing.length === 0 || partial) return kept;
     throw new MemberUnreachableError(
       `cluster member${missing.length > 1 ? "s" : ""} ${memberNames(missing, ", ")} could not be ` +
         `heard from: the list lacks ${missing.length > 1 ? "their" : "its"} operations ` +
@@ -258,11 +262,8 @@ export class MemberWatch {
   }
 
   /** Groups a list by member, with the members not heard from. */
-  async group(
-    operations: Operation[],
-    options: { signal?: AbortSignal; target?: string },
-  ): Promise<OperationsByMember> {
-    const { heard, members, missing } = await this.unheard(operations, options);
+  async group(operations: Operation[], scope: ListScope): Promise<OperationsByMember> {
+    const { heard, members, missing } = await this.unheard(operations, scope);
     const groups: Record<string, Operation[]> = Object.create(null); // a member "constructor" too
     const down = new Set(missing.map((member) => member.name));
     for (const { server_name: name } of members) if (!down.has(name)) groups[name] = [];

@@ -30,24 +30,20 @@ export class Lister {
   async list(scope: CallScope, options: ListOptions): Promise<Operation[] | string[]> {
     const recursion = options.recursion ?? 1;
     const groups = await this.fetch(scope, options.allProjects, recursion);
-    const check = { signal: scope.signal, target: scope.member, partial: options.partial };
+    const { members } = this.#context;
     if (recursion === 0) {
-      const ids: string[] = [];
-      for (const urls of Object.values(groups)) {
-        for (const url of urls) ids.push(idFromUrl(url as string));
-      }
-      return await this.#context.members.verify(ids, [], check);
+      const ids = Object.values(groups).flat().map((url) => idFromUrl(url as string));
+      return await members.verify(ids, [], scope, options.partial);
     }
     const ops = sortOldestFirst(groups as Record<string, Operation[]>);
-    return await this.#context.members.verify(ops, ops, check);
+    return await members.verify(ops, ops, scope, options.partial);
   }
 
   /** The operations grouped by lower-case status; every status key present. */
   async listByStatus(scope: CallScope, options: ListOptions): Promise<OperationsByStatus> {
     const byStatus = await this.fetch(scope, options.allProjects, 1) as Record<string, Operation[]>;
     const all = sortOldestFirst(byStatus);
-    const check = { signal: scope.signal, target: scope.member, partial: options.partial };
-    const kept = new Set(await this.#context.members.verify(all, all, check));
+    const kept = new Set(await this.#context.members.verify(all, all, scope, options.partial));
     const groups = {} as OperationsByStatus;
     for (const key of STATUS_KEYS) groups[key] = [];
     for (const [key, ops] of Object.entries(byStatus)) {
@@ -61,7 +57,7 @@ export class Lister {
   async listByMember(scope: CallScope, options: ListOptions): Promise<OperationsByMember> {
     const groups = await this.fetch(scope, options.allProjects, 1);
     const all = sortOldestFirst(groups as Record<string, Operation[]>);
-    return await this.#context.members.group(all, { signal: scope.signal, target: scope.member });
+    return await this.#context.members.group(all, scope);
   }
 
   /** The server's status groups of the scope's project (or every project). */
