@@ -164,14 +164,9 @@ export class OperationsContext {
     if (batch.size > 1 && !this.transport.closed) {
       try {
         // The list is the batch's, not the first waiter's: no signal of its own.
-        const groups = await this.lister.fetch(
-          { ...scope, signal: undefined, retry: undefined },
-          false,
-          1,
-        );
-        for (const ops of Object.values(groups)) {
-          if (Array.isArray(ops)) { for (const op of ops as Operation[]) found.set(op.id, op); }
-        }
+        const listed = { ...scope, signal: undefined, retry: undefined };
+        const groups = await this.lister.fetch(listed, false, 1) as Record<string, Operation[]>;
+        for (const op of Object.values(groups).flat()) found.set(op.id, op);
       } catch {
         // Each waiter reads its own operation instead.
       }
@@ -193,11 +188,8 @@ export class OperationsContext {
       await this.transport.request("DELETE", `${COLLECTION}/${id}`, { query, signal });
     } catch (error) {
       if (error instanceof IncusError && error.status === 400) {
-        throw new NotCancellableError(
-          id,
-          `operation ${id} cannot be cancelled: ${error.message}`,
-          error,
-        );
+        const why = `operation ${id} cannot be cancelled: ${error.message}`;
+        throw new NotCancellableError(id, why, error);
       }
       throw notFound(id, error);
     }

@@ -23,7 +23,7 @@ import type {
 } from "./options.ts";
 import { OperationsContext } from "./context.ts";
 import { settle, waitFinal } from "./wait.ts";
-import { firstFinal, firstSuccess, waitMany } from "./wait_many.ts";
+import { allSettled, firstFinal, firstSuccess, waitMany } from "./wait_many.ts";
 import { watchOperation } from "./states.ts";
 import type { OperationsByMember } from "../cluster.ts";
 import { OperationHandle, type OperationHandleOptions } from "../operation_handle.ts";
@@ -268,11 +268,8 @@ export class Operations {
     operation: OperationRef,
     options: WatchOptions = {},
   ): AsyncGenerator<Operation, void, undefined> {
-    return watchOperation(
-      this.#context,
-      callScope(this.#defaults, options, operationRef(operation)),
-      options,
-    );
+    const scope = callScope(this.#defaults, options, operationRef(operation));
+    return watchOperation(this.#context, scope, options);
   }
 
   /**
@@ -335,12 +332,7 @@ export class Operations {
     options: WaitManyOptions = {},
     mutator?: Mutator<PromiseSettledResult<Operation>[], R>,
   ): Promise<NoInfer<R>> {
-    const outcomes = await waitMany(
-      this.#context,
-      operations,
-      options,
-      (w) => Promise.allSettled(w),
-    );
+    const outcomes = await waitMany(this.#context, operations, options, allSettled);
     return await applyMutator(outcomes, mutator);
   }
 
@@ -499,10 +491,8 @@ export class Operations {
     mutator?: Mutator<WebSocket, R>,
   ): Promise<NoInfer<R>> {
     const { id } = operationRef(operation);
-    return await applyMutator(
-      await openOperationWebSocket(this.#context.transport, id, secret, options),
-      mutator,
-    );
+    const socket = await openOperationWebSocket(this.#context.transport, id, secret, options);
+    return await applyMutator(socket, mutator);
   }
 
   /**

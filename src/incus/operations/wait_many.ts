@@ -83,3 +83,7 @@ export async function firstSuccess(waits: Promise<Operation>[]): Promise<Operati
 
 /** `Promise.race`: the first wait to settle decides. */
 export const firstFinal: Combine<Operation> = (waits) => Promise.race(waits);
+
+/** Every wait's outcome, as `Promise.allSettled` gives them. */
+export const allSettled: Combine<PromiseSettledResult<Operation>[]> = (waits) =>
+  Promise.allSettled(waits);

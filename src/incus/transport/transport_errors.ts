@@ -81,10 +81,8 @@ export function errorText(text: string, status: number): string {
 
 /** The error of a request on a closed client. */
 export function closedError(method: string, path: string, endpoint: string): ConnectionError {
-  return new ConnectionError(
-    `${method} ${path}: the client for ${endpoint} is closed`,
-    { status: 0, method, path, endpoint },
-  );
+  const init = { status: 0, method, path, endpoint };
+  return new ConnectionError(`${method} ${path}: the client for ${endpoint} is closed`, init);
 }
 
 /**
@@ -105,26 +103,14 @@ export function connectionError(
   const cause = detail === raw ? error : new Error(detail);
   const init = { status: 0, method, path, endpoint, cause };
   const request = path === "" ? method : `${method} ${path}`;
-  if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-    const fix = isSocket
-      ? `run deno with --allow-read=${endpoint} --allow-write=${endpoint} ` +
-        `--allow-net=unix:${endpoint},127.0.0.1:80`
-      : `run deno with --allow-net=${new URL(endpoint).host}`;
-    return new ConnectionError(
-      `${request}: Deno may not reach ${endpoint}: ${fix}`,
-      init,
-    );
-  }
-  if (!isSocket) {
-    return new ConnectionError(
-      `${request}: cannot reach ${endpoint}: ${detail} ` +
-        `(check the URL, that the daemon listens there, and its certificate)`,
-      init,
-    );
-  }
-  return new ConnectionError(
-    `${request}: cannot use the socket ${endpoint}: ${describeSocket(endpoint, detail)} ` +
-      `(${detail})`,
-    init,
-  );
+  const grant = isSocket
+    ? `--allow-read=${endpoint} --allow-write=${endpoint} --allow-net=unix:${endpoint},127.0.0.1:80`
+    : `--allow-net=${new URL(endpoint).host}`;
+  const why = notPermitted(error)
+    ? `Deno may not reach ${endpoint}: run deno with ${grant}`
+    : isSocket
+    ? `cannot use the socket ${endpoint}: ${describeSocket(endpoint, detail)} (${detail})`
+    : `cannot reach ${endpoint}: ${detail} ` +
+      "(check the URL, that the daemon listens there, and its certificate)";
+  return new ConnectionError(`${request}: ${why}`, init);
 }
