@@ -158,6 +158,7 @@ export class LongRunningOperations {
     const { filter, pageSize, pageToken, maxPages } = listOptionsOf(options);
     const policy = this.#policy("list", options.retry);
     duration("timeout", options.timeout);
+    const refuse = (why: string) => this.#rest.answerError("GET", path, 200, `not ${why}`);
     const fetchPage = async (token: string | undefined): Promise<OperationPage<R>> => {
       const query = new URLSearchParams();
       if (filter) query.set("filter", filter);
@@ -172,18 +173,13 @@ export class LongRunningOperations {
         !Array.isArray(operations) || !operations.every(isOperation) ||
         (nextPageToken !== undefined && typeof nextPageToken !== "string")
       ) {
-        throw this.#rest.answerError("GET", path, 200, "not a ListOperationsResponse");
+        throw refuse("a ListOperationsResponse");
       }
       const items: R[] = [];
       for (const op of operations) items.push(await applyMutator(op, mutator));
       return { operations: items, nextPageToken: nextPageToken || undefined };
     };
-    return new OperationList(
-      fetchPage,
-      pageToken,
-      maxPages,
-      (why) => this.#rest.answerError("GET", path, 200, `not ${why}`),
-    );
+    return new OperationList(fetchPage, pageToken, maxPages, refuse);
   }
 
   /**

@@ -38,10 +38,8 @@ export class OperationWaiter {
   constructor(rest: RestClient, options: LongRunningOptions) {
     this.#rest = rest;
     this.#waitMethod = options.waitMethod;
-    this.#waitSliceMs = Math.max(
-      1_000,
-      duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS,
-    );
+    const slice = duration("waitSliceMs", options.waitSliceMs) ?? DEFAULT_LONG_POLL_SLICE_MS;
+    this.#waitSliceMs = Math.max(1_000, slice);
   }
 
   /**

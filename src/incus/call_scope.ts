@@ -7,11 +7,10 @@
  */
 
 import { type Clock, type TimeLimit, timeLimit } from "../core/deadlines.ts";
-import { InvalidArgumentError } from "../core/errors.ts";
 import type { RetryOption } from "../core/retry.ts";
 import type { WaitOptions } from "./operations/options.ts";
 import { anySignal } from "../core/signals.ts";
-import { describeValue, duration } from "../core/validate.ts";
+import { duration, invalidArgument } from "../core/validate.ts";
 // deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
 import type { operationRef } from "./operation_id.ts";
 
@@ -55,9 +54,7 @@ export interface CallScope {
 export function memberName(value: unknown, what = "target"): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(value)) {
-    throw new InvalidArgumentError(
-      `invalid ${what} ${describeValue(value)}: expected a cluster member name such as "m1"`,
-    );
+    throw invalidArgument(what, value, 'a cluster member name such as "m1"');
   }
   return value;
 }

@@ -5,12 +5,14 @@
  * @module
  */
 
-import { InvalidArgumentError } from "../core/errors.ts";
-import { describeValue } from "../core/validate.ts";
+// deno-lint-ignore no-unused-vars -- for {@linkcode} in the docs
+import type { InvalidArgumentError } from "../core/errors.ts";
+import { invalidArgument } from "../core/validate.ts";
 
 const UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
 const OPERATION_ID = new RegExp(`^(?:/1\\.0/operations/)?(${UUID})$`);
 const BARE_UUID = new RegExp(`^${UUID}$`);
+const EXAMPLE_ID = "9a8b7c6d-1234-4abc-9def-0123456789ab";
 
 /**
  * What names an operation in every call: its UUID, the
@@ -39,11 +41,7 @@ export function operationId(value: unknown): string {
   if (typeof value === "string" && value.length === 36 && BARE_UUID.test(value)) return value;
   const match = typeof value === "string" ? OPERATION_ID.exec(value) : null;
   if (match === null) {
-    throw new InvalidArgumentError(
-      `invalid operation id ${
-        describeValue(value)
-      }: expected a UUID such as "9a8b7c6d-1234-4abc-9def-0123456789ab"`,
-    );
+    throw invalidArgument("operation id", value, `a UUID such as "${EXAMPLE_ID}"`);
   }
   return match[1];
 }

@@ -10,7 +10,7 @@
 import { boundedConcurrency } from "../../core/concurrency.ts";
 import { timeLimit } from "../../core/deadlines.ts";
 import { InvalidArgumentError } from "../../core/errors.ts";
-import { describeValue, duration } from "../../core/validate.ts";
+import { duration, invalidArgument } from "../../core/validate.ts";
 import { callScope } from "../call_scope.ts";
 import type { Operation } from "../operation.ts";
 import { type OperationRef, operationRef } from "../operation_id.ts";
@@ -35,9 +35,7 @@ export async function waitMany<T>(
   combine: Combine<T>,
   needsOne?: string,
 ): Promise<T> {
-  if (!Array.isArray(refs)) {
-    throw new InvalidArgumentError(`invalid ids ${describeValue(refs)}: expected an array`);
-  }
+  if (!Array.isArray(refs)) throw invalidArgument("ids", refs, "an array");
   if (needsOne !== undefined && refs.length === 0) {
     throw new InvalidArgumentError(`${needsOne} needs at least one operation`);
   }
