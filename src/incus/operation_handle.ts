@@ -162,13 +162,9 @@ export class OperationHandle<O extends Operation = Operation> {
    * ```
    */
   async wait<R = O>(options: WaitOptions = {}, mutator?: Mutator<O, R>): Promise<NoInfer<R>> {
-    let final: O;
-    try {
-      final = await this.#operations.wait(this, options) as O;
-    } catch (error) {
-      this.#learn(error);
-      throw error;
-    }
+    const final = await this.#operations.wait(this, options).catch((error) => {
+      throw this.#learn(error);
+    }) as O;
     this.#last = final;
     return await applyMutator(final, mutator);
   }
@@ -271,8 +267,8 @@ export class OperationHandle<O extends Operation = Operation> {
     return await this.#operations.websocket(this.id, value, options, mutator);
   }
 
-  /** Keeps the operation an outcome error carries as the last state. */
-  #learn(error: unknown): void {
+  /** Keeps the operation an outcome error carries as the last state; returns the error. */
+  #learn(error: unknown): unknown {
     if (
       error instanceof OperationFailedError || error instanceof OperationCancelledError ||
       error instanceof OperationTimeoutError
@@ -280,5 +276,6 @@ export class OperationHandle<O extends Operation = Operation> {
       const operation = error.operation as O | undefined;
       if (operation?.id === this.id) this.#last = operation;
     }
+    return error;
   }
 }

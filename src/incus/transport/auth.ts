@@ -145,7 +145,6 @@ export class BearerAuth {
     source: { token?: string; getToken?: GetToken },
     context: { hint?: string; remote: string; limitMs: number; closed?: AbortSignal },
   ) {
-    const hint = context.hint;
     this.#remote = context.remote;
     if (source.token !== undefined && source.getToken !== undefined) {
       throw new InvalidArgumentError("give token or getToken, not both");
@@ -156,7 +155,7 @@ export class BearerAuth {
     this.#token = source.token === undefined ? undefined : checkToken(source.token, "token");
     if (this.#token !== undefined) this.#seen.push(this.#token);
     this.#getToken = source.getToken;
-    this.#hint = hint ??
+    this.#hint = context.hint ??
       (source.getToken === undefined
         ? "pass a valid token, or getToken to refresh it"
         : "getToken gave a refused token again after forceRefresh");
