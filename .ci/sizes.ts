@@ -16,8 +16,8 @@ const MAX_CODE_LINES = 400;
 const MAX_LINES = 600;
 /** The client layers whose code lines are counted against one budget. */
 const BUDGET_DIRS = ["src/core/", "src/incus/", "src/google/", "src/cli/"];
-/** Code lines allowed in `BUDGET_DIRS` together: 7,595 before issue 25, 7,162 after it (goal 7,000). */
-const MAX_BUDGET_LINES = 7_170;
+/** Code lines allowed in `BUDGET_DIRS` together: 7,595 before issue 25, 6,947 after it (goal 7,000). */
+const MAX_BUDGET_LINES = 7_000;
 
 /** Non-blank lines outside comments (block, JSDoc and line comments). */
 export function countCodeLines(text: string): number {

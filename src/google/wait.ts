@@ -57,7 +57,7 @@ export class OperationWaiter {
     const operation = await pollUntilDone<Operation>(async ({ remaining, signal }) => {
       const started = performance.now();
       const step = { signal, policy };
-      let op: Operation;
+      let op: Operation | undefined;
       let longPoll = false;
       if (this.#waitMethod !== false && this.#waitSupported !== false) {
         const slice = Math.min(remaining ?? Infinity, this.#waitSliceMs);
@@ -76,9 +76,8 @@ export class OperationWaiter {
           op = await rest.operation("GET", path, step);
           this.#waitSupported = false;
         }
-      } else {
-        op = await rest.operation("GET", path, step);
       }
+      op ??= await rest.operation("GET", path, step);
       options.onProgress?.(op);
       if (op.done === true) return { done: true, value: op };
       const waited = longPoll && performance.now() - started >= LONG_POLL_MS;

@@ -121,9 +121,7 @@ export const OPERATION_STATUSES: readonly OperationStatus[] = Object.freeze(
 );
 
 const CODE_OF_STATUS: ReadonlyMap<string, StatusCodeValue> = new Map(
-  (Object.entries(StatusCode) as [keyof StatusCodeTable, StatusCodeValue][]).map((
-    [name, code],
-  ) => [statusText(name), code]),
+  OPERATION_STATUSES.map((status, index) => [status, Object.values(StatusCode)[index]]),
 );
 
 /**

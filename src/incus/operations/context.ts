@@ -201,18 +201,10 @@ export class OperationsContext {
    * threw, or `undefined` when the server accepted it. Never rejects.
    */
   async cancelAfterGivingUp(scope: CallScope): Promise<unknown> {
-    const limit = timeLimit(CANCEL_ON_ABORT_LIMIT_MS, {
-      clock: this.clock,
-      message: "the cancel took too long",
-    });
-    try {
-      await this.cancel({ ...scope, signal: limit.signal });
-      return undefined;
-    } catch (error) {
-      return error;
-    } finally {
-      limit.clear();
-    }
+    const message = "the cancel took too long";
+    const limit = timeLimit(CANCEL_ON_ABORT_LIMIT_MS, { clock: this.clock, message });
+    const cancelled = this.cancel({ ...scope, signal: limit.signal });
+    return await cancelled.then(() => undefined, (error) => error).finally(limit.clear);
   }
 }
 

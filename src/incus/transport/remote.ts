@@ -248,8 +248,8 @@ export async function resolveRemote(
   }
   const pem = (file: string) => readSmallFile(`${config.dir}/${file}`, MAX_PEM_BYTES);
   const url = remote.addr;
+  const serverCert = await pem(`servercerts/${remoteName}.crt`);
   if (remote.authType === "oidc") {
-    const serverCert = await pem(`servercerts/${remoteName}.crt`);
     return { name: remoteName, url, serverCert, project: remote.project, ...oidc };
   }
   const cert = await pem(`clientcerts/${remoteName}.crt`) ?? await pem("client.crt");
@@ -260,6 +260,5 @@ export async function resolveRemote(
         `(or clientcerts/${remoteName}.crt/.key); "incus remote add" creates them`,
     );
   }
-  const serverCert = await pem(`servercerts/${remoteName}.crt`);
   return { name: remoteName, url, cert, key, serverCert, project: remote.project };
 }
