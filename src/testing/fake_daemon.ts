@@ -8,6 +8,8 @@
 import type { Operation } from "../../mod.ts";
 import { StatusCode, statusCodeOf } from "../../mod.ts";
 import { closeWebSocket } from "../core/websocket.ts";
+import { parseJson } from "../core/body.ts";
+import { type BodyLimits, BodyRefused, readBody } from "./request_body.ts";
 import { BUILTIN_COMMANDS, type FakeCommand } from "./fake_commands.ts";
 import {
   execEnvironment,
@@ -24,7 +26,7 @@ import {
 export type WaitFlavor = "incus" | "lxd";
 
 /** Options of {@linkcode FakeDaemon.start}. */
-export interface FakeDaemonOptions {
+export interface FakeDaemonOptions extends BodyLimits {
   /** Socket path (default: `unix.socket` in a new temporary directory). */
   path?: string;
   /** How long finished operations stay visible, ms (default 5000, like the daemons). */
@@ -309,6 +311,7 @@ export class FakeDaemon implements AsyncDisposable {
   #clock = 0;
   #generatedNames = 0;
   readonly #instanceOperationMs: number;
+  readonly #bodyLimits: BodyLimits;
 
   private constructor(path: string, dir: string | undefined, options: FakeDaemonOptions) {
     this.path = path;
@@ -319,10 +322,15 @@ export class FakeDaemon implements AsyncDisposable {
     this.#commands = { ...BUILTIN_COMMANDS, ...options.commands };
     this.#connectMs = options.websocketConnectMs ?? 5_000;
     this.#instanceOperationMs = options.instanceOperationMs ?? 50;
+    this.#bodyLimits = options;
     for (const instance of options.instances ?? [{ name: "c1" }]) this.setInstance(instance);
     this.#server = Deno.serve(
       { path, transport: "unix", onListen: () => {} },
-      (request) => this.#handle(request),
+      (request) =>
+        this.#handle(request).catch((refused) => {
+          if (refused instanceof BodyRefused) return error(refused.status, refused.message);
+          throw refused;
+        }),
     );
   }
 
@@ -766,7 +774,7 @@ export class FakeDaemon implements AsyncDisposable {
     }
     if (rest === "/exec" && request.method === "POST") return await this.#exec(request, instance);
     if (rest === "/state" && request.method === "PUT") {
-      return this.#changeState(instance, await request.json().catch(() => ({})));
+      return this.#changeState(instance, await this.#jsonBody(request) ?? {});
     }
     if (rest === undefined && request.method === "DELETE") {
       if (instance.status !== "Stopped") return error(400, "Instance is running");
@@ -778,8 +786,13 @@ export class FakeDaemon implements AsyncDisposable {
     return error(405, "method not allowed");
   }
 
+  /** The request's JSON body (`undefined` when not JSON), read within the body limits. */
+  async #jsonBody(request: Request): Promise<unknown> {
+    return parseJson(await readBody(request, this.#bodyLimits));
+  }
+
   async #createInstance(request: Request, project: string): Promise<Response> {
-    const body = await request.json().catch(() => ({})) as { name?: string; start?: boolean };
+    const body = (await this.#jsonBody(request) ?? {}) as { name?: string; start?: boolean };
     const name = body.name || `fake-${++this.#generatedNames}`;
     const instance = { name, project, status: "Stopped" as const };
     const exists = this.#instances.has(`${project}/${name}`);
@@ -836,12 +849,7 @@ export class FakeDaemon implements AsyncDisposable {
   }
 
   async #exec(request: Request, instance: Required<FakeInstance>): Promise<Response> {
-    let body: ExecRequest;
-    try {
-      body = await request.json();
-    } catch (cause) {
-      return error(400, `invalid JSON body: ${(cause as Error).message}`);
-    }
+    const body = await this.#jsonBody(request) as ExecRequest | undefined;
     if (body === null || typeof body !== "object") return error(400, "invalid exec request");
     const waitForWebsocket = body["wait-for-websocket"] === true;
     const record = body["record-output"] === true;

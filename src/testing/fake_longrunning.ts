@@ -10,9 +10,10 @@
 import type { Any, Operation, Status } from "../google/mod.ts";
 import { Code, codeName, httpStatusOf } from "../google/mod.ts";
 import type { RequestInterceptor } from "./fake_daemon.ts";
+import { type BodyLimits, type BodyRefused, readBody } from "./request_body.ts";
 
 /** Options of {@linkcode FakeLongRunning.start}. */
-export interface FakeLongRunningOptions {
+export interface FakeLongRunningOptions extends BodyLimits {
   /**
    * The service's `POST {name}:wait`: `true` (default) serves it, `false`
    * answers 404 as for an unknown route (the upstream default: WaitOperation
@@ -28,6 +29,9 @@ export interface FakeLongRunningOptions {
   /** Version prefix of every path (default `/v1`). */
   prefix?: string;
 }
+
+/** The options, defaults filled in (the body limits' by `readBody`). */
+type Settings = Required<Omit<FakeLongRunningOptions, keyof BodyLimits>> & BodyLimits;
 
 /** What to create with {@linkcode FakeLongRunning.createOperation}. */
 export interface FakeOperationSpec {
@@ -115,14 +119,14 @@ export class FakeLongRunning {
   /** Answers requests in the fake's place when it returns a `Response` (fault injection). */
   interceptor: RequestInterceptor | undefined;
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #options: Required<FakeLongRunningOptions>;
+  readonly #options: Settings;
   readonly #ops = new Map<string, Record_>();
   #counter = 0;
   #closing = false;
 
   private constructor(
     server: Deno.HttpServer<Deno.NetAddr>,
-    options: Required<FakeLongRunningOptions>,
+    options: Settings,
     port: number,
   ) {
     this.#server = server;
@@ -146,7 +150,8 @@ export class FakeLongRunning {
    * ```
    */
   static start(options: FakeLongRunningOptions = {}): Promise<FakeLongRunning> {
-    const settings: Required<FakeLongRunningOptions> = {
+    const settings: Settings = {
+      ...options,
       waitMethod: options.waitMethod ?? true,
       maxWaitMs: options.maxWaitMs ?? 10_000,
       defaultPageSize: options.defaultPageSize ?? 50,
@@ -333,7 +338,14 @@ export class FakeLongRunning {
       const replaced = await this.interceptor(request, url);
       if (replaced !== undefined) return replaced;
     }
-    const text = await request.text();
+    let text: string;
+    try {
+      text = await readBody(request, this.#options);
+    } catch (refused) {
+      const { status, message } = refused as BodyRefused;
+      const code = status === 408 ? Code.DEADLINE_EXCEEDED : Code.INVALID_ARGUMENT;
+      return rpcErrorResponse(code, message, { httpStatus: status });
+    }
     let body: unknown = undefined;
     if (text !== "") {
       try {

@@ -19,3 +19,4 @@
 export * from "./fake_daemon.ts";
 export type { FakeCommand, FakeCommandContext, FakeCommandOutput } from "./fake_commands.ts";
 export * from "./fake_longrunning.ts";
+export type { BodyLimits } from "./request_body.ts";
