@@ -44,9 +44,9 @@ export function socketProblem(
       : info.isFifo
       ? "a FIFO"
       : "something else";
-    return `it is ${kind}, not a socket (not the daemon's unix.socket)`;
+    return `it is ${kind}, not a socket`;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "it does not exist; is the daemon running?";
+    if (error instanceof Deno.errors.NotFound) return "it does not exist (is the daemon running?)";
     if (error instanceof Deno.errors.NotCapable) return undefined;
     if (error instanceof Deno.errors.PermissionDenied) {
       return "permission denied (a folder on its path cannot be entered); " + JOIN_THE_GROUP;
