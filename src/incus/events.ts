@@ -18,7 +18,7 @@ import type {
   QueueLimits,
 } from "./event_types.ts";
 import type { Transport } from "./transport/transport.ts";
-import { closeIfOpen, closeWebSocket } from "./transport/websocket.ts";
+import { closeIfOpen, closeWebSocket } from "../core/websocket.ts";
 import { type EventSocket, eventSocket } from "./transport/event_socket.ts";
 import { openPacedWebSocket } from "./transport/paced_handshake.ts";
 
@@ -174,7 +174,6 @@ export class EventStream<E extends EventBase = IncusEvent>
   #signal: AbortSignal | undefined;
   #onAbort = () => this.#end();
   #onEnd: (() => void) | undefined;
-  readonly #location: string | undefined;
 
   /**
    * Made by `client.events()`; not meant to be constructed directly.
@@ -198,7 +197,6 @@ export class EventStream<E extends EventBase = IncusEvent>
   ) {
     this.#endpoint = transport.endpoint;
     this.#queue = new EventQueue(limits, this.#endpoint, "the stream");
-    this.#location = location;
     this.#signal = signal;
     this.#onEnd = onEnd;
     if (signal?.aborted) {
@@ -218,7 +216,7 @@ export class EventStream<E extends EventBase = IncusEvent>
         if (this.#ended) return; // closing: nothing more is kept
         try {
           const event = decodeEvent(message.data, this.#endpoint);
-          if (this.#location === undefined || event.location === this.#location) {
+          if (location === undefined || event.location === location) {
             const behind = this.#queue.push(event, message.data.length);
             if (behind !== undefined) this.#fail(behind);
           }

@@ -191,3 +191,50 @@ export function closeSwallowingProxy(upstream: string): Misbehaving & {
     readonly swallowed: number;
   };
 }
+
+/**
+ * A Unix-socket proxy in front of a daemon that passes everything through,
+ * except that on websocket connections it stops reading what the client
+ * sends once the upgrade request is passed on (a daemon that never reads
+ * exec's control socket): the client's writes pile up on its side. What
+ * the daemon sends still reaches the client.
+ */
+export function readStallingProxy(upstream: string): Misbehaving {
+  const servers = new Set<Deno.Conn>();
+  const proxy = misbehaving(async (client) => {
+    const server = await Deno.connect({ transport: "unix", path: upstream });
+    servers.add(server);
+    const toServer = (async () => {
+      const buffer = new Uint8Array(65536);
+      for (let n; (n = await client.read(buffer)) !== null;) {
+        await server.write(buffer.slice(0, n));
+        const text = new TextDecoder().decode(buffer.subarray(0, Math.min(n, 512)));
+        if (/^GET \S*\/websocket[? ]/.test(text)) return await new Promise(() => {}); // until disposed
+      }
+    })();
+    const toClient = (async () => {
+      const buffer = new Uint8Array(65536);
+      for (let n; (n = await server.read(buffer)) !== null;) await client.write(buffer.slice(0, n));
+    })();
+    try {
+      await Promise.race([toServer, toClient]).catch(() => {});
+    } finally {
+      servers.delete(server);
+      for (const conn of [server, client]) {
+        try {
+          conn.close();
+        } catch {
+          // already closed
+        }
+      }
+      await toClient.catch(() => {});
+    }
+  });
+  const dispose = proxy[Symbol.asyncDispose].bind(proxy);
+  // Closing the daemon side too ends the stalled connections.
+  proxy[Symbol.asyncDispose] = () => {
+    for (const server of servers) server.close();
+    return dispose();
+  };
+  return proxy;
+}

@@ -13,7 +13,9 @@ import {
   assertLess,
   assertStringIncludes,
 } from "@std/assert";
-import { type Client, connect, ProtocolError } from "../../mod.ts";
+import { type Client, connect, ConnectionError, ProtocolError } from "../../mod.ts";
+import { FakeDaemon } from "../../src/testing/mod.ts";
+import { readStallingProxy } from "./_misbehaving.ts";
 import { until } from "../_fake.ts";
 import { outcome, within } from "./_bounded.ts";
 import { floodingDaemon, serverFrame } from "./_websocket_peers.ts";
@@ -156,4 +158,42 @@ Deno.test("8.111 websocket floods: a ping flood on an operation websocket never 
   await within(10_000, daemon.ended);
   assert(daemon.pongs > 0, "pongs were answered");
   assertLess(daemon.pongs, blocks * 512 / 10, `${daemon.pongs} pongs`);
+});
+
+Deno.test("8.115 websocket floods: kill() and resize() on an exec whose daemon never reads its control socket: the queue stops at 4 MiB, memory flat", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using proxy = readStallingProxy(daemon.path);
+  await using client = connect({ socket: proxy.path, events: false });
+  await using run = await client.exec("c1", ["sleep", "1"]);
+  const before = Deno.memoryUsage().rss;
+  for (let i = 0; i < 500_000; i++) i % 2 ? run.resize(80, 24) : run.kill("SIGWINCH");
+  const grown = (Deno.memoryUsage().rss - before) / MiB;
+  // deno-lint-ignore no-console -- the figure for the fault matrix (520 MiB before)
+  console.log(`  RSS grew ${grown.toFixed(1)} MiB`);
+  // Each call queued its frame before (~1 KiB a call with its promises): a generous bound.
+  assertLess(grown, 96, `RSS grew ${grown.toFixed(0)} MiB`);
+  assertEquals((await within(15_000, run.status)).exitCode, 0);
+});
+
+Deno.test("8.116 websocket floods: sends on an operation websocket the daemon never reads: bufferedAmount stops at 4 MiB, then a ConnectionError ends it", async () => {
+  await using daemon = await FakeDaemon.start();
+  await using proxy = readStallingProxy(daemon.path);
+  await using client = connect({ socket: proxy.path, events: false });
+  const op = daemon.createOperation({ websockets: { data: () => {} } });
+  const socket = await client.operations.websocket(op, (op.metadata?.fds as { data: string }).data);
+  const ended = ending(socket);
+  let peak = 0;
+  for (let i = 0; i < 10_000 && socket.readyState === WebSocket.OPEN; i++) {
+    socket.send(new Uint8Array(1024));
+    peak = Math.max(peak, socket.bufferedAmount);
+  }
+  assertLess(peak, 4 * MiB + 2048);
+  const [error, close] = await within(10_000, ended);
+  assertInstanceOf(error?.error, ConnectionError);
+  assertStringIncludes(
+    error?.message ?? "",
+    "stopped reading it (over 4194304 bytes of writes queued)",
+  );
+  assertEquals(close.code, 1006);
+  daemon.finish(op.id, { status: "Success" });
 });

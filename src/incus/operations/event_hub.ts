@@ -19,7 +19,7 @@ import { refSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
 import type { Transport } from "../transport/transport.ts";
-import { closeIfOpen, closeWebSocket } from "../transport/websocket.ts";
+import { closeIfOpen, closeWebSocket } from "../../core/websocket.ts";
 
 /**
  * Timing of the shared events connection: `connect({ events: { ... } })`

@@ -457,7 +457,8 @@ export class Operations {
    * secret is URL-encoded and never shown in errors. Its reads are bounded
    * as exec's: a message over `maxResponseBytes` (each fragment counting
    * 1 KiB at least), a control frame over 125 bytes fire `error` (a
-   * `ProtocolError`, also in `socket.error`) and close it.
+   * `ProtocolError`, also in `socket.error`) and close it; so do over 4 MiB
+   * of sends the daemon does not read (`bufferedAmount`; a `ConnectionError`).
    *
    * @param operation Its UUID, `/1.0/operations/<uuid>` path, or an object with its `id`.
    * @param secret One of the secrets in the operation's `metadata.fds`.

@@ -7,8 +7,8 @@
  * events connection does not keep a finished script alive). Unlike Deno's
  * `WebSocket`, its reads keep the paced socket's bounds: a message at most
  * `maxResponseBytes` (each fragment counting 1 KiB at least), control
- * frames of 125 bytes, one pong queued; a breach ends it with an `error`
- * event and a `ProtocolError` in `error`.
+ * frames of 125 bytes, one pong queued, 4 MiB of sends queued; a breach
+ * ends it with an `error` event and the typed error in `error`.
  *
  * @module
  */
@@ -21,7 +21,11 @@ export type EventSocket = WebSocket & {
   ref(): void;
   /** The connection no longer keeps the process alive (while idle). */
   unref(): void;
-  /** Why the connection ended, once closed, when the daemon broke the protocol (a `ProtocolError`). */
+  /**
+   * Why the connection ended, once closed, when the daemon broke a bound: a
+   * `ProtocolError` (a message too large...), or a `ConnectionError` (it stopped
+   * reading: over 4 MiB of sends queued).
+   */
   readonly error?: unknown;
 };
 
@@ -69,6 +73,7 @@ export function eventSocket(paced: PacedWebSocket): EventSocket {
     ref: () => paced.ref(),
     unref: () => paced.unref(),
   });
+  Object.defineProperty(socket, "bufferedAmount", { get: () => paced.bufferedAmount });
   for (const type of ["open", "message", "error", "close"]) {
     let handler: EventListener | null = null;
     Object.defineProperty(socket, `on${type}`, {
@@ -93,7 +98,7 @@ export function eventSocket(paced: PacedWebSocket): EventSocket {
       socket.dispatchEvent(new MessageEvent("message", { data }));
     }
     socket.readyState = WebSocket.CLOSED;
-    const error = socket.error;
+    const error = socket.error ??= paced.error;
     if (error !== undefined) {
       socket.dispatchEvent(new ErrorEvent("error", { error, message: (error as Error).message }));
     }

@@ -197,22 +197,19 @@ export function withBearer<T>(
     });
   const attempt = async (refused?: string) =>
     await open({ authorization: sent = await token(refused) });
-  const refusal = (error: unknown) =>
-    error instanceof ConnectionError && error.status === 401 ? error : undefined;
-  const refused = (error: ConnectionError) =>
-    auth.refused(`HTTP ${error.status} on the websocket handshake`, {
+  const is401 = (error: unknown) => error instanceof ConnectionError && error.status === 401;
+  const refused = () =>
+    auth.refused("HTTP 401 on the websocket handshake", {
       status: 401,
       method: "GET",
       path,
       remote: transport.remoteName,
     });
   return attempt().catch(async (error) => {
-    const first = refusal(error);
-    if (first === undefined) throw error;
-    if (!auth.refreshable) throw refused(first);
+    if (!is401(error)) throw error;
+    if (!auth.refreshable) throw refused();
     return await attempt(sent).catch((again) => {
-      const second = refusal(again);
-      throw second === undefined ? again : refused(second);
+      throw is401(again) ? refused() : again;
     });
   }).catch((error) => {
     throw auth.clean(error);

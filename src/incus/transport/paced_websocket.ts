@@ -30,6 +30,12 @@ export type PacedMessage = { type: "binary"; data: Uint8Array } | { type: "text"
 const FRAGMENT_BYTES = 1024;
 /** Bytes read from the connection at a time. */
 const BLOCK_BYTES = 64 * 1024;
+/**
+ * The most bytes of frames kept queued behind the one being written: a
+ * daemon that stops reading (exec's control socket under `kill()` and
+ * `resize()` calls, your sends on an operation websocket) ends the socket.
+ */
+const QUEUED_WRITE_BYTES = 4 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -57,6 +63,10 @@ export class PacedWebSocket {
   #ended = false;
   /** The payload of the daemon's close frame (its code and reason), once received. */
   closeFrame: Uint8Array | undefined;
+  /** Bytes of frames sent and not yet written (as `WebSocket`'s). */
+  bufferedAmount = 0;
+  /** Why the socket was ended, when the daemon stopped reading it. */
+  error: ConnectionError | undefined;
   readonly #done = Promise.withResolvers<void>();
   readonly #onTransportClosed = () => this.abort();
   readonly #transportClosed: AbortSignal;
@@ -276,7 +286,18 @@ export class PacedWebSocket {
   /** Writes one masked frame (clients always mask), after the writes before it. */
   #write(opcode: number, payload: Uint8Array): Promise<void> {
     const frame = maskedFrame(opcode, payload);
-    const next = this.#writes.then(() => writeAll(this.#conn, frame));
+    if (this.bufferedAmount > 0 && this.bufferedAmount + frame.length > QUEUED_WRITE_BYTES) {
+      this.error ??= new ConnectionError(
+        `websocket ${this.#path}: ${this.#endpoint} stopped reading it (over ` +
+          `${QUEUED_WRITE_BYTES} bytes of writes queued); the socket was closed`,
+        { status: 0, method: "GET", path: this.#path, endpoint: this.#endpoint },
+      );
+      this.abort();
+      return Promise.reject(this.error);
+    }
+    this.bufferedAmount += frame.length;
+    const next = this.#writes.then(() => writeAll(this.#conn, frame))
+      .finally(() => this.bufferedAmount -= frame.length);
     this.#writes = next.catch(() => {});
     return next;
   }

@@ -44,15 +44,8 @@ export async function openOperationWebSocket(
   if (typeof secret !== "string" || secret === "") {
     throw new InvalidArgumentError("invalid websocket secret: expected a non-empty string");
   }
-  return eventSocket(
-    await openPacedWebSocket(
-      transport,
-      `/1.0/operations/${uuid}/websocket`,
-      `secret=${encodeURIComponent(secret)}`,
-      "wrong or used secret, finished operation, or no websocket operation",
-      options.signal,
-    ),
-  );
+  const path = `/1.0/operations/${uuid}/websocket`;
+  const query = `secret=${encodeURIComponent(secret)}`;
+  const hint = "wrong or used secret, finished operation, or no websocket operation";
+  return eventSocket(await openPacedWebSocket(transport, path, query, hint, options.signal));
 }
-
-export { closeIfOpen, closeWebSocket, whenClosed } from "../../core/websocket.ts";
