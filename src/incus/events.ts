@@ -47,7 +47,7 @@ export function eventsQuery(
 
 /**
  * Opens `/1.0/events?query` on a connection of its own to the transport's
- * daemon (one that can be unref'd while idle, see {@linkcode refSocket}).
+ * daemon (one that can be unref'd while idle: {@linkcode EventSocket}).
  */
 export async function openEventSocket(
   transport: Transport,

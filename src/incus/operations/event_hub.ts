@@ -15,7 +15,7 @@ import { pause } from "../../core/pause.ts";
 import { INCUS_DEFAULTS } from "../defaults.ts";
 import { abortable } from "../../core/signals.ts";
 import { decodeEvent, EventQueue, openEventSocket } from "../events.ts";
-import { refSocket } from "../transport/event_socket.ts";
+import type { EventSocket } from "../transport/event_socket.ts";
 import type { Operation } from "../operation.ts";
 import { backoffDelay } from "../../core/poll.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -132,7 +132,7 @@ export class OperationEventHub {
   readonly #lastNews = new Map<string, number>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #count = 0;
-  #socket: WebSocket | undefined;
+  #socket: EventSocket | undefined;
   #opening: Promise<boolean> | undefined;
   #unavailableUntil = 0;
   #lastMessage = 0;
@@ -169,7 +169,7 @@ export class OperationEventHub {
     set.add(listener);
     this.#lastNews.set(id, performance.now()); // the subscriber reads it right away
     if (this.#count++ === 0) this.#startSweeper();
-    if (this.#socket !== undefined) refSocket(this.#socket, true); // in use: keeps the process alive
+    this.#socket?.ref(); // in use: keeps the process alive
     clearTimeout(this.#idle);
     let subscribed = true;
     const unsubscribe = () => {
@@ -233,7 +233,7 @@ export class OperationEventHub {
     }
   }
 
-  #attach(socket: WebSocket): void {
+  #attach(socket: EventSocket): void {
     this.#socket = socket;
     this.#lastMessage = performance.now();
     socket.addEventListener("message", (message) => {
@@ -304,7 +304,7 @@ export class OperationEventHub {
     }, this.#settings.idleMs);
     // Idle: neither the timer nor the connection keeps a finished script alive.
     Deno.unrefTimer(this.#idle);
-    refSocket(this.#socket, false);
+    this.#socket.unref();
   }
 
   #broadcast(notice: Notice): void {

@@ -29,13 +29,6 @@ export type EventSocket = WebSocket & {
   readonly error?: unknown;
 };
 
-/** Lets `socket` keep the process alive or not, when it can (an {@linkcode EventSocket}). */
-export function refSocket(socket: WebSocket, alive: boolean): void {
-  const handle = socket as Partial<EventSocket>;
-  if (alive) handle.ref?.();
-  else handle.unref?.();
-}
-
 const decoder = new TextDecoder();
 
 /**
