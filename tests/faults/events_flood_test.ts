@@ -15,11 +15,9 @@ import {
 } from "@std/assert";
 import { connect, ConnectionError, InvalidArgumentError, ProtocolError } from "../../mod.ts";
 import { FakeDaemon } from "../../src/testing/mod.ts";
-import { outcome, within } from "./_bounded.ts";
+import { MiB, outcome, within } from "./_bounded.ts";
 import { misbehaving, write } from "./_misbehaving.ts";
 import { acceptUpgrade, repeated, textFrame } from "./_websocket_peers.ts";
-
-const MiB = 1024 * 1024;
 
 /** A daemon whose `/1.0/events` sends 1 KiB events as fast as the client takes them. */
 function eventFlood() {

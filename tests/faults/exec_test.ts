@@ -15,9 +15,7 @@ import {
 import { connect, ProtocolError } from "../../mod.ts";
 import { DAEMONS } from "../integration/_daemons.ts";
 import { closeSwallowingProxy } from "./_misbehaving.ts";
-import { outcome, within } from "./_bounded.ts";
-
-const MiB = 1024 * 1024;
+import { MiB, outcome, within } from "./_bounded.ts";
 
 for (const daemon of DAEMONS) {
   const { name, instance } = daemon;

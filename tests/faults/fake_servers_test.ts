@@ -15,10 +15,8 @@ import {
 } from "@std/assert";
 import { connect, IncusError } from "../../mod.ts";
 import { FakeDaemon, FakeLongRunning } from "../../src/testing/mod.ts";
-import { within } from "./_bounded.ts";
+import { MiB, within } from "./_bounded.ts";
 import { write } from "./_misbehaving.ts";
-
-const MiB = 1024 * 1024;
 
 /**
  * Writes `head`, then `body` once (`"endless"`: 16 KiB chunks until the

@@ -17,10 +17,8 @@ import { type Client, connect, ConnectionError, ProtocolError } from "../../mod.
 import { FakeDaemon } from "../../src/testing/mod.ts";
 import { readStallingProxy } from "./_misbehaving.ts";
 import { until } from "../_fake.ts";
-import { outcome, within } from "./_bounded.ts";
+import { MiB, outcome, within } from "./_bounded.ts";
 import { floodingDaemon, serverFrame } from "./_websocket_peers.ts";
-
-const MiB = 1024 * 1024;
 
 Deno.test("8.64 websocket floods: 1 MiB events past maxQueuedBytes end the stream with a ProtocolError naming it", async () => {
   await using daemon = floodingDaemon("big-events", 16);
